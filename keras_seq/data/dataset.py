@@ -1,0 +1,206 @@
+"""`load_dataset`: one split of a spec's data, read, checked and encoded in one call."""
+
+import dataclasses
+import importlib.resources
+
+from keras_seq.data import readers
+from keras_seq.data.encoding import encode_classification, encode_seq2seq, encode_tagging
+from keras_seq.data.encoding import EncodeStats, Encoded
+from keras_seq.data.errors import DataError
+from keras_seq.data.vocabulary import TARGET_SPECIALS, Vocabulary
+from keras_seq.data.windows import make_windows
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataFiles:
+    """A data section: the same attribute names as the spec's `data` (see SPEC.md).
+
+    `tags_field` (CoNLL-U field used as the tag, default `upos`) is an extra the spec may add.
+    """
+
+    format: str
+    train: str = None
+    validation: str = None
+    test: str = None
+    text_column: str = "text"
+    label_column: str = "label"
+    tokens_column: str = "tokens"
+    tags_column: str = "tags"
+    value_columns: tuple = None
+    source_column: str = "source"
+    target_column: str = "target"
+    tags_field: str = "upos"
+
+
+_BUNDLED = {
+    "tagger": dict(format="conllu"),
+    "classifier": dict(format="csv"),
+    "forecaster": dict(format="csv", value_columns=("load", "temperature")),
+    "seq2seq": dict(format="jsonl"),
+}
+_EXTENSIONS = {"conllu": "conllu", "csv": "csv", "jsonl": "jsonl"}
+
+
+def bundled_data(head_type):
+    """The small dataset shipped in the package for a head type, as a `DataFiles`.
+
+    `tagger`: synthetic part-of-speech corpus (CoNLL-U, UPOS and XPOS); `classifier`:
+    sentiment with negation and contrast (CSV `text,label`); `forecaster`: hourly load with
+    daily and weekly seasons and a temperature covariate (CSV, forecast `load`); `seq2seq`:
+    dates in many spellings to ISO `YYYY - MM - DD` (JSONL `source`, `target`).
+    `keras_seq/datasets/make_datasets.py` regenerates them.
+    """
+    if head_type not in _BUNDLED:
+        raise DataError(
+            f"no bundled dataset for head type {head_type!r}",
+            hint=f"add a data section to the spec (bundled: {', '.join(_BUNDLED)})",
+        )
+    options = _BUNDLED[head_type]
+    folder = importlib.resources.files("keras_seq") / "datasets"
+    ext = _EXTENSIONS[options["format"]]
+    paths = {split: str(folder / f"{head_type}-{split}.{ext}") for split in SPLITS}
+    return DataFiles(**options, **paths)
+
+
+def _option(section, name, default=None):
+    value = getattr(section, name, None)
+    return default if value is None or value == "auto" else value
+
+
+def load_dataset(spec, split="train", *, path=None, vocab=None, labels=None):
+    """Reads and encodes one split of the data a spec names.
+
+    The vocabulary and label set are learned from the training split; for the other splits
+    pass the training split's `vocab` and `labels` (tokens it lacks become `<unk>`; labels it
+    lacks get sample weight 0 and are counted in `stats.unseen_labels`). Truncation and unseen
+    labels are logged as warnings on the `keras_seq.data` logger.
+
+    Args:
+        spec: a `keras_seq.Spec`, or any object with the same `input`, `head` and `data`
+            attributes. Without `data`, the bundled dataset for `head.type` is used.
+        split: str. `train`, `validation` or `test`.
+        path: str or path-like, optional. Read this file instead of the spec's (the command
+            line's override).
+        vocab: `Vocabulary`, optional. Input tokens; required unless `split == "train"`.
+        labels: `Vocabulary`, optional. Label set, or target vocabulary for seq2seq.
+
+    Returns:
+        `Encoded`: `x`, `y`, `sample_weight` for `model.fit`, plus `vocab`, `labels`, `stats`.
+
+    Examples:
+
+    >>> from types import SimpleNamespace as NS
+    >>> spec = NS(input=NS(kind="tokens", max_length=32, lowercase=True),
+    ...           head=NS(type="tagger"), data=None)
+    >>> train = keras_seq.load_dataset(spec, "train")
+    >>> dev = keras_seq.load_dataset(spec, "validation", vocab=train.vocab,
+    ...                              labels=train.labels)
+    >>> train.x.shape == train.y.shape == train.sample_weight.shape
+    True
+    >>> # model.fit(train.x, train.y, sample_weight=train.sample_weight,
+    >>> #           validation_data=(dev.x, dev.y, dev.sample_weight))
+    """
+    head = spec.head.type
+    data = spec.data or bundled_data(head)
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    path = path or getattr(data, split, None)
+    if path is None:
+        raise DataError(f"the spec has no data.{split} file", hint=f"set data.{split}")
+    fmt = data.format
+    if head == "forecaster":
+        encoded = _load_forecasting(spec, data, path, fmt)
+    elif head in ("classifier", "tagger", "seq2seq"):
+        if _option(spec.input, "kind") != "tokens":
+            raise DataError(
+                f"a {head} head reads tokens from {fmt} files",
+                path=path,
+                hint="set input.kind: tokens (features are read for the forecaster head only)",
+            )
+        if split != "train" and (vocab is None or labels is None):
+            raise ValueError(
+                f"pass the training split's vocab and labels to load the {split} split"
+            )
+        encoded = _load_tokens(spec, data, path, fmt, head, vocab, labels)
+    else:
+        raise DataError(
+            f"head type {head!r} has no targets to load", hint="use classifier, tagger, "
+            "forecaster or seq2seq"
+        )
+    encoded.stats.warn(path)
+    return encoded
+
+
+def _load_tokens(spec, data, path, fmt, head, vocab, labels):
+    max_length = _option(spec.input, "max_length")
+    if head == "seq2seq":
+        inputs, targets = readers.read_pairs(
+            path, fmt, _option(data, "source_column", "source"),
+            _option(data, "target_column", "target"),
+        )
+    elif head == "tagger":
+        inputs, targets = readers.read_tagging(
+            path, fmt, _option(data, "tokens_column", "tokens"),
+            _option(data, "tags_column", "tags"), _option(data, "tags_field", "upos"),
+        )
+    else:
+        inputs, targets = readers.read_classification(
+            path, fmt, _option(data, "text_column", "text"),
+            _option(data, "label_column", "label"),
+        )
+    if vocab is None:
+        vocab = Vocabulary.build(
+            inputs,
+            min_frequency=_option(spec.input, "min_frequency", 1),
+            max_size=_option(spec.input, "vocab_size"),
+            lowercase=bool(_option(spec.input, "lowercase", False)),
+        )
+    if head == "seq2seq":
+        if labels is None:
+            labels = Vocabulary.build(
+                targets, max_size=_option(spec.head, "target_vocab_size"),
+                specials=TARGET_SPECIALS,
+            )
+        return encode_seq2seq(
+            inputs, targets, vocab, labels, max_length,
+            _option(spec.head, "max_output_length", max_length),
+        )
+    if labels is None:
+        labels = Vocabulary.from_labels(
+            [t for tags in targets for t in tags] if head == "tagger" else targets
+        )
+        classes = _option(spec.head, "classes")
+        if classes is not None and len(labels) > classes:
+            raise DataError(
+                f"the training data has {len(labels)} labels but head.classes is {classes}",
+                path=path,
+                hint=f"set head.classes: {len(labels)} (or auto)",
+            )
+    encode = encode_tagging if head == "tagger" else encode_classification
+    return encode(inputs, targets, vocab, labels, max_length)
+
+
+def _load_forecasting(spec, data, path, fmt):
+    lookback = _option(spec.input, "max_length")
+    if lookback is None:
+        raise DataError(
+            "a forecaster needs a window length", path=path,
+            hint="set input.max_length to the number of past steps the model sees",
+        )
+    columns = _option(data, "value_columns")
+    rows = readers.read_series(path, fmt, columns)
+    dim = _option(spec.input, "dim")
+    if dim is not None and dim != len(rows[0]):
+        raise DataError(
+            f"input.dim is {dim} but the data has {len(rows[0])} value columns",
+            path=path, hint=f"set input.dim: {len(rows[0])} or change data.value_columns",
+        )
+    try:
+        x, y = make_windows(
+            rows, lookback, _option(spec.head, "horizon", 1), _option(spec.head, "outputs", 1)
+        )
+    except DataError as err:
+        raise DataError(err.reason, path=path, hint=err.hint) from None
+    return Encoded(x, y, stats=EncodeStats(examples=len(x)))

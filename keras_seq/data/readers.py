@@ -1,0 +1,312 @@
+"""Readers: CoNLL-U, CSV and JSONL files to plain Python lists.
+
+Every reader returns lists (of token lists, tag lists, label strings or float rows) and raises
+`DataError` naming the file, the line and the field for anything it cannot use.
+"""
+
+import csv
+import difflib
+import io
+import json
+import math
+
+import conllu
+
+from keras_seq.data.errors import DataError, read_text
+
+FORMATS = ("conllu", "csv", "jsonl")
+CONLLU_FIELDS = ("id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
+CONLLU_TAG_FIELDS = ("upos", "xpos", "deprel", "lemma")
+
+
+def read_conllu(path, tags_field="upos"):
+    """Reads words and their tags from a CoNLL-U file.
+
+    Multi-word token ranges (`1-2`) and empty nodes (`1.1`) are skipped: the result holds the
+    syntactic words only.
+
+    Args:
+        path: str or path-like.
+        tags_field: str. The CoNLL-U field used as the tag: `upos` (default), `xpos`, `deprel`
+            or `lemma`.
+
+    Returns:
+        `(sentences, tags)`: two lists of equal-length lists of strings.
+    """
+    if tags_field not in CONLLU_TAG_FIELDS:
+        raise DataError(
+            f"unknown tags_field {tags_field!r}",
+            path=path,
+            hint=f"use one of {', '.join(CONLLU_TAG_FIELDS)}",
+        )
+    text = read_text(path)
+    sentences, tags = [], []
+    block = []
+    lines = text.replace("\r\n", "\n").split("\n")
+    for number, line in enumerate(lines + [""], 1):
+        if not line.strip():
+            if block:
+                words, word_tags = _conllu_sentence(block, path, tags_field)
+                if words:
+                    sentences.append(words)
+                    tags.append(word_tags)
+                block = []
+            continue
+        if line.startswith("#"):
+            continue
+        count = len(line.split("\t"))
+        if count != len(CONLLU_FIELDS):
+            hint = "separate the 10 fields (ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC)"
+            hint += " with TABs, writing _ for an empty field"
+            if count == 1 and " " in line:
+                hint = "the line has no TABs; " + hint
+            raise DataError(
+                f"a token line has {count} TAB-separated fields, CoNLL-U needs 10",
+                path=path,
+                line=number,
+                hint=hint,
+            )
+        block.append((number, line))
+    if not sentences:
+        raise DataError("no sentences found", path=path, hint="check that this is a CoNLL-U file")
+    return sentences, tags
+
+
+def _conllu_sentence(block, path, tags_field):
+    tokens = _parse_conllu_lines(block, path)
+    words, word_tags = [], []
+    for (number, _), token in zip(block, tokens):
+        if not isinstance(token["id"], int):
+            continue
+        tag = token[tags_field]
+        if tag in (None, "_"):
+            raise DataError(
+                f"the word {token['form']!r} has no {tags_field.upper()} (found '_')",
+                path=path,
+                line=number,
+                field=tags_field,
+                hint="fill in the tag, or choose another data.tags_field (e.g. xpos)",
+            )
+        words.append(token["form"])
+        word_tags.append(tag)
+    return words, word_tags
+
+
+def _parse_conllu_lines(block, path):
+    try:
+        return conllu.parse("\n".join(line for _, line in block) + "\n\n")[0]
+    except conllu.exceptions.ParseException:
+        pass
+    for number, line in block:  # find the line conllu rejects
+        try:
+            conllu.parse(line + "\n\n")
+        except conllu.exceptions.ParseException as err:
+            raise DataError(
+                f"not a valid CoNLL-U token line ({err})",
+                path=path,
+                line=number,
+                hint="see https://universaldependencies.org/format.html",
+            ) from None
+    raise DataError("not a valid CoNLL-U sentence", path=path, line=block[0][0])
+
+
+def read_records(path, format, columns):
+    """Reads a CSV (with a header) or JSONL file and checks that the named columns exist.
+
+    Args:
+        path: str or path-like.
+        format: str. `csv` or `jsonl`.
+        columns: dict. Spec option name -> column name, e.g. `{"text_column": "text"}`; the
+            option name appears in the fix a `DataError` suggests.
+
+    Returns:
+        A list of `(line_number, record)` pairs, `record` a dict from column name to value.
+    """
+    if format == "csv":
+        return _read_csv(path, columns)
+    if format == "jsonl":
+        return _read_jsonl(path, columns)
+    raise DataError(
+        f"format {format!r} cannot hold these columns", path=path, hint="use csv or jsonl"
+    )
+
+
+def _missing_column(path, line, what, option, column, available):
+    guess = difflib.get_close_matches(column, available, n=1)
+    hint = f"set data.{option} to one of: {', '.join(map(str, available))}"
+    if guess:
+        hint = f"did you mean {guess[0]!r}? " + hint
+    return DataError(f"{what} {column!r}", path=path, line=line, hint=hint)
+
+
+def _read_csv(path, columns):
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
+    try:
+        header = reader.fieldnames or []
+        for option, column in columns.items():
+            if column not in header:
+                raise _missing_column(path, 1, "the header has no column", option, column, header)
+        records = []
+        for row in reader:
+            extra = row.pop(None, None) or []
+            missing = sum(value is None for value in row.values())
+            if extra or missing:
+                raise DataError(
+                    f"the row has {len(header) + len(extra) - missing} fields, "
+                    f"the header has {len(header)}",
+                    path=path,
+                    line=reader.line_num,
+                    hint="quote fields that contain commas; give every row one value per column",
+                )
+            records.append((reader.line_num, row))
+    except csv.Error as err:
+        raise DataError(f"not valid CSV ({err})", path=path, line=reader.line_num) from None
+    if not records:
+        raise DataError("the file has a header but no rows", path=path, line=1)
+    return records
+
+
+def _read_jsonl(path, columns):
+    records = []
+    for number, line in enumerate(read_text(path).split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataError(
+                f"not valid JSON at column {err.colno} ({err.msg})",
+                path=path,
+                line=number,
+                hint="write one JSON object per line",
+            ) from None
+        if not isinstance(record, dict):
+            raise DataError(
+                f"expected a JSON object, found {type(record).__name__}",
+                path=path,
+                line=number,
+                hint='write one object per line, e.g. {"text": "...", "label": "..."}',
+            )
+        for option, column in columns.items():
+            if column not in record:
+                raise _missing_column(path, number, "no key", option, column, list(record))
+        records.append((number, record))
+    return records
+
+
+def _tokens(value, path, line, column):
+    """A field as a token list: a string split on whitespace, or a JSON list of strings."""
+    if isinstance(value, str):
+        tokens = value.split()
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        tokens = value
+    else:
+        raise DataError(
+            f"expected text or a list of strings, found {json.dumps(value)}",
+            path=path,
+            line=line,
+            field=column,
+        )
+    if not tokens:
+        raise DataError(
+            "no tokens", path=path, line=line, field=column, hint="remove the line or fill it in"
+        )
+    return tokens
+
+
+def _label(value, path, line, column):
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
+        raise DataError(
+            f"expected a label (a string or an integer), found {json.dumps(value)}",
+            path=path,
+            line=line,
+            field=column,
+        )
+    return str(value).strip()
+
+
+def _number(value, path, line, column):
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"non-numeric value {json.dumps(value)}",
+            path=path,
+            line=line,
+            field=column,
+            hint="write a number such as 1.5 (fill gaps before training, e.g. by interpolation)",
+        ) from None
+    if not math.isfinite(number):
+        raise DataError(
+            f"non-finite value {value!r}",
+            path=path,
+            line=line,
+            field=column,
+            hint="replace NaN/inf by a number (e.g. by interpolation)",
+        )
+    return number
+
+
+def read_classification(path, format, text_column="text", label_column="label"):
+    """Reads `(texts, labels)`: token lists (whitespace-split text or a JSON list) and labels."""
+    columns = {"text_column": text_column, "label_column": label_column}
+    texts, labels = [], []
+    for line, record in read_records(path, format, columns):
+        texts.append(_tokens(record[text_column], path, line, text_column))
+        labels.append(_label(record[label_column], path, line, label_column))
+    return texts, labels
+
+
+def read_tagging(path, format, tokens_column="tokens", tags_column="tags", tags_field="upos"):
+    """Reads `(sentences, tags)` from CoNLL-U (`tags_field`), or CSV/JSONL (the two columns).
+
+    In CSV both columns are space-separated strings; in JSONL, lists of strings (or strings).
+    """
+    if format == "conllu":
+        return read_conllu(path, tags_field)
+    columns = {"tokens_column": tokens_column, "tags_column": tags_column}
+    sentences, tags = [], []
+    for line, record in read_records(path, format, columns):
+        words = _tokens(record[tokens_column], path, line, tokens_column)
+        word_tags = _tokens(record[tags_column], path, line, tags_column)
+        if len(words) != len(word_tags):
+            raise DataError(
+                f"{len(words)} tokens but {len(word_tags)} tags",
+                path=path,
+                line=line,
+                field=tags_column,
+                hint="give exactly one tag per token",
+            )
+        sentences.append(words)
+        tags.append(word_tags)
+    return sentences, tags
+
+
+def read_series(path, format, value_columns=None):
+    """Reads numeric rows: one list of floats per line, in `value_columns` order.
+
+    `value_columns=None` takes every column of the CSV header (or of the first JSON object).
+    """
+    if value_columns is None:
+        records = read_records(path, format, {})
+        value_columns = list(records[0][1])
+    else:
+        value_columns = list(value_columns)
+        columns = {f"value_columns[{i}]": name for i, name in enumerate(value_columns)}
+        records = read_records(path, format, columns)
+    return [
+        [_number(record.get(name), path, line, name) for name in value_columns]
+        for line, record in records
+    ]
+
+
+def read_pairs(path, format, source_column="source", target_column="target"):
+    """Reads `(sources, targets)`: two lists of token lists (whitespace-split or JSON lists)."""
+    columns = {"source_column": source_column, "target_column": target_column}
+    sources, targets = [], []
+    for line, record in read_records(path, format, columns):
+        sources.append(_tokens(record[source_column], path, line, source_column))
+        targets.append(_tokens(record[target_column], path, line, target_column))
+    return sources, targets
