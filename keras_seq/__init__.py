@@ -1,2 +1,11 @@
+"""keras-seq: declarative recurrent sequence models for Keras 3 on TensorFlow, JAX and PyTorch.
+
+>>> import keras_seq
+>>> spec = keras_seq.load_spec("input: {kind: tokens}\nencoder: {cell: lstm, units: 8}\nhead: {type: none}")
+>>> spec.encoder.cell
+'lstm'
+"""
+
+from keras_seq.spec import Problem, Spec, SpecError, load_spec, validate
 from keras_seq.cells import GRUCell, LSTMCell, SimpleRNNCell
 from keras_seq.layers import Recurrent

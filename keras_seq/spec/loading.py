@@ -1,0 +1,111 @@
+"""`load_spec`: from a path, YAML text or dict to a validated, frozen `Spec`."""
+
+import copy
+import dataclasses
+import os
+import pathlib
+
+from keras_seq.spec.errors import Problem, SpecError
+from keras_seq.spec.types import Spec, from_data
+from keras_seq.spec.validation import check
+from keras_seq.spec.yaml_source import read_yaml
+
+
+def load_spec(source):
+    """Load, validate and resolve a spec.
+
+    Args:
+        source: a path to a YAML file, YAML text, a dict, or a `Spec` (returned as is).
+
+    Returns:
+        A frozen `keras_seq.Spec` with every default filled in and the data paths made
+        relative to the spec file's folder.
+
+    Raises:
+        keras_seq.SpecError: listing every problem, each with its field path, YAML line and
+            column, the value found, what is allowed and a "did you mean".
+
+    Example:
+
+    >>> import keras_seq
+    >>> spec = keras_seq.load_spec('''
+    ... input: {kind: tokens, vocab_size: 1000}
+    ... encoder: {cell: gru, units: 32, direction: bidirectional}
+    ... head: {type: tagger, classes: 5}
+    ... ''')
+    >>> spec.encoder.merge, spec.training.optimizer
+    ('concat', 'adam')
+    """
+    if isinstance(source, Spec):
+        return source
+    data, locations, origin, path = _read(source)
+    problems, resolved = check(data, locations)
+    if problems:
+        raise SpecError(problems, origin)
+    _fill_derived_defaults(resolved, path)
+    return from_data(resolved)
+
+
+def validate(source):
+    """The problems of a spec as a list (empty when valid), without raising."""
+    try:
+        load_spec(source)
+    except SpecError as error:
+        return error.problems
+    return []
+
+
+def _read(source):
+    """(data, locations, name for messages, file path or None)."""
+    if isinstance(source, dict):
+        return copy.deepcopy(source), {}, None, None
+    if isinstance(source, os.PathLike) or _looks_like_path(source):
+        path = pathlib.Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SpecError([Problem("", "spec file not found",
+                                     allowed="a path to an existing .yaml file")], str(path))
+        except (OSError, UnicodeDecodeError) as error:
+            raise SpecError([Problem("", f"cannot read the spec file: {error}")], str(path))
+        data, locations = read_yaml(text, str(path))
+        return data, locations, str(path), path
+    if isinstance(source, str):
+        data, locations = read_yaml(source)
+        return data, locations, None, None
+    raise SpecError([Problem("", f"cannot read a spec from {type(source).__name__}",
+                             allowed="a path, YAML text, a dict or a keras_seq.Spec")])
+
+
+def _looks_like_path(source):
+    return (isinstance(source, str) and "\n" not in source
+            and (source.endswith((".yaml", ".yml")) or os.path.isfile(source)))
+
+
+def _fill_derived_defaults(data, path):
+    """Defaults that depend on other fields, as the schema's descriptions state them."""
+    data.setdefault("name", None)
+    if data["name"] is None:
+        data["name"] = path.stem if path else "model"
+    encoder = data["encoder"]
+    if isinstance(encoder["layers"], list):
+        for layer in encoder["layers"]:
+            layer.setdefault("units", encoder["units"])
+    decoder = data["head"].get("decoder")
+    if decoder is not None:
+        decoder.setdefault("cell", encoder["cell"])
+        decoder.setdefault("units", encoder["units"])
+        layers = encoder["layers"]
+        decoder.setdefault("layers", len(layers) if isinstance(layers, list) else layers)
+        decoder.setdefault("embedding_dim", data["input"].get("embedding_dim") or decoder["units"])
+    files = data.get("data")
+    if files:
+        base = path.parent if path else pathlib.Path.cwd()
+        for split in ("train", "validation", "test"):
+            if files.get(split):
+                files[split] = str((base / files[split]).resolve())
+
+
+def replace(spec, **changes):
+    """A copy of a frozen spec section with some fields changed (see `dataclasses.replace`)."""
+    return dataclasses.replace(spec, **changes)

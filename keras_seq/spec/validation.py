@@ -1,0 +1,200 @@
+"""Check plain spec data against the schema and fill in the defaults.
+
+Every problem is collected (schema errors, then cross-field rules) so the user sees them all
+at once; defaults are only filled into data that has none.
+"""
+
+import copy
+
+import jsonschema
+
+from keras_seq.spec import schema as spec_schema
+from keras_seq.spec.errors import Problem, closest, format_path
+
+_VALIDATOR = jsonschema.Draft202012Validator(spec_schema.ROOT)
+
+
+def check(data, locations=None):
+    """Return (problems, resolved): `resolved` is `data` with every applicable default filled."""
+    locations = locations or {}
+    if not isinstance(data, dict):
+        return [
+            Problem(
+                "",
+                f"a spec must be a mapping of sections, found {_kind(data)}",
+                *locations.get((), (None, None)),
+                allowed="input, encoder, head, and optionally training and data",
+            )
+        ], None
+    problems = []
+    for error in sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        problems.extend(_explain(error, locations))
+    resolved = copy.deepcopy(data)
+    _normalize_schedule(resolved)
+    _walk(spec_schema.ROOT, resolved, (), problems, locations)
+    problems.extend(_cross_section_rules(resolved, locations))
+    problems = _unique(problems)
+    problems.sort(key=lambda p: (p.line or 0, p.column or 0, p.path))
+    return problems, (None if problems else resolved)
+
+
+def _problem(path, message, locations, key_location=False, **details):
+    where = locations.get(tuple(path) + ("<key>",)) if key_location else None
+    where = where or _nearest_location(path, locations)
+    return Problem(format_path(path), message, *where, **details)
+
+
+def _nearest_location(path, locations):
+    path = tuple(path)
+    while path and path not in locations:
+        path = path[:-1]
+    return locations.get(path, (None, None))
+
+
+def _explain(error, locations):
+    """Turn one jsonschema error into problems that say what is wrong and how to fix it."""
+    path = list(error.absolute_path)
+    value = error.instance
+    field_schema = error.schema
+    kind = error.validator
+    if kind in ("anyOf", "oneOf"):
+        branch_errors = _errors_of_matching_branch(error)
+        if branch_errors:
+            return [p for e in branch_errors for p in _explain(e, locations)]
+        allowed = spec_schema.allowed_text(field_schema)
+        hint = closest(value, _constants(field_schema)) if isinstance(value, str) else None
+        return [_problem(path, f"{_show(value)} is not valid here", locations,
+                         found=value, allowed=allowed, hint=hint)]
+    if kind == "additionalProperties":
+        known = list(field_schema.get("properties", {}))
+        return [
+            _problem(path + [key], f"unknown field {key!r}", locations, key_location=True,
+                     found=key, allowed=", ".join(known), hint=closest(key, known))
+            for key in value if key not in known
+        ]
+    if kind == "required":
+        return [
+            _problem(path + [name], f"missing required field {name!r}", locations,
+                     allowed=_field_help(field_schema, name))
+            for name in error.validator_value if name not in value
+        ]
+    if kind == "enum":
+        choices = error.validator_value
+        return [_problem(path, f"{_show(value)} is not one of the choices", locations,
+                         found=value, allowed=spec_schema.allowed_text(field_schema),
+                         hint=closest(value, choices))]
+    if kind == "const":
+        return [_problem(path, f"{_show(value)} is not supported", locations, found=value,
+                         allowed=_show(error.validator_value))]
+    if kind == "type":
+        return [_problem(path, f"expected {spec_schema.allowed_text(field_schema)}, "
+                               f"found {_show(value)} ({_kind(value)})", locations, found=value)]
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return [_problem(path, f"{_show(value)} is out of range", locations, found=value,
+                         allowed=spec_schema.allowed_text(field_schema))]
+    if kind in ("minLength", "minItems"):
+        return [_problem(path, "must not be empty", locations, found=value)]
+    if kind == "maxItems":
+        return [_problem(path, f"has more than {error.validator_value} items", locations)]
+    return [_problem(path, error.message, locations, found=value)]
+
+
+def _errors_of_matching_branch(error):
+    """For anyOf: the errors of the one branch whose JSON type fits the value, if any."""
+    by_branch = {}
+    for sub in error.context:
+        by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+    fitting = [
+        errors for errors in by_branch.values()
+        if not any(e.validator in ("type", "const", "enum") and not e.relative_path
+                   for e in errors)
+    ]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _constants(field_schema):
+    values = list(field_schema.get("enum", ()))
+    if "const" in field_schema:
+        values.append(field_schema["const"])
+    for branch in field_schema.get("anyOf", ()):
+        values.extend(_constants(spec_schema.resolve(branch)))
+    return [v for v in values if isinstance(v, str)]
+
+
+def _field_help(object_schema, name):
+    field = object_schema.get("properties", {}).get(name, {})
+    return f"{spec_schema.allowed_text(field)} ({field.get('description', '')})".strip()
+
+
+def _normalize_schedule(data):
+    training = data.get("training")
+    if not isinstance(training, dict):
+        return
+    schedule = training.get("schedule")
+    if isinstance(schedule, str):
+        schedule = training["schedule"] = {"type": schedule}
+    if isinstance(schedule, dict) and schedule.get("type") == "none" and len(schedule) == 1:
+        training["schedule"] = None
+
+
+def _walk(node_schema, value, path, problems, locations):
+    """Check x-applies-when / x-required-when and fill defaults, depth first."""
+    node_schema = spec_schema.resolve(node_schema, value)
+    if isinstance(value, list) and isinstance(node_schema.get("items"), dict):
+        for index, item in enumerate(value):
+            _walk(node_schema["items"], item, path + (index,), problems, locations)
+        return
+    if not isinstance(value, dict) or "properties" not in node_schema:
+        return
+    fields = node_schema["properties"]
+    siblings = {name: value.get(name, field.get("default")) for name, field in fields.items()}
+    for name, field in fields.items():
+        if name in value and not spec_schema.applies(field, siblings):
+            problems.append(_problem(
+                path + (name,), f"{name!r} applies only when "
+                f"{spec_schema.describe_condition(field, format_path(path))}", locations, key_location=True,
+                found=value[name], allowed=f"remove {name!r}, or change what it depends on"))
+        elif name not in value and spec_schema.required(field, siblings):
+            problems.append(_problem(
+                path + (name,), f"missing field {name!r}, required when "
+                f"{spec_schema.describe_condition(field, format_path(path))}", locations,
+                allowed=_field_help(node_schema, name)))
+        elif name not in value and "default" in field and spec_schema.applies(field, siblings):
+            value[name] = spec_schema.default_of(field)
+    for name, item in value.items():
+        if name in fields:
+            _walk(fields[name], item, path + (name,), problems, locations)
+
+
+def _cross_section_rules(data, locations):
+    """Rules that link sections; each is stated in the field's schema description."""
+    problems = []
+    head = data.get("head") or {}
+    source = data.get("input") or {}
+    if head.get("type") == "forecaster" and source.get("kind") == "tokens":
+        problems.append(_problem(
+            ("input", "kind"), "a forecaster predicts numbers from numeric features",
+            locations, found="tokens", allowed="features (with input.dim)"))
+    return problems
+
+
+def _unique(problems):
+    seen, result = set(), []
+    for problem in problems:
+        key = (problem.path, problem.message)
+        if key not in seen:
+            seen.add(key)
+            result.append(problem)
+    return result
+
+
+def _show(value):
+    if value is None:
+        return "null"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _kind(value):
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+             list: "a list", dict: "a mapping", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
