@@ -1,0 +1,244 @@
+"""Writes the small bundled datasets (train/validation/test) next to this file.
+
+Run `python keras_seq/datasets/make_datasets.py`; a fixed seed makes the output identical each
+time. Each set needs a model to use context, not just look words up:
+
+- tagger-*.conllu: part-of-speech tags (UPOS and Penn XPOS). Words such as "watch", "saw",
+  "can", "park" are NOUN after a determiner or adjective and VERB/AUX after a subject or modal;
+  "light", "cold", "orange" are ADJ before a noun and NOUN otherwise (needs the next word).
+  Contractions are multi-word tokens ("didn't" = did + n't), as in Universal Dependencies.
+- classifier-*.csv: `text,label` sentiment. The label follows the polarity word, flipped by a
+  negation ("not", "never", "hardly") and, after "but" / "although ... ,", decided by the
+  last clause.
+- forecaster-*.csv: `step,load,temperature` hourly; load has daily and weekly seasons, follows
+  temperature, and carries noise. The splits are consecutive stretches of one series.
+- seq2seq-*.jsonl: `source,target` dates written many ways -> `YYYY - MM - DD`.
+"""
+
+import csv
+import datetime
+import json
+import math
+import random
+from pathlib import Path
+
+HERE = Path(__file__).parent
+SIZES = {"train": 0.7, "validation": 0.15, "test": 0.15}
+
+# ---- tagger ------------------------------------------------------------------------------
+DET = ["the", "a", "every", "this", "some", "her"]
+ADJ = ["big", "small", "old", "red", "happy", "quiet", "new"]
+SUBJ_PRON = ["she", "he", "they", "we", "i", "you"]
+OBJ_PRON = ["him", "her", "them", "us", "me", "it"]
+PROPN = ["anna", "tom", "paris", "london", "maria"]
+NOUN = ["dog", "cat", "teacher", "city", "river", "car", "house", "garden", "letter", "child"]
+# word -> (past form, lemma); these words are also nouns, so context decides.
+AMBIGUOUS_VERBS = {"watch": "watched", "book": "booked", "play": "played", "walk": "walked",
+                   "paint": "painted", "park": "parked", "fly": "flew", "run": "ran",
+                   "saw": "sawed"}
+OTHER_VERBS = {"see": "saw", "find": "found", "like": "liked", "visit": "visited"}
+MODALS = ["will", "can", "must", "should", "could"]
+ADJ_NOUN = ["light", "cold", "orange"]  # ADJ before a noun, NOUN otherwise
+ADV = ["often", "quickly", "never", "slowly"]
+ADP = ["in", "near", "with", "under", "behind"]
+CONTRACTIONS = {"did": ("didn't", "did"), "can": ("can't", "ca"), "will": ("won't", "wo")}
+
+
+def _noun_phrase(rng, subject):
+    kind = rng.random()
+    if kind < 0.2:
+        return [(rng.choice(PROPN), "PROPN", "NNP")]
+    if kind < 0.4:
+        pron = rng.choice(SUBJ_PRON if subject else OBJ_PRON)
+        return [(pron, "PRON", "PRP")]
+    det = rng.choice(DET)
+    words = [(det, "PRON" if det == "her" else "DET", "PRP$" if det == "her" else "DT")]
+    if rng.random() < 0.4:
+        words.append((rng.choice(ADJ + ADJ_NOUN), "ADJ", "JJ"))
+    nouns = NOUN + list(AMBIGUOUS_VERBS) + ["can"] * 2 + ADJ_NOUN
+    words.append((rng.choice(nouns), "NOUN", "NN"))
+    return words
+
+
+def _verb_phrase(rng):
+    words = []
+    if rng.random() < 0.5:
+        modal = rng.choice(MODALS + ["did"])
+        words.append((modal, "AUX", "VBD" if modal == "did" else "MD"))
+        if rng.random() < 0.3:
+            words.append(("not", "PART", "RB"))
+        verb = rng.choice(list(AMBIGUOUS_VERBS) * 2 + list(OTHER_VERBS))
+        words.append((verb, "VERB", "VB"))
+    else:
+        if rng.random() < 0.2:
+            words.append((rng.choice(ADV), "ADV", "RB"))
+        past = rng.choice(list(AMBIGUOUS_VERBS.values()) + list(OTHER_VERBS.values()))
+        words.append((past, "VERB", "VBD"))
+    return words + _noun_phrase(rng, subject=False)
+
+
+def _sentence(rng):
+    words = _noun_phrase(rng, subject=True) + _verb_phrase(rng)
+    if rng.random() < 0.3:
+        words += [(rng.choice(ADP), "ADP", "IN")] + _noun_phrase(rng, subject=False)
+    if rng.random() < 0.2:
+        words += [("and", "CCONJ", "CC")] + _noun_phrase(rng, True) + _verb_phrase(rng)
+    words.append((".", "PUNCT", "."))
+    # ADJ_NOUN words before a noun are adjectives; standing last in their phrase, nouns.
+    for i, (word, upos, xpos) in enumerate(words):
+        if word in ADJ_NOUN:
+            before_noun = words[i + 1][1] == "NOUN"
+            words[i] = (word, "ADJ", "JJ") if before_noun else (word, "NOUN", "NN")
+    return words
+
+
+_LEMMAS = {past: base for base, past in {**AMBIGUOUS_VERBS, **OTHER_VERBS}.items()}
+
+
+def _conllu(rng, index, split):
+    words = _sentence(rng)
+    words[0] = (words[0][0].capitalize(),) + words[0][1:]
+    lines, text = [], []
+    i = n = 0  # i: next word; n: words written so far (the CoNLL-U ID of the last one)
+    while i < len(words):
+        word, upos, xpos = words[i]
+        if word.lower() in CONTRACTIONS and i + 1 < len(words) and words[i + 1][0] == "not":
+            surface, first = CONTRACTIONS[word.lower()]
+            if word[0].isupper():
+                surface, first = surface.capitalize(), first.capitalize()
+            lines.append(f"{n + 1}-{n + 2}\t{surface}\t_\t_\t_\t_\t_\t_\t_\t_")
+            lines.append(f"{n + 1}\t{first}\t{word.lower()}\t{upos}\t{xpos}\t_\t_\t_\t_\t_")
+            lines.append(f"{n + 2}\tn't\tnot\tPART\tRB\t_\t_\t_\t_\t_")
+            text.append(surface)
+            i, n = i + 2, n + 2
+            continue
+        lemma = _LEMMAS.get(word.lower(), word.lower()) if xpos == "VBD" else word.lower()
+        lines.append(f"{n + 1}\t{word}\t{lemma}\t{upos}\t{xpos}\t_\t_\t_\t_\t_")
+        text.append(word)
+        i, n = i + 1, n + 1
+    head = [f"# sent_id = {split}-{index + 1}", f"# text = {' '.join(text)}"]
+    return "\n".join(head + lines) + "\n\n"
+
+
+def make_tagger(rng, total=900):
+    for split, count in _split_counts(total).items():
+        with open(HERE / f"tagger-{split}.conllu", "w", encoding="utf-8", newline="\n") as f:
+            f.writelines(_conllu(rng, i, split) for i in range(count))
+
+
+# ---- classifier --------------------------------------------------------------------------
+SUBJECTS = ["the food", "the movie", "the service", "this phone", "the hotel", "our trip",
+            "the staff", "the book", "the music", "the room", "the game", "the price"]
+VERBS = ["was", "is", "seemed", "felt", "looked"]
+INTENSIFIERS = ["very", "really", "quite", "so", "truly"]
+POSITIVE = ["good", "great", "excellent", "wonderful", "lovely", "fantastic", "pleasant",
+            "amazing", "fine", "superb"]
+NEGATIVE = ["bad", "terrible", "awful", "boring", "poor", "horrible", "disappointing", "dull",
+            "weak", "mediocre"]
+NEGATIONS = ["not", "never", "hardly"]
+OPENERS = ["honestly ,", "overall", "i think", "to be fair ,", "in the end", "sadly ,",
+           "luckily ,"]
+
+
+def _clause(rng):
+    positive = rng.random() < 0.5
+    words = [rng.choice(SUBJECTS), rng.choice(VERBS)]
+    negated = rng.random() < 0.35
+    if negated:
+        words.append(rng.choice(NEGATIONS))
+    if rng.random() < 0.4:
+        words.append(rng.choice(INTENSIFIERS))
+    words.append(rng.choice(POSITIVE if positive else NEGATIVE))
+    return " ".join(words), positive != negated
+
+
+def _review(rng):
+    first, label = _clause(rng)
+    shape = rng.random()
+    if shape < 0.25:
+        second, label = _clause(rng)
+        text = f"{first} but {second}"
+    elif shape < 0.4:
+        second, label = _clause(rng)
+        text = f"although {first} , {second}"
+    else:
+        text = first
+    if rng.random() < 0.3:
+        text = f"{rng.choice(OPENERS)} {text}"
+    return text, "positive" if label else "negative"
+
+
+def make_classifier(rng, total=2800):
+    for split, count in _split_counts(total).items():
+        with open(HERE / f"classifier-{split}.csv", "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(["text", "label"])
+            writer.writerows(_review(rng) for _ in range(count))
+
+
+# ---- forecaster --------------------------------------------------------------------------
+def make_forecaster(rng, total=4200):
+    anomaly = 0.0  # slow AR(1) weather on top of the daily temperature cycle
+    rows = []
+    for t in range(total):
+        anomaly = 0.95 * anomaly + rng.gauss(0, 0.08)
+        temperature = 0.6 * math.sin(2 * math.pi * (t - 8) / 24) + anomaly
+        load = (0.8 * math.sin(2 * math.pi * t / 24) + 0.4 * math.sin(2 * math.pi * t / 168)
+                + 0.3 * temperature + rng.gauss(0, 0.1))
+        rows.append((t, f"{load:.4f}", f"{temperature:.4f}"))
+    start = 0
+    for split, count in _split_counts(total).items():
+        with open(HERE / f"forecaster-{split}.csv", "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(["step", "load", "temperature"])
+            writer.writerows(rows[start:start + count])
+        start += count
+
+
+# ---- seq2seq -----------------------------------------------------------------------------
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december"]
+
+
+def _ordinal(day):
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def _date_pair(rng):
+    date = datetime.date(1990, 1, 1) + datetime.timedelta(days=rng.randrange(40 * 365))
+    d, m, y = date.day, MONTHS[date.month - 1], date.year
+    forms = [
+        f"{d} {m} {y}",
+        f"{m} {d} , {y}",
+        f"the {_ordinal(d)} of {m} {y}",
+        f"{m[:3]} {d} {y}",
+        f"{date.strftime('%A').lower()} , {m} {d} , {y}",
+        f"{d:02d} . {date.month:02d} . {y}",
+        f"{_ordinal(d)} {m[:3]} {y}",
+    ]
+    target = f"{y} - {date.month:02d} - {d:02d}"
+    return {"source": rng.choice(forms), "target": target}
+
+
+def make_seq2seq(rng, total=3200):
+    seen = set()
+    for split, count in _split_counts(total).items():
+        pairs = [_date_pair(rng) for _ in range(count)]
+        tokens = {t for p in pairs for t in (p["source"] + " " + p["target"]).split()}
+        if split == "train":
+            seen = tokens
+        assert tokens <= seen, f"{split} has tokens the training split lacks: {tokens - seen}"
+        with open(HERE / f"seq2seq-{split}.jsonl", "w", encoding="utf-8", newline="\n") as f:
+            f.writelines(json.dumps(p) + "\n" for p in pairs)
+
+
+def _split_counts(total):
+    counts = {split: int(total * share) for split, share in SIZES.items()}
+    counts["train"] += total - sum(counts.values())
+    return counts
+
+
+if __name__ == "__main__":
+    for make in (make_tagger, make_classifier, make_forecaster, make_seq2seq):
+        make(random.Random(2024))
