@@ -1,0 +1,166 @@
+"""Run every (implementation, backend, workload) in its own process and compare.
+
+    python -m benchmarks            # all workloads, 3 backends, keras-seq / built-in / PyTorch
+    python -m benchmarks --quick    # tagger + padded tagger, fewer steps (a few minutes)
+    python -m benchmarks --workloads tagger long --backends torch --processes 3
+
+Prints one table (train step and predict batch, ms; ratios keras-seq / built-in and
+keras-seq / native PyTorch; peak memory growth, MB) and writes benchmarks/results/latest.json.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+from benchmarks import workloads
+
+BACKENDS = ["jax", "tensorflow", "torch"]
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+
+
+def run_one(impl, backend, workload, warmup, steps, repeats, timeout):
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    cmd = [sys.executable, "-m", "benchmarks.worker", "--impl", impl, "--workload", workload]
+    cmd += ["--warmup", str(warmup), "--steps", str(steps), "--repeats", str(repeats)]
+    root = pathlib.Path(__file__).resolve().parent.parent
+    try:
+        proc = subprocess.run(
+            cmd, env=env, cwd=root, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+    return {"error": " | ".join(tail) or f"exit code {proc.returncode}"}
+
+
+def _median_of(runs, key):
+    values = [r[key] for r in runs if key in r]
+    return statistics.median(values) if values else None
+
+
+def measure(impl, backend, workload, args):
+    runs = []
+    for _ in range(args.processes):
+        r = run_one(impl, backend, workload, args.warmup, args.steps, args.repeats, args.timeout)
+        runs.append(r)
+        label = f"{workload:15s} {impl:9s} {backend:10s}"
+        if "error" in r:
+            print(f"  {label} ERROR {r['error']}", file=sys.stderr, flush=True)
+        else:
+            print(
+                f"  {label} train {r['train_ms']:7.1f} ms  predict {r['predict_ms']:6.1f} ms"
+                f"  mem {r['peak_mem_mb']:6.0f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
+    return {
+        "impl": impl,
+        "backend": backend,
+        "workload": workload,
+        "train_ms": _median_of(runs, "train_ms"),
+        "predict_ms": _median_of(runs, "predict_ms"),
+        "peak_mem_mb": _median_of(runs, "peak_mem_mb"),
+        "runs": runs,
+    }
+
+
+def _fmt(value, spec="7.1f"):
+    return format(value, spec) if value is not None else "-".rjust(int(spec.split(".")[0]))
+
+
+def _ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def table(rows):
+    by_key = {(r["impl"], r["backend"], r["workload"]): r for r in rows}
+    lines = []
+    for metric, label in [("train_ms", "train step"), ("predict_ms", "predict batch")]:
+        lines.append(f"\n{label}, ms (median)")
+        lines.append(
+            f"{'workload':15s} {'backend':10s} {'keras-seq':>9s} {'built-in':>9s} {'ratio':>6s}"
+            f" {'torch':>7s} {'ratio':>6s}"
+        )
+        for workload in dict.fromkeys(r["workload"] for r in rows):
+            native = by_key.get(("torch", "torch", workload), {}).get(metric)
+            for backend in BACKENDS:
+                ours = by_key.get(("keras-seq", backend, workload))
+                theirs = by_key.get(("builtin", backend, workload))
+                if ours is None and theirs is None:
+                    continue
+                a = ours and ours[metric]
+                b = theirs and theirs[metric]
+                lines.append(
+                    f"{workload:15s} {backend:10s} {_fmt(a, '9.1f')} {_fmt(b, '9.1f')}"
+                    f" {_fmt(_ratio(a, b), '6.2f')} {_fmt(native, '7.1f')}"
+                    f" {_fmt(_ratio(a, native), '6.2f')}"
+                )
+    lines.append("\npeak memory growth, MB (max RSS after imports -> end of run)")
+    lines.append(f"{'workload':15s} {'backend':10s} {'keras-seq':>9s} {'built-in':>9s} {'torch':>7s}")
+    for workload in dict.fromkeys(r["workload"] for r in rows):
+        native = by_key.get(("torch", "torch", workload), {}).get("peak_mem_mb")
+        for backend in BACKENDS:
+            ours = by_key.get(("keras-seq", backend, workload), {}).get("peak_mem_mb")
+            theirs = by_key.get(("builtin", backend, workload), {}).get("peak_mem_mb")
+            if ours is None and theirs is None:
+                continue
+            lines.append(
+                f"{workload:15s} {backend:10s} {_fmt(ours, '9.0f')} {_fmt(theirs, '9.0f')}"
+                f" {_fmt(native, '7.0f')}"
+            )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tagger + padded, fewer steps")
+    parser.add_argument("--workloads", nargs="+", choices=sorted(workloads.WORKLOADS))
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=BACKENDS)
+    parser.add_argument(
+        "--impls", nargs="+", choices=["keras-seq", "builtin", "torch"],
+        default=["keras-seq", "builtin", "torch"],
+    )
+    parser.add_argument("--warmup", type=int, help="untimed calls first (default 3)")
+    parser.add_argument("--steps", type=int, help="calls per timed block (default 10, quick 5)")
+    parser.add_argument("--repeats", type=int, help="timed blocks per process (default 5, quick 3)")
+    parser.add_argument("--processes", type=int, default=1, help="processes per measurement")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per process")
+    parser.add_argument("--output", type=pathlib.Path, default=RESULTS / "latest.json")
+    args = parser.parse_args(argv)
+    names = args.workloads or (workloads.QUICK if args.quick else list(workloads.WORKLOADS))
+    args.warmup = args.warmup or 3
+    args.steps = args.steps or (5 if args.quick else 10)
+    args.repeats = args.repeats or (3 if args.quick else 5)
+
+    rows = []
+    started = time.time()
+    for workload in names:
+        for impl in args.impls:
+            for backend in ["torch"] if impl == "torch" else args.backends:
+                rows.append(measure(impl, backend, workload, args))
+    print(table(rows))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "seconds": round(time.time() - started),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "settings": {k: v for k, v in vars(args).items() if k != "output"},
+        "workloads": {n: workloads.WORKLOADS[n].description for n in names},
+    }
+    args.output.write_text(json.dumps({"meta": meta, "results": rows}, indent=1, default=str))
+    print(f"\nwrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

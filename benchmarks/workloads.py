@@ -1,0 +1,222 @@
+"""Reference workloads: shapes, seeded synthetic data and one model builder per implementation.
+
+Three implementations build the same network for each workload:
+
+- ``keras-seq``: `keras_seq.Recurrent` inside a Keras model (any backend).
+- ``builtin``: Keras' own `keras.layers.LSTM` / `GRU` (+ `Bidirectional`) (any backend).
+- ``torch``: native PyTorch `nn.LSTM` / `nn.GRU` with a hand-written train step
+  (padded batches go through `pack_padded_sequence`, the idiomatic PyTorch way).
+
+Every builder returns a `Harness` with `train_step()` and `predict()` closures over fixed data,
+so the worker times only the step itself.
+"""
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    name: str
+    description: str
+    cell: str  # "lstm" | "gru"
+    units: int
+    layers: int
+    bidirectional: bool
+    batch: int
+    length: int
+    vocab: int = 0  # 0: float features instead of tokens
+    embed: int = 0
+    features: int = 0
+    head: str = "tagger"  # "tagger" (per token) | "classifier" (last state) | "regressor"
+    classes: int = 10
+    min_length: int = 0  # > 0: post-padded batch with lengths uniform in [min_length, length]
+
+
+WORKLOADS = {
+    w.name: w
+    for w in [
+        Workload(
+            "tagger",
+            "BiLSTM tagger: batch 32, len 64, vocab 5000, emb 64, 2x bidirectional LSTM 128",
+            "lstm", 128, 2, True, 32, 64, vocab=5000, embed=64, head="tagger", classes=10,
+        ),
+        Workload(
+            "gru_classifier",
+            "GRU classifier: batch 32, len 64, vocab 5000, emb 64, 1x GRU 128, last state -> 5",
+            "gru", 128, 1, False, 32, 64, vocab=5000, embed=64, head="classifier", classes=5,
+        ),
+        Workload(
+            "long",
+            "long sequence: batch 16, len 512, 16 features, 1x LSTM 128, last state -> 1",
+            "lstm", 128, 1, False, 16, 512, features=16, head="regressor", classes=1,
+        ),
+        Workload(
+            "padded",
+            "padded tagger: as tagger, post-padded, lengths uniform 10-64, mask_zero",
+            "lstm", 128, 2, True, 32, 64, vocab=5000, embed=64, head="tagger", classes=10,
+            min_length=10,
+        ),
+    ]
+}
+
+QUICK = ["tagger", "padded"]
+
+
+def make_data(w, seed=0):
+    """Seeded inputs and targets as NumPy arrays, plus per-row lengths."""
+    rng = np.random.default_rng(seed)
+    if w.min_length:
+        lengths = rng.integers(w.min_length, w.length + 1, size=w.batch)
+    else:
+        lengths = np.full(w.batch, w.length)
+    valid = np.arange(w.length)[None, :] < lengths[:, None]
+    if w.vocab:
+        x = rng.integers(1, w.vocab, size=(w.batch, w.length)).astype("int32") * valid
+    else:
+        x = rng.normal(size=(w.batch, w.length, w.features)).astype("float32")
+    if w.head == "tagger":
+        y = rng.integers(0, w.classes, size=(w.batch, w.length)).astype("int32")
+    elif w.head == "classifier":
+        y = rng.integers(0, w.classes, size=(w.batch,)).astype("int32")
+    else:
+        y = rng.normal(size=(w.batch, 1)).astype("float32")
+    return x, y, lengths.astype("int64")
+
+
+@dataclasses.dataclass
+class Harness:
+    train_step: object
+    predict: object
+
+
+def build(impl, w, seed=0):
+    x, y, lengths = make_data(w, seed)
+    if impl == "torch":
+        return _build_torch(w, x, y, lengths)
+    return _build_keras(impl, w, x, y)
+
+
+def _build_keras(impl, w, x, y):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    if w.vocab:
+        inputs = keras.Input((w.length,), dtype="int32")
+        h = keras.layers.Embedding(w.vocab, w.embed, mask_zero=bool(w.min_length))(inputs)
+    else:
+        inputs = keras.Input((w.length, w.features))
+        h = inputs
+    sequences = w.head == "tagger"
+    if impl == "keras-seq":
+        import keras_seq
+
+        h = keras_seq.Recurrent(
+            w.cell,
+            w.units,
+            layers=w.layers,
+            direction="bidirectional" if w.bidirectional else "forward",
+            return_sequences=sequences,
+        )(h)
+    else:
+        layer_cls = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[w.cell]
+        for k in range(w.layers):
+            last = k == w.layers - 1
+            layer = layer_cls(w.units, return_sequences=sequences or not last)
+            h = keras.layers.Bidirectional(layer)(h) if w.bidirectional else layer(h)
+    if w.head == "regressor":
+        outputs = keras.layers.Dense(1)(h)
+        loss = "mse"
+    else:
+        outputs = keras.layers.Dense(w.classes, activation="softmax")(h)
+        loss = "sparse_categorical_crossentropy"
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss=loss)
+    return Harness(
+        train_step=lambda: model.train_on_batch(x, y),
+        predict=lambda: model.predict_on_batch(x),
+    )
+
+
+def _build_torch(w, x, y, lengths):
+    import torch
+    from torch import nn
+    from torch.nn.utils import rnn as rnn_utils
+
+    torch.manual_seed(0)
+    rnn_cls = {"lstm": nn.LSTM, "gru": nn.GRU}[w.cell]
+    directions = 2 if w.bidirectional else 1
+    padded = bool(w.min_length)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            if w.vocab:
+                self.embed = nn.Embedding(w.vocab, w.embed, padding_idx=0)
+            self.rnn = rnn_cls(
+                w.embed or w.features,
+                w.units,
+                num_layers=w.layers,
+                bidirectional=w.bidirectional,
+                batch_first=True,
+            )
+            self.out = nn.Linear(w.units * directions, w.classes)
+
+        def forward(self, x, lengths):
+            h = self.embed(x) if w.vocab else x
+            if padded:
+                packed = rnn_utils.pack_padded_sequence(
+                    h, lengths, batch_first=True, enforce_sorted=False
+                )
+                seq, state = self.rnn(packed)
+                seq, _ = rnn_utils.pad_packed_sequence(seq, batch_first=True, total_length=w.length)
+            else:
+                seq, state = self.rnn(h)
+            if w.head == "tagger":
+                return self.out(seq)
+            h_n = state[0] if w.cell == "lstm" else state
+            last = torch.cat([h_n[-directions + d] for d in range(directions)], dim=-1)
+            return self.out(last)
+
+    net = Net()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    xt = torch.from_numpy(x)
+    xt = xt.long() if w.vocab else xt
+    yt = torch.from_numpy(y)
+    lt = torch.from_numpy(lengths)
+    if w.head == "tagger":
+        # Ignore padding positions, as Keras' masked loss does.
+        target = torch.where(torch.from_numpy(x) == 0, -100, yt).long() if padded else yt.long()
+
+        def loss_fn(out):
+            return nn.functional.cross_entropy(
+                out.reshape(-1, w.classes), target.reshape(-1), ignore_index=-100
+            )
+    elif w.head == "classifier":
+        target = yt.long()
+
+        def loss_fn(out):
+            return nn.functional.cross_entropy(out, target)
+    else:
+
+        def loss_fn(out):
+            return nn.functional.mse_loss(out, yt)
+
+    def train_step():
+        net.train()
+        opt.zero_grad()
+        loss = loss_fn(net(xt, lt))
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    def predict():
+        net.eval()
+        with torch.no_grad():
+            out = net(xt, lt)
+            if w.head != "regressor":
+                out = torch.softmax(out, dim=-1)
+            return out.numpy()
+
+    return Harness(train_step=train_step, predict=predict)
