@@ -3,6 +3,8 @@
 import dataclasses
 import importlib.resources
 
+import numpy as np
+
 from keras_seq.data import readers
 from keras_seq.data.encoding import encode_classification, encode_seq2seq, encode_tagging
 from keras_seq.data.encoding import EncodeStats, Encoded
@@ -17,7 +19,7 @@ SPLITS = ("train", "validation", "test")
 class DataFiles:
     """A data section: the same attribute names as the spec's `data` (see SPEC.md).
 
-    `tags_field` (CoNLL-U field used as the tag, default `upos`) is an extra the spec may add.
+    `load_dataset` reads any object with these attributes, the spec's own `DataSpec` included.
     """
 
     format: str
@@ -29,6 +31,8 @@ class DataFiles:
     tokens_column: str = "tokens"
     tags_column: str = "tags"
     value_columns: tuple = None
+    target_columns: tuple = None
+    lookback: int = None
     source_column: str = "source"
     target_column: str = "target"
     tags_field: str = "upos"
@@ -37,10 +41,11 @@ class DataFiles:
 _BUNDLED = {
     "tagger": dict(format="conllu"),
     "classifier": dict(format="csv"),
-    "forecaster": dict(format="csv", value_columns=("load", "temperature")),
+    "forecaster": dict(
+        format="csv", value_columns=("load", "temperature"), target_columns=("load",)
+    ),
     "seq2seq": dict(format="jsonl"),
 }
-_EXTENSIONS = {"conllu": "conllu", "csv": "csv", "jsonl": "jsonl"}
 
 
 def bundled_data(head_type):
@@ -59,8 +64,7 @@ def bundled_data(head_type):
         )
     options = _BUNDLED[head_type]
     folder = importlib.resources.files("keras_seq") / "datasets"
-    ext = _EXTENSIONS[options["format"]]
-    paths = {split: str(folder / f"{head_type}-{split}.{ext}") for split in SPLITS}
+    paths = {split: str(folder / f"{head_type}-{split}.{options['format']}") for split in SPLITS}
     return DataFiles(**options, **paths)
 
 
@@ -183,23 +187,35 @@ def _load_tokens(spec, data, path, fmt, head, vocab, labels):
 
 
 def _load_forecasting(spec, data, path, fmt):
-    lookback = _option(spec.input, "max_length")
+    lookback = _option(data, "lookback", _option(spec.input, "max_length"))
     if lookback is None:
         raise DataError(
             "a forecaster needs a window length", path=path,
-            hint="set input.max_length to the number of past steps the model sees",
+            hint="set data.lookback (or input.max_length) to the number of past steps seen",
         )
-    columns = _option(data, "value_columns")
-    rows = readers.read_series(path, fmt, columns)
-    dim = _option(spec.input, "dim")
-    if dim is not None and dim != len(rows[0]):
+    inputs = _option(data, "value_columns")
+    if inputs is None:
+        inputs = list(readers.read_records(path, fmt, {})[0][1])
+    targets = list(_option(data, "target_columns", inputs))
+    names = list(inputs) + [name for name in targets if name not in inputs]
+    rows = np.array(readers.read_series(path, fmt, names), dtype="float32")
+    dim, outputs = _option(spec.input, "dim"), _option(spec.head, "outputs", 1)
+    if dim is not None and dim != len(inputs):
         raise DataError(
-            f"input.dim is {dim} but the data has {len(rows[0])} value columns",
-            path=path, hint=f"set input.dim: {len(rows[0])} or change data.value_columns",
+            f"input.dim is {dim} but data.value_columns has {len(inputs)} columns",
+            path=path, hint=f"set input.dim: {len(inputs)} or change data.value_columns",
+        )
+    if outputs != len(targets):
+        raise DataError(
+            f"head.outputs is {outputs} but there are {len(targets)} target columns "
+            f"({', '.join(targets)}; data.target_columns defaults to data.value_columns)",
+            path=path, hint=f"set data.target_columns to {outputs} column(s) or head.outputs: "
+            f"{len(targets)}",
         )
     try:
         x, y = make_windows(
-            rows, lookback, _option(spec.head, "horizon", 1), _option(spec.head, "outputs", 1)
+            rows[:, : len(inputs)], lookback, _option(spec.head, "horizon", 1),
+            rows[:, [names.index(name) for name in targets]],
         )
     except DataError as err:
         raise DataError(err.reason, path=path, hint=err.hint) from None
