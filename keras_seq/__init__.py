@@ -9,3 +9,4 @@
 from keras_seq.spec import Problem, Spec, SpecError, load_spec, validate
 from keras_seq.cells import GRUCell, LSTMCell, SimpleRNNCell
 from keras_seq.layers import Recurrent
+from keras_seq.data import DataError, Vocabulary, load_dataset
