@@ -1,0 +1,165 @@
+"""Fast paths for `keras_seq.Recurrent` on the PyTorch backend: PyTorch's fused RNN kernels.
+
+`Recurrent.run_cell` (one layer, one direction over the whole sequence) calls `run_cell`
+here first. It returns None when the fused kernel would not compute exactly what the
+generic loop computes, and the layer then runs its generic loop. `fused_plan` is that
+decision, with a reason for every refusal, so tests can check which path a
+configuration takes.
+
+The kernels (`torch._VF.lstm`, `gru`, `rnn_tanh`, `rnn_relu`; oneDNN on CPU, cuDNN on
+GPU) take PyTorch's weight layout, which is the cells' layout transposed:
+W_ih = kernel^T, W_hh = recurrent_kernel^T, b_ih = bias, b_hh = recurrent_bias, gates in
+the same order. The transposes are views of the Keras variables' torch tensors, so
+gradients flow back to the variables.
+
+Modes:
+- `"dense"`: no mask (or a mask with no padding): one kernel call.
+- `"gather"`: post-padded mask (every row True on a prefix of at least one step). The
+  forward direction runs over the padding too (it comes after the real steps, so it
+  cannot change them); the backward direction runs on each row reversed within its own
+  length. Outputs at padding are zeroed; the final h is read at the last real step.
+  The kernel does not expose the LSTM cell state there, so an LSTM whose layer returns
+  its states takes `"packed"` instead.
+- `"packed"`: post-padded mask, LSTM, `return_state`: a packed sequence, which stops
+  every row at its length (slower on CPU: packed input leaves the oneDNN kernel).
+Anything else (another backend, recurrent dropout, pre-padding or gaps in the mask,
+an empty row, symbolic tensors, weights in another dtype than the inputs) takes the
+generic loop.
+"""
+
+import collections
+
+import keras
+
+from keras_seq.cells import GRUCell, LSTMCell, SimpleRNNCell
+
+Plan = collections.namedtuple("Plan", ["kernel", "mode", "lengths", "reason"])
+
+
+def _refuse(reason):
+    return Plan(None, None, None, reason)
+
+
+def _kernel_name(cell):
+    # Exact types: a subclass may change the step, which the kernel would not see.
+    if type(cell) is LSTMCell:
+        return "lstm"
+    if type(cell) is GRUCell:
+        return "gru"
+    if type(cell) is SimpleRNNCell:
+        return "rnn_" + cell.activation
+    return None
+
+
+def prefix_lengths(mask):
+    """Per-row lengths if every row of the (batch, time) bool `mask` is True on a prefix."""
+    import torch
+
+    lengths = mask.sum(dim=1)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    if not torch.equal(steps[None, :] < lengths[:, None], mask):
+        return None
+    return lengths
+
+
+def fused_plan(cell, inputs, mask, recurrent_mask, need_cell_state):
+    """Whether and how a fused kernel can run `cell` over `inputs`; a `Plan`.
+
+    `Plan.reason` is None when it can, else why not; `Plan.mode` is `"dense"`,
+    `"gather"` or `"packed"` (see the module docstring) and `Plan.lengths` the per-row
+    lengths of a post-padded mask.
+    """
+    if keras.backend.backend() != "torch":
+        return _refuse(f"backend is {keras.backend.backend()}, not torch")
+    name = _kernel_name(cell)
+    if name is None:
+        return _refuse(f"{type(cell).__name__} has no fused kernel")
+    if recurrent_mask is not None:
+        return _refuse("recurrent dropout is active")
+    if inputs.device.type == "meta":
+        return _refuse("symbolic (meta) tensors")
+    if inputs.dtype != cell.kernel.value.dtype or not inputs.dtype.is_floating_point:
+        return _refuse(f"inputs are {inputs.dtype}, weights {cell.kernel.value.dtype}")
+    if mask is None:
+        return Plan(name, "dense", None, None)
+    lengths = prefix_lengths(mask)
+    if lengths is None:
+        return _refuse("mask is not post-padding (True on a prefix of every row)")
+    if int(lengths.min()) == 0:
+        return _refuse("a row of the mask has no real step")
+    if int(lengths.min()) == mask.shape[1]:
+        return Plan(name, "dense", None, None)
+    mode = "packed" if name == "lstm" and need_cell_state else "gather"
+    return Plan(name, mode, lengths, None)
+
+
+def _weights(cell):
+    weights = [cell.kernel.value.T, cell.recurrent_kernel.value.T]
+    if cell.use_bias:
+        weights += [cell.bias.value, cell.recurrent_bias.value]
+    return weights
+
+
+def _reverse(x, lengths):
+    """Reverses axis 1, each row within its own length (padding stays in place)."""
+    import torch
+
+    if lengths is None:
+        return torch.flip(x, dims=(1,))
+    steps = torch.arange(x.shape[1], device=x.device)[None, :]
+    flipped = lengths[:, None] - 1 - steps
+    index = torch.where(flipped >= 0, flipped, steps)
+    return x.gather(1, index[:, :, None].expand(-1, -1, x.shape[2]))
+
+
+def _run_packed(kernel, x, lengths, hx, weights, has_biases, train):
+    from torch.nn.utils import rnn as rnn_utils
+
+    packed = rnn_utils.pack_padded_sequence(
+        x, lengths.cpu(), batch_first=True, enforce_sorted=False
+    )
+    hx = [h.index_select(1, packed.sorted_indices) for h in hx]
+    result = kernel(
+        packed.data, packed.batch_sizes, tuple(hx), weights, has_biases, 1, 0.0, train, False
+    )
+    output = rnn_utils.PackedSequence(
+        result[0], packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
+    )
+    output, _ = rnn_utils.pad_packed_sequence(output, batch_first=True, total_length=x.shape[1])
+    states = [s.index_select(1, packed.unsorted_indices)[0] for s in result[1:]]
+    return output, states
+
+
+def run_cell(cell, inputs, mask, initial_state, reverse, recurrent_mask, need_cell_state=True):
+    """`Recurrent.run_cell` through a fused kernel, or None where it does not apply.
+
+    Same arguments and results as `Recurrent.run_cell`, plus `need_cell_state`:
+    whether the caller uses the final LSTM cell state (if not, a masked LSTM may
+    return None in its place).
+    """
+    plan = fused_plan(cell, inputs, mask, recurrent_mask, need_cell_state)
+    if plan.reason is not None:
+        return None
+    import torch
+
+    kernel = getattr(torch._VF, plan.kernel)
+    weights = _weights(cell)
+    hx = [keras.ops.convert_to_tensor(s)[None] for s in initial_state]
+    train = torch.is_grad_enabled()
+    lengths = plan.lengths
+    x = _reverse(inputs, lengths) if reverse else inputs
+    if plan.mode == "packed":
+        outputs, states = _run_packed(kernel, x, lengths, hx, weights, cell.use_bias, train)
+    else:
+        hx = tuple(hx) if plan.kernel == "lstm" else hx[0]
+        result = kernel(x, hx, weights, cell.use_bias, 1, 0.0, train, False, True)
+        outputs = result[0]
+        states = [s[0] for s in result[1:]]
+        if plan.mode == "gather":
+            last = (lengths - 1)[:, None, None].expand(-1, 1, outputs.shape[2])
+            states = [outputs.gather(1, last)[:, 0]] + [None] * (len(states) - 1)
+    if reverse:
+        outputs = _reverse(outputs, lengths)
+    if plan.mode == "gather":
+        outputs = torch.where(mask[:, :, None], outputs, torch.zeros((), dtype=outputs.dtype))
+    return outputs, states
