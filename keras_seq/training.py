@@ -1,0 +1,127 @@
+"""Training policies from a spec's `training` section: optimizer, schedule, clipping, callbacks.
+
+Everything here is Keras' own: optimizers come from `keras.optimizers.get`, schedules run as a
+`keras.callbacks.LearningRateScheduler` (once per epoch, so `step_size` counts epochs exactly
+as PyTorch's `StepLR` does) or `keras.callbacks.ReduceLROnPlateau`, early stopping is
+`keras.callbacks.EarlyStopping`.
+
+Example:
+
+>>> import keras_seq
+>>> spec = keras_seq.load_spec('''
+... input: {kind: tokens, vocab_size: 100}
+... encoder: {cell: gru, units: 8}
+... head: {type: tagger, classes: 3}
+... training: {learning_rate: 0.1, schedule: {type: step, step_size: 2, gamma: 0.5}}
+... ''')
+>>> [keras_seq.training.learning_rate_at(spec.training, epoch) for epoch in range(5)]
+[0.1, 0.1, 0.05, 0.05, 0.025]
+"""
+
+import math
+
+import keras
+
+from keras_seq.spec import Problem, SpecError
+
+
+def optimizer_names():
+    """The optimizer names `training.optimizer` accepts (lowercase Keras class names)."""
+    return sorted(
+        name.lower()
+        for name, value in vars(keras.optimizers).items()
+        if isinstance(value, type)
+        and issubclass(value, keras.optimizers.Optimizer)
+        and value is not keras.optimizers.Optimizer
+    )
+
+
+def optimizer(training):
+    """A new Keras optimizer for a spec's `training` section.
+
+    `optimizer` is any Keras optimizer name (`adam`, `sgd`, `rmsprop`, `adamw`, ...), case
+    insensitive; `learning_rate`, `clipnorm` and `clipvalue` become its arguments. The learning
+    rate is a plain number (a variable in the optimizer), so the schedule callbacks can set it.
+
+    Raises:
+        keras_seq.SpecError: for an optimizer name Keras does not know.
+    """
+    name = training.optimizer.lower()
+    if name not in optimizer_names():
+        raise SpecError(
+            [Problem("training.optimizer", "unknown optimizer", found=training.optimizer,
+                     allowed=", ".join(optimizer_names()))]
+        )
+    config = {"learning_rate": training.learning_rate}
+    if training.clipnorm is not None:
+        config["clipnorm"] = training.clipnorm
+    if training.clipvalue is not None:
+        config["clipvalue"] = training.clipvalue
+    return keras.optimizers.get({"class_name": name, "config": config})
+
+
+def learning_rate_at(training, epoch):
+    """The learning rate of a 0-based `epoch` under the spec's `step`, `exponential` or
+    `cosine` schedule (the initial rate when there is none, or for `plateau`).
+
+    - step: `lr0 * gamma ** floor(epoch / step_size)` (PyTorch's `StepLR`).
+    - exponential: `lr0 * gamma ** epoch` (PyTorch's `ExponentialLR`).
+    - cosine: `min + (lr0 - min) * (1 + cos(pi * min(epoch, E) / E)) / 2` with
+      E = `decay_epochs` (default `training.epochs`), then held at `min_learning_rate`
+      (PyTorch's `CosineAnnealingLR` over its first half period).
+    """
+    lr0 = training.learning_rate
+    schedule = training.schedule
+    kind = schedule.type if schedule is not None else "none"
+    if kind == "step":
+        return lr0 * schedule.gamma ** (epoch // schedule.step_size)
+    if kind == "exponential":
+        return lr0 * schedule.gamma**epoch
+    if kind == "cosine":
+        span = schedule.decay_epochs or training.epochs
+        low = schedule.min_learning_rate
+        return low + (lr0 - low) * (1.0 + math.cos(math.pi * min(epoch, span) / span)) / 2.0
+    return lr0
+
+
+def callbacks(training):
+    """The Keras callbacks a spec's `training` section asks for (schedule, early stopping).
+
+    Returns a list, empty when the section needs none; pass it to `model.fit(callbacks=...)`.
+    """
+    found = []
+    schedule = training.schedule
+    kind = schedule.type if schedule is not None else "none"
+    if kind in ("step", "exponential", "cosine"):
+        found.append(
+            keras.callbacks.LearningRateScheduler(lambda epoch: learning_rate_at(training, epoch))
+        )
+    elif kind == "plateau":
+        found.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=schedule.monitor,
+                factor=schedule.factor,
+                patience=schedule.patience,
+                min_lr=schedule.min_learning_rate,
+            )
+        )
+    stopping = training.early_stopping
+    if stopping is not None:
+        found.append(
+            keras.callbacks.EarlyStopping(
+                monitor=stopping.monitor,
+                patience=stopping.patience,
+                min_delta=stopping.min_delta,
+                restore_best_weights=stopping.restore_best_weights,
+            )
+        )
+    return found
+
+
+def fit_options(training):
+    """`batch_size`, `epochs` and `callbacks` for `model.fit(x, y, **fit_options(...))`."""
+    return {
+        "batch_size": training.batch_size,
+        "epochs": training.epochs,
+        "callbacks": callbacks(training),
+    }
