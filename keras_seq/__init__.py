@@ -10,3 +10,6 @@ from keras_seq.spec import Problem, Spec, SpecError, load_spec, validate
 from keras_seq.cells import GRUCell, LSTMCell, SimpleRNNCell
 from keras_seq.layers import Recurrent
 from keras_seq.data import DataError, Vocabulary, load_dataset
+from keras_seq import heads, training
+from keras_seq.builder import build
+from keras_seq.heads import greedy_decode
