@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_seq import backend_fast
 from keras_seq.cells import GRUCell, LSTMCell, SimpleRNNCell
 
 _CELLS = {"simple": SimpleRNNCell, "lstm": LSTMCell, "gru": GRUCell}
@@ -260,6 +261,11 @@ class Recurrent(keras.layers.Layer):
             `(outputs, final_states)`: outputs (batch, time, units) in the original
             time order, zero at masked steps; final_states after the last real step.
         """
+        fused = backend_fast.run_cell(
+            cell, inputs, mask, initial_state, reverse, recurrent_mask, self.return_state
+        )
+        if fused is not None:
+            return fused
         projected = cell.project_inputs(inputs)
         outputs, states = _time_loop(cell, projected, mask, initial_state, reverse, recurrent_mask)
         if mask is not None:
