@@ -1,0 +1,109 @@
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import keras_seq
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def _data():
+    x = np.random.default_rng(0).normal(size=(4, 6, 3)).astype("float32")
+    y = np.random.default_rng(1).normal(size=(4, 2)).astype("float32")
+    return x, y
+
+
+def save(path):
+    """Saves a compiled, trained keras_seq.Model with the numbers a loader must reproduce."""
+    x, y = _data()
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((6, 3))
+    recurrent = keras_seq.Recurrent("lstm", 4, direction="bidirectional", return_sequences=False)
+    model = keras_seq.Model(inputs, keras.layers.Dense(2)(recurrent(inputs)))
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    model.fit(x, y, epochs=2, verbose=0)
+    model.save(path)
+    np.savez(f"{path}.npz", prediction=model.predict(x, verbose=0),
+             next_loss=model.train_on_batch(x, y))
+
+
+def load(path):
+    """Loads a file written by `save` and measures what it reproduces."""
+    x, y = _data()
+    model = keras.saving.load_model(path)
+    with np.load(f"{path}.npz") as saved:
+        return {
+            "prediction": float(np.abs(model.predict(x, verbose=0) - saved["prediction"]).max()),
+            "iterations": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+            "optimizer": type(model.optimizer).__module__,
+            "next_loss": float(abs(model.train_on_batch(x, y) - saved["next_loss"])),
+            "torch_imported": "torch" in sys.modules,
+        }
+
+
+def _check(result, saved_on, loaded_on):
+    pair = f"saved on {saved_on}, loaded on {loaded_on}: {result}"
+    assert result["prediction"] < 1e-5, pair
+    assert result["iterations"] == 2, pair
+    # The same next step means the Adam moments came back too.
+    assert result["next_loss"] < 1e-5, pair
+    assert result["torch_imported"] == (loaded_on == "torch"), pair
+    expected = "keras.src.backend.torch" if loaded_on == "torch" else "keras.src.optimizers"
+    assert result["optimizer"].startswith(expected), pair
+
+
+def test_compile_config_names_the_public_optimizer():
+    inputs = keras.Input((None, 3))
+    model = keras_seq.Model(inputs, keras_seq.Recurrent("gru", 2)(inputs))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.5, clipnorm=1.0), loss="mse")
+    optimizer = model.get_compile_config()["optimizer"]
+    assert optimizer["module"] == "keras.optimizers"
+    assert optimizer["class_name"] == "Adam"
+    assert optimizer["registered_name"] is None
+    assert optimizer["config"]["clipnorm"] == 1.0
+    restored = keras.optimizers.deserialize(optimizer)
+    assert isinstance(restored, keras.optimizers.Adam)
+    assert float(keras.ops.convert_to_numpy(restored.learning_rate)) == 0.5
+
+
+def test_uncompiled_model_round_trips(tmp_path):
+    inputs = keras.Input((None, 3))
+    model = keras_seq.Model(inputs, keras_seq.Recurrent("simple", 2)(inputs))
+    model.save(tmp_path / "m.keras")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    assert isinstance(restored, keras_seq.Model)
+    x = np.ones((1, 4, 3), "float32")
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_saved_model_loads_and_keeps_training_across_backends(tmp_path):
+    """Saves here and loads on the next backend, and the other way round.
+
+    The next of tensorflow is jax, of jax torch, of torch tensorflow: the three backend runs of
+    the suite cover all six ordered pairs.
+    """
+    current = keras.backend.backend()
+    other = BACKENDS[(BACKENDS.index(current) + 1) % len(BACKENDS)]
+    if importlib.util.find_spec(other) is None:
+        pytest.skip(f"{other} is not installed")
+    ours, theirs = tmp_path / f"{current}.keras", tmp_path / f"{other}.keras"
+    save(ours)
+    # The other backend, in its own process: load our file, then save its own.
+    done = subprocess.run(
+        [sys.executable, __file__, str(ours), str(theirs)],
+        env={**os.environ, "KERAS_BACKEND": other}, capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    _check(json.loads(done.stdout.splitlines()[-1]), current, other)
+    _check(load(theirs), other, current)
+
+
+if __name__ == "__main__":
+    print(json.dumps(load(sys.argv[1])))
+    save(sys.argv[2])
