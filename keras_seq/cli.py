@@ -9,6 +9,8 @@ import logging
 import os
 import sys
 
+from keras_seq.commands import evaluate, predict, train
+from keras_seq.data import DataError
 from keras_seq.spec import SpecError, load_spec
 from keras_seq.spec.schema import schema
 from keras_seq.spec.reference import markdown
@@ -63,6 +65,27 @@ def build_parser():
     command = commands.add_parser("schema", help="print the spec's JSON schema")
     command.add_argument("--markdown", action="store_true", help="print the field reference")
     command.set_defaults(run=_schema)
+
+    command = commands.add_parser("train", help="train a spec's model; write a run folder")
+    command.add_argument("spec", metavar="SPEC")
+    for split in ("train", "validation", "test"):
+        command.add_argument(f"--{split}", metavar="F", help=f"{split} file (default: data.{split})")
+    command.add_argument("--epochs", type=int, metavar="N", help="default: training.epochs")
+    command.add_argument("--output", metavar="DIR", help="run folder (default: runs/NAME-TIME)")
+    command.set_defaults(run=train.main)
+
+    command = commands.add_parser("evaluate", help="print a run's metrics on a file as JSON")
+    command.add_argument("run_dir", metavar="RUN_DIR")
+    command.add_argument("--data", metavar="F", required=True)
+    command.set_defaults(run=evaluate.main)
+
+    command = commands.add_parser("predict", help="write a run's predictions for a file")
+    command.add_argument("run_dir", metavar="RUN_DIR")
+    command.add_argument("--data", metavar="F", required=True)
+    command.add_argument("--output", metavar="F", help="default: standard output")
+    command.set_defaults(run=predict.main)
+    for name in ("train", "evaluate", "predict"):
+        commands.choices[name].add_argument("--backend", choices=["tensorflow", "jax", "torch"])
     return parser
 
 
@@ -78,7 +101,7 @@ def main(argv=None):
         os.execve(sys.executable, [sys.executable, "-m", "keras_seq.cli", *argv], env)
     try:
         return args.run(args)
-    except SpecError as error:
+    except (SpecError, DataError, FileExistsError) as error:
         print(error, file=sys.stderr)
         return 1
 
