@@ -45,6 +45,14 @@ def _schema(args):
     return 0
 
 
+def _check_backends(args):
+    from keras_seq.portability import check_backends
+
+    report = check_backends(args.spec, weights=args.weights)
+    print(report)
+    return 0 if report.passed else 1
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-seq",
@@ -84,6 +92,14 @@ def build_parser():
     command.add_argument("--data", metavar="F", required=True)
     command.add_argument("--output", metavar="F", help="default: standard output")
     command.set_defaults(run=predict.main)
+    command = commands.add_parser(
+        "check-backends",
+        help="run a spec's model on TensorFlow, JAX and PyTorch; exit 1 if they disagree",
+    )
+    command.add_argument("spec", metavar="SPEC")
+    command.add_argument("--weights", metavar="F", help="a .weights.h5 file to compare with")
+    command.set_defaults(run=_check_backends)
+
     for name in ("train", "evaluate", "predict"):
         commands.choices[name].add_argument("--backend", choices=["tensorflow", "jax", "torch"])
     return parser
