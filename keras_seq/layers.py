@@ -366,9 +366,7 @@ class Recurrent(keras.layers.Layer):
                 "recurrent_dropout": self.recurrent_dropout,
                 "activation": self.activation,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": keras.initializers.serialize(
-                    self.recurrent_initializer
-                ),
+                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "unit_forget_bias": self.unit_forget_bias,
                 "use_bias": self.use_bias,

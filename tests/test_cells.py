@@ -107,7 +107,9 @@ def test_lstm_unit_forget_bias(unit_forget_bias):
     forget = 1.0 if unit_forget_bias else 0.0
     expected = np.concatenate([np.zeros(UNITS), np.full(UNITS, forget), np.zeros(2 * UNITS)])
     np.testing.assert_array_equal(ops.convert_to_numpy(cell.bias.value), expected)
-    np.testing.assert_array_equal(ops.convert_to_numpy(cell.recurrent_bias.value), np.zeros(4 * UNITS))
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(cell.recurrent_bias.value), np.zeros(4 * UNITS)
+    )
 
 
 @pytest.mark.parametrize("kind", ["simple", "lstm", "gru"])
