@@ -6,6 +6,8 @@ import logging
 import pathlib
 import sys
 
+import keras
+
 from keras_seq import builder, runs, training
 from keras_seq.commands.datafiles import split_paths, with_files
 from keras_seq.data import load_dataset
@@ -93,6 +95,7 @@ def train(source, *, train=None, validation=None, test=None, epochs=None, output
     splits = load_splits(spec)
     spec = builder.resolve(spec, **learned_sizes(spec, splits["train"]))
     model = builder.build(spec)
+    logger.info("keras backend: %s; %d parameters", keras.backend.backend(), model.count_params())
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     fit = training.fit_options(spec.training)
