@@ -9,6 +9,7 @@
 from keras_seq.spec import Problem, Spec, SpecError, load_spec, validate
 from keras_seq.cells import GRUCell, LSTMCell, SimpleRNNCell
 from keras_seq.layers import Recurrent
+from keras_seq.embedding import TokenEmbedding
 from keras_seq.saving import Model
 from keras_seq import initializers, interop
 from keras_seq.data import DataError, Vocabulary, load_dataset
