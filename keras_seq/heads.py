@@ -236,6 +236,8 @@ def greedy_decode(model, source, max_length=None):
         max_length = model.inputs[1].shape[1] or 2 * source.shape[1]
     encoder = keras.Model(model.inputs[0], bridge.output)
     first_states = encoder(ops.convert_to_tensor(source), training=False)
+    if not isinstance(first_states, (list, tuple)):
+        first_states = [first_states]  # a one-output model returns a tensor, not a list
     embedding = model.get_layer("target_embedding")
     decoder = model.get_layer("decoder")
     output = model.get_layer("head")

@@ -1,0 +1,228 @@
+"""Heads: each learns a small task it should solve, and padding never changes a result."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_seq
+from keras_seq.heads import BOS_ID, EOS_ID, SequencePooling, StateBridge
+
+
+def _tokens(rng, count, low, high, min_length, max_length):
+    """`count` post-padded rows of random ids in [low, high), lengths in [min, max]."""
+    lengths = rng.integers(min_length, max_length + 1, count)
+    ids = rng.integers(low, high, (count, max_length))
+    ids[np.arange(max_length)[None, :] >= lengths[:, None]] = 0
+    return ids.astype("int32"), lengths
+
+
+def _spec(head, encoder="{cell: gru, units: 16}", kind="tokens, vocab_size: 12, embedding_dim: 8"):
+    return f"seed: 1\ninput: {{kind: {kind}}}\nencoder: {encoder}\nhead: {head}\n" \
+           "training: {learning_rate: 0.02, batch_size: 32}\n"
+
+
+# --- learning: thresholds leave a wide margin over what each backend reaches -----------------
+
+
+def test_tagger_learns_token_class():
+    # Tag of each token = its id mod 3: needs the step's own token only.
+    rng = np.random.default_rng(0)
+    x, _ = _tokens(rng, 448, 2, 12, 3, 6)
+    y = x % 3
+    model = keras_seq.build(_spec("{type: tagger, classes: 3}"))
+    model.fit(x[:320], y[:320], epochs=3, verbose=0)
+    _, accuracy = model.evaluate(x[320:], y[320:], verbose=0)
+    assert accuracy > 0.95
+
+
+def test_classifier_detects_token():
+    # Label 1 when token 5 occurs anywhere: needs memory over the whole sequence.
+    rng = np.random.default_rng(1)
+    x, _ = _tokens(rng, 512, 2, 12, 3, 6)
+    x[x == 5] = 6
+    positive = rng.random(len(x)) < 0.5
+    where = rng.integers(0, 3, len(x))  # every sequence has at least 3 real steps
+    x[positive, where[positive]] = 5
+    y = positive.astype("int32")
+    model = keras_seq.build(_spec("{type: classifier, classes: 2}"))
+    model.fit(x[:384], y[:384], epochs=4, verbose=0)
+    _, accuracy = model.evaluate(x[384:], y[384:], verbose=0)
+    assert accuracy > 0.9
+
+
+def test_forecaster_fits_sine():
+    # 8 past values of sin(0.4 t + phase) -> the next 2 values.
+    rng = np.random.default_rng(2)
+    phase = rng.uniform(0, 2 * np.pi, (448, 1))
+    series = np.sin(0.4 * np.arange(10)[None, :] + phase).astype("float32")
+    x, y = series[:, :8, None], series[:, 8:, None]
+    model = keras_seq.build(_spec("{type: forecaster, horizon: 2}", kind="features, dim: 1"))
+    model.fit(x[:320], y[:320], epochs=6, verbose=0)
+    mse, _ = model.evaluate(x[320:], y[320:], verbose=0)
+    assert mse < 0.01
+
+
+def test_seq2seq_reverses_sequence():
+    # Source ids 2..5 stand for symbols 0..3; the target is the source reversed, in target ids
+    # 4..7 (after <pad> <unk> <bos> <eos>), followed by <eos>.
+    rng = np.random.default_rng(3)
+    source, lengths = _tokens(rng, 576, 2, 6, 2, 3)
+    decoder_input = np.zeros((len(source), 4), "int32")
+    target = np.zeros((len(source), 4), "int32")
+    for row, (ids, length) in enumerate(zip(source, lengths)):
+        reversed_ids = ids[:length][::-1] + 2
+        decoder_input[row, : length + 1] = [BOS_ID, *reversed_ids]
+        target[row, : length + 1] = [*reversed_ids, EOS_ID]
+    spec = _spec(
+        "{type: seq2seq, target_vocab_size: 8, max_output_length: 4}",
+        encoder="{cell: gru, units: 32}",
+        kind="tokens, vocab_size: 6, embedding_dim: 8",
+    )
+    model = keras_seq.build(spec)
+    model.fit([source[:448], decoder_input[:448]], target[:448], epochs=8, verbose=0)
+    decoded = keras_seq.greedy_decode(model, source[448:], max_length=4)
+    expected = target[448:, : decoded.shape[1]]
+    exact = np.mean([np.array_equal(d, e) for d, e in zip(decoded, expected)])
+    assert exact > 0.85, exact
+
+
+# --- padding never counts ---------------------------------------------------------------------
+
+_BIDIRECTIONAL = "{cell: lstm, units: 6, layers: 2, direction: bidirectional}"
+
+
+def _padded(x, extra):
+    return np.pad(x, ((0, 0), (0, extra)))
+
+
+def test_tagger_padding_changes_no_prediction_or_loss():
+    model = keras_seq.build(_spec("{type: tagger, classes: 4}", encoder=_BIDIRECTIONAL))
+    x = np.array([[3, 7, 2, 9, 4]], "int32")
+    y = np.array([[0, 3, 1, 2, 2]], "int32")
+    alone = model.predict(x, verbose=0)
+    padded = model.predict(_padded(x, 4), verbose=0)
+    np.testing.assert_allclose(padded[:, :5], alone, atol=1e-6)
+    # Wrong labels on the pads: they must not count in loss or accuracy.
+    y_pads = np.concatenate([y, np.full((1, 4), 3, "int32")], axis=1)
+    loss, accuracy = model.evaluate(x, y, verbose=0)
+    padded_loss, padded_accuracy = model.evaluate(_padded(x, 4), y_pads, verbose=0)
+    np.testing.assert_allclose(padded_loss, loss, rtol=1e-5)
+    np.testing.assert_allclose(padded_accuracy, accuracy, rtol=1e-6)
+    # A reference loss by hand: mean cross-entropy over the real steps only.
+    expected = -np.mean(np.log(alone[0, np.arange(5), y[0]]))
+    np.testing.assert_allclose(loss, expected, rtol=1e-5)
+
+
+def test_tagger_padding_changes_no_training_step():
+    # One SGD step on a padded batch (wrong labels on the pads) moves the weights exactly as
+    # on the unpadded batch: padding adds nothing to the loss or its gradient.
+    spec = _spec("{type: tagger, classes: 4}", encoder=_BIDIRECTIONAL).replace(
+        "learning_rate: 0.02", "optimizer: sgd, learning_rate: 0.5")
+    x = np.array([[3, 7, 2, 9, 4]], "int32")
+    y = np.array([[0, 3, 1, 2, 2]], "int32")
+    y_pads = np.concatenate([y, np.full((1, 4), 3, "int32")], axis=1)
+    weights = []
+    for inputs, labels in [(x, y), (_padded(x, 4), y_pads)]:
+        model = keras_seq.build(spec)
+        model.train_on_batch(inputs, labels)
+        weights.append([keras.ops.convert_to_numpy(w) for w in model.weights])
+    for alone, padded in zip(*weights):
+        np.testing.assert_allclose(padded, alone, atol=1e-6)
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean", "max"])
+def test_classifier_pooling_ignores_padding(pooling):
+    model = keras_seq.build(
+        _spec(f"{{type: classifier, classes: 3, pooling: {pooling}}}", encoder=_BIDIRECTIONAL)
+    )
+    x = np.array([[3, 7, 2, 9], [5, 4, 0, 0]], "int32")
+    alone = np.concatenate([model.predict(x[:1], verbose=0),
+                            model.predict(x[1:, :2], verbose=0)])
+    np.testing.assert_allclose(model.predict(x, verbose=0), alone, atol=1e-6)
+    np.testing.assert_allclose(model.predict(_padded(x, 3), verbose=0), alone, atol=1e-6)
+
+
+def test_forecaster_masks_by_mask_value():
+    model = keras_seq.build(
+        _spec("{type: forecaster, horizon: 2, outputs: 2}", encoder=_BIDIRECTIONAL,
+              kind="features, dim: 2, mask_value: -9.0")
+    )
+    x = np.random.default_rng(4).normal(size=(1, 5, 2)).astype("float32")
+    padded = np.concatenate([x, np.full((1, 3, 2), -9.0, "float32")], axis=1)
+    np.testing.assert_allclose(model.predict(padded, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-6)
+
+
+def test_seq2seq_padding_changes_no_loss_or_decoding():
+    spec = _spec("{type: seq2seq, target_vocab_size: 9}", encoder=_BIDIRECTIONAL)
+    model = keras_seq.build(spec)
+    source = np.array([[3, 7, 2]], "int32")
+    decoder_input = np.array([[BOS_ID, 5, 6]], "int32")
+    target = np.array([[5, 6, EOS_ID]], "int32")
+    loss, _ = model.evaluate([source, decoder_input], target, verbose=0)
+    padded_loss, _ = model.evaluate(
+        [_padded(source, 2), _padded(decoder_input, 2)],
+        np.concatenate([target, np.full((1, 2), 4, "int32")], axis=1),
+        verbose=0,
+    )
+    np.testing.assert_allclose(padded_loss, loss, rtol=1e-5)
+    np.testing.assert_array_equal(
+        keras_seq.greedy_decode(model, _padded(source, 3), max_length=4),
+        keras_seq.greedy_decode(model, source, max_length=4),
+    )
+
+
+# --- greedy decoding matches the teacher-forced model ------------------------------------------
+
+
+def test_greedy_decode_agrees_with_model_on_its_own_outputs():
+    # Feeding <bos> + the decoded ids back as teacher-forcing input, the model's argmax at each
+    # step must be the decoded id: the step-by-step loop computes what the whole model computes.
+    spec = _spec("{type: seq2seq, target_vocab_size: 9, decoder: {cell: lstm, layers: 2}}",
+                 encoder="{cell: gru, units: 6, direction: bidirectional}")
+    model = keras_seq.build(spec)
+    source, _ = _tokens(np.random.default_rng(5), 4, 2, 12, 2, 5)
+    decoded = keras_seq.greedy_decode(model, source, max_length=6)
+    steps = decoded.shape[1]
+    decoder_input = np.concatenate([np.full((4, 1), BOS_ID), decoded[:, :-1]], axis=1)
+    probabilities = model.predict([source, decoder_input], verbose=0)
+    real = np.cumsum(decoded == EOS_ID, axis=1) - (decoded == EOS_ID) == 0  # up to <eos>
+    np.testing.assert_array_equal(np.argmax(probabilities, -1)[real], decoded[real])
+    assert steps <= 6
+
+
+# --- layers -----------------------------------------------------------------------------------
+
+
+def test_sequence_pooling_matches_numpy():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(3, 5, 4)).astype("float32")
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [0, 1, 0, 1, 0]], bool)
+    mean = SequencePooling("mean")(x, mask=mask)
+    maximum = SequencePooling("max")(x, mask=mask)
+    for row in range(3):
+        real = x[row, mask[row]]
+        np.testing.assert_allclose(np.asarray(mean)[row], real.mean(0), rtol=1e-5)
+        np.testing.assert_allclose(np.asarray(maximum)[row], real.max(0), rtol=1e-6)
+
+
+def test_state_bridge_concatenates_and_projects():
+    h_fwd, c_fwd, h_bwd, c_bwd = (np.full((2, 3), v, "float32") for v in (1, 2, 3, 4))
+    same_width = StateBridge(6, "lstm", "lstm", directions=2)
+    h, c = same_width([h_fwd, c_fwd, h_bwd, c_bwd])
+    np.testing.assert_allclose(np.asarray(h), np.concatenate([h_fwd, h_bwd], -1))
+    np.testing.assert_allclose(np.asarray(c), np.concatenate([c_fwd, c_bwd], -1))
+    assert not same_width.weights
+
+    projected = StateBridge(4, "gru", "lstm", directions=2)
+    h, c = projected([h_fwd, h_bwd])
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in projected.projections["h"].weights)
+    np.testing.assert_allclose(np.asarray(h), np.concatenate([h_fwd, h_bwd], -1) @ kernel + bias,
+                               rtol=1e-5)
+    np.testing.assert_array_equal(np.asarray(c), np.zeros((2, 4)))
+
+
+def test_greedy_decode_rejects_other_models():
+    model = keras_seq.build(_spec("{type: tagger, classes: 3}"))
+    with pytest.raises(ValueError, match="seq2seq"):
+        keras_seq.greedy_decode(model, np.ones((1, 3), "int32"))
