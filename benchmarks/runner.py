@@ -24,14 +24,28 @@ BACKENDS = ["jax", "tensorflow", "torch"]
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
-def run_one(impl, backend, workload, warmup, steps, repeats, timeout):
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+def thread_env(threads):
+    """Environment variables that cap every framework's intra-op threads."""
+    if not threads:
+        return {}
+    n = str(threads)
+    return {
+        "OMP_NUM_THREADS": n,  # PyTorch
+        "TF_NUM_INTRAOP_THREADS": n,
+        "TF_NUM_INTEROP_THREADS": n,
+        "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen={'false' if threads == 1 else 'true'} "
+        f"intra_op_parallelism_threads={n}",
+    }
+
+
+def run_one(impl, backend, workload, warmup, steps, repeats, timeout, threads=None):
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", **thread_env(threads))
     cmd = [sys.executable, "-m", "benchmarks.worker", "--impl", impl, "--workload", workload]
     cmd += ["--warmup", str(warmup), "--steps", str(steps), "--repeats", str(repeats)]
     root = pathlib.Path(__file__).resolve().parent.parent
     try:
         proc = subprocess.run(
-            cmd, env=env, cwd=root, capture_output=True, text=True, timeout=timeout
+            cmd, check=False, env=env, cwd=root, capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout} s"}
@@ -50,7 +64,16 @@ def _median_of(runs, key):
 def measure(impl, backend, workload, args):
     runs = []
     for _ in range(args.processes):
-        r = run_one(impl, backend, workload, args.warmup, args.steps, args.repeats, args.timeout)
+        r = run_one(
+            impl,
+            backend,
+            workload,
+            args.warmup,
+            args.steps,
+            args.repeats,
+            args.timeout,
+            args.threads,
+        )
         runs.append(r)
         label = f"{workload:15s} {impl:9s} {backend:10s}"
         if "error" in r:
@@ -105,7 +128,9 @@ def table(rows):
                     f" {_fmt(_ratio(a, native), '6.2f')}"
                 )
     lines.append("\npeak memory growth, MB (max RSS after imports -> end of run)")
-    lines.append(f"{'workload':15s} {'backend':10s} {'keras-seq':>9s} {'built-in':>9s} {'torch':>7s}")
+    lines.append(
+        f"{'workload':15s} {'backend':10s} {'keras-seq':>9s} {'built-in':>9s} {'torch':>7s}"
+    )
     for workload in dict.fromkeys(r["workload"] for r in rows):
         native = by_key.get(("torch", "torch", workload), {}).get("peak_mem_mb")
         for backend in BACKENDS:
@@ -121,12 +146,16 @@ def table(rows):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="tagger + padded, fewer steps")
     parser.add_argument("--workloads", nargs="+", choices=sorted(workloads.WORKLOADS))
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=BACKENDS)
     parser.add_argument(
-        "--impls", nargs="+", choices=["keras-seq", "builtin", "torch"],
+        "--impls",
+        nargs="+",
+        choices=["keras-seq", "builtin", "torch"],
         default=["keras-seq", "builtin", "torch"],
     )
     parser.add_argument("--warmup", type=int, help="untimed calls first (default 3)")
@@ -134,6 +163,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, help="timed blocks per process (default 5, quick 3)")
     parser.add_argument("--processes", type=int, default=1, help="processes per measurement")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per process")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="cap intra-op threads of every framework (default: their own defaults); "
+        "1 gives stable numbers on a machine others are using",
+    )
     parser.add_argument("--output", type=pathlib.Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
     names = args.workloads or (workloads.QUICK if args.quick else list(workloads.WORKLOADS))

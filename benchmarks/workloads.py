@@ -34,32 +34,37 @@ class Workload:
     min_length: int = 0  # > 0: post-padded batch with lengths uniform in [min_length, length]
 
 
+# fmt: off
 WORKLOADS = {
     w.name: w
     for w in [
         Workload(
             "tagger",
             "BiLSTM tagger: batch 32, len 64, vocab 5000, emb 64, 2x bidirectional LSTM 128",
-            "lstm", 128, 2, True, 32, 64, vocab=5000, embed=64, head="tagger", classes=10,
+            cell="lstm", units=128, layers=2, bidirectional=True, batch=32, length=64,
+            vocab=5000, embed=64, head="tagger", classes=10,
         ),
         Workload(
             "gru_classifier",
             "GRU classifier: batch 32, len 64, vocab 5000, emb 64, 1x GRU 128, last state -> 5",
-            "gru", 128, 1, False, 32, 64, vocab=5000, embed=64, head="classifier", classes=5,
+            cell="gru", units=128, layers=1, bidirectional=False, batch=32, length=64,
+            vocab=5000, embed=64, head="classifier", classes=5,
         ),
         Workload(
             "long",
             "long sequence: batch 16, len 512, 16 features, 1x LSTM 128, last state -> 1",
-            "lstm", 128, 1, False, 16, 512, features=16, head="regressor", classes=1,
+            cell="lstm", units=128, layers=1, bidirectional=False, batch=16, length=512,
+            features=16, head="regressor", classes=1,
         ),
         Workload(
             "padded",
             "padded tagger: as tagger, post-padded, lengths uniform 10-64, mask_zero",
-            "lstm", 128, 2, True, 32, 64, vocab=5000, embed=64, head="tagger", classes=10,
-            min_length=10,
+            cell="lstm", units=128, layers=2, bidirectional=True, batch=32, length=64,
+            vocab=5000, embed=64, head="tagger", classes=10, min_length=10,
         ),
     ]
 }
+# fmt: on
 
 QUICK = ["tagger", "padded"]
 

@@ -36,7 +36,9 @@ def forward_and_grads(layer, x, mask=None, training=False, initial_state=None):
     outputs = layer(x, mask=mask, training=training, initial_state=initial_state)
     outputs = outputs if isinstance(outputs, list) else [outputs]
     rng = np.random.default_rng(1)
-    loss = sum((o * torch.tensor(rng.normal(size=o.shape).astype("float32"))).sum() for o in outputs)
+    loss = sum(
+        (o * torch.tensor(rng.normal(size=o.shape).astype("float32"))).sum() for o in outputs
+    )
     leaves = [v.value for v in layer.trainable_weights] + [x]
     grads = torch.autograd.grad(loss, leaves)
     return [o.detach().numpy() for o in outputs], [g.numpy() for g in grads]
