@@ -8,6 +8,7 @@ import dataclasses
 import keras
 
 from keras_seq import heads, training
+from keras_seq.embedding import TokenEmbedding
 from keras_seq.initializers import portable
 from keras_seq.layers import Recurrent
 from keras_seq.saving import Model
@@ -139,7 +140,7 @@ def _front(spec, name="tokens"):
     spec_input = spec.input
     if spec_input.kind == "tokens":
         tokens = keras.Input((spec_input.max_length,), dtype="int32", name=name)
-        embedding = keras.layers.Embedding(
+        embedding = TokenEmbedding(
             spec_input.vocab_size,
             spec_input.embedding_dim,
             embeddings_initializer=initializer("random_uniform", "embedding"),
@@ -232,7 +233,7 @@ def _seq2seq(spec):
     _, *final_states = _encoder(spec, return_sequences=False, return_state=True)(sequence)
     target_length = spec.head.max_output_length or spec.input.max_length
     decoder_tokens = keras.Input((target_length,), dtype="int32", name="decoder_tokens")
-    embedded = keras.layers.Embedding(
+    embedded = TokenEmbedding(
         spec.head.target_vocab_size,
         decoder_spec.embedding_dim or spec.input.embedding_dim,
         embeddings_initializer=initializer("random_uniform", "target_embedding"),

@@ -305,3 +305,15 @@ def test_cli_schema_is_the_packaged_schema(capsys):
     text = capsys.readouterr().out
     assert "| `encoder.cell` | simple, lstm, gru | (required) |" in text
     assert text == markdown() + "\n"
+
+
+def test_exponent_numbers_without_a_dot_are_numbers():
+    spec = keras_seq.load_spec(MINIMAL + "training: {learning_rate: 1e-3, clipnorm: 5E+0}\n")
+    assert spec.training.learning_rate == 0.001 and spec.training.clipnorm == 5.0
+
+
+def test_unknown_optimizer_suggests_a_keras_optimizer():
+    problem = only_problem(MINIMAL + "training: {optimizer: adamm}\n")
+    assert problem.path == "training.optimizer" and problem.hint == "adam"
+    assert "sgd" in problem.allowed.split(", ")
+    assert keras_seq.load_spec(MINIMAL + "training: {optimizer: AdamW}\n").training.optimizer

@@ -175,6 +175,15 @@ def _cross_section_rules(data, locations):
         problems.append(_problem(
             ("input", "kind"), "a forecaster predicts numbers from numeric features",
             locations, found="tokens", allowed="features (with input.dim)"))
+    name = (data.get("training") or {}).get("optimizer")
+    if isinstance(name, str):
+        from keras_seq.training import optimizer_names
+
+        names = optimizer_names()
+        if name.lower() not in names:
+            problems.append(_problem(
+                ("training", "optimizer"), f"{name!r} is not a Keras optimizer", locations,
+                found=name, allowed=", ".join(names), hint=closest(name.lower(), names)))
     return problems
 
 

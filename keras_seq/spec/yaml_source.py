@@ -1,5 +1,7 @@
 """Read YAML text safely into plain data, remembering where each value was written."""
 
+import re
+
 import yaml
 
 from keras_seq.spec.errors import Problem, SpecError, format_path
@@ -8,6 +10,17 @@ MAX_BYTES = 1_000_000
 MAX_NODES = 20_000
 MAX_DEPTH = 64
 
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading `1e-5` as the number YAML 1.2 says it is (not a string)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 _SCALARS = yaml.constructor.SafeConstructor()
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
@@ -31,7 +44,7 @@ def read_yaml(text, source=None):
     if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
         _fail(f"the spec is larger than {MAX_BYTES // 1000} kB; a spec is a short file", source)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         raise SpecError(
