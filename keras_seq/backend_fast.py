@@ -9,8 +9,8 @@ configuration takes.
 The kernels (`torch._VF.lstm`, `gru`, `rnn_tanh`, `rnn_relu`; oneDNN on CPU, cuDNN on
 GPU) take PyTorch's weight layout, which is the cells' layout transposed:
 W_ih = kernel^T, W_hh = recurrent_kernel^T, b_ih = bias, b_hh = recurrent_bias, gates in
-the same order. The transposes are views of the Keras variables' torch tensors, so
-gradients flow back to the variables.
+the same order. The transposes are computed from the Keras variables' torch tensors
+inside autograd, so gradients flow back to the variables.
 
 Modes:
 - `"dense"`: no mask (or a mask with no padding): one kernel call.
@@ -94,7 +94,8 @@ def fused_plan(cell, inputs, mask, recurrent_mask, need_cell_state):
 
 
 def _weights(cell):
-    weights = [cell.kernel.value.T, cell.recurrent_kernel.value.T]
+    # Contiguous copies: the oneDNN kernel copies strided views far more slowly (measured).
+    weights = [cell.kernel.value.T.contiguous(), cell.recurrent_kernel.value.T.contiguous()]
     if cell.use_bias:
         weights += [cell.bias.value, cell.recurrent_bias.value]
     return weights
