@@ -77,7 +77,7 @@ def build_parser():
     command = commands.add_parser("train", help="train a spec's model; write a run folder")
     command.add_argument("spec", metavar="SPEC")
     for split in ("train", "validation", "test"):
-        command.add_argument(f"--{split}", metavar="F", help=f"{split} file (default: data.{split})")
+        command.add_argument(f"--{split}", metavar="F", help=f"default: data.{split}")
     command.add_argument("--epochs", type=int, metavar="N", help="default: training.epochs")
     command.add_argument("--output", metavar="DIR", help="run folder (default: runs/NAME-TIME)")
     command.set_defaults(run=train.main)

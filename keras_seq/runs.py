@@ -86,8 +86,9 @@ class RunFolder:
         if kind is None:
             if self.path.exists():
                 shutil.rmtree(self.partial, ignore_errors=True)
-                raise FileExistsError(f"{self.path} appeared while training: choose another "
-                                      "--output")
+                raise FileExistsError(
+                    f"{self.path} appeared while training: choose another --output"
+                )
             os.replace(self.partial, self.path)
         else:
             shutil.rmtree(self.partial, ignore_errors=True)
@@ -149,8 +150,9 @@ def plot_curves(history, path):
 
     names = [n for n in history if not n.startswith("val_") and n not in ("epoch", "learning_rate")]
     names.sort(key=lambda n: n != "loss")
-    figure, axes = pyplot.subplots(1, max(1, len(names)), figsize=(5 * max(1, len(names)), 3.6),
-                                   squeeze=False)
+    figure, axes = pyplot.subplots(
+        1, max(1, len(names)), figsize=(5 * max(1, len(names)), 3.6), squeeze=False
+    )
     for axis, name in zip(axes[0], names):
         epochs = range(1, len(history[name]) + 1)
         axis.plot(epochs, history[name], marker="o", label="train")
@@ -186,7 +188,8 @@ class Run:
         missing = [name for name in (MODEL, SPEC) if not (self.path / name).is_file()]
         if missing:
             raise DataError(
-                f"not a run folder (no {', '.join(missing)})", path=self.path,
+                f"not a run folder (no {', '.join(missing)})",
+                path=self.path,
                 hint="give a folder written by `keras-seq train`",
             )
         self.spec = load_spec(self.path / SPEC)

@@ -28,18 +28,19 @@ def _umask():
 
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
 def test_run_folder_is_removed_on_error(tmp_path, error):
-    with pytest.raises(error):
-        with runs.RunFolder(tmp_path / "run") as folder:
-            (folder / "model.keras").write_text("x")
-            raise error()
+    with pytest.raises(error), runs.RunFolder(tmp_path / "run") as folder:
+        (folder / "model.keras").write_text("x")
+        raise error()
     assert list(tmp_path.iterdir()) == []
 
 
 def test_run_folder_never_overwrites(tmp_path):
     (tmp_path / "run").mkdir()
-    with pytest.raises(FileExistsError, match="choose another --output"):
-        with runs.RunFolder(tmp_path / "run"):
-            pass
+    with (
+        pytest.raises(FileExistsError, match="choose another --output"),
+        runs.RunFolder(tmp_path / "run"),
+    ):
+        pass
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
@@ -49,7 +50,9 @@ def test_default_path_is_name_and_timestamp():
 
 
 def test_metrics_round_trip_with_non_finite_as_null(tmp_path):
-    runs.write_metrics(tmp_path, {"train": {"loss": 0.25, "accuracy": 1}, "test": {"loss": float("nan")}})
+    runs.write_metrics(
+        tmp_path, {"train": {"loss": 0.25, "accuracy": 1}, "test": {"loss": float("nan")}}
+    )
     assert json.loads((tmp_path / runs.METRICS).read_text()) == {
         "train": {"loss": 0.25, "accuracy": 1.0},
         "test": {"loss": None},

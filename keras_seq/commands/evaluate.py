@@ -18,8 +18,12 @@ def evaluate(run_dir, data):
     spec = for_file(run.spec, data)
     encoded = load_dataset(spec, "test", vocab=run.vocab, labels=run.labels)
     return run.model.evaluate(
-        encoded.x, encoded.y, sample_weight=encoded.sample_weight,
-        batch_size=spec.training.batch_size, verbose=0, return_dict=True,
+        encoded.x,
+        encoded.y,
+        sample_weight=encoded.sample_weight,
+        batch_size=spec.training.batch_size,
+        verbose=0,
+        return_dict=True,
     )
 
 

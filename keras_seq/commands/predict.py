@@ -28,17 +28,23 @@ _INPUT_COLUMN = {"classifier": "text_column", "tagger": "tokens_column", "seq2se
 
 
 def _token_ids(run, spec, sequences):
-    ids, _, truncated = pad([run.vocab.encode(tokens) for tokens in sequences],
-                            spec.input.max_length)
+    ids, _, truncated = pad(
+        [run.vocab.encode(tokens) for tokens in sequences], spec.input.max_length
+    )
     if truncated:
-        logger.warning("%d of %d sequences were longer than input.max_length (%d) and were "
-                       "truncated", truncated, len(sequences), spec.input.max_length)
+        logger.warning(
+            "%d of %d sequences were longer than input.max_length (%d) and were truncated",
+            truncated,
+            len(sequences),
+            spec.input.max_length,
+        )
     return ids
 
 
 def _tag(run, spec, sentences):
-    probabilities = run.model.predict(_token_ids(run, spec, sentences),
-                                      batch_size=spec.training.batch_size, verbose=0)
+    probabilities = run.model.predict(
+        _token_ids(run, spec, sentences), batch_size=spec.training.batch_size, verbose=0
+    )
     best = probabilities.argmax(-1)
     return [
         [run.labels.tokens[i] for i in row[: len(words)]] + ["_"] * (len(words) - len(row))
@@ -47,8 +53,9 @@ def _tag(run, spec, sentences):
 
 
 def _classify(run, spec, texts):
-    probabilities = run.model.predict(_token_ids(run, spec, texts),
-                                      batch_size=spec.training.batch_size, verbose=0)
+    probabilities = run.model.predict(
+        _token_ids(run, spec, texts), batch_size=spec.training.batch_size, verbose=0
+    )
     return [run.labels.tokens[i] for i in probabilities.argmax(-1)]
 
 
@@ -62,8 +69,12 @@ def _tokens(value, path, line, column):
         return value.split()
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return value
-    raise DataError(f"expected text or a list of strings, found {json.dumps(value)}",
-                    path=path, line=line, field=column)
+    raise DataError(
+        f"expected text or a list of strings, found {json.dumps(value)}",
+        path=path,
+        line=line,
+        field=column,
+    )
 
 
 def _sequence_predictions(run, spec, path, records):
@@ -83,8 +94,11 @@ def _forecasts(run, spec, path):
     lookback = spec.data.lookback or spec.input.max_length
     count = len(rows) - lookback + 1
     if count < 1:
-        raise DataError(f"{len(rows)} rows cannot make one window of lookback {lookback}",
-                        path=path, hint=f"give at least {lookback} rows")
+        raise DataError(
+            f"{len(rows)} rows cannot make one window of lookback {lookback}",
+            path=path,
+            hint=f"give at least {lookback} rows",
+        )
     windows = rows[np.arange(count)[:, None] + np.arange(lookback)]
     values = run.model.predict(windows, batch_size=spec.training.batch_size, verbose=0)
     values = values[..., 0] if values.shape[-1] == 1 else values
@@ -108,8 +122,9 @@ def _records_text(records, predictions, fmt):
         )
     header = list(records[0][1])
     text = io.StringIO()
-    writer = csv.DictWriter(text, header + ["prediction"] * ("prediction" not in header),
-                            lineterminator="\n")
+    writer = csv.DictWriter(
+        text, header + ["prediction"] * ("prediction" not in header), lineterminator="\n"
+    )
     writer.writeheader()
     for (_, record), prediction in zip(records, predictions):
         writer.writerow({**record, "prediction": _csv_cell(prediction)})
@@ -129,9 +144,12 @@ def _conllu_text(run, spec, path):
             continue
         fields = line.split("\t")
         if len(fields) != len(readers.CONLLU_FIELDS):
-            raise DataError(f"a token line has {len(fields)} TAB-separated fields, CoNLL-U "
-                            "needs 10", path=path, line=number,
-                            hint="separate the 10 fields with TABs, writing _ for an empty one")
+            raise DataError(
+                f"a token line has {len(fields)} TAB-separated fields, CoNLL-U needs 10",
+                path=path,
+                line=number,
+                hint="separate the 10 fields with TABs, writing _ for an empty one",
+            )
         if fields[0].isdigit():  # a syntactic word (not a 1-2 range or a 1.1 empty node)
             block.append((number - 1, fields))
     sentences += [block] if block else []
@@ -154,8 +172,11 @@ def predict(run_dir, data):
         raise DataError(f"a {head!r} head makes no predictions to write", path=data)
     if fmt == "conllu":
         if head != "tagger":
-            raise DataError(f"CoNLL-U input needs a tagger run, this run has a {head} head",
-                            path=data, hint="give a CSV or JSONL file")
+            raise DataError(
+                f"CoNLL-U input needs a tagger run, this run has a {head} head",
+                path=data,
+                hint="give a CSV or JSONL file",
+            )
         return _conllu_text(run, spec, data)
     if head == "forecaster":
         records = readers.read_records(data, fmt, {})

@@ -49,8 +49,9 @@ def _inputs(encoded):
 def score(model, splits, batch_size):
     """`{split: {metric: value}}` from `model.evaluate` (loss and the compiled metrics)."""
     return {
-        split: model.evaluate(**_inputs(encoded), batch_size=batch_size, verbose=0,
-                              return_dict=True)
+        split: model.evaluate(
+            **_inputs(encoded), batch_size=batch_size, verbose=0, return_dict=True
+        )
         for split, encoded in splits.items()
     }
 
@@ -71,8 +72,9 @@ def _with_epochs(spec, epochs):
     return dataclasses.replace(spec, training=dataclasses.replace(spec.training, epochs=epochs))
 
 
-def train(source, *, train=None, validation=None, test=None, epochs=None, output=None,
-          verbose=None):
+def train(
+    source, *, train=None, validation=None, test=None, epochs=None, output=None, verbose=None
+):
     """Trains the model a spec describes and writes its run folder.
 
     Args:
@@ -99,11 +101,14 @@ def train(source, *, train=None, validation=None, test=None, epochs=None, output
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     fit = training.fit_options(spec.training)
-    validation_data = tuple(_inputs(splits["validation"]).values()) if "validation" in splits else None
+    validation_data = (
+        tuple(_inputs(splits["validation"]).values()) if "validation" in splits else None
+    )
     path = runs.default_path(spec.name) if output is None else output
     with runs.RunFolder(path) as folder:
-        history = model.fit(**_inputs(splits["train"]), validation_data=validation_data,
-                            verbose=verbose, **fit)
+        history = model.fit(
+            **_inputs(splits["train"]), validation_data=validation_data, verbose=verbose, **fit
+        )
         metrics = score(model, splits, fit["batch_size"])
         model.save(folder / runs.MODEL)
         runs.write_text_atomic(folder / runs.SPEC, spec.to_yaml())
@@ -127,7 +132,13 @@ def summary(path, metrics):
 
 
 def main(args):
-    path, metrics = train(args.spec, train=args.train, validation=args.validation,
-                          test=args.test, epochs=args.epochs, output=args.output)
+    path, metrics = train(
+        args.spec,
+        train=args.train,
+        validation=args.validation,
+        test=args.test,
+        epochs=args.epochs,
+        output=args.output,
+    )
     print(summary(path, metrics))
     return 0
