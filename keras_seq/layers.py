@@ -66,23 +66,21 @@ def _time_loop(cell, projected, mask, states, reverse, recurrent_mask):
             hs[t] = states[0]
         return ops.stack(hs, axis=1), states
 
-    xs = ops.transpose(projected, (1, 0, 2))
-    if mask is None:
+    if mask is not None:
+        # The mask rides along as a last feature column: Keras' TensorFlow scan fails on
+        # several scanned tensors of unknown length (a re-trace for a new sequence length).
+        projected = ops.concatenate([projected, ops.cast(mask[:, :, None], projected.dtype)], -1)
 
-        def body(carry, x_t):
+    def body(carry, x_t):
+        if mask is None:
             new = advance(carry, x_t, None)
-            return new, new
+        else:
+            new = advance(carry, x_t[:, :-1], ops.cast(x_t[:, -1:], "bool"))
+        return new, new
 
-        sequence = xs
-    else:
-
-        def body(carry, inputs):
-            new = advance(carry, *inputs)
-            return new, new
-
-        sequence = (xs, ops.transpose(mask, (1, 0))[:, :, None])
     # TensorFlow's scan needs the per-step output to match the carry: emit all states.
-    states, ys = ops.scan(body, list(states), sequence, reverse=reverse)
+    xs = ops.transpose(projected, (1, 0, 2))
+    states, ys = ops.scan(body, list(states), xs, reverse=reverse)
     return ops.transpose(ys[0], (1, 0, 2)), list(states)
 
 
@@ -202,6 +200,8 @@ class Recurrent(keras.layers.Layer):
         self.return_state = return_state
         self.seed = seed
         self.supports_masking = True
+        if keras.backend.backend() == "tensorflow":
+            self.supports_jit = False  # XLA can't differentiate TF's scan (no maximum_iterations).
 
         self.layer_sizes = _layer_sizes(units, layers)
         names = ["backward"] if direction == "backward" else ["forward"]

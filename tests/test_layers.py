@@ -338,3 +338,48 @@ def test_bad_arguments_raise(kwargs, match):
 def test_docstring_examples_run():
     result = doctest.testmod(keras_seq.layers)
     assert result.attempted > 0 and result.failed == 0
+
+
+def tagger(vocab=7, classes=3):
+    """Token ids of any length -> per-step class probabilities, padding (id 0) masked."""
+    tokens = keras.Input((None,), dtype="int32")
+    embedded = keras.layers.Embedding(vocab, FEATURES, mask_zero=True)(tokens)
+    encoded = keras_seq.Recurrent("gru", UNITS, direction="backward")(embedded)
+    model = keras.Model(tokens, keras.layers.Dense(classes, activation="softmax")(encoded))
+    # Learning rate 0: every call below sees the same weights.
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def test_compiled_calls_with_a_new_sequence_length():
+    # TensorFlow re-traces the second length with an unknown time dimension.
+    keras.utils.set_random_seed(0)
+    model = tagger()
+    rng = np.random.default_rng(0)
+    x = np.zeros((2, 9), "int32")
+    x[:, :5] = rng.integers(1, 7, (2, 5))
+    x[1, 3:] = 0
+    y = rng.integers(0, 3, (2, 9)).astype("int32")
+    short = model.predict(x[:, :5], verbose=0)
+    for length in (5, 9):
+        probabilities = model.predict(x[:, :length], verbose=0)
+        real = x[:, :length] != 0
+        np.testing.assert_allclose(probabilities[real], short[real[:, :5]], atol=1e-6)
+        picked = np.take_along_axis(probabilities, y[:, :length, None], axis=-1)[..., 0]
+        loss = model.train_on_batch(x[:, :length], y[:, :length])
+        np.testing.assert_allclose(loss, -np.log(picked[real]).mean(), rtol=1e-5)
+
+
+def test_jit_compile_off_on_tensorflow_only(monkeypatch):
+    # Keras asks each layer's `supports_jit`; "auto" consults it on TensorFlow only with a GPU.
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        gpu = tf.config.PhysicalDevice("/physical_device:GPU:0", "GPU")
+        monkeypatch.setattr(tf.config, "list_physical_devices", lambda *args: [gpu])
+    expected = keras.backend.backend() == "jax"  # torch: "auto" means eager
+    model = tagger()
+    model.compile(optimizer="sgd", loss="mse", jit_compile="auto")
+    assert model.jit_compile is expected
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    assert model.jit_compile is (keras.backend.backend() != "tensorflow")
