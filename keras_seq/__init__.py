@@ -1,7 +1,7 @@
 """keras-seq: declarative recurrent sequence models for Keras 3 on TensorFlow, JAX and PyTorch.
 
 >>> import keras_seq
->>> spec = keras_seq.load_spec("input: {kind: tokens}\nencoder: {cell: lstm, units: 8}\nhead: {type: none}")
+>>> spec = keras_seq.load_spec("{input: {kind: tokens}, encoder: {cell: lstm, units: 8}, head: {type: none}}")
 >>> spec.encoder.cell
 'lstm'
 """

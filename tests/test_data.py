@@ -9,6 +9,7 @@ import pytest
 
 from keras_seq import data
 from keras_seq.data import DataError, Vocabulary
+from keras_seq.spec import make_section
 
 CONLLU = """# sent_id = 1
 # text = The dog can't run.
@@ -221,8 +222,9 @@ def tokens_spec(head, data_section=None, **input_options):
 def test_load_dataset_learns_from_train_and_maps_later_splits(tmp_path):
     write(tmp_path, "train.csv", "review,y\ngood film,pos\nbad film,neg\n")
     write(tmp_path, "dev.csv", "review,y\nGood plot,pos\nfilm,meh\n")
-    section = data.DataFiles("csv", tmp_path / "train.csv", tmp_path / "dev.csv",
-                             text_column="review", label_column="y")
+    section = make_section("DataSpec", format="csv", train=str(tmp_path / "train.csv"),
+                           validation=str(tmp_path / "dev.csv"), text_column="review",
+                           label_column="y")
     spec = tokens_spec("classifier", section, lowercase=True, max_length=4)
     train = data.load_dataset(spec)
     assert train.labels.tokens == ["neg", "pos"] and train.x.shape == (2, 4)
@@ -236,8 +238,8 @@ def test_load_dataset_learns_from_train_and_maps_later_splits(tmp_path):
 def test_load_forecasting_from_columns(tmp_path):
     rows = "\n".join(f"{t},{t * 0.5},{-t}" for t in range(8))
     write(tmp_path, "s.csv", "t,load,temp\n" + rows + "\n")
-    section = data.DataFiles("csv", tmp_path / "s.csv", value_columns=("load", "temp"),
-                             target_columns=("temp",), lookback=3)
+    section = make_section("DataSpec", format="csv", train=str(tmp_path / "s.csv"),
+                           value_columns=["load", "temp"], target_columns=["temp"], lookback=3)
     spec = NS(input=NS(kind="features", dim=2), head=NS(type="forecaster", horizon=2, outputs=1),
               data=section)
     encoded = data.load_dataset(spec)

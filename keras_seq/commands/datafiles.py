@@ -1,10 +1,9 @@
 """Which files a run reads: the spec's data section, the bundled data, command-line overrides."""
 
-import dataclasses
 import pathlib
 
 from keras_seq.data import DataError
-from keras_seq.data.dataset import SPLITS, DataFiles, bundled_data
+from keras_seq.data.dataset import SPLITS, bundled_data
 from keras_seq.spec import load_spec
 
 _EXTENSIONS = {".conllu": "conllu", ".csv": "csv", ".jsonl": "jsonl"}
@@ -17,14 +16,7 @@ def file_format(path, default):
 
 def _section(spec):
     """The spec's data section as plain data, or the bundled data's when the spec has none."""
-    if spec.data is not None:
-        return spec.to_dict()["data"]
-    bundled = bundled_data(spec.head.type)
-    return {
-        field.name: getattr(bundled, field.name)
-        for field in dataclasses.fields(DataFiles)
-        if getattr(bundled, field.name) != field.default
-    }
+    return (spec.data or bundled_data(spec.head.type)).to_dict()
 
 
 def _with_section(spec, section, paths, format_from):

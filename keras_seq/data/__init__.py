@@ -32,7 +32,7 @@ Example:
 ([[4, 2, 3, 0]], [[0, 1, 2, 0]], [[1.0, 1.0, 1.0, 0.0]])
 """
 
-from keras_seq.data.dataset import DataFiles, bundled_data, load_dataset
+from keras_seq.data.dataset import bundled_data, load_dataset
 from keras_seq.data.encoding import (
     Encoded,
     EncodeStats,

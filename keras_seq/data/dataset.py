@@ -1,6 +1,5 @@
 """`load_dataset`: one split of a spec's data, read, checked and encoded in one call."""
 
-import dataclasses
 import importlib.resources
 
 import numpy as np
@@ -11,31 +10,9 @@ from keras_seq.data.encoding import EncodeStats, Encoded
 from keras_seq.data.errors import DataError
 from keras_seq.data.vocabulary import TARGET_SPECIALS, Vocabulary
 from keras_seq.data.windows import make_windows
+from keras_seq.spec import make_section
 
 SPLITS = ("train", "validation", "test")
-
-
-@dataclasses.dataclass(frozen=True)
-class DataFiles:
-    """A data section: the same attribute names as the spec's `data` (see SPEC.md).
-
-    `load_dataset` reads any object with these attributes, the spec's own `DataSpec` included.
-    """
-
-    format: str
-    train: str = None
-    validation: str = None
-    test: str = None
-    text_column: str = "text"
-    label_column: str = "label"
-    tokens_column: str = "tokens"
-    tags_column: str = "tags"
-    value_columns: tuple = None
-    target_columns: tuple = None
-    lookback: int = None
-    source_column: str = "source"
-    target_column: str = "target"
-    tags_field: str = "upos"
 
 
 _BUNDLED = {
@@ -49,7 +26,7 @@ _BUNDLED = {
 
 
 def bundled_data(head_type):
-    """The small dataset shipped in the package for a head type, as a `DataFiles`.
+    """The small dataset shipped in the package for a head type, as a spec `data` section.
 
     `tagger`: synthetic part-of-speech corpus (CoNLL-U, UPOS and XPOS); `classifier`:
     sentiment with negation and contrast (CSV `text,label`); `forecaster`: hourly load with
@@ -65,7 +42,7 @@ def bundled_data(head_type):
     options = _BUNDLED[head_type]
     folder = importlib.resources.files("keras_seq") / "datasets"
     paths = {split: str(folder / f"{head_type}-{split}.{options['format']}") for split in SPLITS}
-    return DataFiles(**options, **paths)
+    return make_section("DataSpec", **options, **paths)
 
 
 def _option(section, name, default=None):
@@ -95,6 +72,7 @@ def load_dataset(spec, split="train", *, path=None, vocab=None, labels=None):
 
     Examples:
 
+    >>> import keras_seq
     >>> from types import SimpleNamespace as NS
     >>> spec = NS(input=NS(kind="tokens", max_length=32, lowercase=True),
     ...           head=NS(type="tagger"), data=None)

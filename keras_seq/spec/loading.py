@@ -1,13 +1,12 @@
 """`load_spec`: from a path, YAML text or dict to a validated, frozen `Spec`."""
 
 import copy
-import dataclasses
 import os
 import pathlib
 
 from keras_seq.spec.errors import Problem, SpecError
-from keras_seq.spec.types import Spec, from_data
-from keras_seq.spec.validation import check
+from keras_seq.spec.types import SCHEMAS, Spec, from_data
+from keras_seq.spec.validation import check, fill_section
 from keras_seq.spec.yaml_source import read_yaml
 
 
@@ -106,6 +105,16 @@ def _fill_derived_defaults(data, path):
                 files[split] = str((base / files[split]).resolve())
 
 
-def replace(spec, **changes):
-    """A copy of a frozen spec section with some fields changed (see `dataclasses.replace`)."""
-    return dataclasses.replace(spec, **changes)
+def make_section(title, **values):
+    """One section of a spec (e.g. `"DataSpec"`), the fields not in `values` at their defaults.
+
+    >>> from keras_seq.spec import make_section
+    >>> make_section("DataSpec", format="csv", train="train.csv").label_column
+    'label'
+    """
+    node = SCHEMAS[title]
+    values = {name: value for name, value in values.items() if value is not None}
+    problems = fill_section(node, values)
+    if problems:
+        raise SpecError(problems, title)
+    return from_data(values, node)

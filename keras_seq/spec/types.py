@@ -67,19 +67,20 @@ def _to_yaml(self):
 
 def _make_classes():
     classes = {}
-    for title, node in _object_schemas(spec_schema.ROOT, {}).items():
+    for title, node in SCHEMAS.items():
         fields = [
             (name, _annotation(field), dataclasses.field(default=None))
             for name, field in node["properties"].items()
         ]
-        namespace = {"__doc__": node.get("description", title)}
+        namespace = {"__doc__": node.get("description", title), "to_dict": _to_dict}
         if title == "Spec":
-            namespace.update(to_dict=_to_dict, to_yaml=_to_yaml)
+            namespace["to_yaml"] = _to_yaml
         classes[title] = dataclasses.make_dataclass(title, fields, frozen=True, namespace=namespace)
         classes[title].__module__ = __name__
     return classes
 
 
+SCHEMAS = _object_schemas(spec_schema.ROOT, {})
 CLASSES = _make_classes()
 Spec = CLASSES["Spec"]
 

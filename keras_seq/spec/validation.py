@@ -137,6 +137,16 @@ def _normalize_schedule(data):
         training["schedule"] = None
 
 
+def fill_section(node_schema, values, path=()):
+    """`values` (a dict, changed in place) with the schema's applicable defaults filled in.
+
+    Returns the problems found (fields that do not apply, required ones missing).
+    """
+    problems = []
+    _walk(node_schema, values, tuple(path), problems, {})
+    return problems
+
+
 def _walk(node_schema, value, path, problems, locations):
     """Check x-applies-when / x-required-when and fill defaults, depth first."""
     node_schema = spec_schema.resolve(node_schema, value)
