@@ -177,6 +177,7 @@ class Portable(keras.initializers.Initializer):
 
     Examples:
 
+    >>> import keras_seq
     >>> init = keras_seq.initializers.Portable("orthogonal", seed=7, key="encoder/recurrent")
     >>> w = keras.ops.convert_to_numpy(init((4, 4)))
     >>> bool(np.allclose(w @ w.T, np.eye(4), atol=1e-6))
@@ -229,6 +230,7 @@ def portable(identifier, seed=None, key=""):
 
     Examples:
 
+    >>> import keras_seq
     >>> init = keras_seq.initializers.portable({"name": "orthogonal", "gain": 2.0}, seed=1)
     >>> init.name, init.arguments
     ('orthogonal', {'gain': 2.0})

@@ -18,6 +18,7 @@ class DataError(Exception):
 
     Examples:
 
+    >>> import keras_seq
     >>> err = keras_seq.DataError("non-numeric value 'abc'", path="train.csv", line=3,
     ...                           field="load", hint="write a number such as 1.5")
     >>> str(err)

@@ -27,6 +27,7 @@ class Vocabulary:
 
     Examples:
 
+    >>> import keras_seq
     >>> vocab = keras_seq.Vocabulary.build([["The", "cat"], ["the", "dog"]], lowercase=True)
     >>> vocab.tokens
     ['<pad>', '<unk>', 'the', 'cat', 'dog']

@@ -25,6 +25,7 @@ def make_windows(inputs, lookback, horizon=1, targets=None):
 
     Examples:
 
+    >>> import keras_seq
     >>> X, y = keras_seq.data.make_windows([0.0, 1.0, 2.0, 3.0], lookback=2)
     >>> X[:, :, 0].tolist(), y[:, :, 0].tolist()
     ([[0.0, 1.0], [1.0, 2.0]], [[2.0], [3.0]])
