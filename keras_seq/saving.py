@@ -10,9 +10,19 @@ backend maps to its own implementation when it compiles the loaded model.
 Keras also records `jit_compile` as the saving backend resolved it ("auto" becomes True on JAX,
 False on PyTorch and on CPU-only TensorFlow), which forces XLA on a backend that would not have
 chosen it. `keras_seq.Model` records "auto", leaving the choice to the loading backend.
+
+Keras skips padding in a metric through the mask it attaches to the predictions. JAX's train step
+hands `compute_metrics` predictions that have passed through `jax.value_and_grad`, which drops
+that mask, so `fit`'s metrics counted padding on JAX only. `keras_seq.Model` restores each
+output's mask from the inputs, with the mask-computing part of its own graph.
 """
 
+import functools
+
 import keras
+
+# Keras keeps a tensor's mask in an attribute, or for JAX arrays in a table; these read and write it.
+from keras.src.backend import get_keras_mask, set_keras_mask
 
 _BACKEND_MODULES = "keras.src.backend."
 
@@ -43,6 +53,8 @@ class Model(keras.Model):
     `keras.saving.load_model` on TensorFlow or JAX (and the other way round) with its optimizer
     state, needing only `import keras_seq`; and it records `jit_compile="auto"`, so each backend
     decides about XLA for itself (`model.compile` again to choose otherwise after loading).
+    Its compiled metrics skip padding (masked steps) during `fit` on every backend, as they
+    do in `evaluate` (Keras alone counts padding in `fit`'s metrics on JAX).
 
     Examples:
 
@@ -59,3 +71,21 @@ class Model(keras.Model):
         if config:
             config["jit_compile"] = "auto"
         return config
+
+    @functools.cached_property
+    def _output_masks(self):
+        """(output indices, a model from the inputs to those outputs' masks), or None."""
+        masks = [get_keras_mask(output) for output in getattr(self, "outputs", None) or []]
+        indices = [i for i, mask in enumerate(masks) if mask is not None]
+        if not indices:
+            return None
+        return indices, keras.Model(self.inputs, [masks[i] for i in indices])
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        outputs = keras.tree.flatten(y_pred)
+        if self._output_masks is not None:
+            indices, mask_model = self._output_masks
+            if any(get_keras_mask(outputs[i]) is None for i in indices):
+                for i, mask in zip(indices, keras.tree.flatten(mask_model(x))):
+                    set_keras_mask(outputs[i], mask)
+        return super().compute_metrics(x, y, y_pred, sample_weight)

@@ -107,3 +107,25 @@ def test_saved_model_loads_and_keeps_training_across_backends(tmp_path):
 if __name__ == "__main__":
     print(json.dumps(load(sys.argv[1])))
     save(sys.argv[2])
+
+
+def test_training_metrics_skip_padding():
+    # On JAX, Keras' train step drops the output mask before the metrics; keras_seq.Model adds it.
+    keras.utils.set_random_seed(0)
+    tokens = keras.Input((None,), dtype="int32")
+    embedded = keras.layers.Embedding(9, 3, mask_zero=True)(tokens)
+    encoded = keras_seq.Recurrent("gru", 4)(embedded)
+    model = keras_seq.Model(tokens, keras.layers.Dense(3, activation="softmax")(encoded))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 9, (4, 6)).astype("int32")
+    for row, length in enumerate((6, 3, 2, 1)):
+        x[row, length:] = 0
+    real = x != 0
+    predicted = model.predict(x, verbose=0).argmax(-1)
+    y = np.where(real, rng.integers(0, 3, x.shape), predicted)  # padding would count as right
+    expected = (predicted == y)[real].mean()
+    assert expected < 1.0
+    # train_on_batch reports metrics of the predictions before its update.
+    logs = model.train_on_batch(x, y, return_dict=True)
+    np.testing.assert_allclose(logs["accuracy"], expected, rtol=1e-6)
