@@ -58,6 +58,7 @@ class Model(keras.Model):
 
     Examples:
 
+    >>> import keras, keras_seq
     >>> inputs = keras.Input((None, 3))
     >>> outputs = keras.layers.Dense(2)(keras_seq.Recurrent("gru", 4, return_sequences=False)(inputs))
     >>> model = keras_seq.Model(inputs, outputs)
