@@ -43,7 +43,8 @@ def build(source, **overrides):
         Outputs by `head.type`: classifier (batch, classes) and tagger (batch, time, classes)
         probabilities; forecaster (batch, horizon, outputs); seq2seq (batch, time, target vocab)
         probabilities; none the encoder's per-step outputs. Padding steps count in no loss or
-        metric (Keras applies the propagated mask to them).
+        metric (Keras applies the propagated mask to them); the metrics are compiled as
+        `weighted_metrics`, so `sample_weight` given to `fit`/`evaluate` counts in them too.
 
     Raises:
         keras_seq.SpecError: an invalid spec, or an `auto` size with no override.
@@ -77,7 +78,9 @@ def build(source, **overrides):
     model.compile(
         optimizer=training.optimizer(spec.training),
         loss=spec.training.loss or heads.DEFAULT_LOSS[head],
-        metrics=list(spec.training.metrics or heads.DEFAULT_METRICS[head] or []) or None,
+        # Weighted, so the data's sample weights (0 at padding and at labels unseen in
+        # training) count in the metrics as they do in the loss.
+        weighted_metrics=list(spec.training.metrics or heads.DEFAULT_METRICS[head] or []) or None,
     )
     return model
 

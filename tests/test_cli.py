@@ -224,6 +224,10 @@ def test_classifier_csv_train_predict_and_unseen_test_labels(tmp_path, capsys, c
     x, _, _ = pad([run.vocab.encode(r["text"].split()) for r in rows])
     expected = [run.labels.tokens[i] for i in run.model.predict(x, verbose=0).argmax(-1)]
     assert [r["prediction"] for r in rows] == expected
+    # Test accuracy counts only the rows whose label the model could know.
+    scored = [(r["label"], p) for r, p in zip(rows, expected) if r["label"] != "meh"]
+    accuracy = sum(label == p for label, p in scored) / len(scored)
+    assert metrics["test"]["accuracy"] == pytest.approx(accuracy, abs=1e-6)
 
 
 def test_forecaster_csv_predicts_the_steps_after_each_window(tmp_path):
