@@ -18,21 +18,35 @@ Example:
 [0.1, 0.1, 0.05, 0.05, 0.025]
 """
 
+import functools
+import inspect
 import math
 
 import keras
 
-from keras_seq.spec import Problem, SpecError
 
-
+@functools.cache
 def optimizer_names():
-    """The optimizer names `training.optimizer` accepts (lowercase Keras class names)."""
+    """The optimizer names `training.optimizer` accepts (lowercase Keras class names).
+
+    Optimizers that wrap another one (`LossScaleOptimizer`, `MultiOptimizer`) need more than
+    a name, so they are left out.
+    """
     return sorted(
         name.lower()
         for name, value in vars(keras.optimizers).items()
         if isinstance(value, type)
         and issubclass(value, keras.optimizers.Optimizer)
         and value is not keras.optimizers.Optimizer
+        and not _needs_arguments(value)
+    )
+
+
+def _needs_arguments(cls):
+    parameters = inspect.signature(cls.__init__).parameters.values()
+    return any(
+        p.default is p.empty and p.name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD
+        for p in parameters
     )
 
 
@@ -43,15 +57,9 @@ def optimizer(training):
     insensitive; `learning_rate`, `clipnorm` and `clipvalue` become its arguments. The learning
     rate is a plain number (a variable in the optimizer), so the schedule callbacks can set it.
 
-    Raises:
-        keras_seq.SpecError: for an optimizer name Keras does not know.
+    The spec's validation has already checked the name against `optimizer_names()`.
     """
     name = training.optimizer.lower()
-    if name not in optimizer_names():
-        raise SpecError(
-            [Problem("training.optimizer", "unknown optimizer", found=training.optimizer,
-                     allowed=", ".join(optimizer_names()))]
-        )
     config = {"learning_rate": training.learning_rate}
     if training.clipnorm is not None:
         config["clipnorm"] = training.clipnorm
