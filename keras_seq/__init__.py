@@ -1,18 +1,19 @@
 """keras-seq: declarative recurrent sequence models for Keras 3 on TensorFlow, JAX and PyTorch.
 
 >>> import keras_seq
->>> spec = keras_seq.load_spec("{input: {kind: tokens}, encoder: {cell: lstm, units: 8}, head: {type: none}}")
+>>> spec = keras_seq.load_spec(
+...     "{input: {kind: tokens}, encoder: {cell: lstm, units: 8}, head: {type: none}}")
 >>> spec.encoder.cell
 'lstm'
 """
 
-from keras_seq.spec import Problem, Spec, SpecError, load_spec, validate
-from keras_seq.cells import GRUCell, LSTMCell, SimpleRNNCell
-from keras_seq.layers import Recurrent
-from keras_seq.embedding import TokenEmbedding
-from keras_seq.saving import Model
-from keras_seq import initializers, interop
-from keras_seq.data import DataError, Vocabulary, load_dataset
-from keras_seq import heads, training
+from keras_seq import heads, initializers, interop, training
 from keras_seq.builder import build
+from keras_seq.cells import GRUCell, LSTMCell, SimpleRNNCell
+from keras_seq.data import DataError, Vocabulary, load_dataset
+from keras_seq.embedding import TokenEmbedding
 from keras_seq.heads import greedy_decode
+from keras_seq.layers import Recurrent
+from keras_seq.portability import check_backends
+from keras_seq.saving import Model
+from keras_seq.spec import Problem, Spec, SpecError, load_spec, validate

@@ -1,8 +1,8 @@
 """TokenEmbedding trains like a dense lookup (as on JAX and PyTorch) on every backend."""
 
+import keras
 import numpy as np
 
-import keras
 import keras_seq
 
 
@@ -26,7 +26,10 @@ def test_adam_step_equals_dense_reference_with_repeated_ids():
     for token in ids[0]:
         gradient[token] += 2 * table[token] / target.size
     np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(layer.embeddings), numpy_adam_step(table, gradient), rtol=1e-5, atol=1e-6
+        keras.ops.convert_to_numpy(layer.embeddings),
+        numpy_adam_step(table, gradient),
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 

@@ -56,7 +56,7 @@ def test_defaults_come_from_the_schema():
 def test_every_schema_default_is_valid_for_its_field():
     import jsonschema
 
-    for path, field in _all_fields():
+    for _, field in _all_fields():
         if "default" in field and field["default"] is not None:
             resolved = dict(field)
             resolved.pop("default")
@@ -86,7 +86,12 @@ head: {type: seq2seq}
 """)
     assert [layer.units for layer in spec.encoder.layers] == [32, 16]
     decoder = spec.head.decoder
-    assert (decoder.cell, decoder.units, decoder.layers, decoder.embedding_dim) == ("gru", 16, 2, 12)
+    assert (decoder.cell, decoder.units, decoder.layers, decoder.embedding_dim) == (
+        "gru",
+        16,
+        2,
+        12,
+    )
 
 
 def test_schedule_shorthand_and_none():
@@ -99,7 +104,9 @@ def test_schedule_shorthand_and_none():
 
 
 def test_show_output_loads_back_to_the_same_spec(tmp_path):
-    spec = keras_seq.load_spec(MINIMAL.replace("units: 16", "units: 16\n  direction: bidirectional"))
+    spec = keras_seq.load_spec(
+        MINIMAL.replace("units: 16", "units: 16\n  direction: bidirectional")
+    )
     again = keras_seq.load_spec(spec.to_yaml())
     assert again == spec
 
@@ -116,8 +123,11 @@ def test_data_paths_are_relative_to_the_spec_file(tmp_path):
 
 
 def test_dict_source_is_not_modified():
-    source = {"input": {"kind": "tokens"}, "encoder": {"cell": "gru", "units": 4},
-              "head": {"type": "none"}}
+    source = {
+        "input": {"kind": "tokens"},
+        "encoder": {"cell": "gru", "units": 4},
+        "head": {"type": "none"},
+    }
     keras_seq.load_spec(source)
     assert source["encoder"] == {"cell": "gru", "units": 4}
 
@@ -210,7 +220,11 @@ encoder:
 head: {type: taggr}
 """)
     assert [p.path for p in problems] == [
-        "input.kind", "encoder.cel", "encoder.cell", "encoder.units", "head.type"
+        "input.kind",
+        "encoder.cel",
+        "encoder.cell",
+        "encoder.units",
+        "head.type",
     ]
     assert [p.line for p in problems] == [1, 3, 3, 4, 5]
 
@@ -222,9 +236,7 @@ def test_yaml_syntax_error_names_its_line():
 
 def test_python_object_tags_are_refused_not_executed(tmp_path):
     marker = tmp_path / "hacked"
-    problem = only_problem(
-        MINIMAL + f"seed: !!python/object/apply:os.system ['touch {marker}']\n"
-    )
+    problem = only_problem(MINIMAL + f"seed: !!python/object/apply:os.system ['touch {marker}']\n")
     assert not marker.exists()
     assert problem.path == "seed" and problem.line == 8
     assert "tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed" in problem.message

@@ -5,8 +5,13 @@ import importlib.resources
 import numpy as np
 
 from keras_seq.data import readers
-from keras_seq.data.encoding import encode_classification, encode_seq2seq, encode_tagging
-from keras_seq.data.encoding import EncodeStats, Encoded
+from keras_seq.data.encoding import (
+    Encoded,
+    EncodeStats,
+    encode_classification,
+    encode_seq2seq,
+    encode_tagging,
+)
 from keras_seq.data.errors import DataError
 from keras_seq.data.vocabulary import TARGET_SPECIALS, Vocabulary
 from keras_seq.data.windows import make_windows

@@ -43,7 +43,8 @@ class SpecError(ValueError):
 
     >>> import keras_seq
     >>> try:
-    ...     keras_seq.load_spec("input: {kind: tokens}\\nencoder: {cell: lstmm, units: 8}\\nhead: {type: none}")
+    ...     keras_seq.load_spec("{input: {kind: tokens}, encoder: {cell: lstmm, units: 8}, "
+    ...                          "head: {type: none}}")
     ... except keras_seq.SpecError as error:
     ...     print(error.problems[0].hint)
     lstm

@@ -63,22 +63,36 @@ def _read(source):
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise SpecError([Problem("", "spec file not found",
-                                     allowed="a path to an existing .yaml file")], str(path))
+            raise SpecError(
+                [Problem("", "spec file not found", allowed="a path to an existing .yaml file")],
+                str(path),
+            ) from None
         except (OSError, UnicodeDecodeError) as error:
-            raise SpecError([Problem("", f"cannot read the spec file: {error}")], str(path))
+            raise SpecError(
+                [Problem("", f"cannot read the spec file: {error}")], str(path)
+            ) from None
         data, locations = read_yaml(text, str(path))
         return data, locations, str(path), path
     if isinstance(source, str):
         data, locations = read_yaml(source)
         return data, locations, None, None
-    raise SpecError([Problem("", f"cannot read a spec from {type(source).__name__}",
-                             allowed="a path, YAML text, a dict or a keras_seq.Spec")])
+    raise SpecError(
+        [
+            Problem(
+                "",
+                f"cannot read a spec from {type(source).__name__}",
+                allowed="a path, YAML text, a dict or a keras_seq.Spec",
+            )
+        ]
+    )
 
 
 def _looks_like_path(source):
-    return (isinstance(source, str) and "\n" not in source
-            and (source.endswith((".yaml", ".yml")) or os.path.isfile(source)))
+    return (
+        isinstance(source, str)
+        and "\n" not in source
+        and (source.endswith((".yaml", ".yml")) or os.path.isfile(source))
+    )
 
 
 def _fill_derived_defaults(data, path):

@@ -80,8 +80,12 @@ def allowed_text(field_schema):
     kinds = kind if isinstance(kind, list) else [kind]
     text = " or ".join(_TYPE_WORDS.get(k, k) for k in kinds)
     bounds = []
-    for key, word in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="),
-                      ("exclusiveMaximum", "<")):
+    for key, word in (
+        ("minimum", ">="),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "<="),
+        ("exclusiveMaximum", "<"),
+    ):
         if key in field_schema:
             bounds.append(f"{word} {field_schema[key]}")
     if bounds:

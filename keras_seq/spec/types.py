@@ -1,6 +1,8 @@
 """`Spec`: frozen dataclasses generated from the schema, so field names live in one place."""
 
 import dataclasses
+import functools
+import operator
 import types
 import typing
 
@@ -8,8 +10,15 @@ import yaml
 
 from keras_seq.spec import schema as spec_schema
 
-_PYTHON_TYPES = {"integer": int, "number": float, "string": str, "boolean": bool,
-                 "null": type(None), "array": tuple, "object": typing.Mapping}
+_PYTHON_TYPES = {
+    "integer": int,
+    "number": float,
+    "string": str,
+    "boolean": bool,
+    "null": type(None),
+    "array": tuple,
+    "object": typing.Mapping,
+}
 
 
 def _annotation(field_schema):
@@ -20,11 +29,11 @@ def _annotation(field_schema):
         return str if field_schema.get("const", "") != 1 else int
     if "anyOf" in field_schema:
         members = tuple(_annotation(b) for b in field_schema["anyOf"])
-        return typing.Union[members] if len(members) > 1 else members[0]
+        return functools.reduce(operator.or_, members)
     kinds = field_schema.get("type", "object")
     kinds = kinds if isinstance(kinds, list) else [kinds]
     members = tuple(_PYTHON_TYPES[k] for k in kinds)
-    return typing.Union[members] if len(members) > 1 else members[0]
+    return functools.reduce(operator.or_, members)
 
 
 def _object_schemas(node, found):

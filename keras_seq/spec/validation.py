@@ -63,35 +63,84 @@ def _explain(error, locations):
             return [p for e in branch_errors for p in _explain(e, locations)]
         allowed = spec_schema.allowed_text(field_schema)
         hint = closest(value, _constants(field_schema)) if isinstance(value, str) else None
-        return [_problem(path, f"{_show(value)} is not valid here", locations,
-                         found=value, allowed=allowed, hint=hint)]
+        return [
+            _problem(
+                path,
+                f"{_show(value)} is not valid here",
+                locations,
+                found=value,
+                allowed=allowed,
+                hint=hint,
+            )
+        ]
     if kind == "additionalProperties":
         known = list(field_schema.get("properties", {}))
         return [
-            _problem(path + [key], f"unknown field {key!r}", locations, key_location=True,
-                     found=key, allowed=", ".join(known), hint=closest(key, known))
-            for key in value if key not in known
+            _problem(
+                path + [key],
+                f"unknown field {key!r}",
+                locations,
+                key_location=True,
+                found=key,
+                allowed=", ".join(known),
+                hint=closest(key, known),
+            )
+            for key in value
+            if key not in known
         ]
     if kind == "required":
         return [
-            _problem(path + [name], f"missing required field {name!r}", locations,
-                     allowed=_field_help(field_schema, name))
-            for name in error.validator_value if name not in value
+            _problem(
+                path + [name],
+                f"missing required field {name!r}",
+                locations,
+                allowed=_field_help(field_schema, name),
+            )
+            for name in error.validator_value
+            if name not in value
         ]
     if kind == "enum":
         choices = error.validator_value
-        return [_problem(path, f"{_show(value)} is not one of the choices", locations,
-                         found=value, allowed=spec_schema.allowed_text(field_schema),
-                         hint=closest(value, choices))]
+        return [
+            _problem(
+                path,
+                f"{_show(value)} is not one of the choices",
+                locations,
+                found=value,
+                allowed=spec_schema.allowed_text(field_schema),
+                hint=closest(value, choices),
+            )
+        ]
     if kind == "const":
-        return [_problem(path, f"{_show(value)} is not supported", locations, found=value,
-                         allowed=_show(error.validator_value))]
+        return [
+            _problem(
+                path,
+                f"{_show(value)} is not supported",
+                locations,
+                found=value,
+                allowed=_show(error.validator_value),
+            )
+        ]
     if kind == "type":
-        return [_problem(path, f"expected {spec_schema.allowed_text(field_schema)}, "
-                               f"found {_show(value)} ({_kind(value)})", locations, found=value)]
+        return [
+            _problem(
+                path,
+                f"expected {spec_schema.allowed_text(field_schema)}, "
+                f"found {_show(value)} ({_kind(value)})",
+                locations,
+                found=value,
+            )
+        ]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return [_problem(path, f"{_show(value)} is out of range", locations, found=value,
-                         allowed=spec_schema.allowed_text(field_schema))]
+        return [
+            _problem(
+                path,
+                f"{_show(value)} is out of range",
+                locations,
+                found=value,
+                allowed=spec_schema.allowed_text(field_schema),
+            )
+        ]
     if kind in ("minLength", "minItems"):
         return [_problem(path, "must not be empty", locations, found=value)]
     if kind == "maxItems":
@@ -105,9 +154,9 @@ def _errors_of_matching_branch(error):
     for sub in error.context:
         by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
     fitting = [
-        errors for errors in by_branch.values()
-        if not any(e.validator in ("type", "const", "enum") and not e.relative_path
-                   for e in errors)
+        errors
+        for errors in by_branch.values()
+        if not any(e.validator in ("type", "const", "enum") and not e.relative_path for e in errors)
     ]
     return fitting[0] if len(fitting) == 1 else None
 
@@ -160,15 +209,27 @@ def _walk(node_schema, value, path, problems, locations):
     siblings = {name: value.get(name, field.get("default")) for name, field in fields.items()}
     for name, field in fields.items():
         if name in value and not spec_schema.applies(field, siblings):
-            problems.append(_problem(
-                path + (name,), f"{name!r} applies only when "
-                f"{spec_schema.describe_condition(field, format_path(path))}", locations, key_location=True,
-                found=value[name], allowed=f"remove {name!r}, or change what it depends on"))
+            problems.append(
+                _problem(
+                    path + (name,),
+                    f"{name!r} applies only when "
+                    f"{spec_schema.describe_condition(field, format_path(path))}",
+                    locations,
+                    key_location=True,
+                    found=value[name],
+                    allowed=f"remove {name!r}, or change what it depends on",
+                )
+            )
         elif name not in value and spec_schema.required(field, siblings):
-            problems.append(_problem(
-                path + (name,), f"missing field {name!r}, required when "
-                f"{spec_schema.describe_condition(field, format_path(path))}", locations,
-                allowed=_field_help(node_schema, name)))
+            problems.append(
+                _problem(
+                    path + (name,),
+                    f"missing field {name!r}, required when "
+                    f"{spec_schema.describe_condition(field, format_path(path))}",
+                    locations,
+                    allowed=_field_help(node_schema, name),
+                )
+            )
         elif name not in value and "default" in field and spec_schema.applies(field, siblings):
             value[name] = spec_schema.default_of(field)
     for name, item in value.items():
@@ -182,18 +243,31 @@ def _cross_section_rules(data, locations):
     head = data.get("head") or {}
     source = data.get("input") or {}
     if head.get("type") == "forecaster" and source.get("kind") == "tokens":
-        problems.append(_problem(
-            ("input", "kind"), "a forecaster predicts numbers from numeric features",
-            locations, found="tokens", allowed="features (with input.dim)"))
+        problems.append(
+            _problem(
+                ("input", "kind"),
+                "a forecaster predicts numbers from numeric features",
+                locations,
+                found="tokens",
+                allowed="features (with input.dim)",
+            )
+        )
     name = (data.get("training") or {}).get("optimizer")
     if isinstance(name, str):
         from keras_seq.training import optimizer_names
 
         names = optimizer_names()
         if name.lower() not in names:
-            problems.append(_problem(
-                ("training", "optimizer"), f"{name!r} is not a Keras optimizer", locations,
-                found=name, allowed=", ".join(names), hint=closest(name.lower(), names)))
+            problems.append(
+                _problem(
+                    ("training", "optimizer"),
+                    f"{name!r} is not a Keras optimizer",
+                    locations,
+                    found=name,
+                    allowed=", ".join(names),
+                    hint=closest(name.lower(), names),
+                )
+            )
     return problems
 
 
@@ -214,6 +288,13 @@ def _show(value):
 
 
 def _kind(value):
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-             list: "a list", dict: "a mapping", type(None): "null"}
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)

@@ -11,7 +11,6 @@ MAX_NODES = 20_000
 MAX_DEPTH = 64
 
 
-
 class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader, reading `1e-5` as the number YAML 1.2 says it is (not a string)."""
 
