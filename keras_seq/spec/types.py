@@ -1,8 +1,6 @@
 """`Spec`: frozen dataclasses generated from the schema, so field names live in one place."""
 
 import dataclasses
-import functools
-import operator
 import types
 import typing
 
@@ -29,11 +27,11 @@ def _annotation(field_schema):
         return str if field_schema.get("const", "") != 1 else int
     if "anyOf" in field_schema:
         members = tuple(_annotation(b) for b in field_schema["anyOf"])
-        return functools.reduce(operator.or_, members)
+        return typing.Union[members]  # noqa: UP007 (members may be forward-reference strings)
     kinds = field_schema.get("type", "object")
     kinds = kinds if isinstance(kinds, list) else [kinds]
     members = tuple(_PYTHON_TYPES[k] for k in kinds)
-    return functools.reduce(operator.or_, members)
+    return typing.Union[members]  # noqa: UP007 (members may be forward-reference strings)
 
 
 def _object_schemas(node, found):
