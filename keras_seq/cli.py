@@ -48,7 +48,10 @@ def _schema(args):
 def _check_backends(args):
     from keras_seq.portability import check_backends
 
-    report = check_backends(args.spec, weights=args.weights)
+    if args.weights and len(args.specs) > 1:
+        print("check-backends: --weights goes with exactly one SPEC", file=sys.stderr)
+        return 1
+    report = check_backends(args.specs, weights=args.weights)
     print(report)
     return 0 if report.passed else 1
 
@@ -94,9 +97,9 @@ def build_parser():
     command.set_defaults(run=predict.main)
     command = commands.add_parser(
         "check-backends",
-        help="run a spec's model on TensorFlow, JAX and PyTorch; exit 1 if they disagree",
+        help="run specs' models on TensorFlow, JAX and PyTorch; exit 1 if they disagree",
     )
-    command.add_argument("spec", metavar="SPEC")
+    command.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
     command.add_argument("--weights", metavar="F", help="a .weights.h5 file to compare with")
     command.set_defaults(run=_check_backends)
 
@@ -107,8 +110,10 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     backend = getattr(args, "backend", None)
     if backend and os.environ.get("KERAS_BACKEND") != backend:
         # Keras reads KERAS_BACKEND once, at import: run the command again in a fresh process.

@@ -1,4 +1,5 @@
 import glob
+import importlib.util
 import os
 
 import numpy as np
@@ -8,36 +9,126 @@ import keras_seq
 from keras_seq import cli, portability
 
 SPECS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "specs", "*.yaml")))
+SMALL = """
+name: small
+input: {kind: features, dim: 2, max_length: 5}
+encoder: {cell: gru, units: 3}
+head: {type: forecaster}
+"""
 
 
-def _report(gradient_difference):
+def _section(gradient_difference, errors=None):
     differences = {quantity: {"jax": 0.0, "torch": 0.0} for quantity in portability.TOLERANCES}
     differences["gradients"]["torch"] = gradient_difference
     differences["loss"] = {"jax": None, "torch": None}
-    return portability.BackendReport("tensorflow", differences, dict(portability.TOLERANCES),
-                                     {"jax": "not installed"}, ["a note"])
+    return portability.SpecComparison(differences, errors or {})
+
+
+def _report(**sections):
+    return portability.BackendReport(
+        "tensorflow", sections, dict(portability.TOLERANCES), {"jax": "not installed"}, ["a note"]
+    )
 
 
 def test_report_table_and_verdict():
-    report = _report(2e-6)
+    report = _report(a=_section(2e-6))
     assert report.passed
     lines = str(report).splitlines()
-    assert lines[0].split() == ["max", "abs", "difference", "jax", "vs", "tensorflow", "torch",
-                                "vs", "tensorflow", "tolerance"]
-    assert lines[2].split() == ["initial", "weights", "0.00e+00", "0.00e+00", "0e+00"]
-    assert lines[5].split() == ["gradients", "0.00e+00", "2.00e-06", "1e-05"]
-    assert lines[4].split()[1:3] == ["n/a", "n/a"]
-    assert "skipped jax: not installed" in lines
-    assert lines[-1] == "PASSED"
-    failing = _report(2e-5)
-    assert not failing.passed
-    assert "1e-05  FAIL" in str(failing)
-    assert str(failing).endswith("FAILED: differences beyond tolerance")
+    assert lines[0] == "== a"
+    assert (
+        lines[1].split()
+        == "max abs difference jax vs tensorflow torch vs tensorflow tolerance".split()
+    )
+    assert lines[3].split() == ["initial", "weights", "0.00e+00", "0.00e+00", "0e+00"]
+    assert lines[4].split() == ["outputs", "0.00e+00", "0.00e+00", "1e-05"]
+    assert lines[5].split() == ["loss", "n/a", "n/a", "1e-05"]
+    assert lines[6].split() == ["gradients", "0.00e+00", "2.00e-06", "1e-05"]
+    assert lines[9:] == ["passed", "", "skipped jax: not installed", "a note", "PASSED"]
 
 
-def test_missing_backends_are_skipped_not_crashed_on():
-    with pytest.raises(RuntimeError, match=r"None of the backends \['no_such_backend'\]"):
-        portability.check_backends(SPECS[0], backends=("no_such_backend",))
+def test_one_failing_spec_fails_the_report_and_is_named():
+    report = _report(
+        good=_section(1e-5), bad=_section(2e-5), broken=_section(0.0, {"torch": "ValueError: no"})
+    )
+    assert not report.passed
+    assert [report.spec_passed(s) for s in ("good", "bad", "broken")] == [True, False, False]
+    text = str(report)
+    assert "1e-05  FAIL" in text
+    assert "torch failed: ValueError: no" in text
+    assert text.endswith("FAILED: bad, broken")
+
+
+def _fake_processes(results, calls):
+    """Stands in for the backend processes: writes what each would have computed."""
+
+    def run(running, workdir):
+        calls.append(running)
+        for backend in running:
+            for index, arrays in enumerate(results[backend]):
+                stem = os.path.join(workdir, f"{backend}-{index}")
+                if isinstance(arrays, str):
+                    with open(stem + ".error", "w") as file:
+                        file.write(arrays)
+                else:
+                    np.savez(stem + ".npz", **arrays)
+
+    return run
+
+
+def test_differences_from_results_with_a_missing_backend_skipped(monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "torch" else real_find_spec(name, *a),
+    )
+    base = {
+        "initial weights/0": np.zeros(3),
+        "outputs/0": np.ones((2, 2)),
+        "gradients/0": np.ones(3),
+        "gradients/1": np.ones(2),
+    }
+    other = {**base, "gradients/1": np.array([1.0, 1.0 + 3e-6])}
+    calls = []
+    monkeypatch.setattr(
+        portability,
+        "_run_processes",
+        _fake_processes(
+            {"tensorflow": [base, base], "jax": [other, "Traceback ... KeyError: 'x'"]}, calls
+        ),
+    )
+    report = keras_seq.check_backends([SMALL, SMALL], batch_size=2, steps=1)
+    assert calls == [["tensorflow", "jax"]]  # one run for both specs
+    assert report.reference == "tensorflow"
+    assert report.skipped == {"torch": "not installed"}
+    assert list(report.sections) == ["small", "small (2)"]
+    first = report.sections["small"].differences
+    assert list(first) == list(portability.TOLERANCES)
+    assert first["gradients"]["jax"] == pytest.approx(3e-6, rel=1e-6)
+    assert first["outputs"] == {"jax": 0.0} and first["loss"] == {"jax": None}
+    assert report.spec_passed("small")
+    assert report.sections["small (2)"].errors == {"jax": "Traceback ... KeyError: 'x'"}
+    assert not report.passed
+    assert "skipped torch: not installed" in str(report)
+    assert "batch: 2 sequences, 1 training steps; dropout off" in str(report)
+
+
+def test_no_backend_installed(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    with pytest.raises(RuntimeError, match=r"None of the backends \['tensorflow', 'jax'\]"):
+        portability.check_backends(SMALL, backends=("tensorflow", "jax"))
+
+
+def test_bad_spec_fails_once_before_any_process(monkeypatch):
+    def no_processes(*args):
+        raise AssertionError("a backend process started")
+
+    monkeypatch.setattr(portability, "_run_processes", no_processes)
+    with pytest.raises(keras_seq.SpecError, match="units"):
+        keras_seq.check_backends([SMALL, SMALL.replace("units: 3", "units: three")])
+    with pytest.raises(ValueError, match="one weights path"):
+        keras_seq.check_backends([SMALL, SMALL], weights="model.weights.h5")
+    assert cli.main(["check-backends", SPECS[0], SPECS[1], "--weights", "w.weights.h5"]) == 1
 
 
 def test_dropout_is_switched_off_everywhere():
@@ -52,11 +143,15 @@ head: {type: tagger, classes: 3, dropout: 0.3}
 
 
 def test_fixed_batch_is_padded_and_repeatable():
-    spec = keras_seq.builder.resolve("""
+    spec = keras_seq.builder.resolve(
+        """
 input: {kind: tokens, max_length: 6}
 encoder: {cell: gru, units: 4}
 head: {type: classifier}
-""", vocab_size=20, classes=3)
+""",
+        vocab_size=20,
+        classes=3,
+    )
     model = keras_seq.build(spec)
     x, y = portability._batch(spec, model, 4)
     again, _ = portability._batch(spec, model, 4)
@@ -67,10 +162,19 @@ head: {type: classifier}
 
 
 @pytest.mark.slow
-@pytest.mark.backend("jax")  # it spawns all three backends itself; once is enough
-@pytest.mark.parametrize("spec", [os.path.basename(s) for s in SPECS])
-def test_every_example_spec_gives_the_same_numbers_on_every_backend(spec, capsys):
-    path = os.path.join(os.path.dirname(SPECS[0]), spec)
-    assert cli.main(["check-backends", path]) == 0, capsys.readouterr().out
-    table = capsys.readouterr().out
-    assert table.splitlines()[2].split()[2:4] == ["0.00e+00", "0.00e+00"]  # identical init
+@pytest.mark.backend("jax")  # it starts all three backends itself; once is enough
+def test_every_example_spec_gives_the_same_numbers_on_every_backend(capsys):
+    status = cli.main(["check-backends", *SPECS])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    sections = out.split("== ")[1:]
+    assert [s.splitlines()[0] for s in sections] == SPECS
+    for section in sections:
+        lines = section.splitlines()
+        assert lines[1].split()[3:] == "jax vs tensorflow torch vs tensorflow tolerance".split()
+        rows = [line.rsplit(None, 3) for line in lines[3:9]]
+        assert [row[0] for row in rows] == list(portability.TOLERANCES)
+        assert rows[0][1:3] == ["0.00e+00", "0.00e+00"]  # identical initial weights
+        assert "n/a" not in section  # every spec has a loss, gradients and training
+        assert lines[9] == "passed"
+    assert out.rstrip().endswith("PASSED")
