@@ -12,8 +12,8 @@ import sys
 from keras_seq.commands import evaluate, predict, train
 from keras_seq.data import DataError
 from keras_seq.spec import SpecError, load_spec
-from keras_seq.spec.schema import schema
 from keras_seq.spec.reference import markdown
+from keras_seq.spec.schema import schema
 
 
 def _validate(args):

@@ -118,11 +118,17 @@ _INITIALIZERS = {
     "truncated_normal": (_truncated, {}),
     "orthogonal": (_orthogonal, {}),
     "variance_scaling": (_variance_scaling, {}),
-    "glorot_uniform": (_variance_scaling, {"scale": 1.0, "mode": "fan_avg", "distribution": "uniform"}),
+    "glorot_uniform": (
+        _variance_scaling,
+        {"scale": 1.0, "mode": "fan_avg", "distribution": "uniform"},
+    ),
     "glorot_normal": (_variance_scaling, {"scale": 1.0, "mode": "fan_avg"}),
     "he_uniform": (_variance_scaling, {"scale": 2.0, "mode": "fan_in", "distribution": "uniform"}),
     "he_normal": (_variance_scaling, {"scale": 2.0, "mode": "fan_in"}),
-    "lecun_uniform": (_variance_scaling, {"scale": 1.0, "mode": "fan_in", "distribution": "uniform"}),
+    "lecun_uniform": (
+        _variance_scaling,
+        {"scale": 1.0, "mode": "fan_in", "distribution": "uniform"},
+    ),
     "lecun_normal": (_variance_scaling, {"scale": 1.0, "mode": "fan_in"}),
 }
 # Other spellings Keras accepts for the same initializers.

@@ -21,7 +21,7 @@ import functools
 
 import keras
 
-# Keras keeps a tensor's mask in an attribute, or for JAX arrays in a table; these read and write it.
+# Keras keeps a tensor's mask in an attribute (for JAX arrays, in a table); these read/write it.
 from keras.src.backend import get_keras_mask, set_keras_mask
 
 _BACKEND_MODULES = "keras.src.backend."
@@ -60,7 +60,8 @@ class Model(keras.Model):
 
     >>> import keras, keras_seq
     >>> inputs = keras.Input((None, 3))
-    >>> outputs = keras.layers.Dense(2)(keras_seq.Recurrent("gru", 4, return_sequences=False)(inputs))
+    >>> encoded = keras_seq.Recurrent("gru", 4, return_sequences=False)(inputs)
+    >>> outputs = keras.layers.Dense(2)(encoded)
     >>> model = keras_seq.Model(inputs, outputs)
     >>> model.compile(optimizer="adam", loss="mse")
     >>> model.get_compile_config()["optimizer"]["module"]

@@ -1,4 +1,4 @@
-"""Shared checks for any keras_seq layer: config, symbolic/eager shapes, fit, `.keras` round trip."""
+"""Shared checks for any keras_seq layer: config, symbolic/eager shapes, fit, `.keras` save."""
 
 import os
 

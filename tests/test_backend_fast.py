@@ -175,7 +175,7 @@ def test_fused_plan_modes():
 
 @pytest.mark.backend("torch")
 def test_fused_path_trains_a_model(fused_calls):
-    """A compiled Keras model on the fast path learns (loss falls), gradients reach the variables."""
+    """A compiled model on the fast path learns (loss falls): gradients reach the variables."""
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
         [

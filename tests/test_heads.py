@@ -17,8 +17,10 @@ def _tokens(rng, count, low, high, min_length, max_length):
 
 
 def _spec(head, encoder="{cell: gru, units: 16}", kind="tokens, vocab_size: 12, embedding_dim: 8"):
-    return f"seed: 1\ninput: {{kind: {kind}}}\nencoder: {encoder}\nhead: {head}\n" \
-           "training: {learning_rate: 0.02, batch_size: 32}\n"
+    return (
+        f"seed: 1\ninput: {{kind: {kind}}}\nencoder: {encoder}\nhead: {head}\n"
+        "training: {learning_rate: 0.02, batch_size: 32}\n"
+    )
 
 
 # --- learning: thresholds leave a wide margin over what each backend reaches -----------------
@@ -126,7 +128,8 @@ def test_tagger_padding_changes_no_training_step():
     # One SGD step on a padded batch (wrong labels on the pads) moves the weights exactly as
     # on the unpadded batch: padding adds nothing to the loss or its gradient.
     spec = _spec("{type: tagger, classes: 4}", encoder=_BIDIRECTIONAL).replace(
-        "learning_rate: 0.02", "optimizer: sgd, learning_rate: 0.5")
+        "learning_rate: 0.02", "optimizer: sgd, learning_rate: 0.5"
+    )
     x = np.array([[3, 7, 2, 9, 4]], "int32")
     y = np.array([[0, 3, 1, 2, 2]], "int32")
     y_pads = np.concatenate([y, np.full((1, 4), 3, "int32")], axis=1)
@@ -145,21 +148,22 @@ def test_classifier_pooling_ignores_padding(pooling):
         _spec(f"{{type: classifier, classes: 3, pooling: {pooling}}}", encoder=_BIDIRECTIONAL)
     )
     x = np.array([[3, 7, 2, 9], [5, 4, 0, 0]], "int32")
-    alone = np.concatenate([_call(model, x[:1]),
-                            _call(model, x[1:, :2])])
+    alone = np.concatenate([_call(model, x[:1]), _call(model, x[1:, :2])])
     np.testing.assert_allclose(_call(model, x), alone, atol=1e-6)
     np.testing.assert_allclose(_call(model, _padded(x, 3)), alone, atol=1e-6)
 
 
 def test_forecaster_masks_by_mask_value():
     model = keras_seq.build(
-        _spec("{type: forecaster, horizon: 2, outputs: 2}", encoder=_BIDIRECTIONAL,
-              kind="features, dim: 2, mask_value: -9.0")
+        _spec(
+            "{type: forecaster, horizon: 2, outputs: 2}",
+            encoder=_BIDIRECTIONAL,
+            kind="features, dim: 2, mask_value: -9.0",
+        )
     )
     x = np.random.default_rng(4).normal(size=(1, 5, 2)).astype("float32")
     padded = np.concatenate([x, np.full((1, 3, 2), -9.0, "float32")], axis=1)
-    np.testing.assert_allclose(_call(model, padded), _call(model, x),
-                               atol=1e-6)
+    np.testing.assert_allclose(_call(model, padded), _call(model, x), atol=1e-6)
 
 
 def test_seq2seq_padding_changes_no_loss_or_decoding():
@@ -187,8 +191,10 @@ def test_seq2seq_padding_changes_no_loss_or_decoding():
 def test_greedy_decode_agrees_with_model_on_its_own_outputs():
     # Feeding <bos> + the decoded ids back as teacher-forcing input, the model's argmax at each
     # step must be the decoded id: the step-by-step loop computes what the whole model computes.
-    spec = _spec("{type: seq2seq, target_vocab_size: 9, decoder: {cell: lstm, layers: 2}}",
-                 encoder="{cell: gru, units: 6, direction: bidirectional}")
+    spec = _spec(
+        "{type: seq2seq, target_vocab_size: 9, decoder: {cell: lstm, layers: 2}}",
+        encoder="{cell: gru, units: 6, direction: bidirectional}",
+    )
     model = keras_seq.build(spec)
     source, _ = _tokens(np.random.default_rng(5), 4, 2, 12, 2, 5)
     decoded = keras_seq.greedy_decode(model, source, max_length=6)
@@ -226,8 +232,9 @@ def test_state_bridge_concatenates_and_projects():
     projected = StateBridge(4, "gru", "lstm", directions=2)
     h, c = projected([h_fwd, h_bwd])
     kernel, bias = (keras.ops.convert_to_numpy(w) for w in projected.projections["h"].weights)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(h), np.concatenate([h_fwd, h_bwd], -1) @ kernel + bias,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(h), np.concatenate([h_fwd, h_bwd], -1) @ kernel + bias, rtol=1e-5
+    )
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(c), np.zeros((2, 4)))
 
 

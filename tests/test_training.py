@@ -26,8 +26,9 @@ def test_step_schedule_is_pytorch_steplr():
 def test_exponential_and_cosine_schedules():
     spec = _spec("{learning_rate: 0.2, schedule: {type: exponential, gamma: 0.9}}")
     np.testing.assert_allclose(training.learning_rate_at(spec.training, 4), 0.2 * 0.9**4)
-    spec = _spec("{learning_rate: 0.2, epochs: 4, "
-                 "schedule: {type: cosine, min_learning_rate: 0.02}}")
+    spec = _spec(
+        "{learning_rate: 0.2, epochs: 4, schedule: {type: cosine, min_learning_rate: 0.02}}"
+    )
     rates = [training.learning_rate_at(spec.training, epoch) for epoch in range(6)]
     expected = [0.02 + 0.18 * (1 + math.cos(math.pi * min(e, 4) / 4)) / 2 for e in range(6)]
     np.testing.assert_allclose(rates, expected)
@@ -35,14 +36,18 @@ def test_exponential_and_cosine_schedules():
 
 
 def test_schedule_sets_optimizer_rate_each_epoch_in_fit():
-    spec = _spec("{optimizer: sgd, learning_rate: 0.1, epochs: 5, batch_size: 4, "
-                 "schedule: {type: step, step_size: 2, gamma: 0.1}}")
+    spec = _spec(
+        "{optimizer: sgd, learning_rate: 0.1, epochs: 5, batch_size: 4, "
+        "schedule: {type: step, step_size: 2, gamma: 0.1}}"
+    )
     model = keras_seq.build(spec)
     x = np.zeros((8, 3, 2), "float32")
-    history = model.fit(x, np.zeros((8, 1, 1), "float32"), verbose=0,
-                        **training.fit_options(spec.training))
-    np.testing.assert_allclose(history.history["learning_rate"],
-                               [0.1, 0.1, 0.01, 0.01, 0.001], rtol=1e-5)
+    history = model.fit(
+        x, np.zeros((8, 1, 1), "float32"), verbose=0, **training.fit_options(spec.training)
+    )
+    np.testing.assert_allclose(
+        history.history["learning_rate"], [0.1, 0.1, 0.01, 0.01, 0.001], rtol=1e-5
+    )
 
 
 def test_optimizer_from_name_with_clipping():
@@ -60,15 +65,24 @@ def test_unknown_optimizer_is_a_spec_error():
 
 
 def test_plateau_and_early_stopping_callbacks():
-    spec = _spec("{schedule: {type: plateau, factor: 0.5, patience: 4, min_learning_rate: 0.00001}, "
-                 "early_stopping: {monitor: val_mean_absolute_error, patience: 6}}")
+    spec = _spec(
+        "{schedule: {type: plateau, factor: 0.5, patience: 4, min_learning_rate: 0.00001}, "
+        "early_stopping: {monitor: val_mean_absolute_error, patience: 6}}"
+    )
     plateau, stopping = training.callbacks(spec.training)
     assert isinstance(plateau, keras.callbacks.ReduceLROnPlateau)
     assert (plateau.monitor, plateau.factor, plateau.patience, plateau.min_lr) == (
-        "val_loss", 0.5, 4, 1e-5)
+        "val_loss",
+        0.5,
+        4,
+        1e-5,
+    )
     assert isinstance(stopping, keras.callbacks.EarlyStopping)
     assert (stopping.monitor, stopping.patience, stopping.restore_best_weights) == (
-        "val_mean_absolute_error", 6, True)
+        "val_mean_absolute_error",
+        6,
+        True,
+    )
     assert training.callbacks(_spec("{}").training) == []
 
 

@@ -85,7 +85,7 @@ def _sentence(rng):
         words += [("and", "CCONJ", "CC")] + _noun_phrase(rng, True) + _verb_phrase(rng)
     words.append((".", "PUNCT", "."))
     # ADJ_NOUN words before a noun are adjectives; standing last in their phrase, nouns.
-    for i, (word, upos, xpos) in enumerate(words):
+    for i, (word, _, _) in enumerate(words):
         if word in ADJ_NOUN:
             before_noun = words[i + 1][1] == "NOUN"
             words[i] = (word, "ADJ", "JJ") if before_noun else (word, "NOUN", "NN")
