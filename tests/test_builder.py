@@ -50,12 +50,12 @@ def _forecaster_twin():
 def _seq2seq_twin():
     tokens, x = _tokens(32)
     _, h_forward, h_backward = keras.layers.Bidirectional(
-        keras.layers.GRU(64, reset_after=True, return_state=True)
+        keras.layers.GRU(128, reset_after=True, return_state=True)
     )(x)
-    h = keras.layers.Dense(64)(keras.layers.Concatenate()([h_forward, h_backward]))  # bridge
+    h = keras.layers.Dense(128)(keras.layers.Concatenate()([h_forward, h_backward]))  # bridge
     targets = keras.Input((None,), dtype="int32")
     y = keras.layers.Embedding(SIZES["target_vocab_size"], 32)(targets)
-    y = keras.layers.GRU(64, reset_after=True, return_sequences=True)(y, initial_state=h)
+    y = keras.layers.GRU(128, reset_after=True, return_sequences=True)(y, initial_state=h)
     outputs = keras.layers.Dense(SIZES["target_vocab_size"])(y)
     return _count([tokens, targets], outputs)
 
