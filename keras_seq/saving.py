@@ -15,6 +15,10 @@ Keras skips padding in a metric through the mask it attaches to the predictions.
 hands `compute_metrics` predictions that have passed through `jax.value_and_grad`, which drops
 that mask, so `fit`'s metrics counted padding on JAX only. `keras_seq.Model` restores each
 output's mask from the inputs, with the mask-computing part of its own graph.
+
+On PyTorch, Keras' loss masking rescaled the sample weights in place (`*=` on a torch tensor), so
+`evaluate`'s weighted metrics drifted from the true per-step values; `keras_seq.Model` hands the
+loss a copy.
 """
 
 import functools
@@ -67,6 +71,14 @@ class Model(keras.Model):
     >>> model.get_compile_config()["optimizer"]["module"]
     'keras.optimizers'
     """
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        # Keras' loss masking scales `sample_weight` with `*=`, which on PyTorch changes the
+        # caller's tensor in place: the metrics computed next then saw weights rescaled per
+        # batch. The loss gets its own copy.
+        if sample_weight is not None:
+            sample_weight = keras.tree.map_structure(keras.ops.copy, sample_weight)
+        return super().compute_loss(x, y, y_pred, sample_weight, training)
 
     def get_compile_config(self):
         config = _backend_neutral(super().get_compile_config())
