@@ -329,3 +329,10 @@ def test_unknown_optimizer_suggests_a_keras_optimizer():
     assert problem.path == "training.optimizer" and problem.hint == "adam"
     assert "sgd" in problem.allowed.split(", ")
     assert keras_seq.load_spec(MINIMAL + "training: {optimizer: AdamW}\n").training.optimizer
+
+
+def test_readme_spec_example_is_valid():
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    spec = keras_seq.load_spec(example)
+    assert (spec.name, spec.encoder.cell, spec.head.type) == ("upos-tagger", "lstm", "tagger")
