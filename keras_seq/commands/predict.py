@@ -64,23 +64,12 @@ def _translate(run, spec, sources):
     return [" ".join(run.labels.decode(row)) for row in ids]
 
 
-def _tokens(value, path, line, column):
-    if isinstance(value, str):
-        return value.split()
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return value
-    raise DataError(
-        f"expected text or a list of strings, found {json.dumps(value)}",
-        path=path,
-        line=line,
-        field=column,
-    )
-
-
 def _sequence_predictions(run, spec, path, records):
     head = spec.head.type
     column = getattr(spec.data, _INPUT_COLUMN[head])
-    sequences = [_tokens(record[column], path, line, column) for line, record in records]
+    sequences = [
+        readers.split_tokens(record[column], path, line, column) for line, record in records
+    ]
     if head == "tagger":
         return _tag(run, spec, sequences)
     if head == "classifier":

@@ -194,7 +194,7 @@ def _read_jsonl(path, columns):
     return records
 
 
-def _tokens(value, path, line, column):
+def split_tokens(value, path, line, column):
     """A field as a token list: a string split on whitespace, or a JSON list of strings."""
     if isinstance(value, str):
         tokens = value.split()
@@ -254,7 +254,7 @@ def read_classification(path, format, text_column="text", label_column="label"):
     columns = {"text_column": text_column, "label_column": label_column}
     texts, labels = [], []
     for line, record in read_records(path, format, columns):
-        texts.append(_tokens(record[text_column], path, line, text_column))
+        texts.append(split_tokens(record[text_column], path, line, text_column))
         labels.append(_label(record[label_column], path, line, label_column))
     return texts, labels
 
@@ -269,8 +269,8 @@ def read_tagging(path, format, tokens_column="tokens", tags_column="tags", tags_
     columns = {"tokens_column": tokens_column, "tags_column": tags_column}
     sentences, tags = [], []
     for line, record in read_records(path, format, columns):
-        words = _tokens(record[tokens_column], path, line, tokens_column)
-        word_tags = _tokens(record[tags_column], path, line, tags_column)
+        words = split_tokens(record[tokens_column], path, line, tokens_column)
+        word_tags = split_tokens(record[tags_column], path, line, tags_column)
         if len(words) != len(word_tags):
             raise DataError(
                 f"{len(words)} tokens but {len(word_tags)} tags",
@@ -307,6 +307,6 @@ def read_pairs(path, format, source_column="source", target_column="target"):
     columns = {"source_column": source_column, "target_column": target_column}
     sources, targets = [], []
     for line, record in read_records(path, format, columns):
-        sources.append(_tokens(record[source_column], path, line, source_column))
-        targets.append(_tokens(record[target_column], path, line, target_column))
+        sources.append(split_tokens(record[source_column], path, line, source_column))
+        targets.append(split_tokens(record[target_column], path, line, target_column))
     return sources, targets
