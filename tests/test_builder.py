@@ -81,7 +81,11 @@ TWINS = {
 def test_spec_builds_with_plain_keras_parameter_count(name):
     model = keras_seq.build(SPECS / name, **SIZES)
     assert model.count_params() == TWINS[name]()
-    assert model.optimizer is not None and model.loss is not None
+    spec = keras_seq.load_spec(SPECS / name)
+    assert type(model.optimizer).__name__.lower() == spec.training.optimizer
+    learning_rate = keras.ops.convert_to_numpy(model.optimizer.learning_rate)
+    np.testing.assert_allclose(learning_rate, spec.training.learning_rate, rtol=1e-6)
+    assert model.loss == (spec.training.loss or keras_seq.heads.DEFAULT_LOSS[spec.head.type])
 
 
 def test_none_head_returns_encoder_outputs():
