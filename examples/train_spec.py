@@ -28,11 +28,21 @@ model.summary()
 options = keras_seq.training.fit_options(spec.training)
 options["epochs"] = epochs
 model.fit(
-    train.x, train.y, sample_weight=train.sample_weight,
-    validation_data=(validation.x, validation.y, validation.sample_weight), **options,
+    train.x,
+    train.y,
+    sample_weight=train.sample_weight,
+    validation_data=(validation.x, validation.y, validation.sample_weight),
+    **options,
 )
-print(model.evaluate(validation.x, validation.y, sample_weight=validation.sample_weight,
-                     verbose=0, return_dict=True))
+print(
+    model.evaluate(
+        validation.x,
+        validation.y,
+        sample_weight=validation.sample_weight,
+        verbose=0,
+        return_dict=True,
+    )
+)
 
 if spec.head.type == "seq2seq":
     source = validation.x[0][:5]

@@ -7,13 +7,11 @@
 'lstm'
 """
 
-from keras_seq import heads, initializers, interop, training
+from keras_seq import heads, initializers, interop, layers, training
 from keras_seq.builder import build
-from keras_seq.cells import GRUCell, LSTMCell, SimpleRNNCell
 from keras_seq.data import DataError, Vocabulary, load_dataset
-from keras_seq.embedding import TokenEmbedding
 from keras_seq.heads import greedy_decode
-from keras_seq.layers import Recurrent
+from keras_seq.layers import GRUCell, LSTMCell, Recurrent, SimpleRNNCell, TokenEmbedding
+from keras_seq.model import Model
 from keras_seq.portability import check_backends
-from keras_seq.saving import Model
 from keras_seq.spec import Problem, Spec, SpecError, load_spec, validate

@@ -8,10 +8,9 @@ import dataclasses
 import keras
 
 from keras_seq import heads, training
-from keras_seq.embedding import TokenEmbedding
 from keras_seq.initializers import portable
-from keras_seq.layers import Recurrent
-from keras_seq.saving import Model
+from keras_seq.layers import Recurrent, SequencePooling, StateBridge, TokenEmbedding
+from keras_seq.model import Model
 from keras_seq.spec import Problem, SpecError, load_spec
 
 # build() keyword -> (spec section, field): the sizes a spec may leave to the data (`auto`).
@@ -95,28 +94,34 @@ def resolve(source, **overrides):
     spec = load_spec(source)
     unknown = sorted(set(overrides) - set(OVERRIDES))
     if unknown:
-        raise TypeError(
-            f"build() got unknown overrides {unknown}; it accepts {sorted(OVERRIDES)}"
-        )
+        raise TypeError(f"build() got unknown overrides {unknown}; it accepts {sorted(OVERRIDES)}")
     problems = []
     for keyword, value in overrides.items():
         section, field = OVERRIDES[keyword]
         if getattr(getattr(spec, section), field) is None:
             continue  # the field does not apply to this spec (e.g. classes for a forecaster)
         if not isinstance(value, int) or isinstance(value, bool) or value < 2:
-            problems.append(Problem(f"{section}.{field}", "override is not a size",
-                                    found=value, allowed="an integer >= 2"))
+            problems.append(
+                Problem(
+                    f"{section}.{field}",
+                    "override is not a size",
+                    found=value,
+                    allowed="an integer >= 2",
+                )
+            )
             continue
         updated = dataclasses.replace(getattr(spec, section), **{field: value})
         spec = dataclasses.replace(spec, **{section: updated})
     for keyword, (section, field) in OVERRIDES.items():
         if getattr(getattr(spec, section), field) == "auto":
-            problems.append(Problem(
-                f"{section}.{field}",
-                "is auto, which needs training data to fix it",
-                found="auto",
-                allowed=f"pass build(..., {keyword}=N) or train with data (`keras-seq train`)",
-            ))
+            problems.append(
+                Problem(
+                    f"{section}.{field}",
+                    "is auto, which needs training data to fix it",
+                    found="auto",
+                    allowed=f"pass build(..., {keyword}=N) or train with data (`keras-seq train`)",
+                )
+            )
     if problems:
         raise SpecError(problems)
     return spec
@@ -160,8 +165,11 @@ def _front(spec, name="tokens"):
 def _encoder(spec, **options):
     encoder = spec.encoder
     layers = encoder.layers
-    units = [layer.units or encoder.units for layer in layers] if isinstance(layers, tuple) \
+    units = (
+        [layer.units or encoder.units for layer in layers]
+        if isinstance(layers, tuple)
         else encoder.units
+    )
     return Recurrent(
         encoder.cell,
         units,
@@ -203,7 +211,7 @@ def _classifier(spec, sequence):
         pooled = _encoder(spec, return_sequences=False)(sequence)
     else:
         encoded = _encoder(spec)(sequence)
-        pooled = heads.SequencePooling(spec.head.pooling, name="pooling")(encoded)
+        pooled = SequencePooling(spec.head.pooling, name="pooling")(encoded)
     return _dense(spec.head.classes, "softmax")(_dropped(spec, pooled))
 
 
@@ -243,7 +251,7 @@ def _seq2seq(spec):
         mask_zero=True,
         name="target_embedding",
     )(decoder_tokens)
-    initial_state = heads.StateBridge(
+    initial_state = StateBridge(
         decoder_spec.units,
         encoder_spec.cell,
         decoder_spec.cell,
@@ -261,8 +269,7 @@ def _seq2seq(spec):
         recurrent_dropout=encoder_spec.recurrent_dropout,
         activation=(encoder_spec.activation or "tanh") if simple else "tanh",
         kernel_initializer=initializer(encoder_spec.initializers.kernel, "decoder/kernel"),
-        recurrent_initializer=initializer(encoder_spec.initializers.recurrent,
-                                          "decoder/recurrent"),
+        recurrent_initializer=initializer(encoder_spec.initializers.recurrent, "decoder/recurrent"),
         bias_initializer=initializer(encoder_spec.initializers.bias, "decoder/bias"),
         unit_forget_bias=encoder_spec.unit_forget_bias is not False,
         use_bias=encoder_spec.use_bias,

@@ -95,8 +95,9 @@ def test_none_head_returns_encoder_outputs():
     )
     x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
     encoder = model.get_layer("encoder")
-    np.testing.assert_allclose(model.predict(x, verbose=0),
-                               keras.ops.convert_to_numpy(encoder(x)), atol=1e-6)
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), keras.ops.convert_to_numpy(encoder(x)), atol=1e-6
+    )
 
 
 def test_auto_sizes_need_overrides():
@@ -123,16 +124,17 @@ def test_overrides_apply_to_spec():
 def test_seed_repeats_weights():
     first, second = (keras_seq.build(SPECS / "tagger.yaml", **SIZES) for _ in range(2))
     for a, b in zip(first.weights, second.weights):
-        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a),
-                                      keras.ops.convert_to_numpy(b))
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
     forward, backward = first.get_layer("encoder").cells[0]
-    assert not np.array_equal(keras.ops.convert_to_numpy(forward.kernel),
-                              keras.ops.convert_to_numpy(backward.kernel))
+    assert not np.array_equal(
+        keras.ops.convert_to_numpy(forward.kernel), keras.ops.convert_to_numpy(backward.kernel)
+    )
 
 
 def test_model_compiles_from_training_section():
     model = keras_seq.build(SPECS / "forecaster.yaml")
     assert isinstance(model.optimizer, keras.optimizers.Adam)
     assert model.optimizer.clipnorm == 1.0
-    np.testing.assert_allclose(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
-                               0.003, rtol=1e-6)
+    np.testing.assert_allclose(
+        float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)), 0.003, rtol=1e-6
+    )

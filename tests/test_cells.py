@@ -6,7 +6,7 @@ import pytest
 from keras import ops
 
 import keras_seq
-import keras_seq.cells
+import keras_seq.layers.cells
 
 UNITS, FEATURES, BATCH = 4, 3, 2
 
@@ -139,5 +139,5 @@ def test_bad_arguments_raise():
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(keras_seq.cells)
+    result = doctest.testmod(keras_seq.layers.cells)
     assert result.attempted > 0 and result.failed == 0

@@ -66,7 +66,8 @@ def test_read_conllu_skips_ranges_and_empty_nodes(tmp_path):
 def test_read_csv_and_jsonl(tmp_path):
     csv_path = write(tmp_path, "c.csv", 'text,label\n"good , fine",pos\nbad movie,neg\n')
     assert data.read_classification(csv_path, "csv") == (
-        [["good", ",", "fine"], ["bad", "movie"]], ["pos", "neg"]
+        [["good", ",", "fine"], ["bad", "movie"]],
+        ["pos", "neg"],
     )
     lines = [{"t": ["a", "b"], "g": "X Y"}, {"t": "c", "g": ["Z"]}]
     jsonl = write(tmp_path, "t.jsonl", "\n".join(map(json.dumps, lines)) + "\n\n")
@@ -222,9 +223,14 @@ def tokens_spec(head, data_section=None, **input_options):
 def test_load_dataset_learns_from_train_and_maps_later_splits(tmp_path):
     write(tmp_path, "train.csv", "review,y\ngood film,pos\nbad film,neg\n")
     write(tmp_path, "dev.csv", "review,y\nGood plot,pos\nfilm,meh\n")
-    section = make_section("DataSpec", format="csv", train=str(tmp_path / "train.csv"),
-                           validation=str(tmp_path / "dev.csv"), text_column="review",
-                           label_column="y")
+    section = make_section(
+        "DataSpec",
+        format="csv",
+        train=str(tmp_path / "train.csv"),
+        validation=str(tmp_path / "dev.csv"),
+        text_column="review",
+        label_column="y",
+    )
     spec = tokens_spec("classifier", section, lowercase=True, max_length=4)
     train = data.load_dataset(spec)
     assert train.labels.tokens == ["neg", "pos"] and train.x.shape == (2, 4)
@@ -238,10 +244,19 @@ def test_load_dataset_learns_from_train_and_maps_later_splits(tmp_path):
 def test_load_forecasting_from_columns(tmp_path):
     rows = "\n".join(f"{t},{t * 0.5},{-t}" for t in range(8))
     write(tmp_path, "s.csv", "t,load,temp\n" + rows + "\n")
-    section = make_section("DataSpec", format="csv", train=str(tmp_path / "s.csv"),
-                           value_columns=["load", "temp"], target_columns=["temp"], lookback=3)
-    spec = NS(input=NS(kind="features", dim=2), head=NS(type="forecaster", horizon=2, outputs=1),
-              data=section)
+    section = make_section(
+        "DataSpec",
+        format="csv",
+        train=str(tmp_path / "s.csv"),
+        value_columns=["load", "temp"],
+        target_columns=["temp"],
+        lookback=3,
+    )
+    spec = NS(
+        input=NS(kind="features", dim=2),
+        head=NS(type="forecaster", horizon=2, outputs=1),
+        data=section,
+    )
     encoded = data.load_dataset(spec)
     assert encoded.x.shape == (4, 3, 2) and encoded.y.shape == (4, 2, 1)
     np.testing.assert_array_equal(encoded.y[0, :, 0], [-3, -4])

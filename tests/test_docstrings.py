@@ -15,7 +15,7 @@ MODULES = sorted(
 )
 
 
-# Once, on torch: the examples are backend-neutral, and `backend_fast` imports torch, which
+# Once, on torch: the examples are backend-neutral, and `backend.torch_fused` imports torch, which
 # must not be imported next to TensorFlow.
 @pytest.mark.backend("torch")
 @pytest.mark.parametrize("name", ["keras_seq", *MODULES])

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import keras_seq
-from keras_seq.heads import BOS_ID, EOS_ID, SequencePooling, StateBridge
+from keras_seq.heads import BOS_ID, EOS_ID
+from keras_seq.layers import SequencePooling, StateBridge
 
 
 def _tokens(rng, count, low, high, min_length, max_length):

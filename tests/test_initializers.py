@@ -61,8 +61,11 @@ def test_distribution_matches_keras(name):
 
 def test_variance_scaling_arguments():
     shape = (400, 100)
-    w = _draw({"name": "variance_scaling", "scale": 2.0, "mode": "fan_out",
-               "distribution": "uniform"}, shape, seed=1)
+    w = _draw(
+        {"name": "variance_scaling", "scale": 2.0, "mode": "fan_out", "distribution": "uniform"},
+        shape,
+        seed=1,
+    )
     limit = np.sqrt(3.0 * 2.0 / 100)
     assert np.abs(w).max() <= limit
     np.testing.assert_allclose(np.abs(w).max(), limit, rtol=1e-3)
@@ -87,8 +90,9 @@ def test_constants_and_identity():
     np.testing.assert_array_equal(_draw("zeros", (2, 3)), np.zeros((2, 3)))
     np.testing.assert_array_equal(_draw("Ones", (4,)), np.ones(4))
     np.testing.assert_array_equal(_draw({"name": "constant", "value": 0.5}, (2,)), [0.5, 0.5])
-    np.testing.assert_array_equal(_draw({"name": "identity", "gain": 3.0}, (2, 3)),
-                                  3.0 * np.eye(2, 3))
+    np.testing.assert_array_equal(
+        _draw({"name": "identity", "gain": 3.0}, (2, 3)), 3.0 * np.eye(2, 3)
+    )
 
 
 def test_seed_key_and_call_order_fix_the_values():
@@ -121,8 +125,9 @@ def test_serialization_round_trip_keeps_the_stream():
     restored = keras.initializers.deserialize(keras.initializers.serialize(init))
     assert isinstance(restored, initializers.Portable)
     assert restored.get_config() == init.get_config()
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(init((3, 3))),
-                                  keras.ops.convert_to_numpy(restored((3, 3))))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(init((3, 3))), keras.ops.convert_to_numpy(restored((3, 3)))
+    )
 
 
 @pytest.mark.parametrize(
@@ -147,8 +152,12 @@ def test_same_seed_gives_bit_identical_weights_on_every_backend(tmp_path):
             continue
         path = tmp_path / f"{backend}.npz"
         env = {**os.environ, "KERAS_BACKEND": backend}
-        subprocess.run([sys.executable, "-c", _DUMP_SCRIPT, str(path)], env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", _DUMP_SCRIPT, str(path)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         with np.load(path) as data:
             weights[backend] = [data[k] for k in sorted(data.files, key=lambda k: int(k[4:]))]
     reference = weights.pop("jax")

@@ -13,8 +13,9 @@ REFERENCE_SCRIPT = os.path.join(os.path.dirname(__file__), "torch_reference.py")
 
 # Reference case (see tests/torch_reference.py) -> the keras_seq.Recurrent arguments it maps to.
 CASES = {
-    "rnn_relu_2_bidirectional": dict(cell="simple", layers=2, direction="bidirectional",
-                                     activation="relu"),
+    "rnn_relu_2_bidirectional": dict(
+        cell="simple", layers=2, direction="bidirectional", activation="relu"
+    ),
     "lstm_2_bidirectional": dict(cell="lstm", layers=2, direction="bidirectional"),
     "gru_2": dict(cell="gru", layers=2),
     "gru_bidirectional_no_bias": dict(cell="gru", direction="bidirectional", use_bias=False),
@@ -33,9 +34,10 @@ def reference(tmp_path_factory):
 
 def _case(reference, name):
     prefix = f"{name}/"
-    arrays = {k[len(prefix):]: v for k, v in reference.items() if k.startswith(prefix)}
-    state_dict = {k[len("state_dict/"):]: v for k, v in arrays.items()
-                  if k.startswith("state_dict/")}
+    arrays = {k[len(prefix) :]: v for k, v in reference.items() if k.startswith(prefix)}
+    state_dict = {
+        k[len("state_dict/") :]: v for k, v in arrays.items() if k.startswith("state_dict/")
+    }
     return arrays, state_dict
 
 
@@ -59,12 +61,14 @@ def test_imported_weights_reproduce_pytorch_on_padded_batch(reference, name):
     directions = 2 if CASES[name].get("direction") == "bidirectional" else 1
     per_direction = 2 if "c_n" in arrays else 1
     for d in range(directions):
-        h, *c = states[d * per_direction:(d + 1) * per_direction]
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(h), arrays["h_n"][d - directions],
-                                   atol=1e-5)
+        h, *c = states[d * per_direction : (d + 1) * per_direction]
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(h), arrays["h_n"][d - directions], atol=1e-5
+        )
         if c:
-            np.testing.assert_allclose(keras.ops.convert_to_numpy(c[0]),
-                                       arrays["c_n"][d - directions], atol=1e-5)
+            np.testing.assert_allclose(
+                keras.ops.convert_to_numpy(c[0]), arrays["c_n"][d - directions], atol=1e-5
+            )
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -106,8 +110,10 @@ def test_mismatches_name_every_key_and_both_shapes():
     message = str(error.value)
     assert "missing key 'bias_ih_l0'" in message
     assert "unexpected key 'weight_hr_l0'" in message
-    assert "'weight_hh_l1_reverse' has shape (28, 6) in the state_dict, the model expects (28, 7)" \
+    assert (
+        "'weight_hh_l1_reverse' has shape (28, 6) in the state_dict, the model expects (28, 7)"
         in message
+    )
     # Nothing was assigned.
     after = interop.torch_state_dict(layer)
     for key, value in before.items():
@@ -131,5 +137,6 @@ def test_loads_torch_tensors(reference):
     interop.load_torch_state_dict(layer, {k: torch.from_numpy(v) for k, v in state_dict.items()})
     output = layer(arrays["inputs"].astype("float32"))[0]
     # No mask: the full-length sequence (index 0) is unaffected by padding.
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(output)[0], arrays["output"][0],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(output)[0], arrays["output"][0], atol=1e-5
+    )

@@ -7,6 +7,7 @@ import pytest
 
 import keras_seq
 from keras_seq import cli, portability
+from keras_seq.portability import runner, worker
 
 SPECS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "specs", "*.yaml")))
 SMALL = """
@@ -61,7 +62,7 @@ def test_one_failing_spec_fails_the_report_and_is_named():
 def _fake_processes(results, calls):
     """Stands in for the backend processes: writes what each would have computed."""
 
-    def run(running, workdir):
+    def run(running, workdir, timeout):
         calls.append(running)
         for backend in running:
             for index, arrays in enumerate(results[backend]):
@@ -91,7 +92,7 @@ def test_differences_from_results_with_a_missing_backend_skipped(monkeypatch):
     other = {**base, "gradients/1": np.array([1.0, 1.0 + 3e-6])}
     calls = []
     monkeypatch.setattr(
-        portability,
+        runner,
         "_run_processes",
         _fake_processes(
             {"tensorflow": [base, base], "jax": [other, "Traceback ... KeyError: 'x'"]}, calls
@@ -123,7 +124,7 @@ def test_bad_spec_fails_once_before_any_process(monkeypatch):
     def no_processes(*args):
         raise AssertionError("a backend process started")
 
-    monkeypatch.setattr(portability, "_run_processes", no_processes)
+    monkeypatch.setattr(runner, "_run_processes", no_processes)
     with pytest.raises(keras_seq.SpecError, match="units"):
         keras_seq.check_backends([SMALL, SMALL.replace("units: 3", "units: three")])
     with pytest.raises(ValueError, match="one weights path"):
@@ -136,7 +137,7 @@ def test_initial_weights_are_compared_only_for_a_seeded_spec(tmp_path, seed):
     path = tmp_path / "spec.yaml"
     path.write_text(SMALL + f"seed: {'null' if seed is None else seed}\n")
     started = []
-    results = portability._run_spec(str(path), started.append, batch_size=2, steps=0)
+    results = worker._run_spec(str(path), started.append, batch_size=2, steps=0)
     assert len(started) == 1
     initial = [k for k in results if k.startswith("initial weights/")]
     assert len(initial) == (0 if seed is None else 6)  # GRU 4, Dense 2
@@ -150,7 +151,7 @@ input: {kind: features, dim: 2}
 encoder: {cell: lstm, units: 4, layers: 2, dropout: 0.5, recurrent_dropout: 0.25}
 head: {type: tagger, classes: 3, dropout: 0.3}
 """)
-    quiet = portability._without_dropout(spec)
+    quiet = worker._without_dropout(spec)
     assert (quiet.encoder.dropout, quiet.encoder.recurrent_dropout, quiet.head.dropout) == (0, 0, 0)
     assert quiet.encoder.units == 4 and quiet.head.classes == 3
 
@@ -166,8 +167,8 @@ head: {type: classifier}
         classes=3,
     )
     model = keras_seq.build(spec)
-    x, y = portability._batch(spec, model, 4)
-    again, _ = portability._batch(spec, model, 4)
+    x, y = worker._batch(spec, model, 4)
+    again, _ = worker._batch(spec, model, 4)
     np.testing.assert_array_equal(x, again)
     assert x.shape == (4, 6) and y.shape == (4,)
     assert (x > 0).sum(axis=1).tolist() == [6, 5, 3, 2]  # post-padded, lengths varied

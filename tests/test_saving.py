@@ -29,8 +29,9 @@ def save(path):
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
     model.fit(x, y, epochs=2, verbose=0)
     model.save(path)
-    np.savez(f"{path}.npz", prediction=model.predict(x, verbose=0),
-             next_loss=model.train_on_batch(x, y))
+    np.savez(
+        f"{path}.npz", prediction=model.predict(x, verbose=0), next_loss=model.train_on_batch(x, y)
+    )
 
 
 def load(path):
@@ -97,7 +98,9 @@ def test_saved_model_loads_and_keeps_training_across_backends(tmp_path):
     # The other backend, in its own process: load our file, then save its own.
     done = subprocess.run(
         [sys.executable, __file__, str(ours), str(theirs)],
-        env={**os.environ, "KERAS_BACKEND": other}, capture_output=True, text=True,
+        env={**os.environ, "KERAS_BACKEND": other},
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     _check(json.loads(done.stdout.splitlines()[-1]), current, other)

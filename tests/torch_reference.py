@@ -15,8 +15,10 @@ import torch
 
 # name: (module class, keyword arguments)
 CASES = {
-    "rnn_relu_2_bidirectional": (torch.nn.RNN, {"num_layers": 2, "nonlinearity": "relu",
-                                                "bidirectional": True}),
+    "rnn_relu_2_bidirectional": (
+        torch.nn.RNN,
+        {"num_layers": 2, "nonlinearity": "relu", "bidirectional": True},
+    ),
     "lstm_2_bidirectional": (torch.nn.LSTM, {"num_layers": 2, "bidirectional": True}),
     "gru_2": (torch.nn.GRU, {"num_layers": 2}),
     "gru_bidirectional_no_bias": (torch.nn.GRU, {"bidirectional": True, "bias": False}),
@@ -36,12 +38,12 @@ def run(name, module_class, kwargs):
     )
     with torch.no_grad():
         output, states = module(packed)
-    output, _ = torch.nn.utils.rnn.pad_packed_sequence(output, batch_first=True,
-                                                       total_length=TIME)
+    output, _ = torch.nn.utils.rnn.pad_packed_sequence(output, batch_first=True, total_length=TIME)
     h_n, c_n = states if isinstance(states, tuple) else (states, None)
     arrays = {f"state_dict/{k}": v.numpy() for k, v in module.state_dict().items()}
-    arrays.update(inputs=inputs.numpy(), lengths=lengths.numpy(), output=output.numpy(),
-                  h_n=h_n.numpy())
+    arrays.update(
+        inputs=inputs.numpy(), lengths=lengths.numpy(), output=output.numpy(), h_n=h_n.numpy()
+    )
     if c_n is not None:
         arrays["c_n"] = c_n.numpy()
     return {f"{name}/{key}": value for key, value in arrays.items()}

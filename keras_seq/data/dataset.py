@@ -113,8 +113,8 @@ def load_dataset(spec, split="train", *, path=None, vocab=None, labels=None):
         encoded = _load_tokens(spec, data, path, fmt, head, vocab, labels)
     else:
         raise DataError(
-            f"head type {head!r} has no targets to load", hint="use classifier, tagger, "
-            "forecaster or seq2seq"
+            f"head type {head!r} has no targets to load",
+            hint="use classifier, tagger, forecaster or seq2seq",
         )
     encoded.stats.warn(path)
     return encoded
@@ -124,17 +124,24 @@ def _load_tokens(spec, data, path, fmt, head, vocab, labels):
     max_length = _option(spec.input, "max_length")
     if head == "seq2seq":
         inputs, targets = readers.read_pairs(
-            path, fmt, _option(data, "source_column", "source"),
+            path,
+            fmt,
+            _option(data, "source_column", "source"),
             _option(data, "target_column", "target"),
         )
     elif head == "tagger":
         inputs, targets = readers.read_tagging(
-            path, fmt, _option(data, "tokens_column", "tokens"),
-            _option(data, "tags_column", "tags"), _option(data, "tags_field", "upos"),
+            path,
+            fmt,
+            _option(data, "tokens_column", "tokens"),
+            _option(data, "tags_column", "tags"),
+            _option(data, "tags_field", "upos"),
         )
     else:
         inputs, targets = readers.read_classification(
-            path, fmt, _option(data, "text_column", "text"),
+            path,
+            fmt,
+            _option(data, "text_column", "text"),
             _option(data, "label_column", "label"),
         )
     if vocab is None:
@@ -147,11 +154,16 @@ def _load_tokens(spec, data, path, fmt, head, vocab, labels):
     if head == "seq2seq":
         if labels is None:
             labels = Vocabulary.build(
-                targets, max_size=_option(spec.head, "target_vocab_size"),
+                targets,
+                max_size=_option(spec.head, "target_vocab_size"),
                 specials=TARGET_SPECIALS,
             )
         return encode_seq2seq(
-            inputs, targets, vocab, labels, max_length,
+            inputs,
+            targets,
+            vocab,
+            labels,
+            max_length,
             _option(spec.head, "max_output_length", max_length),
         )
     if labels is None:
@@ -173,7 +185,8 @@ def _load_forecasting(spec, data, path, fmt):
     lookback = _option(data, "lookback", _option(spec.input, "max_length"))
     if lookback is None:
         raise DataError(
-            "a forecaster needs a window length", path=path,
+            "a forecaster needs a window length",
+            path=path,
             hint="set data.lookback (or input.max_length) to the number of past steps seen",
         )
     inputs = _option(data, "value_columns")
@@ -186,18 +199,21 @@ def _load_forecasting(spec, data, path, fmt):
     if dim is not None and dim != len(inputs):
         raise DataError(
             f"input.dim is {dim} but data.value_columns has {len(inputs)} columns",
-            path=path, hint=f"set input.dim: {len(inputs)} or change data.value_columns",
+            path=path,
+            hint=f"set input.dim: {len(inputs)} or change data.value_columns",
         )
     if outputs != len(targets):
         raise DataError(
             f"head.outputs is {outputs} but there are {len(targets)} target columns "
             f"({', '.join(targets)}; data.target_columns defaults to data.value_columns)",
-            path=path, hint=f"set data.target_columns to {outputs} column(s) or head.outputs: "
-            f"{len(targets)}",
+            path=path,
+            hint=f"set data.target_columns to {outputs} column(s) or head.outputs: {len(targets)}",
         )
     try:
         x, y = make_windows(
-            rows[:, : len(inputs)], lookback, _option(spec.head, "horizon", 1),
+            rows[:, : len(inputs)],
+            lookback,
+            _option(spec.head, "horizon", 1),
             rows[:, [names.index(name) for name in targets]],
         )
     except DataError as err:

@@ -35,12 +35,15 @@ class EncodeStats:
         if self.truncated:
             logger.warning(
                 "%s: %d of %d sequences were longer than max_length and were truncated",
-                source, self.truncated, self.examples,
+                source,
+                self.truncated,
+                self.examples,
             )
         if self.unseen_labels:
             logger.warning(
                 "%s: %d labels not seen in training (%s) get sample weight 0",
-                source, sum(self.unseen_labels.values()),
+                source,
+                sum(self.unseen_labels.values()),
                 ", ".join(f"{k!r} x{n}" for k, n in sorted(self.unseen_labels.items())),
             )
 
@@ -118,9 +121,7 @@ def encode_classification(texts, labels, vocab, label_set, max_length=None):
     stats = EncodeStats(examples=len(texts))
     x, _ = _encode_tokens(texts, vocab, max_length, stats)
     ids, weights = _encode_labels(labels, label_set, stats)
-    return Encoded(
-        x, np.array(ids, "int32"), np.array(weights, "float32"), vocab, label_set, stats
-    )
+    return Encoded(x, np.array(ids, "int32"), np.array(weights, "float32"), vocab, label_set, stats)
 
 
 def encode_tagging(sentences, tags, vocab, label_set, max_length=None):
@@ -148,8 +149,9 @@ def encode_seq2seq(sources, targets, vocab, target_vocab, max_length=None, max_o
     ids = [target_vocab.encode(t) for t in targets]
     bos, eos = target_vocab.id(BOS), target_vocab.id(EOS)
     if bos is None or eos is None:
-        raise ValueError("the target vocabulary needs <bos> and <eos>: build it with specials="
-                         "TARGET_SPECIALS")
+        raise ValueError(
+            "the target vocabulary needs <bos> and <eos>: build it with specials=TARGET_SPECIALS"
+        )
     decoder_input, lengths, truncated = pad([[bos] + i for i in ids], max_output_length)
     decoder_target, _, _ = pad([i + [eos] for i in ids], decoder_input.shape[1])
     stats.truncated += truncated

@@ -39,8 +39,7 @@ def make_windows(inputs, lookback, horizon=1, targets=None):
     count = len(inputs) - lookback - horizon + 1
     if count < 1:
         raise DataError(
-            f"{len(inputs)} rows cannot make one window of lookback {lookback} + horizon "
-            f"{horizon}",
+            f"{len(inputs)} rows cannot make one window of lookback {lookback} + horizon {horizon}",
             hint="give more rows or lower data.lookback (input.max_length) / head.horizon",
         )
     steps = np.arange(count)[:, None]

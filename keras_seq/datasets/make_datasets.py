@@ -33,9 +33,17 @@ OBJ_PRON = ["him", "her", "them", "us", "me", "it"]
 PROPN = ["anna", "tom", "paris", "london", "maria"]
 NOUN = ["dog", "cat", "teacher", "city", "river", "car", "house", "garden", "letter", "child"]
 # word -> (past form, lemma); these words are also nouns, so context decides.
-AMBIGUOUS_VERBS = {"watch": "watched", "book": "booked", "play": "played", "walk": "walked",
-                   "paint": "painted", "park": "parked", "fly": "flew", "run": "ran",
-                   "saw": "sawed"}
+AMBIGUOUS_VERBS = {
+    "watch": "watched",
+    "book": "booked",
+    "play": "played",
+    "walk": "walked",
+    "paint": "painted",
+    "park": "parked",
+    "fly": "flew",
+    "run": "ran",
+    "saw": "sawed",
+}
 OTHER_VERBS = {"see": "saw", "find": "found", "like": "liked", "visit": "visited"}
 MODALS = ["will", "can", "must", "should", "could"]
 ADJ_NOUN = ["light", "cold", "orange"]  # ADJ before a noun, NOUN otherwise
@@ -127,17 +135,48 @@ def make_tagger(rng, total=900):
 
 
 # ---- classifier --------------------------------------------------------------------------
-SUBJECTS = ["the food", "the movie", "the service", "this phone", "the hotel", "our trip",
-            "the staff", "the book", "the music", "the room", "the game", "the price"]
+SUBJECTS = [
+    "the food",
+    "the movie",
+    "the service",
+    "this phone",
+    "the hotel",
+    "our trip",
+    "the staff",
+    "the book",
+    "the music",
+    "the room",
+    "the game",
+    "the price",
+]
 VERBS = ["was", "is", "seemed", "felt", "looked"]
 INTENSIFIERS = ["very", "really", "quite", "so", "truly"]
-POSITIVE = ["good", "great", "excellent", "wonderful", "lovely", "fantastic", "pleasant",
-            "amazing", "fine", "superb"]
-NEGATIVE = ["bad", "terrible", "awful", "boring", "poor", "horrible", "disappointing", "dull",
-            "weak", "mediocre"]
+POSITIVE = [
+    "good",
+    "great",
+    "excellent",
+    "wonderful",
+    "lovely",
+    "fantastic",
+    "pleasant",
+    "amazing",
+    "fine",
+    "superb",
+]
+NEGATIVE = [
+    "bad",
+    "terrible",
+    "awful",
+    "boring",
+    "poor",
+    "horrible",
+    "disappointing",
+    "dull",
+    "weak",
+    "mediocre",
+]
 NEGATIONS = ["not", "never", "hardly"]
-OPENERS = ["honestly ,", "overall", "i think", "to be fair ,", "in the end", "sadly ,",
-           "luckily ,"]
+OPENERS = ["honestly ,", "overall", "i think", "to be fair ,", "in the end", "sadly ,", "luckily ,"]
 
 
 def _clause(rng):
@@ -183,21 +222,37 @@ def make_forecaster(rng, total=4200):
     for t in range(total):
         anomaly = 0.95 * anomaly + rng.gauss(0, 0.08)
         temperature = 0.6 * math.sin(2 * math.pi * (t - 8) / 24) + anomaly
-        load = (0.8 * math.sin(2 * math.pi * t / 24) + 0.4 * math.sin(2 * math.pi * t / 168)
-                + 0.3 * temperature + rng.gauss(0, 0.1))
+        load = (
+            0.8 * math.sin(2 * math.pi * t / 24)
+            + 0.4 * math.sin(2 * math.pi * t / 168)
+            + 0.3 * temperature
+            + rng.gauss(0, 0.1)
+        )
         rows.append((t, f"{load:.4f}", f"{temperature:.4f}"))
     start = 0
     for split, count in _split_counts(total).items():
         with open(HERE / f"forecaster-{split}.csv", "w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f, lineterminator="\n")
             writer.writerow(["step", "load", "temperature"])
-            writer.writerows(rows[start:start + count])
+            writer.writerows(rows[start : start + count])
         start += count
 
 
 # ---- seq2seq -----------------------------------------------------------------------------
-MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
-          "september", "october", "november", "december"]
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 
 
 def _ordinal(day):

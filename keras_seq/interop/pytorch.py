@@ -11,7 +11,7 @@ through `.detach().cpu().numpy()`, and export returns NumPy arrays.
 import keras
 import numpy as np
 
-from keras_seq.layers import Recurrent
+from keras_seq.layers.recurrent import Recurrent
 
 # PyTorch parameter name prefix -> (cell variable, transposed?), in PyTorch's order.
 _PARAMETERS = (

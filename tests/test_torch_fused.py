@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_seq
-from keras_seq import backend_fast
+from keras_seq.backend import torch_fused
 
 TIME, FEATURES, UNITS = 6, 3, 5
 LENGTHS = [6, 4, 1, 3]  # post-padded rows, one without padding
@@ -58,7 +58,7 @@ def generic(monkeypatch):
 
     def run(fn, *args, **kwargs):
         with monkeypatch.context() as m:
-            m.setattr(backend_fast, "run_cell", lambda *a, **k: None)
+            m.setattr(torch_fused, "run_cell", lambda *a, **k: None)
             return fn(*args, **kwargs)
 
     return run
@@ -149,7 +149,7 @@ def test_ineligible_configurations_take_the_generic_loop(
     import torch
 
     recurrent_mask = torch.ones((len(LENGTHS), UNITS)) if training else None
-    plan = backend_fast.fused_plan(
+    plan = torch_fused.fused_plan(
         cell, torch.tensor(x), None if mask is None else torch.tensor(mask), recurrent_mask, False
     )
     assert plan.reason is not None and reason in plan.reason
@@ -163,14 +163,14 @@ def test_fused_plan_modes():
     x = torch.ones((len(LENGTHS), TIME, FEATURES))
     full = torch.ones((len(LENGTHS), TIME), dtype=torch.bool)
     padded = torch.tensor(post_mask())
-    assert backend_fast.fused_plan(cell, x, None, None, True).mode == "dense"
-    assert backend_fast.fused_plan(cell, x, full, None, True).mode == "dense"
-    assert backend_fast.fused_plan(cell, x, padded, None, False).mode == "gather"
-    plan = backend_fast.fused_plan(cell, x, padded, None, True)
+    assert torch_fused.fused_plan(cell, x, None, None, True).mode == "dense"
+    assert torch_fused.fused_plan(cell, x, full, None, True).mode == "dense"
+    assert torch_fused.fused_plan(cell, x, padded, None, False).mode == "gather"
+    plan = torch_fused.fused_plan(cell, x, padded, None, True)
     assert plan.mode == "packed" and plan.lengths.tolist() == LENGTHS
     gru = make_layer("gru", "tanh").cells[0][0]
-    assert backend_fast.fused_plan(gru, x, padded, None, True).mode == "gather"
-    assert "float64" in backend_fast.fused_plan(gru, x.double(), None, None, True).reason
+    assert torch_fused.fused_plan(gru, x, padded, None, True).mode == "gather"
+    assert "float64" in torch_fused.fused_plan(gru, x.double(), None, None, True).reason
 
 
 @pytest.mark.backend("torch")
@@ -200,6 +200,6 @@ def test_fused_path_trains_a_model(fused_calls):
 def test_other_backends_take_the_generic_loop():
     layer = make_layer("gru", "tanh")
     x = np.ones((len(LENGTHS), TIME, FEATURES), "float32")
-    assert backend_fast.run_cell(layer.cells[0][0], x, None, [x[:, 0, :1]], False, None) is None
-    plan = backend_fast.fused_plan(layer.cells[0][0], x, None, None, False)
+    assert torch_fused.run_cell(layer.cells[0][0], x, None, [x[:, 0, :1]], False, None) is None
+    plan = torch_fused.fused_plan(layer.cells[0][0], x, None, None, False)
     assert plan.reason == f"backend is {keras.backend.backend()}, not torch"

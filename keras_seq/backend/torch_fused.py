@@ -31,7 +31,7 @@ import collections
 
 import keras
 
-from keras_seq.cells import GRUCell, LSTMCell, SimpleRNNCell
+from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 
 Plan = collections.namedtuple("Plan", ["kernel", "mode", "lengths", "reason"])
 

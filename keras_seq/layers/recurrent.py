@@ -3,8 +3,8 @@
 import keras
 from keras import ops
 
-from keras_seq import backend_fast
-from keras_seq.cells import GRUCell, LSTMCell, SimpleRNNCell
+from keras_seq.backend import torch_fused
+from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 
 _CELLS = {"simple": SimpleRNNCell, "lstm": LSTMCell, "gru": GRUCell}
 _DIRECTIONS = ("forward", "backward", "bidirectional")
@@ -111,7 +111,7 @@ class Recurrent(keras.layers.Layer):
     positions. The input projection x W_ih of a whole sequence is one matmul before
     the time loop (on jax, where XLA runs that slower, each step projects its own);
     on torch, eligible configurations run PyTorch's fused kernels
-    (`keras_seq.backend_fast`).
+    (`keras_seq.backend.torch_fused`).
 
     The cells are `layer.cells[layer_index][direction_index]`: index 0 is the forward
     cell (or, for `direction="backward"`, the only, reversed cell), index 1 the reverse
@@ -279,7 +279,7 @@ class Recurrent(keras.layers.Layer):
             `(outputs, final_states)`: outputs (batch, time, units) in the original
             time order, zero at masked steps; final_states after the last real step.
         """
-        fused = backend_fast.run_cell(
+        fused = torch_fused.run_cell(
             cell, inputs, mask, initial_state, reverse, recurrent_mask, self.return_state
         )
         if fused is not None:

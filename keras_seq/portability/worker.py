@@ -1,0 +1,154 @@
+"""What runs inside each backend's process of a portability check.
+
+`python -m keras_seq.portability.worker WORKDIR` with `KERAS_BACKEND` set: every spec of the
+job in WORKDIR on this process's backend, each result (or error) written beside it.
+"""
+
+import dataclasses
+import functools
+import json
+import os
+import sys
+import time
+import traceback
+
+import numpy as np
+
+# Sizes for the spec's `auto` fields (they would come from training data).
+_AUTO_SIZES = {"vocab_size": 50, "classes": 5, "target_vocab_size": 40}
+_INT_TARGET_HEADS = ("classifier", "tagger", "seq2seq")
+
+
+def _without_dropout(node):
+    """The spec with every dropout rate at 0 (in dataclasses, per-layer mappings, tuples)."""
+    rates = ("dropout", "recurrent_dropout")
+    if dataclasses.is_dataclass(node):
+        changes = {
+            f.name: _without_dropout(getattr(node, f.name)) for f in dataclasses.fields(node)
+        }
+        changes.update({r: 0.0 for r in rates if changes.get(r)})
+        return dataclasses.replace(node, **changes)
+    if isinstance(node, dict):
+        return {k: 0.0 if k in rates and v else _without_dropout(v) for k, v in node.items()}
+    if isinstance(node, tuple):
+        return tuple(_without_dropout(n) for n in node)
+    return node
+
+
+def _batch(spec, model, batch_size):
+    """A fixed batch for the model's inputs and targets, the same in every process."""
+    rng = np.random.default_rng(0)
+    inputs = []
+    for index, tensor in enumerate(model.inputs):
+        time = tensor.shape[1] or 8
+        lengths = np.linspace(time, max(1, time // 3), batch_size).round().astype(int)
+        padding = np.arange(time)[None, :] >= lengths[:, None]
+        if "int" in str(tensor.dtype):
+            vocab = spec.input.vocab_size if index == 0 else spec.head.target_vocab_size
+            values = rng.integers(2, vocab, size=(batch_size, time)).astype("int32")
+            values[padding] = 0
+        else:
+            values = rng.normal(size=(batch_size, *tensor.shape[1:]))
+            values[padding] = spec.input.mask_value or 0.0
+        inputs.append(values.astype(str(tensor.dtype)))
+    shape = [d or 8 for d in model.outputs[0].shape[1:]]
+    if spec.head.type in _INT_TARGET_HEADS:
+        targets = rng.integers(0, shape[-1], size=(batch_size, *shape[:-1])).astype("int32")
+    else:
+        targets = rng.normal(size=(batch_size, *shape)).astype("float32")
+    return (inputs[0] if len(inputs) == 1 else inputs), targets
+
+
+def _run_spec(spec_path, start_from, batch_size, steps):
+    """What this backend computes for one spec, as a flat dict of arrays.
+
+    `start_from(model)` sets the weights to compute from, after the initial ones are recorded.
+    """
+    import keras
+
+    from keras_seq.backend import gradients
+    from keras_seq.builder import OVERRIDES, build, resolve
+    from keras_seq.spec import load_spec
+
+    spec = _without_dropout(load_spec(spec_path))
+    overrides = {
+        keyword: _AUTO_SIZES[keyword]
+        for keyword, (section, field) in OVERRIDES.items()
+        if getattr(getattr(spec, section), field) == "auto"
+    }
+    spec = resolve(spec, **overrides)
+    model = build(spec)
+    results = {}
+    if spec.seed is not None:  # without one, each process draws its own weights, by design
+        results.update({f"initial weights/{i}": w for i, w in enumerate(model.get_weights())})
+    start_from(model)
+    x, y = _batch(spec, model, batch_size)
+    if model.loss is None:
+        outputs = keras.tree.flatten(model(x, training=False))
+        results.update(
+            {f"outputs/{i}": keras.ops.convert_to_numpy(o) for i, o in enumerate(outputs)}
+        )
+        return results
+    forward_and_backward = gradients.forward_and_backward(model)
+    outputs, loss, grads = forward_and_backward(x, y)
+    results.update({f"outputs/{i}": o for i, o in enumerate(outputs)})
+    results["loss/0"] = loss
+    results.update({f"gradients/{i}": g for i, g in enumerate(grads)})
+    for _ in range(steps):
+        model.train_on_batch(x, y)
+    results["loss after training/0"] = forward_and_backward(x, y)[1]
+    results.update({f"weights after training/{i}": w for i, w in enumerate(model.get_weights())})
+    return results
+
+
+def _run_job(workdir):
+    """Every spec of the job on this process's backend; a failing spec is recorded, not fatal."""
+    import keras
+
+    with open(os.path.join(workdir, "job.json")) as file:
+        job = json.load(file)
+    backend = keras.backend.backend()
+    for index, weights in enumerate(job["specs"]):
+        stem = os.path.join(workdir, f"{backend}-{index}")
+        start_from = functools.partial(_start_from, workdir, job["reference"], index, weights)
+        try:
+            results = _run_spec(
+                os.path.join(workdir, f"spec-{index}.yaml"),
+                start_from,
+                job["batch_size"],
+                job["steps"],
+            )
+            np.savez(stem + ".npz", **results)
+        except Exception:  # noqa: BLE001 -- any failure fails this spec's section, not the rest
+            with open(stem + ".error", "w") as file:
+                file.write(traceback.format_exc(limit=-3))
+        finally:
+            keras.utils.clear_session()
+
+
+def _start_from(workdir, reference, index, weights, model):
+    """Loads `weights`, or shares the reference backend's initial weights for spec `index`."""
+    import keras
+
+    shared = os.path.join(workdir, f"weights-{index}.npz")
+    if weights:
+        model.load_weights(weights)
+    elif keras.backend.backend() == reference:
+        np.savez(shared + ".partial.npz", *model.get_weights())
+        os.replace(shared + ".partial.npz", shared)  # never seen half written
+    elif _wait_for(shared, os.path.join(workdir, f"{reference}-{index}.error")):
+        with np.load(shared) as data:
+            model.set_weights([data[f"arr_{i}"] for i in range(len(data.files))])
+
+
+def _wait_for(path, failure):
+    """Whether `path` appeared (True) or `failure` did (False)."""
+    while not os.path.exists(path):
+        if os.path.exists(failure):
+            return False
+        time.sleep(0.05)
+    return True
+
+
+if __name__ == "__main__":
+    _run_job(sys.argv[1])
