@@ -114,9 +114,9 @@ def _fill_derived_defaults(data, path):
     files = data.get("data")
     if files:
         base = path.parent if path else pathlib.Path.cwd()
-        for split in ("train", "validation", "test"):
-            if files.get(split):
-                files[split] = str((base / files[split]).resolve())
+        for name in ("train", "validation", "test", "vocabulary"):
+            if files.get(name):
+                files[name] = str((base / files[name]).resolve())
 
 
 def make_section(title, **values):

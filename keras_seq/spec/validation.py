@@ -10,6 +10,7 @@ import jsonschema
 
 from keras_seq.spec import schema as spec_schema
 from keras_seq.spec.errors import Problem, closest, format_path
+from keras_seq.spec.search import search_problems
 
 _VALIDATOR = jsonschema.Draft202012Validator(spec_schema.ROOT)
 
@@ -33,6 +34,7 @@ def check(data, locations=None):
     _normalize_schedule(resolved)
     _walk(spec_schema.ROOT, resolved, (), problems, locations)
     problems.extend(_cross_section_rules(resolved, locations))
+    problems.extend(search_problems(data, locations))
     problems = _unique(problems)
     problems.sort(key=lambda p: (p.line or 0, p.column or 0, p.path))
     return problems, (None if problems else resolved)
