@@ -1,0 +1,76 @@
+"""Run in its own process by test_distribution.py: 3 steps on one device, then data-parallel.
+
+Prints JSON: the largest weight difference after 3 steps, both first-epoch losses and how many
+replicas the data-parallel run really used. The device count must be set before the backend
+starts (XLA_FLAGS for JAX, read at import; logical devices for TensorFlow), hence a process.
+"""
+
+import json
+
+import keras
+import numpy as np
+
+import keras_seq
+from keras_seq import builder
+from keras_seq.backend import distribution
+
+distribution.virtual_cpu_devices(2)  # TensorFlow; JAX gets XLA_FLAGS from the test
+BATCH, STEPS = 8, 3
+
+
+def spec(strategy):
+    parallel = {"strategy": "data_parallel", "devices": 2} if strategy else {"strategy": "none"}
+    return keras_seq.load_spec(
+        {
+            "seed": 3,
+            "input": {"kind": "tokens", "vocab_size": 40, "embedding_dim": 8},
+            "encoder": {"cell": "gru", "units": 8, "direction": "bidirectional"},
+            "head": {"type": "tagger", "classes": 5},
+            "training": {"batch_size": BATCH, "learning_rate": 0.01, "distribution": parallel},
+        }
+    )
+
+
+def replicas(model, engine):
+    if engine is None:
+        return 1
+    if keras.backend.backend() == "jax":
+        return len(model.weights[0].value.sharding.device_set)
+    return model.distribute_strategy.num_replicas_in_sync
+
+
+rng = np.random.default_rng(0)
+x = rng.integers(1, 40, (BATCH * STEPS, 7)).astype("int32")
+x[::2, 5:] = 0  # padded rows
+y = rng.integers(0, 5, x.shape).astype("int32")
+results = {}
+for parallel in (False, True):
+    resolved = spec(parallel)
+    with distribution.scope(resolved.training) as engine:
+        model = builder.build(resolved)
+        history = model.fit(
+            x,
+            y,
+            sample_weight=(x > 0).astype("float32"),
+            batch_size=BATCH,
+            shuffle=False,
+            verbose=0,
+        )
+        results[parallel] = (
+            model.get_weights(),
+            history.history["loss"][0],
+            replicas(model, engine),
+        )
+difference = max(
+    float(np.abs(np.asarray(a) - np.asarray(b)).max())
+    for a, b in zip(results[False][0], results[True][0])
+)
+print(
+    json.dumps(
+        {
+            "max_difference": difference,
+            "losses": [results[False][1], results[True][1]],
+            "replicas": results[True][2],
+        }
+    )
+)

@@ -1,0 +1,87 @@
+"""Data-parallel training: 2 virtual devices give the single-device weights; clear refusals."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import keras
+import pytest
+
+import keras_seq
+from keras_seq.backend import distribution
+
+WORKER = pathlib.Path(__file__).with_name("data_parallel_worker.py")
+
+
+def run_worker(backend, **env):
+    environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2", **env}
+    done = subprocess.run(
+        [sys.executable, str(WORKER)], env=environment, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.backend("jax")
+def test_jax_data_parallel_steps_equal_one_device():
+    result = run_worker("jax", XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    assert result["replicas"] == 2  # the weights really live on both devices
+    assert result["max_difference"] < 1e-5
+    assert result["losses"][0] == pytest.approx(result["losses"][1], abs=1e-6)
+
+
+@pytest.mark.backend("tensorflow")
+def test_tensorflow_mirrored_steps_equal_one_device():
+    result = run_worker("tensorflow")
+    assert result["replicas"] == 2
+    assert result["max_difference"] < 1e-5
+    assert result["losses"][0] == pytest.approx(result["losses"][1], abs=1e-6)
+
+
+def training(**distribution_section):
+    spec = keras_seq.load_spec(
+        {
+            "input": {"kind": "tokens"},
+            "encoder": {"cell": "gru", "units": 4},
+            "head": {"type": "tagger"},
+            "training": {"batch_size": 6, "distribution": distribution_section},
+        }
+    )
+    return spec.training
+
+
+@pytest.mark.backend("torch")
+def test_torch_refuses_and_names_the_backends_that_can():
+    with pytest.raises(keras_seq.SpecError) as caught:
+        with distribution.scope(training(strategy="data_parallel")):
+            pass
+    problem = caught.value.problems[0]
+    assert problem.path == "training.distribution.strategy"
+    assert "torch" in problem.message and "jax or tensorflow" in problem.allowed
+
+
+@pytest.mark.backend("jax", "tensorflow")
+def test_more_devices_than_there_are_is_a_spec_error():
+    count = len(keras.distribution.list_devices()) if keras.backend.backend() == "jax" else 1
+    with pytest.raises(keras_seq.SpecError) as caught:
+        with distribution.scope(training(strategy="data_parallel", devices=count + 7)):
+            pass
+    assert caught.value.problems[0].path == "training.distribution.devices"
+
+
+@pytest.mark.backend("jax", "tensorflow")
+def test_batch_that_devices_cannot_share_is_a_spec_error(monkeypatch):
+    monkeypatch.setattr(distribution, "_devices", lambda: ["cpu:0", "cpu:1", "cpu:2", "cpu:3"])
+    with pytest.raises(keras_seq.SpecError) as caught:
+        with distribution.scope(training(strategy="data_parallel", devices=4)):
+            pass
+    assert caught.value.problems[0].path == "training.batch_size"
+    assert caught.value.problems[0].allowed == "a multiple of 4"
+
+
+def test_strategy_none_is_a_plain_context():
+    with distribution.scope(training()) as engine:
+        assert engine is None
+    assert distribution.device_count(training().distribution) == 1
