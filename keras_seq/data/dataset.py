@@ -1,10 +1,13 @@
 """`load_dataset`: one split of a spec's data, read, checked and encoded in one call."""
 
+import collections
+import functools
 import importlib.resources
+import os
 
 import numpy as np
 
-from keras_seq.data import readers
+from keras_seq.data import readers, streaming
 from keras_seq.data.encoding import (
     Encoded,
     EncodeStats,
@@ -120,65 +123,206 @@ def load_dataset(spec, split="train", *, path=None, vocab=None, labels=None):
     return encoded
 
 
-def _load_tokens(spec, data, path, fmt, head, vocab, labels):
+def wants_streaming(spec, path):
+    """Whether a split's file is read in chunks: `data.streaming` true, or auto and the file
+    is larger than `data.streaming_above_mb` (forecasting data is always read whole)."""
+    data = spec.data
+    setting = getattr(data, "streaming", False)
+    if spec.head.type not in _STREAMED or setting is False:
+        return False
+    if setting is True:
+        return True
+    return os.path.getsize(path) > _option(data, "streaming_above_mb", 256) * 1e6
+
+
+def stream_dataset(
+    spec, split="train", *, path=None, vocab=None, labels=None, batch_size=None, shuffle=None
+):
+    """Like `load_dataset`, but the file is read a chunk at a time as training asks for it.
+
+    A first pass reads the file line by line: it learns the vocabulary and label set (for the
+    training split, unless given, or read from `data.vocabulary`), finds the longest sequence
+    (the padded width, as in memory) and notes where each chunk of `data.shuffle_buffer`
+    examples starts. The result gives the same vocabulary, the same arrays and the same loss
+    as `load_dataset`, in batches shuffled within a chunk (see `keras_seq.data.streaming`).
+
+    Args:
+        spec: a `keras_seq.Spec` with a tagger, classifier or seq2seq head.
+        split, path, vocab, labels: as for `load_dataset`.
+        batch_size: int, optional. Default `training.batch_size`.
+        shuffle: bool, optional. Default: shuffle the training split only.
+
+    Returns:
+        `Encoded` whose `x` is a `StreamingDataset` (y and sample_weight None: the dataset
+        yields them), so `model.fit(**inputs, shuffle=False)` takes it as it takes arrays.
+    """
+    head = spec.head.type
+    data = spec.data or bundled_data(head)
+    path = path or getattr(data, split)
+    if head not in _STREAMED:
+        raise DataError(
+            f"a {head} head's data cannot be streamed (windows are cut from the whole series)",
+            path=path,
+            hint="set data.streaming: false",
+        )
+    read = _token_reader(data, path, data.format, head)
+    given = vocab or (data.vocabulary and Vocabulary.load(data.vocabulary, **_lowercase(spec)))
+    learned = _Learned(spec, head, learn_vocab=given is None, learn_labels=labels is None)
+    header = readers.csv_header(path) if data.format == "csv" else None
+    batch_size = batch_size or spec.training.batch_size
+    chunk = -(-_option(data, "shuffle_buffer", 10000) // batch_size) * batch_size
+    layout = streaming.scan(path, read, chunk, learned.observe, header)
+    vocab = given or Vocabulary.from_counts(learned.tokens, **_vocabulary_options(spec))
+    if labels is None:
+        labels = learned.labels(path)
     max_length = _option(spec.input, "max_length")
+    encode = _token_encoder(
+        spec,
+        head,
+        vocab,
+        labels,
+        max_length or learned.longest,
+        max_length or learned.longest_target,
+    )
+    dataset = streaming.StreamingDataset(
+        path,
+        read,
+        lambda examples: _fit_arrays(encode(*map(list, zip(*examples)))),
+        layout,
+        batch_size,
+        shuffle=split == "train" if shuffle is None else shuffle,
+        seed=spec.seed,
+    )
+    stats = EncodeStats(
+        examples=layout.examples,
+        truncated=learned.longer_than(max_length),
+        tokens=sum(length * count for length, count in learned.lengths.items()),
+    )
+    stats.warn(path)
+    return Encoded(dataset, None, None, vocab, labels, stats)
+
+
+_STREAMED = ("classifier", "tagger", "seq2seq")
+
+
+def _lowercase(spec):
+    return {"lowercase": bool(_option(spec.input, "lowercase", False))}
+
+
+def _fit_arrays(encoded):
+    return encoded.x, encoded.y, encoded.sample_weight
+
+
+class _Learned:
+    """What the first pass over a token file learns, one example at a time."""
+
+    def __init__(self, spec, head, learn_vocab, learn_labels):
+        self.spec, self.head = spec, head
+        self.learn_vocab, self.learn_labels = learn_vocab, learn_labels
+        self.lowercase = _lowercase(spec)["lowercase"]
+        self.tokens = collections.Counter()
+        self.targets = collections.Counter()
+        self.lengths = collections.Counter()
+        self.longest_target = 0
+
+    @property
+    def longest(self):
+        return max(self.lengths, default=0)
+
+    def longer_than(self, max_length):
+        if max_length is None:
+            return 0
+        return sum(count for length, count in self.lengths.items() if length > max_length)
+
+    def observe(self, example):
+        inputs, targets = example
+        self.lengths[len(inputs)] += 1
+        if self.learn_vocab:
+            self.tokens.update(token.lower() if self.lowercase else token for token in inputs)
+        if self.learn_labels:
+            self.targets.update([targets] if self.head == "classifier" else targets)
+        if self.head == "seq2seq":
+            self.longest_target = max(self.longest_target, len(targets) + 1)
+
+    def labels(self, path):
+        if self.head == "seq2seq":
+            return Vocabulary.from_counts(self.targets, **_target_options(self.spec))
+        labels = Vocabulary.from_labels(self.targets)
+        _check_classes(self.spec, labels, path)
+        return labels
+
+
+def _load_tokens(spec, data, path, fmt, head, vocab, labels):
+    inputs, targets = map(list, zip(*_token_reader(data, path, fmt, head)()))
+    if vocab is None:
+        vocab = Vocabulary.build(inputs, **_vocabulary_options(spec))
+    if labels is None:
+        labels = _learn_labels(spec, head, targets, path)
+    max_length = _option(spec.input, "max_length")
+    return _token_encoder(spec, head, vocab, labels, max_length)(inputs, targets)
+
+
+def _token_reader(data, path, fmt, head):
+    """`read(lines=None, header=None)`: the `(inputs, targets)` examples of a token file."""
     if head == "seq2seq":
-        inputs, targets = readers.read_pairs(
-            path,
-            fmt,
+        columns = (
             _option(data, "source_column", "source"),
             _option(data, "target_column", "target"),
         )
-    elif head == "tagger":
-        inputs, targets = readers.read_tagging(
-            path,
-            fmt,
+        return functools.partial(readers.iter_pairs, path, fmt, *columns)
+    if head == "tagger":
+        columns = (
             _option(data, "tokens_column", "tokens"),
             _option(data, "tags_column", "tags"),
             _option(data, "tags_field", "upos"),
         )
-    else:
-        inputs, targets = readers.read_classification(
-            path,
-            fmt,
-            _option(data, "text_column", "text"),
-            _option(data, "label_column", "label"),
-        )
-    if vocab is None:
-        vocab = Vocabulary.build(
-            inputs,
-            min_frequency=_option(spec.input, "min_frequency", 1),
-            max_size=_option(spec.input, "vocab_size"),
-            lowercase=bool(_option(spec.input, "lowercase", False)),
-        )
+        return functools.partial(readers.iter_tagging, path, fmt, *columns)
+    columns = (_option(data, "text_column", "text"), _option(data, "label_column", "label"))
+    return functools.partial(readers.iter_classification, path, fmt, *columns)
+
+
+def _vocabulary_options(spec):
+    return dict(
+        min_frequency=_option(spec.input, "min_frequency", 1),
+        max_size=_option(spec.input, "vocab_size"),
+        lowercase=bool(_option(spec.input, "lowercase", False)),
+    )
+
+
+def _target_options(spec):
+    return dict(max_size=_option(spec.head, "target_vocab_size"), specials=TARGET_SPECIALS)
+
+
+def _learn_labels(spec, head, targets, path):
+    """The label set (target vocabulary for seq2seq) from the training split's targets."""
     if head == "seq2seq":
-        if labels is None:
-            labels = Vocabulary.build(
-                targets,
-                max_size=_option(spec.head, "target_vocab_size"),
-                specials=TARGET_SPECIALS,
-            )
-        return encode_seq2seq(
-            inputs,
-            targets,
-            vocab,
-            labels,
-            max_length,
-            _option(spec.head, "max_output_length", max_length),
+        return Vocabulary.build(targets, **_target_options(spec))
+    labels = Vocabulary.from_labels(
+        (t for tags in targets for t in tags) if head == "tagger" else targets
+    )
+    _check_classes(spec, labels, path)
+    return labels
+
+
+def _check_classes(spec, labels, path):
+    classes = _option(spec.head, "classes")
+    if classes is not None and len(labels) > classes:
+        raise DataError(
+            f"the training data has {len(labels)} labels but head.classes is {classes}",
+            path=path,
+            hint=f"set head.classes: {len(labels)} (or auto)",
         )
-    if labels is None:
-        labels = Vocabulary.from_labels(
-            [t for tags in targets for t in tags] if head == "tagger" else targets
+
+
+def _token_encoder(spec, head, vocab, labels, max_length, max_output_length=None):
+    """`encode(inputs, targets) -> Encoded`, padded to `max_length` (None: the longest)."""
+    if head == "seq2seq":
+        width = _option(spec.head, "max_output_length", max_output_length or max_length)
+        return lambda inputs, targets: encode_seq2seq(
+            inputs, targets, vocab, labels, max_length, width
         )
-        classes = _option(spec.head, "classes")
-        if classes is not None and len(labels) > classes:
-            raise DataError(
-                f"the training data has {len(labels)} labels but head.classes is {classes}",
-                path=path,
-                hint=f"set head.classes: {len(labels)} (or auto)",
-            )
     encode = encode_tagging if head == "tagger" else encode_classification
-    return encode(inputs, targets, vocab, labels, max_length)
+    return lambda inputs, targets: encode(inputs, targets, vocab, labels, max_length)
 
 
 def _load_forecasting(spec, data, path, fmt):

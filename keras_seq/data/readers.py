@@ -2,11 +2,16 @@
 
 Every reader returns lists (of token lists, tag lists, label strings or float rows) and raises
 `DataError` naming the file, the line and the field for anything it cannot use.
+
+The `iter_*` twins yield the same examples one at a time from a line source: by default the
+whole file read at once (`text_lines`), or `FileLines`, which reads a line at a time from a
+bookmark and so lets `keras_seq.data.streaming` read a file in chunks with the same parsing.
 """
 
 import csv
 import difflib
 import io
+import itertools
 import json
 import math
 
@@ -17,6 +22,68 @@ from keras_seq.data.errors import DataError, read_text
 FORMATS = ("conllu", "csv", "jsonl")
 CONLLU_FIELDS = ("id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
 CONLLU_TAG_FIELDS = ("upos", "xpos", "deprel", "lemma")
+
+
+def text_lines(path):
+    """`(line number, line with its ending)` of a whole UTF-8 file read at once."""
+    return enumerate(io.StringIO(read_text(path), newline=""), 1)
+
+
+class FileLines:
+    """`(line number, line with its ending)` of a UTF-8 file, read a line at a time.
+
+    Iteration starts at `position`, a `(byte offset, line number)` bookmark, and keeps
+    `position` at the line after the last one handed out, so a reader that has just yielded an
+    example leaves in `position` the bookmark where the next example starts.
+
+    Args:
+        path: str or path-like.
+        position: tuple. Where to start; default the beginning of the file.
+    """
+
+    def __init__(self, path, position=(0, 1)):
+        self.path = path
+        self.position = tuple(position)
+
+    def __iter__(self):
+        offset, number = self.position
+        try:
+            file = open(self.path, "rb")
+        except FileNotFoundError:
+            raise DataError(
+                "file not found", path=self.path, hint="check the path in the spec's data section"
+            ) from None
+        except OSError as err:
+            raise DataError(f"cannot read the file ({err.strerror})", path=self.path) from None
+        with file:
+            file.seek(offset)
+            for raw in file:
+                try:
+                    text = raw.decode("utf-8-sig" if offset == 0 else "utf-8")
+                except UnicodeDecodeError as err:
+                    raise DataError(
+                        f"not valid UTF-8 (byte 0x{raw[err.start]:02x})",
+                        path=self.path,
+                        line=number,
+                        hint="save the file as UTF-8",
+                    ) from None
+                offset += len(raw)
+                self.position = (offset, number + 1)
+                yield number, text
+                number += 1
+
+
+def csv_header(path):
+    """A CSV file's column names (its first row), read without reading the rest."""
+    return next(csv.reader(text for _, text in FileLines(path)), [])
+
+
+def _unzip(pairs):
+    firsts, seconds = [], []
+    for first, second in pairs:
+        firsts.append(first)
+        seconds.append(second)
+    return firsts, seconds
 
 
 def read_conllu(path, tags_field="upos"):
@@ -33,23 +100,29 @@ def read_conllu(path, tags_field="upos"):
     Returns:
         `(sentences, tags)`: two lists of equal-length lists of strings.
     """
+    return _unzip(iter_conllu(path, tags_field))
+
+
+def iter_conllu(path, tags_field="upos", lines=None):
+    """Yields `(words, tags)` per sentence of a CoNLL-U file (see `read_conllu`).
+
+    `lines` is the line source (`text_lines(path)` when None, or a `FileLines`).
+    """
     if tags_field not in CONLLU_TAG_FIELDS:
         raise DataError(
             f"unknown tags_field {tags_field!r}",
             path=path,
             hint=f"use one of {', '.join(CONLLU_TAG_FIELDS)}",
         )
-    text = read_text(path)
-    sentences, tags = [], []
-    block = []
-    lines = text.replace("\r\n", "\n").split("\n")
-    for number, line in enumerate(lines + [""], 1):
+    block, found = [], 0
+    for number, line in itertools.chain(lines or text_lines(path), [(None, "")]):
+        line = line.rstrip("\r\n")
         if not line.strip():
             if block:
                 words, word_tags = _conllu_sentence(block, path, tags_field)
                 if words:
-                    sentences.append(words)
-                    tags.append(word_tags)
+                    found += 1
+                    yield words, word_tags
                 block = []
             continue
         if line.startswith("#"):
@@ -67,9 +140,8 @@ def read_conllu(path, tags_field="upos"):
                 hint=hint,
             )
         block.append((number, line))
-    if not sentences:
+    if not found:
         raise DataError("no sentences found", path=path, hint="check that this is a CoNLL-U file")
-    return sentences, tags
 
 
 def _conllu_sentence(block, path, tags_field):
@@ -122,10 +194,20 @@ def read_records(path, format, columns):
     Returns:
         A list of `(line_number, record)` pairs, `record` a dict from column name to value.
     """
+    return list(iter_records(path, format, columns))
+
+
+def iter_records(path, format, columns, lines=None, header=None):
+    """Yields the `(line_number, record)` pairs of `read_records` one at a time.
+
+    `lines` is the line source (`text_lines(path)` when None, or a `FileLines`); `header`
+    gives a CSV's column names when `lines` starts after the header line.
+    """
+    lines = lines or text_lines(path)
     if format == "csv":
-        return _read_csv(path, columns)
+        return _csv_records(path, columns, lines, header)
     if format == "jsonl":
-        return _read_jsonl(path, columns)
+        return _jsonl_records(path, columns, lines)
     raise DataError(
         f"format {format!r} cannot hold these columns", path=path, hint="use csv or jsonl"
     )
@@ -139,36 +221,42 @@ def _missing_column(path, line, what, option, column, available):
     return DataError(f"{what} {column!r}", path=path, line=line, hint=hint)
 
 
-def _read_csv(path, columns):
-    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
+def _csv_records(path, columns, lines, header):
+    number = 0
+
+    def texts():
+        nonlocal number
+        for number, text in lines:  # noqa: B007 (the row's last line number is read below)
+            yield text
+
+    reader = csv.DictReader(texts(), fieldnames=header)
+    rows = 0
     try:
-        header = reader.fieldnames or []
+        names = reader.fieldnames or []
         for option, column in columns.items():
-            if column not in header:
-                raise _missing_column(path, 1, "the header has no column", option, column, header)
-        records = []
+            if column not in names:
+                raise _missing_column(path, 1, "the header has no column", option, column, names)
         for row in reader:
             extra = row.pop(None, None) or []
             missing = sum(value is None for value in row.values())
             if extra or missing:
                 raise DataError(
-                    f"the row has {len(header) + len(extra) - missing} fields, "
-                    f"the header has {len(header)}",
+                    f"the row has {len(names) + len(extra) - missing} fields, "
+                    f"the header has {len(names)}",
                     path=path,
-                    line=reader.line_num,
+                    line=number,
                     hint="quote fields that contain commas; give every row one value per column",
                 )
-            records.append((reader.line_num, row))
+            rows += 1
+            yield number, row
     except csv.Error as err:
-        raise DataError(f"not valid CSV ({err})", path=path, line=reader.line_num) from None
-    if not records:
+        raise DataError(f"not valid CSV ({err})", path=path, line=number) from None
+    if not rows:
         raise DataError("the file has a header but no rows", path=path, line=1)
-    return records
 
 
-def _read_jsonl(path, columns):
-    records = []
-    for number, line in enumerate(read_text(path).split("\n"), 1):
+def _jsonl_records(path, columns, lines):
+    for number, line in lines:
         if not line.strip():
             continue
         try:
@@ -190,8 +278,7 @@ def _read_jsonl(path, columns):
         for option, column in columns.items():
             if column not in record:
                 raise _missing_column(path, number, "no key", option, column, list(record))
-        records.append((number, record))
-    return records
+        yield number, record
 
 
 def split_tokens(value, path, line, column):
@@ -251,12 +338,19 @@ def _number(value, path, line, column):
 
 def read_classification(path, format, text_column="text", label_column="label"):
     """Reads `(texts, labels)`: token lists (whitespace-split text or a JSON list) and labels."""
+    return _unzip(iter_classification(path, format, text_column, label_column))
+
+
+def iter_classification(
+    path, format, text_column="text", label_column="label", lines=None, header=None
+):
+    """Yields the `(tokens, label)` pairs of `read_classification` (see `iter_records`)."""
     columns = {"text_column": text_column, "label_column": label_column}
-    texts, labels = [], []
-    for line, record in read_records(path, format, columns):
-        texts.append(split_tokens(record[text_column], path, line, text_column))
-        labels.append(_label(record[label_column], path, line, label_column))
-    return texts, labels
+    for line, record in iter_records(path, format, columns, lines, header):
+        yield (
+            split_tokens(record[text_column], path, line, text_column),
+            _label(record[label_column], path, line, label_column),
+        )
 
 
 def read_tagging(path, format, tokens_column="tokens", tags_column="tags", tags_field="upos"):
@@ -266,9 +360,24 @@ def read_tagging(path, format, tokens_column="tokens", tags_column="tags", tags_
     """
     if format == "conllu":
         return read_conllu(path, tags_field)
+    return _unzip(iter_tagging(path, format, tokens_column, tags_column))
+
+
+def iter_tagging(
+    path,
+    format,
+    tokens_column="tokens",
+    tags_column="tags",
+    tags_field="upos",
+    lines=None,
+    header=None,
+):
+    """Yields the `(words, tags)` pairs of `read_tagging` (see `iter_records`)."""
+    if format == "conllu":
+        yield from iter_conllu(path, tags_field, lines)
+        return
     columns = {"tokens_column": tokens_column, "tags_column": tags_column}
-    sentences, tags = [], []
-    for line, record in read_records(path, format, columns):
+    for line, record in iter_records(path, format, columns, lines, header):
         words = split_tokens(record[tokens_column], path, line, tokens_column)
         word_tags = split_tokens(record[tags_column], path, line, tags_column)
         if len(words) != len(word_tags):
@@ -279,9 +388,7 @@ def read_tagging(path, format, tokens_column="tokens", tags_column="tags", tags_
                 field=tags_column,
                 hint="give exactly one tag per token",
             )
-        sentences.append(words)
-        tags.append(word_tags)
-    return sentences, tags
+        yield words, word_tags
 
 
 def read_series(path, format, value_columns=None):
@@ -304,9 +411,16 @@ def read_series(path, format, value_columns=None):
 
 def read_pairs(path, format, source_column="source", target_column="target"):
     """Reads `(sources, targets)`: two lists of token lists (whitespace-split or JSON lists)."""
+    return _unzip(iter_pairs(path, format, source_column, target_column))
+
+
+def iter_pairs(
+    path, format, source_column="source", target_column="target", lines=None, header=None
+):
+    """Yields the `(source, target)` token lists of `read_pairs` (see `iter_records`)."""
     columns = {"source_column": source_column, "target_column": target_column}
-    sources, targets = [], []
-    for line, record in read_records(path, format, columns):
-        sources.append(split_tokens(record[source_column], path, line, source_column))
-        targets.append(split_tokens(record[target_column], path, line, target_column))
-    return sources, targets
+    for line, record in iter_records(path, format, columns, lines, header):
+        yield (
+            split_tokens(record[source_column], path, line, source_column),
+            split_tokens(record[target_column], path, line, target_column),
+        )

@@ -1,0 +1,153 @@
+"""`StreamingDataset`: a training file read a chunk at a time, as a `keras.utils.PyDataset`.
+
+A first pass (`scan`) reads the file once, line by line, through the same readers the
+in-memory path uses (`keras_seq.data.readers.iter_*` on a `FileLines` source). It notes a
+bookmark (byte offset, line number) every `chunk_size` examples and lets the caller learn what
+it needs (vocabulary counts, labels, the longest sequence) example by example. Training then
+reads one chunk at a time from its bookmark, encodes it with the in-memory encoders and serves
+its batches, so memory holds one chunk, never the file.
+
+Shuffling happens within a bounded buffer: each epoch visits the chunks in a shuffled order and
+shuffles the examples inside each chunk, both drawn from `(seed, epoch)`; the same seed gives the
+same order on every backend. Batches never straddle chunks (a chunk's last batch may be short).
+Give `model.fit` `shuffle=False`: the dataset shuffles itself, and Keras' own shuffling of batch
+indices would make it re-read a chunk for every batch.
+"""
+
+import dataclasses
+import itertools
+
+import keras
+import numpy as np
+
+from keras_seq.data.readers import FileLines
+
+
+@dataclasses.dataclass
+class Layout:
+    """Where a file's chunks start (`(byte offset, line number)` each) and how many examples each
+    holds; `header` is a CSV file's column names (None otherwise)."""
+
+    starts: list
+    sizes: list
+    header: list = None
+
+    @property
+    def examples(self):
+        return sum(self.sizes)
+
+
+def scan(path, read, chunk_size, observe=None, header=None):
+    """One pass over a file: the `Layout` of its chunks.
+
+    Args:
+        path: str or path-like.
+        read: callable. `read(lines, header)` yields the examples of a line source.
+        chunk_size: int. Examples per chunk.
+        observe: callable, optional. Called with every example, in file order.
+        header: list of str, optional. A CSV file's column names, kept in the layout for reading
+            the chunks after the first.
+
+    Returns:
+        `Layout`.
+    """
+    lines = FileLines(path)
+    examples = read(lines=lines, header=None)  # from the top, a CSV reader reads the header
+    starts, sizes = [], []
+    while True:
+        start, size = lines.position, 0
+        for example in itertools.islice(examples, chunk_size):
+            if observe is not None:
+                observe(example)
+            size += 1
+        if size == 0:
+            return Layout(starts, sizes, header)
+        starts.append(start)
+        sizes.append(size)
+
+
+class StreamingDataset(keras.utils.PyDataset):
+    """Batches of a file read one chunk at a time, shuffled within a bounded buffer.
+
+    Args:
+        path: str or path-like. The file `layout` describes.
+        read: callable. `read(lines, header)` yields the examples of a line source (a reader
+            from `keras_seq.data.readers` with its options bound).
+        encode: callable. `encode(examples)` returns `(x, y, sample_weight)` arrays for a list
+            of examples (`x` may be a list of arrays), padded to one fixed width.
+        layout: `Layout` from `scan`.
+        batch_size: int.
+        shuffle: bool. Shuffle chunk order and examples within each chunk, every epoch.
+        seed: int, optional. Fixes the shuffling; a fresh one is drawn when None.
+        **kwargs: `keras.utils.PyDataset` arguments (`workers`, `use_multiprocessing`,
+            `max_queue_size`).
+
+    Examples:
+
+    >>> import pathlib, tempfile
+    >>> from keras_seq.data import readers, streaming
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.jsonl"
+    >>> _ = path.write_text("".join('{"text": "w%d", "label": "a"}\\n' % i for i in range(5)))
+    >>> read = lambda lines, header: readers.iter_classification(path, "jsonl", lines=lines)
+    >>> layout = streaming.scan(path, read, chunk_size=2)
+    >>> layout.sizes
+    [2, 2, 1]
+    >>> encode = lambda examples: ([e[0][0] for e in examples], [e[1] for e in examples])
+    >>> data = streaming.StreamingDataset(path, read, encode, layout, batch_size=2, shuffle=False)
+    >>> [data[i][0] for i in range(data.num_batches)]
+    [['w0', 'w1'], ['w2', 'w3'], ['w4']]
+    """
+
+    def __init__(self, path, read, encode, layout, batch_size, shuffle=True, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.path = path
+        self.read = read
+        self.encode = encode
+        self.layout = layout
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = np.random.SeedSequence().entropy if seed is None else seed
+        self.epoch = 0
+        self._batches = [-(-size // batch_size) for size in layout.sizes]
+        self._chunk = (None, None)  # ((epoch, chunk index), encoded chunk)
+        self._plan()
+
+    @property
+    def num_batches(self):
+        return sum(self._batches)
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._plan()
+
+    def __getitem__(self, index):
+        if not 0 <= index < self.num_batches:
+            raise IndexError(f"batch {index} of {self.num_batches}")
+        position = int(np.searchsorted(self._ends, index, side="right"))
+        chunk = int(self._order[position])
+        first = index - (self._ends[position] - self._batches[chunk])
+        batch = slice(first * self.batch_size, (first + 1) * self.batch_size)
+        return keras.tree.map_structure(lambda array: array[batch], self._encoded(chunk))
+
+    def _plan(self):
+        """This epoch's chunk order and, per position in it, the batches served so far."""
+        count = len(self.layout.sizes)
+        order = np.arange(count)
+        if self.shuffle:
+            order = np.random.default_rng([self.seed, self.epoch]).permutation(count)
+        self._order = order
+        self._ends = np.cumsum([self._batches[chunk] for chunk in order])
+
+    def _encoded(self, chunk):
+        key, encoded = self._chunk
+        if key != (self.epoch, chunk):
+            start, size = self.layout.starts[chunk], self.layout.sizes[chunk]
+            header = self.layout.header if start != (0, 1) else None
+            lines = FileLines(self.path, start)
+            examples = list(itertools.islice(self.read(lines=lines, header=header), size))
+            if self.shuffle:
+                rng = np.random.default_rng([self.seed, self.epoch, chunk])
+                examples = [examples[i] for i in rng.permutation(size)]
+            encoded = tuple(self.encode(examples))
+            self._chunk = ((self.epoch, chunk), encoded)
+        return encoded
