@@ -56,6 +56,12 @@ def _check_backends(args):
     return 0 if report.passed else 1
 
 
+def _tune(args):
+    from keras_seq.commands import tune
+
+    return tune.main(args)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-seq",
@@ -85,6 +91,13 @@ def build_parser():
     command.add_argument("--output", metavar="DIR", help="run folder (default: runs/NAME-TIME)")
     command.set_defaults(run=train.main)
 
+    command = commands.add_parser(
+        "tune", help="run a spec's search: section; write results and the best spec"
+    )
+    command.add_argument("spec", metavar="SPEC")
+    command.add_argument("--output", metavar="DIR", required=True, help="search folder (resumed)")
+    command.set_defaults(run=_tune)
+
     command = commands.add_parser("evaluate", help="print a run's metrics on a file as JSON")
     command.add_argument("run_dir", metavar="RUN_DIR")
     command.add_argument("--data", metavar="F", required=True)
@@ -103,7 +116,7 @@ def build_parser():
     command.add_argument("--weights", metavar="F", help="a .weights.h5 file to compare with")
     command.set_defaults(run=_check_backends)
 
-    for name in ("train", "evaluate", "predict"):
+    for name in ("train", "evaluate", "predict", "tune"):
         commands.choices[name].add_argument("--backend", choices=["tensorflow", "jax", "torch"])
     return parser
 

@@ -9,8 +9,11 @@ import sys
 import keras
 
 from keras_seq import builder, runs, training
+from keras_seq.backend import distribution
 from keras_seq.commands.datafiles import split_paths, with_files
 from keras_seq.data import load_dataset
+from keras_seq.data.dataset import stream_dataset, wants_streaming
+from keras_seq.data.streaming import StreamingDataset
 from keras_seq.spec import load_spec
 
 logger = logging.getLogger("keras_seq.train")
@@ -20,16 +23,25 @@ _LEARNED = {"vocab_size": "vocab", "classes": "labels", "target_vocab_size": "la
 
 
 def load_splits(spec):
-    """Every split the spec's data names, encoded with the training split's vocabulary."""
+    """Every split the spec's data names, encoded with the training split's vocabulary.
+
+    A split whose file `data.streaming` asks to stream comes as a `StreamingDataset` in `x`.
+    """
     paths = split_paths(spec)
-    train = load_dataset(spec, "train")
+    train = _load(spec, "train", paths)
     splits = {"train": train}
     for split in paths:
         if split != "train":
-            splits[split] = load_dataset(spec, split, vocab=train.vocab, labels=train.labels)
+            splits[split] = _load(spec, split, paths, vocab=train.vocab, labels=train.labels)
     for split, encoded in splits.items():
         logger.info("%s: %d examples from %s", split, encoded.stats.examples, paths[split])
     return splits
+
+
+def _load(spec, split, paths, **learned):
+    if wants_streaming(spec, paths[split]):
+        return stream_dataset(spec, split, **learned)
+    return load_dataset(spec, split, **learned)
 
 
 def learned_sizes(spec, train):
@@ -96,18 +108,26 @@ def train(
     spec = _with_epochs(spec, epochs)
     splits = load_splits(spec)
     spec = builder.resolve(spec, **learned_sizes(spec, splits["train"]))
-    model = builder.build(spec)
-    logger.info("keras backend: %s; %d parameters", keras.backend.backend(), model.count_params())
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     fit = training.fit_options(spec.training)
     validation_data = (
         tuple(_inputs(splits["validation"]).values()) if "validation" in splits else None
     )
+    # A streamed split shuffles itself, within a bounded buffer (keras_seq.data.streaming).
+    shuffle = not isinstance(splits["train"].x, StreamingDataset)
     path = runs.default_path(spec.name) if output is None else output
-    with runs.RunFolder(path) as folder:
+    with runs.RunFolder(path) as folder, distribution.scope(spec.training):
+        model = builder.build(spec)
+        logger.info(
+            "keras backend: %s; %d parameters", keras.backend.backend(), model.count_params()
+        )
         history = model.fit(
-            **_inputs(splits["train"]), validation_data=validation_data, verbose=verbose, **fit
+            **_inputs(splits["train"]),
+            validation_data=validation_data,
+            verbose=verbose,
+            shuffle=shuffle,
+            **fit,
         )
         metrics = score(model, splits, fit["batch_size"])
         model.save(folder / runs.MODEL)
