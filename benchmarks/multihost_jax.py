@@ -36,7 +36,7 @@ def train(process_id):
     if process_id is not None:
         keras.distribution.initialize(f"localhost:{os.environ['PORT']}", PROCESSES, process_id)
     import keras_seq
-    from keras_seq import builder
+    from keras_seq.tasks import Task
 
     spec = keras_seq.load_spec(
         {
@@ -49,13 +49,13 @@ def train(process_id):
     )
     x, y, w = data()
     if process_id is None:
-        model = builder.build(spec)
+        model = Task.for_spec(spec).build_model()
         model.fit(x, y, sample_weight=w, batch_size=BATCH, shuffle=False, verbose=0)
     else:
         devices = keras.distribution.list_devices()
         parallel = keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False)
         with parallel.scope():
-            model = builder.build(spec)
+            model = Task.for_spec(spec).build_model()
             # This host's half of each global batch: rows [i*4, i*4+4) of every batch of 8.
             local = BATCH // PROCESSES
             rows = np.concatenate(

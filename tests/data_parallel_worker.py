@@ -11,8 +11,8 @@ import keras
 import numpy as np
 
 import keras_seq
-from keras_seq import builder
 from keras_seq.backend import distribution
+from keras_seq.tasks import Task
 
 distribution.virtual_cpu_devices(2)  # TensorFlow; JAX gets XLA_FLAGS from the test
 BATCH, STEPS = 8, 3
@@ -47,7 +47,7 @@ results = {}
 for parallel in (False, True):
     resolved = spec(parallel)
     with distribution.scope(resolved.training) as engine:
-        model = builder.build(resolved)
+        model = Task.for_spec(resolved).build_model()
         history = model.fit(
             x,
             y,

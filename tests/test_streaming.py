@@ -1,6 +1,5 @@
 """Streaming: the same vocabulary, arrays and first-epoch loss as in memory; bounded shuffling."""
 
-import dataclasses
 import json
 import pathlib
 
@@ -9,16 +8,33 @@ import numpy as np
 import pytest
 
 import keras_seq
-from keras_seq import builder
 from keras_seq.data import readers
-from keras_seq.data.dataset import load_dataset, stream_dataset, wants_streaming
+from keras_seq.data.streaming import (
+    Layout,
+    StreamingDataset,
+    learn_from_file,
+    stream_split,
+    wants_streaming,
+)
+from keras_seq.tasks import Task
 
 SPECS = pathlib.Path(__file__).parent.parent / "specs"
 
 
-def spec_of(name, **data):
-    spec = keras_seq.load_spec(SPECS / f"{name}.yaml")
-    return dataclasses.replace(spec, data=dataclasses.replace(spec.data, **data))
+def spec_of(name, **changes):
+    return keras_seq.load_spec(SPECS / f"{name}.yaml").replace(changes)
+
+
+def in_memory(spec):
+    task = Task.for_spec(spec)
+    records = task.read(task.split_path("train"))
+    return task, task.learn(records).encode(records)
+
+
+def streamed(spec, shuffle=False):
+    task = Task.for_spec(spec)
+    path = task.split_path("train")
+    return task, stream_split(learn_from_file(task, path), path, shuffle=shuffle)
 
 
 def batches(dataset):
@@ -31,22 +47,25 @@ def joined(parts):
 
 @pytest.mark.parametrize("name", ["tagger", "classifier", "seq2seq"])  # conllu, csv, jsonl
 def test_same_vocabulary_labels_and_arrays_as_in_memory(name):
-    spec = spec_of(name, shuffle_buffer=50)  # chunks of 64 examples: many chunk boundaries
-    memory = load_dataset(spec)
-    streamed = stream_dataset(spec, batch_size=16, shuffle=False)
-    assert streamed.vocab == memory.vocab and streamed.labels == memory.labels
-    assert len(streamed.x.layout.sizes) > 5 and streamed.stats.examples == memory.stats.examples
-    assert streamed.stats.tokens == memory.stats.tokens
-    x, y, weights = (joined(part) for part in zip(*batches(streamed.x)))
+    # Chunks of 64 records (50 rounded up to whole batches of 16): many chunk boundaries.
+    spec = spec_of(name, **{"training.batch_size": 16, "data.shuffle_buffer": 50})
+    memory_task, memory = in_memory(spec)
+    task, stream = streamed(spec)
+    assert task.state["vocab"] == memory_task.state["vocab"]
+    assert task.state["labels"] == memory_task.state["labels"]
+    assert task.spec == memory_task.spec  # the same learned sizes
+    assert len(stream.x.layout.sizes) > 5 and stream.stats == memory.stats
+    x, y, weights = (joined(part) for part in zip(*batches(stream.x)))
     keras.tree.map_structure(np.testing.assert_array_equal, x, memory.x)
     np.testing.assert_array_equal(y, memory.y)
     np.testing.assert_array_equal(weights, memory.sample_weight)
 
 
 def test_shuffling_stays_within_a_chunk_and_follows_the_seed():
-    spec = spec_of("classifier", shuffle_buffer=100)  # rounded up to 4 batches: 128 examples
-    dataset = stream_dataset(spec, batch_size=32).x
-    in_file_order = [tuple(row) for row in load_dataset(spec).x.tolist()]
+    spec = spec_of("classifier", **{"training.batch_size": 32, "data.shuffle_buffer": 100})
+    _, stream = streamed(spec, shuffle=True)  # chunks of 128 records
+    dataset = stream.x
+    in_file_order = [tuple(row) for row in in_memory(spec)[1].x.tolist()]
     chunks = [
         {tuple(row) for batch in batches(_single_chunk(dataset, c)) for row in batch[0].tolist()}
         for c in range(len(dataset.layout.sizes))
@@ -60,13 +79,11 @@ def test_shuffling_stays_within_a_chunk_and_follows_the_seed():
         epochs.append(order)
         dataset.on_epoch_end()
     assert epochs[0] != epochs[1] != in_file_order
-    again = stream_dataset(spec, batch_size=32).x  # the spec's seed: the same first epoch
+    again = streamed(spec, shuffle=True)[1].x  # the spec's seed: the same first epoch
     assert [tuple(row) for batch in batches(again) for row in batch[0].tolist()] == epochs[0]
 
 
 def _single_chunk(dataset, chunk):
-    from keras_seq.data.streaming import Layout, StreamingDataset
-
     layout = Layout(
         [dataset.layout.starts[chunk]], [dataset.layout.sizes[chunk]], dataset.layout.header
     )
@@ -93,19 +110,17 @@ def test_first_epoch_loss_equals_the_in_memory_loss(tmp_path):
             "data": {"format": "jsonl", "train": str(path), "shuffle_buffer": 32},
         }
     )
-    memory = load_dataset(spec)
-    streamed = stream_dataset(spec, shuffle=False)
-    assert len(streamed.x.layout.sizes) == 3
-    sizes = {"vocab_size": len(memory.vocab), "classes": len(memory.labels)}
+    memory_task, memory = in_memory(spec)
+    task, stream = streamed(spec)
+    assert len(stream.x.layout.sizes) == 3
     losses, weights = [], []
-    for inputs in (
-        {"x": memory.x, "y": memory.y, "sample_weight": memory.sample_weight},
-        {"x": streamed.x},
+    for fitted, inputs in (
+        (memory_task, {"x": memory.x, "y": memory.y, "sample_weight": memory.sample_weight}),
+        (task, {"x": stream.x}),
     ):
-        model = builder.build(builder.resolve(spec, **sizes))
-        history = model.fit(**inputs, batch_size=16, epochs=1, shuffle=False, verbose=0)
+        history = fitted.build_model().fit(**inputs, batch_size=16, shuffle=False, verbose=0)
         losses.append(history.history["loss"][0])
-        weights.append(model.get_weights())
+        weights.append(fitted.model.get_weights())
     assert losses[0] == pytest.approx(losses[1], rel=1e-6)
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, atol=1e-6)
@@ -132,7 +147,7 @@ def test_chunks_resume_at_their_bookmark_with_true_line_numbers(tmp_path):
 def test_a_bad_row_late_in_the_file_names_its_line(tmp_path):
     path = tmp_path / "t.jsonl"
     path.write_text('{"text": "a b", "label": "x"}\n' * 300 + '{"text": "", "label": "x"}\n')
-    spec = keras_seq.load_spec(
+    task = Task.for_spec(
         {
             "input": {"kind": "tokens"},
             "encoder": {"cell": "gru", "units": 4},
@@ -141,26 +156,25 @@ def test_a_bad_row_late_in_the_file_names_its_line(tmp_path):
         }
     )
     with pytest.raises(keras_seq.DataError) as caught:
-        stream_dataset(spec)
+        learn_from_file(task, path)
     assert caught.value.line == 301 and caught.value.field == "text"
 
 
 def test_vocabulary_from_a_file_and_when_to_stream(tmp_path):
-    spec = spec_of("tagger")
-    vocab = load_dataset(spec).vocab
+    memory_task, _ = in_memory(spec_of("tagger"))
+    vocab = memory_task.state["vocab"]
     vocab_file = tmp_path / "vocab.txt"
     keras_seq.Vocabulary(vocab.tokens[:10], lowercase=True).save(vocab_file)
-    given = stream_dataset(spec_of("tagger", vocabulary=str(vocab_file)))
-    assert given.vocab.tokens == vocab.tokens[:10]
-    train = spec.data.train
-    assert not wants_streaming(spec, train)  # auto, a small file
-    assert wants_streaming(spec_of("tagger", streaming_above_mb=0.001), train)
-    assert wants_streaming(spec_of("tagger", streaming=True), train)
-    assert not wants_streaming(spec_of("tagger", streaming=False, streaming_above_mb=0), train)
+    task, _ = streamed(spec_of("tagger", **{"data.vocabulary": str(vocab_file)}))
+    assert task.state["vocab"].tokens == vocab.tokens[:10] and task.spec.input.vocab_size == 10
 
+    def streams(**changes):
+        task = Task.for_spec(spec_of("tagger", **changes))
+        return wants_streaming(task, task.split_path("train"))
 
-def test_forecasting_data_is_not_streamed():
-    spec = spec_of("forecaster", streaming=True)
-    assert not wants_streaming(spec, spec.data.train)
-    with pytest.raises(keras_seq.DataError, match="cannot be streamed"):
-        stream_dataset(spec)
+    assert not streams()  # auto, a 200 kB file
+    assert streams(**{"data.streaming_above_mb": 0.001})
+    assert streams(**{"data.streaming": True})
+    assert not streams(**{"data.streaming": False, "data.streaming_above_mb": 0})
+    forecaster = Task.for_spec(spec_of("forecaster", **{"data.streaming": True}))
+    assert not wants_streaming(forecaster, forecaster.split_path("train"))

@@ -21,16 +21,24 @@ import time
 
 import yaml
 
-from keras_seq.commands.train import train
 from keras_seq.spec import load_spec
 from keras_seq.spec.errors import Problem, SpecError
 from keras_seq.spec.search import direction, sample_value, trial_data
 from keras_seq.spec.yaml_source import read_yaml
 
+HELP = "run a spec's search: section on keras-tuner; write results and the best spec"
+
 logger = logging.getLogger("keras_seq.tune")
 
 RESULTS, PLOT, BEST = "results.csv", "search.png", "best.yaml"
 _PATH_FIELDS = ("train", "validation", "test", "vocabulary")
+
+
+def add_arguments(parser):
+    parser.add_argument("spec", metavar="SPEC", help="a spec with a search: section")
+    parser.add_argument(
+        "--output", metavar="DIR", required=True, help="search folder; an existing one resumes"
+    )
 
 
 def tune(source, output):
@@ -118,6 +126,8 @@ def _tuner(keras_tuner, search, spec, goal, hyperparameters, raw, space, output)
 def _run_trial(trial, raw, space, objective, output):
     """Validate the trial's spec, train it as `keras-seq train` does, return its metrics."""
     import keras_tuner
+
+    from keras_seq.commands.train import train
 
     hp = trial.hyperparameters
     values = {
@@ -230,7 +240,7 @@ _SEARCH_EXAMPLE = (
 )
 
 
-def main(args):
+def run(args):
     best, rows = tune(args.spec, args.output)
     done = [row for row in rows if row["status"] == "COMPLETED"]
     print(f"{len(done)} of {len(rows)} trials finished; best spec written to {best}")

@@ -1,11 +1,13 @@
-"""`StreamingDataset`: a training file read a chunk at a time, as a `keras.utils.PyDataset`.
+"""`StreamingDataset`: a data file read a chunk at a time, as a `keras.utils.PyDataset`.
 
-A first pass (`scan`) reads the file once, line by line, through the same readers the
-in-memory path uses (`keras_seq.data.readers.iter_*` on a `FileLines` source). It notes a
-bookmark (byte offset, line number) every `chunk_size` examples and lets the caller learn what
-it needs (vocabulary counts, labels, the longest sequence) example by example. Training then
-reads one chunk at a time from its bookmark, encodes it with the in-memory encoders and serves
-its batches, so memory holds one chunk, never the file.
+A task's records come through the same readers the in-memory path uses
+(`keras_seq.data.readers.iter_*` on a `FileLines` source). `learn_from_file` lets the task
+learn its vocabularies and labels from passes over the file, never holding it. `stream_split`
+then makes one more pass (`scan`): it notes a bookmark (byte offset, line number) every
+`chunk_size` records and encodes each chunk once, to find the padded widths the whole file
+needs (so every batch has the shapes, and the loss, of the in-memory arrays). Training reads
+one chunk at a time from its bookmark, encodes it with the task and serves its batches, so
+memory holds one chunk, never the file.
 
 Shuffling happens within a bounded buffer: each epoch visits the chunks in a shuffled order and
 shuffles the examples inside each chunk, both drawn from `(seed, epoch)`; the same seed gives the
@@ -15,12 +17,16 @@ indices would make it re-read a chunk for every batch.
 """
 
 import dataclasses
+import functools
 import itertools
+import os
 
 import keras
 import numpy as np
 
-from keras_seq.data.readers import FileLines
+from keras_seq.data.encoding import Encoded, EncodeStats
+from keras_seq.data.readers import FileLines, csv_header
+from keras_seq.data.vocabulary import Vocabulary
 
 
 @dataclasses.dataclass
@@ -42,9 +48,9 @@ def scan(path, read, chunk_size, observe=None, header=None):
 
     Args:
         path: str or path-like.
-        read: callable. `read(lines, header)` yields the examples of a line source.
+        read: callable. `read(lines=..., header=...)` yields the examples of a line source.
         chunk_size: int. Examples per chunk.
-        observe: callable, optional. Called with every example, in file order.
+        observe: callable, optional. Called with each chunk's examples (a list), in file order.
         header: list of str, optional. A CSV file's column names, kept in the layout for reading
             the chunks after the first.
 
@@ -55,15 +61,14 @@ def scan(path, read, chunk_size, observe=None, header=None):
     examples = read(lines=lines, header=None)  # from the top, a CSV reader reads the header
     starts, sizes = [], []
     while True:
-        start, size = lines.position, 0
-        for example in itertools.islice(examples, chunk_size):
-            if observe is not None:
-                observe(example)
-            size += 1
-        if size == 0:
+        start = lines.position
+        chunk = list(itertools.islice(examples, chunk_size))
+        if not chunk:
             return Layout(starts, sizes, header)
+        if observe is not None:
+            observe(chunk)
         starts.append(start)
-        sizes.append(size)
+        sizes.append(len(chunk))
 
 
 class StreamingDataset(keras.utils.PyDataset):
@@ -151,3 +156,108 @@ class StreamingDataset(keras.utils.PyDataset):
             encoded = tuple(self.encode(examples))
             self._chunk = ((self.epoch, chunk), encoded)
         return encoded
+
+
+class FileRecords:
+    """A task's records of one file, read again from the top on every iteration."""
+
+    def __init__(self, task, path):
+        self.task = task
+        self.path = path
+
+    def __iter__(self):
+        return iter(self.task.records(self.path, lines=FileLines(self.path)))
+
+
+def wants_streaming(task, path):
+    """Whether a task reads `path` a chunk at a time: `data.streaming` true, or auto and the
+    file larger than `data.streaming_above_mb`; never for a task that cannot stream."""
+    data = task.data_section()
+    setting = getattr(data, "streaming", False)
+    if not task.streams or setting is False:
+        return False
+    return setting is True or os.path.getsize(path) > data.streaming_above_mb * 1e6
+
+
+def learn_from_file(task, path):
+    """`task.learn` on a training file read in passes, never held whole.
+
+    A `data.vocabulary` file replaces the learned input vocabulary (and fixes
+    `input.vocab_size` when the spec leaves it `auto`).
+    """
+    field = task.sizes.get("vocab")
+    auto = field is not None and task.spec.get(field) == "auto"
+    task.learn(FileRecords(task, path))
+    given = getattr(task.data_section(), "vocabulary", None)
+    if given:
+        vocab = Vocabulary.load(given, lowercase=task.spec.input.lowercase)
+        task.state["vocab"] = vocab
+        if auto:
+            task.spec = task.spec.replace({field: len(vocab)})
+    return task
+
+
+def stream_split(task, path, shuffle=False):
+    """One split's file as `Encoded` whose `x` is a `StreamingDataset` (y and weights inside).
+
+    Args:
+        task: a `keras_seq.tasks.Task` that has learned its state and can stream
+            (`task.streams`).
+        path: str or path-like. The split's file.
+        shuffle: bool. Shuffle within `data.shuffle_buffer` records, seeded by the spec.
+
+    Returns:
+        `Encoded(x=StreamingDataset, y=None, stats=...)`: give `x` to `model.fit` with
+        `shuffle=False`. `stats` counts the whole file (examples, truncation, unseen labels).
+    """
+    data = task.data_section()
+    header = csv_header(path) if data.format == "csv" else None
+    read = functools.partial(task.records, path)
+    batch_size = task.spec.training.batch_size
+    chunk_size = -(-data.shuffle_buffer // batch_size) * batch_size  # whole batches
+    widths, stats = {}, EncodeStats()
+
+    def observe(records):
+        encoded = task.encode(records)
+        for index, array in enumerate(_arrays(encoded)):
+            if array is not None and array.ndim > 1:
+                widths[index] = max(widths.get(index, 0), array.shape[1])
+        _add_stats(stats, encoded.stats)
+
+    layout = scan(path, read, chunk_size, observe, header)
+    dataset = StreamingDataset(
+        path,
+        read,
+        lambda records: _padded(task.encode(records), widths),
+        layout,
+        batch_size,
+        shuffle=shuffle,
+        seed=task.spec.seed,
+    )
+    stats.warn(path)
+    return Encoded(dataset, None, stats=stats)
+
+
+def _arrays(encoded):
+    return keras.tree.flatten(encoded.x) + [encoded.y, encoded.sample_weight]
+
+
+def _padded(encoded, widths):
+    """`(x, y[, sample_weight])` with each sequence array post-padded (0) to its file width."""
+    arrays = []
+    for index, array in enumerate(_arrays(encoded)):
+        if index in widths and array.shape[1] < widths[index]:
+            padding = [(0, 0)] * array.ndim
+            padding[1] = (0, widths[index] - array.shape[1])
+            array = np.pad(array, padding)
+        arrays.append(array)
+    *x, y, weights = arrays
+    x = keras.tree.pack_sequence_as(encoded.x, x)
+    return (x, y) if weights is None else (x, y, weights)
+
+
+def _add_stats(total, part):
+    for name in ("examples", "truncated", "tokens", "oov"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+    for label, count in part.unseen_labels.items():
+        total.unseen_labels[label] = total.unseen_labels.get(label, 0) + count

@@ -67,24 +67,6 @@ class Vocabulary:
         counts = collections.Counter(
             token.lower() if lowercase else token for tokens in sequences for token in tokens
         )
-        return cls.from_counts(
-            counts,
-            min_frequency=min_frequency,
-            max_size=max_size,
-            lowercase=lowercase,
-            specials=specials,
-        )
-
-    @classmethod
-    def from_counts(
-        cls, counts, *, min_frequency=1, max_size=None, lowercase=False, specials=TOKEN_SPECIALS
-    ):
-        """Same as `build()`, from token counts already made.
-
-        `counts` maps token to count (tokens already lowercased when `lowercase`), e.g. from
-        one pass over a file too large to hold.
-        """
-        counts = collections.Counter(counts)
         for token in specials:
             counts.pop(token, None)
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
