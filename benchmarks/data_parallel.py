@@ -14,12 +14,10 @@ machine's cores, so this measures the cost of the mechanics, not a speedup from 
 import argparse
 import json
 import os
-import pathlib
-import subprocess
 import sys
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from benchmarks.json_process import ROOT, run_json
 
 
 def worker():
@@ -75,17 +73,7 @@ def main():
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
         }
-        done = subprocess.run(
-            [sys.executable, "-m", "benchmarks.data_parallel", "--worker"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode:
-            raise SystemExit(done.stderr[-3000:])
-        times = json.loads(done.stdout.strip().splitlines()[-1])
+        times = run_json(["-m", "benchmarks.data_parallel", "--worker"], env)
         print(
             f"{backend}: 1 device {times['none']:.2f} s/epoch, 2 virtual devices "
             f"{times['data_parallel']:.2f} s/epoch (x{times['none'] / times['data_parallel']:.2f})",

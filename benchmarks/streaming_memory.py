@@ -16,12 +16,12 @@ import os
 import pathlib
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from benchmarks.json_process import ROOT, run_json
+
 WORDS = [f"w{i}" for i in range(400)]
 
 
@@ -70,9 +70,8 @@ def worker(spec_json, output):
 
 def measure(backend, spec_data, folder):
     env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
+    return run_json(
         [
-            sys.executable,
             "-m",
             "benchmarks.streaming_memory",
             "--worker",
@@ -80,15 +79,8 @@ def measure(backend, spec_data, folder):
             "--output",
             str(folder),
         ],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
+        env,
     )
-    if done.returncode:
-        raise SystemExit(done.stderr[-3000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main():
