@@ -112,6 +112,14 @@ def test_every_problem_at_once():
     assert [p.line for p in caught.value.problems] == [9, 10]
 
 
+def test_a_resolved_spec_with_a_search_loads_again():
+    # Spec.replace re-validates the resolved spec: unit_forget_bias (filled in for the LSTM)
+    # must not make the gru choice an error.
+    spec = keras_seq.load_spec(spec_with("space:\n  encoder.cell: {choice: [lstm, gru]}\n"))
+    assert keras_seq.load_spec(spec.to_dict()) == spec
+    assert spec.replace({"encoder.units": 8}).search == spec.search
+
+
 def test_searchable_fields_are_leaves_of_the_schema():
     fields = searchable_fields()
     assert "encoder.units" in fields and "training.distribution.strategy" in fields
