@@ -400,10 +400,16 @@ def iter_classification(
 ):
     """Yields the `(tokens, label)` pairs of `read_classification` (see `iter_records`)."""
     columns = {"text_column": text_column, "label_column": label_column}
+    return _token_column_and(_label, path, format, columns, lines, header)
+
+
+def _token_column_and(convert, path, format, columns, lines, header):
+    """`(tokens of the first column, convert(second column))` for each record."""
+    first, second = columns.values()
     for line, record in iter_records(path, format, columns, lines, header):
         yield (
-            split_tokens(record[text_column], path, line, text_column),
-            _label(record[label_column], path, line, label_column),
+            split_tokens(record[first], path, line, first),
+            convert(record[second], path, line, second),
         )
 
 
@@ -473,8 +479,4 @@ def iter_pairs(
 ):
     """Yields the `(source, target)` token lists of `read_pairs` (see `iter_records`)."""
     columns = {"source_column": source_column, "target_column": target_column}
-    for line, record in iter_records(path, format, columns, lines, header):
-        yield (
-            split_tokens(record[source_column], path, line, source_column),
-            split_tokens(record[target_column], path, line, target_column),
-        )
+    return _token_column_and(split_tokens, path, format, columns, lines, header)
