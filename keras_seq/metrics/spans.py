@@ -15,6 +15,8 @@ denominator is 0 (seqeval's `zero_division` default); overall figures are micro-
 
 import collections
 
+from keras_seq.metrics.classification import figures
+
 SCHEMES = ("BIO", "BIOES", "IOB1")
 _ENTITY_PREFIXES = ("B-", "I-", "E-", "S-")
 
@@ -100,21 +102,6 @@ def scheme_of(sentences):
     return None
 
 
-def _scores(correct, predicted, gold):
-    precision = correct / predicted if predicted else 0.0
-    recall = correct / gold if gold else 0.0
-    # seqeval's expression, in its order of operations, so the floats match exactly.
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "support": gold,
-        "predicted": predicted,
-        "correct": correct,
-    }
-
-
 def span_scores(gold, predicted):
     """Entity precision, recall and F1, overall (micro) and per type, equal to seqeval's.
 
@@ -150,6 +137,6 @@ def span_scores(gold, predicted):
     types = {}
     for type_ in sorted(set(found[0]) | set(found[1])):
         true, guessed = found[0][type_], found[1][type_]
-        types[type_] = _scores(len(true & guessed), len(guessed), len(true))
+        types[type_] = figures(len(true & guessed), len(guessed), len(true))
     totals = [sum(t[key] for t in types.values()) for key in ("correct", "predicted", "support")]
-    return {**_scores(*totals), "types": types}
+    return {**figures(*totals), "types": types}
