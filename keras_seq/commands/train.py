@@ -92,6 +92,7 @@ def train(
             **_fit_arrays(encoded["train"]), validation_data=validation_data, verbose=verbose, **fit
         )
         metrics = {split: task.evaluate(splits[split]) for split in splits}
+        tables = {split: task.tables(splits[split]) for split in splits}
         task.save(folder / runs.MODEL)
         runs.write_text_atomic(folder / runs.SPEC, task.spec.to_yaml())
         for name in ("vocab", "labels"):
@@ -100,6 +101,7 @@ def train(
         _write_history(history.history, folder / runs.HISTORY)
         runs.plot_curves(history.history, folder / runs.CURVES)
         runs.write_metrics(folder, metrics)
+        runs.write_tables(folder, tables)
     return pathlib.Path(path), metrics
 
 
