@@ -107,23 +107,24 @@ class Model(keras.Model):
         # batch. The loss gets its own copy.
         if sample_weight is not None:
             sample_weight = keras.tree.map_structure(keras.ops.copy, sample_weight)
-        if self._loss_layer is None:
+        if self.loss_layer is None:
             return super().compute_loss(x, y, y_pred, sample_weight, training)
         if self._compile_loss is not None:
             raise ValueError(
-                f"The output of this model comes from {type(self._loss_layer).__name__} layer "
-                f"{self._loss_layer.name!r}, which computes the loss itself; compile with "
+                f"The output of this model comes from {type(self.loss_layer).__name__} layer "
+                f"{self.loss_layer.name!r}, which computes the loss itself; compile with "
                 "loss=None."
             )
         mask = get_keras_mask(y_pred)
         if mask is None and self._output_masks is not None:
             mask = keras.tree.flatten(self._output_masks[1](x))[0]
-        loss = self._loss_layer.sequence_loss(y, y_pred, mask, sample_weight)
+        loss = self.loss_layer.sequence_loss(y, y_pred, mask, sample_weight)
         return sum(self.losses, loss)  # plus regularization losses, as Keras adds them
 
     @functools.cached_property
-    def _loss_layer(self):
-        """The layer producing the model's only output when it supplies the loss, else None."""
+    def loss_layer(self):
+        """The layer that supplies the loss (it has `sequence_loss` and produces the model's
+        only output, e.g. a `keras_seq.layers.CRF`), or None."""
         outputs = getattr(self, "outputs", None) or []
         if len(outputs) != 1:
             return None
