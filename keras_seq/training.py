@@ -133,3 +133,70 @@ def fit_options(training):
         "epochs": training.epochs,
         "callbacks": callbacks(training),
     }
+
+
+class NonFiniteLoss(FloatingPointError):
+    """Training stopped because the loss became NaN or infinite; `epoch` and `step` are 1-based.
+
+    Attributes:
+        epoch: int. The epoch in which the loss stopped being finite.
+        step: int or None. The training step within that epoch (None: found at the epoch's
+            end, e.g. in `val_loss`).
+        name: str. The logged quantity (`loss`, `val_loss`).
+        value: float. What it became.
+    """
+
+    def __init__(self, epoch, step, name, value, learning_rate=None):
+        self.epoch, self.step, self.name, self.value = epoch, step, name, value
+        where = f"epoch {epoch}" + (f", step {step}" if step is not None else "")
+        rate = f" (now {learning_rate:g})" if learning_rate is not None else ""
+        super().__init__(
+            f"the {name} became {value} at {where}; training stopped. Try a lower "
+            f"training.learning_rate{rate}, gradient clipping (training.clipnorm: 1.0), or "
+            "inputs on a smaller scale (standardize numeric features)"
+        )
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Raises `NonFiniteLoss` as soon as the training loss (checked every step) or a
+    validation loss (checked every epoch) is NaN or infinite.
+
+    Unlike `keras.callbacks.TerminateOnNaN`, which stops quietly, the error names the epoch and
+    step and suggests a fix, so a diverged run is never saved as if it had finished.
+
+    The hint quotes the optimizer's learning rate at that moment.
+
+    Examples:
+
+    >>> import keras, numpy as np, keras_seq
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> x = np.array([[1.0], [np.nan]], "float32")
+    >>> try:
+    ...     model.fit(x, x, batch_size=1, verbose=0,
+    ...               callbacks=[keras_seq.training.StopOnNonFiniteLoss()])
+    ... except keras_seq.training.NonFiniteLoss as error:
+    ...     print(error.epoch, error.step, error.name)
+    1 2 loss
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check("loss", (logs or {}).get("loss"), batch + 1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for name in ("loss", "val_loss"):
+            self._check(name, (logs or {}).get(name), None)
+
+    def _check(self, name, value, step):
+        if value is None or math.isfinite(float(value)):
+            return
+        self.model.stop_training = True
+        rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        raise NonFiniteLoss(self._epoch, step, name, float(value), rate)
