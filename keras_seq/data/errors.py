@@ -43,18 +43,24 @@ class DataError(Exception):
         super().__init__(text)
 
 
-def read_text(path):
+def read_text(path, source=None):
     """Returns the whole text of a UTF-8 file (a leading BOM is dropped).
 
-    Raises `DataError` for a missing file, an unreadable encoding (naming the line of the first
-    bad byte) or a file with nothing but whitespace.
+    Raises `DataError` for a missing file (its fix names `source`, where the path came from,
+    e.g. `--train` or `data.train in specs/x.yaml`), an unreadable encoding (naming the line of
+    the first bad byte) or a file with nothing but whitespace.
     """
     path = Path(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
+        where = source or "the spec's data section"
         raise DataError(
-            "file not found", path=path, hint="check the path in the spec's data section"
+            "file not found", path=path, hint=f"check the path given in {where}"
+        ) from None
+    except IsADirectoryError:
+        raise DataError(
+            "a folder, not a file", path=path, hint="give the path of a data file"
         ) from None
     except OSError as err:
         raise DataError(f"cannot read the file ({err.strerror})", path=path) from None
