@@ -42,7 +42,7 @@ class Classifier(TokenTask):
     def read(self, path):
         data = self.data_section()
         texts, labels = readers.read_classification(
-            path, data.format, data.text_column, data.label_column
+            path, data.format, data.text_column, data.label_column, delimiter=data.delimiter
         )
         return [{"tokens": t, "label": label} for t, label in zip(texts, labels)]
 
@@ -71,12 +71,6 @@ class Classifier(TokenTask):
             pooled = SequencePooling(spec.head.pooling, name="pooling")(encoded)
         outputs = blocks.dense(spec.head.classes, "softmax")(blocks.head_dropout(spec, pooled))
         return tokens, outputs
-
-    def default_loss(self):
-        return "sparse_categorical_crossentropy"
-
-    def default_metrics(self):
-        return ["accuracy"]
 
     def decode(self, outputs, inputs):
         labels = self.state["labels"].tokens

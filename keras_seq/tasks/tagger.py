@@ -38,7 +38,12 @@ class Tagger(TokenTask):
     def read(self, path):
         data = self.data_section()
         sentences, tags = readers.read_tagging(
-            path, data.format, data.tokens_column, data.tags_column, data.tags_field
+            path,
+            data.format,
+            data.tokens_column,
+            data.tags_column,
+            data.tags_field,
+            delimiter=data.delimiter,
         )
         return [{"tokens": s, "tags": t} for s, t in zip(sentences, tags)]
 
@@ -62,12 +67,6 @@ class Tagger(TokenTask):
             blocks.head_dropout(self.spec, encoded)
         )
         return tokens, outputs
-
-    def default_loss(self):
-        return "sparse_categorical_crossentropy"
-
-    def default_metrics(self):
-        return ["accuracy"]
 
     def decode(self, outputs, inputs):
         labels = self.state["labels"].tokens
