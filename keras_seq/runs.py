@@ -42,6 +42,8 @@ LABELS = "labels.txt"
 HISTORY = "history.csv"
 METRICS = "metrics.json"
 CURVES = "curves.png"
+REPORT = "report.html"
+LOG_SCALE_RATIO = 30  # a loss spanning more than this factor is drawn on a log axis
 
 
 def _umask():
@@ -136,17 +138,34 @@ def read_history(folder):
 
 
 def plot_curves(history, path):
-    """Draws one panel per quantity (loss first), train against validation, per epoch.
+    """Writes `curves_figure(history)` as a PNG file at `path`."""
+    from matplotlib import pyplot
+
+    figure = curves_figure(history)
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)
+
+
+def curves_figure(history):
+    """A matplotlib figure: one panel per quantity (loss first), train against validation,
+    per epoch.
+
+    Epoch ticks are whole numbers; a loss whose finite values span more than a factor of
+    `LOG_SCALE_RATIO` gets a logarithmic axis. Non-finite values (a run that diverged) are
+    not drawn: the panel says in words at which epoch the values stopped being finite, and
+    a panel with no finite value at all holds only that note, never blank axes.
 
     Args:
         history: dict. Name -> per-epoch values, as Keras' `History.history` (`loss`,
             `val_loss`, `accuracy`, `val_accuracy`, ...); an `epoch` column is ignored.
-        path: str or path-like. The PNG file to write.
+
+    Returns:
+        A `matplotlib.figure.Figure` (close it with `pyplot.close` when done).
     """
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot
+    from matplotlib import pyplot, ticker
 
     names = [n for n in history if not n.startswith("val_") and n not in ("epoch", "learning_rate")]
     names.sort(key=lambda n: n != "loss")
@@ -154,14 +173,40 @@ def plot_curves(history, path):
         1, max(1, len(names)), figsize=(5 * max(1, len(names)), 3.6), squeeze=False
     )
     for axis, name in zip(axes[0], names):
-        epochs = range(1, len(history[name]) + 1)
-        axis.plot(epochs, history[name], marker="o", label="train")
-        if f"val_{name}" in history:
-            axis.plot(epochs, history[f"val_{name}"], marker="o", label="validation")
+        notes, finite = [], []
+        for label, key in (("train", name), ("validation", f"val_{name}")):
+            if key not in history:
+                continue
+            values = [float(v) for v in history[key]]
+            epochs = [e for e, v in enumerate(values, 1) if math.isfinite(v)]
+            kept = [v for v in values if math.isfinite(v)]
+            finite.extend(kept)
+            if epochs:
+                axis.plot(epochs, kept, marker="o", label=label)
+            bad = next((e for e, v in enumerate(values, 1) if not math.isfinite(v)), None)
+            if bad is not None:
+                notes.append(f"{label} {name} is {values[bad - 1]} from epoch {bad} on")
         axis.set_title(name)
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         axis.grid(alpha=0.3)
-        axis.legend()
+        if finite:
+            axis.legend()
+            low, high = min(finite), max(finite)
+            if name == "loss" and low > 0 and high / low > LOG_SCALE_RATIO:
+                axis.set_yscale("log")
+        if notes:
+            text = "the run diverged:\n" + "\n".join(notes)
+            axis.text(
+                0.5,
+                0.5,
+                text,
+                transform=axis.transAxes,
+                ha="center",
+                va="center",
+                color="firebrick",
+                wrap=True,
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "firebrick"},
+            )
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    pyplot.close(figure)
+    return figure
