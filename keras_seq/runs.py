@@ -59,25 +59,46 @@ def default_path(name, parent="runs", now=None):
 
 
 class RunFolder:
-    """A context manager that yields a temporary folder and renames it to `path` on success.
+    """A context manager that reserves a run folder, yields a temporary folder beside it and
+    moves that into place on success.
 
     Args:
         path: str or path-like. The final folder; it must not exist yet (an existing folder is
             never overwritten).
+        unique: bool. When `path` is taken, use the first free `path-2`, `path-3`, ... instead
+            of failing (for default names: two runs started in the same second never collide);
+            `.path` is then the folder used.
 
-    On leaving the block without an error the partial folder is renamed to `path` (an atomic
-    `os.replace` on one file system); with an error (`KeyboardInterrupt` included) it is
-    removed and the error propagates.
+    Entering creates the final folder, empty, with an exclusive `mkdir`: it reserves the name
+    (a second run given the same `--output` fails at once, before it reads any data) and it is
+    how a taken name is found, with no window between the check and the claim. On leaving the
+    block without an error, the partial folder replaces the empty one (an atomic `os.replace`
+    on one file system); with an error (`KeyboardInterrupt` and `SystemExit` included) both are
+    removed and the error propagates. `keras-seq train` turns SIGTERM into `SystemExit`, so a
+    `kill` or `timeout` cleans up too.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, unique=False):
         self.path = pathlib.Path(path)
+        self.unique = unique
         self.partial = None
+        self._reserved = False
 
     def __enter__(self):
-        if self.path.exists():
-            raise FileExistsError(f"{self.path} already exists: choose another --output")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        base, number = self.path, 1
+        while True:
+            try:
+                self.path.mkdir()
+                break
+            except FileExistsError:
+                if not self.unique:
+                    raise FileExistsError(
+                        f"{self.path} already exists: choose another --output"
+                    ) from None
+                number += 1
+                self.path = base.with_name(f"{base.name}-{number}")
+        self._reserved = True
         self.partial = pathlib.Path(
             tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
         )
@@ -86,14 +107,11 @@ class RunFolder:
 
     def __exit__(self, kind, error, traceback):
         if kind is None:
-            if self.path.exists():
-                shutil.rmtree(self.partial, ignore_errors=True)
-                raise FileExistsError(
-                    f"{self.path} appeared while training: choose another --output"
-                )
-            os.replace(self.partial, self.path)
+            os.replace(self.partial, self.path)  # onto the empty reserved folder
         else:
             shutil.rmtree(self.partial, ignore_errors=True)
+            if self._reserved:
+                shutil.rmtree(self.path, ignore_errors=True)
         return False
 
 
