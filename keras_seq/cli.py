@@ -98,6 +98,9 @@ def main(argv=None):
     except (SpecError, DataError, FileExistsError) as error:
         print(error, file=sys.stderr)
         return 1
+    except OSError as error:  # the file system refused: permissions, a full disk, ...
+        print(f"keras-seq {args.command}: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"keras-seq {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -85,19 +85,23 @@ class RunFolder:
         self._reserved = False
 
     def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         base, number = self.path, 1
         while True:
             try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.path.mkdir()
                 break
             except FileExistsError:
+                if not self.path.parent.is_dir():
+                    raise OSError(f"cannot create {self.path}: a parent is a file") from None
                 if not self.unique:
                     raise FileExistsError(
                         f"{self.path} already exists: choose another --output"
                     ) from None
                 number += 1
                 self.path = base.with_name(f"{base.name}-{number}")
+            except OSError as error:
+                raise OSError(f"cannot create {self.path}: {error.strerror}") from None
         self._reserved = True
         self.partial = pathlib.Path(
             tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)

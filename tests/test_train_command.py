@@ -191,3 +191,13 @@ def test_a_spec_from_init_trains_as_is(tmp_path, capsys):
     ]
     assert cli.main(argv) == 0
     assert (out / "model.keras").is_file() and (out / "report.html").is_file()
+
+
+def test_output_under_a_file_and_missing_train_file_are_clear_errors(spec, tmp_path, capsys):
+    argv = ["train", str(spec), "--output", str(spec / "run")]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"keras-seq train: cannot create {spec / 'run'}: a parent is a file"
+    )
+    assert cli.main(["train", str(spec), "--train", str(tmp_path / "nope.csv"), "--dry-run"]) == 1
+    assert "file not found. Fix: check the path given in --train" in capsys.readouterr().err
