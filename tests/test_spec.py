@@ -511,3 +511,13 @@ def test_quick_commands_import_no_deep_learning_backend(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]" and result.stderr == ""
+
+
+def test_every_task_compiles_the_schema_head_defaults():
+    from keras_seq.tasks.task import task_class
+
+    training_fields = spec_schema.ROOT["properties"]["training"]["properties"]
+    for head, metrics in training_fields["metrics"]["x-head-defaults"].items():
+        task = task_class(head)
+        assert task.default_metrics(task) == metrics
+        assert task.default_loss(task) == training_fields["loss"]["x-head-defaults"][head]
