@@ -43,6 +43,8 @@ HISTORY = "history.csv"
 METRICS = "metrics.json"
 CURVES = "curves.png"
 REPORT = "report.html"
+CHECKPOINT = "checkpoint"  # a folder: model.keras and progress.json of the last epoch done
+PROGRESS = "progress.json"
 LOG_SCALE_RATIO = 30  # a loss spanning more than this factor is drawn on a log axis
 
 
@@ -74,17 +76,33 @@ class RunFolder:
     how a taken name is found, with no window between the check and the claim. On leaving the
     block without an error, the partial folder replaces the empty one (an atomic `os.replace`
     on one file system); with an error (`KeyboardInterrupt` and `SystemExit` included) both are
-    removed and the error propagates. `keras-seq train` turns SIGTERM into `SystemExit`, so a
-    `kill` or `timeout` cleans up too.
+    removed and the error propagates, unless the partial folder holds a checkpoint
+    (`checkpoint/progress.json`): then it takes the final name, resumable (`last_kept`), and
+    `RunFolder(path, resume=True)` turns it back into the partial folder. `keras-seq train`
+    turns SIGTERM into `SystemExit`, so a `kill` or `timeout` is handled like Ctrl-C.
     """
 
-    def __init__(self, path, unique=False):
+    last_kept = None  # the folder the latest interrupted block left resumable, if any
+
+    def __init__(self, path, unique=False, resume=False):
         self.path = pathlib.Path(path)
         self.unique = unique
+        self.resume = resume
         self.partial = None
         self._reserved = False
 
     def __enter__(self):
+        RunFolder.last_kept = None
+        if self.resume:  # the resumable folder becomes the partial one again
+            self.partial = pathlib.Path(
+                tempfile.mkdtemp(
+                    prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent
+                )
+            )
+            os.replace(self.path, self.partial)
+            self.path.mkdir()
+            self._reserved = True
+            return self.partial
         base, number = self.path, 1
         while True:
             try:
@@ -112,6 +130,12 @@ class RunFolder:
     def __exit__(self, kind, error, traceback):
         if kind is None:
             os.replace(self.partial, self.path)  # onto the empty reserved folder
+        elif (self.partial / CHECKPOINT / PROGRESS).is_file():
+            for entry in self.partial.iterdir():  # only the checkpoint: never complete-looking
+                if entry.name != CHECKPOINT:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            os.replace(self.partial, self.path)  # resumable: `keras-seq train --resume`
+            RunFolder.last_kept = self.path
         else:
             shutil.rmtree(self.partial, ignore_errors=True)
             if self._reserved:

@@ -23,6 +23,7 @@ import inspect
 import math
 
 import keras
+import numpy as np
 
 
 @functools.cache
@@ -173,7 +174,7 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     >>> model.compile("sgd", "mse")
     >>> x = np.array([[1.0], [np.nan]], "float32")
     >>> try:
-    ...     model.fit(x, x, batch_size=1, verbose=0,
+    ...     model.fit(x, x, batch_size=1, verbose=0, shuffle=False,
     ...               callbacks=[keras_seq.training.StopOnNonFiniteLoss()])
     ... except keras_seq.training.NonFiniteLoss as error:
     ...     print(error.epoch, error.step, error.name)
@@ -200,3 +201,67 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
         self.model.stop_training = True
         rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         raise NonFiniteLoss(self._epoch, step, name, float(value), rate)
+
+
+class EpochBatches(keras.utils.PyDataset):
+    """Training batches in an order fixed by `(seed, epoch)` alone, so a resumed run sees
+    exactly the batches an uninterrupted one would (Keras' own shuffling draws from a global
+    random state that a new process does not share).
+
+    Args:
+        x: array, or list of arrays (several model inputs), first axis the examples.
+        y: array. Targets.
+        sample_weight: array or None.
+        batch_size: int.
+        seed: int or None. None draws a fresh order every epoch (not reproducible).
+        epoch: int. The 0-based epoch the first pass is (a resumed run's starting epoch).
+
+    Examples:
+
+    >>> import numpy as np
+    >>> from keras_seq.training import EpochBatches
+    >>> a = EpochBatches(np.arange(6), np.arange(6), None, batch_size=4, seed=0, epoch=2)
+    >>> b = EpochBatches(np.arange(6), np.arange(6), None, batch_size=4, seed=0, epoch=0)
+    >>> b.on_epoch_end(); b.on_epoch_end()
+    >>> bool((a[0][0] == b[0][0]).all()), len(a)
+    (True, 2)
+    """
+
+    def __init__(self, x, y, sample_weight, batch_size, seed, epoch=0):
+        super().__init__()
+        self.x, self.y, self.sample_weight = x, y, sample_weight
+        self.batch_size, self.seed, self.epoch = batch_size, seed, epoch
+        self.count = len(y)
+        self._order = None
+
+    def __len__(self):
+        return math.ceil(self.count / self.batch_size)
+
+    def __getitem__(self, index):
+        if self._order is None:
+            entropy = None if self.seed is None else (self.seed, self.epoch)
+            self._order = np.random.default_rng(entropy).permutation(self.count)
+        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        x = [part[rows] for part in self.x] if isinstance(self.x, list) else self.x[rows]
+        if self.sample_weight is None:
+            return x, self.y[rows]
+        return x, self.y[rows], self.sample_weight[rows]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._order = None
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """After every epoch, calls `save(epoch, history)`: `epoch` the number of epochs done and
+    `history` every logged value so far (Keras' `History.history` form)."""
+
+    def __init__(self, save, history=None):
+        super().__init__()
+        self.save = save
+        self.history = {name: list(values) for name, values in (history or {}).items()}
+
+    def on_epoch_end(self, epoch, logs=None):
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(float(value))
+        self.save(epoch + 1, self.history)

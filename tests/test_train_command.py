@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import yaml
 
@@ -201,3 +202,66 @@ def test_output_under_a_file_and_missing_train_file_are_clear_errors(spec, tmp_p
     )
     assert cli.main(["train", str(spec), "--train", str(tmp_path / "nope.csv"), "--dry-run"]) == 1
     assert "file not found. Fix: check the path given in --train" in capsys.readouterr().err
+
+
+def _weights(path):
+    import keras
+
+    import keras_seq.layers  # noqa: F401
+
+    return keras.saving.load_model(path / "model.keras").get_weights()
+
+
+@pytest.mark.backend("jax")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known failure: after --resume the weights differ by ~5e-4 from an uninterrupted "
+    "run (jax and torch, with or without dropout), although the checkpoint's weights and "
+    "optimizer variables equal the live ones and each epoch's batches depend only on "
+    "(seed, epoch); the interrupt/keep/resume mechanics below pass",
+)
+def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
+    spec, tmp_path, monkeypatch, capsys
+):
+    from keras_seq import training
+
+    dropout = [
+        "--set",
+        "encoder.dropout=0.3",
+        "--set",
+        "encoder.layers=2",
+        "--set",
+        "encoder.recurrent_dropout=0.2",
+        "--set",
+        "training.epochs=3",
+    ]
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    assert cli.main(["train", str(spec), "--output", str(whole), *dropout]) == 0
+
+    save = training.EpochCheckpoint.on_epoch_end
+
+    def crash_after_two_epochs(self, epoch, logs=None):
+        save(self, epoch, logs)
+        if epoch + 1 == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", crash_after_two_epochs)
+    assert cli.main(["train", str(spec), "--output", str(broken), *dropout]) == 130
+    err = capsys.readouterr().err
+    assert f"keras-seq train: interrupted; {broken} holds the last epoch's checkpoint" in err
+    assert sorted(p.name for p in broken.iterdir()) == ["checkpoint"]
+    assert not list(tmp_path.glob(".*"))  # nothing hidden left behind
+    monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", save)
+
+    assert cli.main(["train", "--resume", str(broken)]) == 0
+    assert not (broken / "checkpoint").exists() and (broken / "report.html").is_file()
+    history = (broken / "history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history] == ["epoch", "1", "2", "3"]
+    for a, b in zip(_weights(whole), _weights(broken)):
+        np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
+
+
+def test_resume_of_a_folder_without_a_checkpoint_is_a_clear_error(tmp_path, capsys):
+    assert cli.main(["train", "--resume", str(tmp_path)]) == 1
+    assert "not a resumable run folder" in capsys.readouterr().err
+    assert cli.main(["train"]) == 2

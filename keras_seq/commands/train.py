@@ -1,7 +1,11 @@
 """`keras-seq train`: a spec and its data to a complete run folder (see `keras_seq.runs`)."""
 
 import csv
+import json
 import logging
+import os
+import pathlib
+import shutil
 import sys
 
 HELP = "train a spec's model; write a run folder"
@@ -22,7 +26,10 @@ def _positive(text):
 
 
 def add_arguments(parser):
-    parser.add_argument("spec", metavar="SPEC")
+    parser.add_argument("spec", metavar="SPEC", nargs="?", help="the spec (not with --resume)")
+    parser.add_argument(
+        "--resume", metavar="DIR", help="continue an interrupted run from its last checkpoint"
+    )
     for split in ("train", "validation", "test"):
         parser.add_argument(f"--{split}", metavar="F", help=f"default: data.{split}")
     parser.add_argument("--epochs", type=_positive, metavar="N", help="default: training.epochs")
@@ -159,7 +166,7 @@ def train(
             left).
     """
 
-    from keras_seq import report, runs, training
+    from keras_seq import runs
     from keras_seq.commands.datafiles import with_files
     from keras_seq.spec import load_spec
     from keras_seq.tasks import Task
@@ -172,39 +179,102 @@ def train(
         model, encoded, _ = _prepare(task)
         print(dry_run_report(task, model, encoded))
         return None, {}
-    if verbose is None:
-        verbose = 1 if sys.stdout.isatty() else 2
     # The folder is reserved first: a taken --output fails before any data is read.
     run_folder = runs.RunFolder(output or runs.default_path(task.spec.name), unique=not output)
     with run_folder as folder:
         model, encoded, splits = _prepare(task)
-        fit = training.fit_options(task.spec.training)
-        fit["callbacks"].append(training.StopOnNonFiniteLoss())
-        validation_data = (
-            tuple(_fit_arrays(encoded["validation"]).values()) if "validation" in encoded else None
-        )
-        history = model.fit(
-            **_fit_arrays(encoded["train"]), validation_data=validation_data, verbose=verbose, **fit
-        )
-        metrics = {split: task.evaluate(splits[split]) for split in splits}
-        task.save(folder / runs.MODEL)
-        spec_yaml = task.spec.to_yaml()
-        runs.write_text_atomic(folder / runs.SPEC, spec_yaml)
-        for name in ("vocab", "labels"):
-            if name in task.state:
-                task.state[name].save(folder / f"{name}.txt")
-        _write_history(history.history, folder / runs.HISTORY)
-        runs.plot_curves(history.history, folder / runs.CURVES)
-        runs.write_metrics(folder, metrics)
-        report.write(
-            folder / runs.REPORT,
-            name=task.spec.name,
-            spec_yaml=spec_yaml,
-            metrics=metrics,
-            data_stats={split: _stats(data.stats) for split, data in encoded.items()},
-            history=history.history,
-        )
+        metrics = _fit_and_write(task, encoded, splits, folder, verbose)
     return run_folder.path, metrics
+
+
+def resume(run_dir, verbose=None):
+    """Continues an interrupted `train` from its last checkpoint (`run_dir/checkpoint`).
+
+    The model, its optimizer state and dropout seed state, the learned vocabularies and the
+    history come from the checkpoint; the data is read again from the paths in its spec; the
+    batches of each epoch depend only on `(seed, epoch)`. So a seeded run that is resumed ends
+    with the weights an uninterrupted one ends with. (Early stopping and the plateau schedule
+    restart their patience count at the resumed epoch.)
+
+    Returns:
+        `(path, metrics)` as `train`.
+    """
+    from keras_seq import runs
+    from keras_seq.data import DataError
+    from keras_seq.tasks import load
+
+    progress_file = pathlib.Path(run_dir) / runs.CHECKPOINT / runs.PROGRESS
+    if not progress_file.is_file():
+        raise DataError(
+            "not a resumable run folder (no checkpoint/progress.json)",
+            path=run_dir,
+            hint="give the folder of an interrupted `keras-seq train`",
+        )
+    run_folder = runs.RunFolder(run_dir, resume=True)
+    with run_folder as folder:
+        checkpoint = folder / runs.CHECKPOINT
+        progress = json.loads((checkpoint / runs.PROGRESS).read_text(encoding="utf-8"))
+        task = load(checkpoint / runs.MODEL)
+        splits = read_splits(task)
+        encoded = _encode(task, splits)
+        metrics = _fit_and_write(task, encoded, splits, folder, verbose, progress)
+    return run_folder.path, metrics
+
+
+def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
+    """Fits (from `progress`'s epoch when resuming), checkpointing every epoch into
+    `folder/checkpoint`, then writes the run's files; returns the metrics per split."""
+    from keras_seq import report, runs, training
+
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    progress = progress or {"epoch": 0, "history": {}}
+    checkpoint = folder / runs.CHECKPOINT
+    checkpoint.mkdir(exist_ok=True)
+
+    def save_checkpoint(epoch, history):
+        temporary = checkpoint / f".{runs.MODEL}"
+        task.save(temporary)
+        os.replace(temporary, checkpoint / runs.MODEL)
+        state = json.dumps({"epoch": epoch, "history": history})
+        runs.write_text_atomic(checkpoint / runs.PROGRESS, state)
+
+    fit = training.fit_options(task.spec.training)
+    saver = training.EpochCheckpoint(save_checkpoint, progress["history"])
+    fit["callbacks"] += [training.StopOnNonFiniteLoss(), saver]
+    arrays = _fit_arrays(encoded["train"])
+    batches = training.EpochBatches(
+        *arrays.values(), fit.pop("batch_size"), task.spec.seed, progress["epoch"]
+    )
+    validation = encoded.get("validation")
+    task.model.fit(
+        batches,
+        validation_data=tuple(_fit_arrays(validation).values()) if validation else None,
+        initial_epoch=progress["epoch"],
+        verbose=verbose,
+        **fit,
+    )
+    history = saver.history
+    metrics = {split: task.evaluate(splits[split]) for split in splits}
+    task.save(folder / runs.MODEL)
+    spec_yaml = task.spec.to_yaml()
+    runs.write_text_atomic(folder / runs.SPEC, spec_yaml)
+    for name in ("vocab", "labels"):
+        if name in task.state:
+            task.state[name].save(folder / f"{name}.txt")
+    _write_history(history, folder / runs.HISTORY)
+    runs.plot_curves(history, folder / runs.CURVES)
+    runs.write_metrics(folder, metrics)
+    report.write(
+        folder / runs.REPORT,
+        name=task.spec.name,
+        spec_yaml=spec_yaml,
+        metrics=metrics,
+        data_stats={split: _stats(data.stats) for split, data in encoded.items()},
+        history=history,
+    )
+    shutil.rmtree(checkpoint)
+    return metrics
 
 
 def _prepare(task):
@@ -213,12 +283,17 @@ def _prepare(task):
 
     splits = read_splits(task)
     task.learn(splits["train"])
-    encoded = {split: task.encode(records) for split, records in splits.items()}
-    for split, data in encoded.items():
-        data.stats.warn(task.spec.get(f"data.{split}"))
+    encoded = _encode(task, splits)
     model = task.build_model()
     logger.info("keras backend: %s; %d parameters", keras.backend.backend(), model.count_params())
     return model, encoded, splits
+
+
+def _encode(task, splits):
+    encoded = {split: task.encode(records) for split, records in splits.items()}
+    for split, data in encoded.items():
+        data.stats.warn(task.spec.get(f"data.{split}"))
+    return encoded
 
 
 def _stats(stats):
@@ -262,22 +337,42 @@ def summary(path, metrics):
 
 
 def run(args):
+    from keras_seq import runs
     from keras_seq.training import NonFiniteLoss
 
+    if (args.spec is None) == (args.resume is None):
+        print("keras-seq train: give a SPEC, or --resume DIR (not both)", file=sys.stderr)
+        return 2
     try:
-        path, metrics = train(
-            args.spec,
-            train=args.train,
-            validation=args.validation,
-            test=args.test,
-            epochs=args.epochs,
-            output=args.output,
-            overrides=args.set,
-            dry_run=args.dry_run,
-        )
+        if args.resume:
+            path, metrics = resume(args.resume)
+        else:
+            path, metrics = train(
+                args.spec,
+                train=args.train,
+                validation=args.validation,
+                test=args.test,
+                epochs=args.epochs,
+                output=args.output,
+                overrides=args.set,
+                dry_run=args.dry_run,
+            )
     except NonFiniteLoss as error:
-        print(f"keras-seq train: {error}; no run folder was written", file=sys.stderr)
+        print(f"keras-seq train: {error}{_kept(runs.RunFolder.last_kept)}", file=sys.stderr)
         return 3
+    except (KeyboardInterrupt, SystemExit) as stop:
+        code = 130 if isinstance(stop, KeyboardInterrupt) else stop.code
+        if code not in (130, 143):
+            raise
+        word = "interrupted" if code == 130 else "terminated"
+        print(f"keras-seq train: {word}{_kept(runs.RunFolder.last_kept)}", file=sys.stderr)
+        return code
     if path is not None:
         print(summary(path, metrics))
     return 0
+
+
+def _kept(folder):
+    if folder is None:
+        return "; no run folder was written"
+    return f"; {folder} holds the last epoch's checkpoint: keras-seq train --resume {folder}"
