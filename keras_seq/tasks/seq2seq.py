@@ -50,7 +50,7 @@ class Seq2Seq(TokenTask):
     def read(self, path):
         data = self.data_section()
         sources, targets = readers.read_pairs(
-            path, data.format, data.source_column, data.target_column
+            path, data.format, data.source_column, data.target_column, delimiter=data.delimiter
         )
         return [{"source": s, "target": t} for s, t in zip(sources, targets)]
 
@@ -118,12 +118,6 @@ class Seq2Seq(TokenTask):
             ("head", "output_layer"),
         ):
             setattr(self, attribute, model.get_layer(name))
-
-    def default_loss(self):
-        return "sparse_categorical_crossentropy"
-
-    def default_metrics(self):
-        return ["accuracy"]
 
     def generate(self, source_ids, max_length=None):
         """Output token ids for source ids, greedily: `<bos>` first, each next input the

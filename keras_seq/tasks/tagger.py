@@ -49,7 +49,12 @@ class Tagger(LabelTask):
     def read(self, path):
         data = self.data_section()
         sentences, tags = readers.read_tagging(
-            path, data.format, data.tokens_column, data.tags_column, data.tags_field
+            path,
+            data.format,
+            data.tokens_column,
+            data.tags_column,
+            data.tags_field,
+            delimiter=data.delimiter,
         )
         return [{"tokens": s, "tags": t} for s, t in zip(sentences, tags)]
 

@@ -129,12 +129,6 @@ class LabelTask(TokenTask):
             self.spec.input.max_length,
         )
 
-    def default_loss(self):
-        return "sparse_categorical_crossentropy"
-
-    def default_metrics(self):
-        return ["accuracy"]
-
     def labelled(self, records):
         """`(gold, predicted)`: for each record, its label strings and the predicted ones."""
         predictions = self.predict([record[self.input_key] for record in records])
