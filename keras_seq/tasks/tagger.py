@@ -88,14 +88,6 @@ class Tagger(LabelTask):
         scores = blocks.dense(self.spec.head.classes)(features)
         return tokens, CRF(name="crf")(scores)
 
-    def default_loss(self):
-        return None if self.spec.head.output == "crf" else super().default_loss()
-
-    def default_metrics(self):
-        # Keras' accuracy would take each step's best score, not the CRF's best sequence;
-        # `evaluate` reports the accuracy of the decoded tags.
-        return [] if self.spec.head.output == "crf" else super().default_metrics()
-
     def decode(self, outputs, inputs):
         labels = self.state["labels"].tokens
         counts = [len(tokens_of(item)) for item in inputs]

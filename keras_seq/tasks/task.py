@@ -173,10 +173,13 @@ class Task:
         inputs, outputs = self.build_layers()
         model = Model(inputs, outputs, name=self.spec.name)
         model.task_config = self.get_config()
-        metrics = list(self.spec.training.metrics or self.default_metrics())
+        # A layer that supplies the loss (a CRF) needs loss=None, and the default metrics would
+        # score its raw per-step outputs: `evaluate` scores the decoded predictions instead.
+        own_loss = model.loss_layer is not None
+        metrics = list(self.spec.training.metrics or ([] if own_loss else self.default_metrics()))
         model.compile(
             optimizer=training.optimizer(self.spec.training),
-            loss=self.spec.training.loss or self.default_loss(),
+            loss=None if own_loss else self.spec.training.loss or self.default_loss(),
             # Weighted, so the sample weights (0 at padding and at labels unseen in training)
             # count in the metrics as they do in the loss.
             weighted_metrics=metrics or None,
