@@ -9,6 +9,10 @@ A run folder holds:
   target vocabulary), when the model reads tokens;
 - `history.csv`: one row per epoch, one column per logged loss and metric;
 - `metrics.json`: final scores per split, `{"train": {...}, "validation": {...}, "test": {...}}`;
+- `classes.json` (classifiers and taggers): per split, each label's precision, recall, F1 and
+  support, and the confusion matrix (rows gold, columns predicted, in `labels` order);
+- `entities.json` (taggers with BIO / BIOES / IOB1 tags): per split, entity-level precision,
+  recall and F1 overall and per entity type (`types`), as seqeval computes them;
 - `curves.png`: loss and metric per epoch, train against validation.
 
 `RunFolder` builds all of it in a hidden `.NAME-TIMESTAMP.partial` folder beside the final one
@@ -169,6 +173,15 @@ def write_metrics(folder, metrics):
         for split, scores in metrics.items()
     }
     write_text_atomic(pathlib.Path(folder) / METRICS, json.dumps(plain, indent=2) + "\n")
+
+
+def write_tables(folder, tables):
+    """Writes each task table as `NAME.json`: `tables` is split -> table name -> data."""
+    names = {name for split_tables in tables.values() for name in split_tables}
+    for name in sorted(names):
+        data = {split: t[name] for split, t in tables.items() if name in t}
+        text = json.dumps(data, indent=2) + "\n"
+        write_text_atomic(pathlib.Path(folder) / f"{name}.json", text)
 
 
 def read_metrics(folder):

@@ -25,6 +25,7 @@ WORDS = {
 RUN_FILES = {
     "report.html",
     "model.keras",
+    "classes.json",
     "spec.yaml",
     "vocab.txt",
     "labels.txt",
@@ -231,6 +232,15 @@ def test_classifier_csv_train_predict_and_unseen_test_labels(tmp_path, capsys, c
     assert metrics["test"]["accuracy"] == pytest.approx(accuracy, abs=1e-6)
     unseen = sum(r["label"] == "meh" for r in rows)
     assert metrics["test"]["unseen_labels"] == unseen
+    # classes.json: the unseen label has its own row, all of it errors.
+    table = json.loads((tmp_path / "run" / "classes.json").read_text())["test"]
+    assert table["labels"] == ["bad", "good", "meh"]
+    assert table["classes"]["meh"]["support"] == unseen
+    assert table["confusion"][2][2] == table["classes"]["meh"]["recall"] == 0
+    for row, gold in enumerate(table["labels"]):
+        for column, guess in enumerate(table["labels"]):
+            count = sum(r["label"] == gold and p == guess for r, p in zip(rows, expected))
+            assert table["confusion"][row][column] == count
 
 
 def test_forecaster_csv_predicts_the_steps_after_each_window(tmp_path):

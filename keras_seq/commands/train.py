@@ -256,6 +256,7 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
     )
     history = saver.history
     metrics = {split: task.evaluate(splits[split]) for split in splits}
+    tables = {split: task.tables(splits[split]) for split in splits}
     task.save(folder / runs.MODEL)
     spec_yaml = task.spec.to_yaml()
     runs.write_text_atomic(folder / runs.SPEC, spec_yaml)
@@ -265,6 +266,8 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
     _write_history(history, folder / runs.HISTORY)
     runs.plot_curves(history, folder / runs.CURVES)
     runs.write_metrics(folder, metrics)
+    runs.write_tables(folder, tables)
+    classes = {split: t["classes"] for split, t in tables.items() if "classes" in t}
     report.write(
         folder / runs.REPORT,
         name=task.spec.name,
@@ -272,9 +275,19 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
         metrics=metrics,
         data_stats={split: _stats(data.stats) for split, data in encoded.items()},
         history=history,
+        per_class={split: _class_rows(table) for split, table in classes.items()},
+        confusion={split: _confusion(table) for split, table in classes.items()},
     )
     shutil.rmtree(checkpoint)
     return metrics
+
+
+def _class_rows(table):
+    return [{"label": label, **figures} for label, figures in table["classes"].items()]
+
+
+def _confusion(table):
+    return {"labels": table["labels"], "matrix": table["confusion"]}
 
 
 def _prepare(task):

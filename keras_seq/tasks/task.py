@@ -248,6 +248,11 @@ class Task:
         scores = {name: float(value) for name, value in scores.items()}
         return self.extra_scores(records, encoded, scores)
 
+    def tables(self, records):
+        """Detailed tables on labelled records for the run folder: `{name: JSON-able data}`,
+        written by `keras-seq train` as `NAME.json` (none by default)."""
+        return {}
+
     def extra_scores(self, records, encoded, scores):
         """Keras' `scores` completed with the task's own figures (from `encoded.stats`: the
         out-of-vocabulary share, labels unseen in training)."""
