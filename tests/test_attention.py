@@ -8,16 +8,19 @@ from keras_seq.layers import Attention
 from tests.layer_checks import check_layer
 
 SCORES = ["luong", "bahdanau"]
+# (score, units, output_units): each score alone, and with its optional widths.
+LAYERS = [("luong", None, None), ("bahdanau", None, None), ("luong", None, 6), ("bahdanau", 8, 6)]
 
 
 def _reference(layer, query, values, mask):
-    """Context and weights by NumPy, from the layer's own weights (float64)."""
+    """Output and weights by NumPy, from the layer's own weights (float64)."""
     weights = [np.asarray(keras.ops.convert_to_numpy(w), "float64") for w in layer.weights]
     if layer.score == "luong":
-        (kernel,) = weights
+        kernel = weights.pop(0)
         scores = np.einsum("bqd,de,bve->bqv", query, kernel, values)
     else:
-        query_kernel, value_kernel, score_kernel = weights
+        query_kernel, value_kernel, score_kernel = weights[:3]
+        weights = weights[3:]
         hidden = np.tanh((query @ query_kernel)[:, :, None] + (values @ value_kernel)[:, None])
         scores = hidden @ score_kernel
     expected = np.zeros_like(scores)
@@ -26,7 +29,11 @@ def _reference(layer, query, values, mask):
         if real.any():
             exponentials = np.exp(scores[b][:, real] - scores[b][:, real].max(-1, keepdims=True))
             expected[b][:, real] = exponentials / exponentials.sum(-1, keepdims=True)
-    return expected @ values, expected
+    output = expected @ values
+    if weights:  # output_units: Luong's attentional state
+        (output_kernel,) = weights
+        output = np.tanh(np.concatenate([output, query], -1) @ output_kernel)
+    return output, expected
 
 
 def _batch(seed=0):
@@ -49,20 +56,20 @@ def _numpy(tensors):
     return [keras.ops.convert_to_numpy(t) for t in tensors]
 
 
-@pytest.mark.parametrize("score", SCORES)
-def test_masked_attention_matches_numpy(score):
+@pytest.mark.parametrize("score, units, output_units", LAYERS)
+def test_masked_attention_matches_numpy(score, units, output_units):
     query, values, mask = _batch()
-    layer = Attention(score, units=8 if score == "bahdanau" else None)
-    context, weights = _numpy(
+    layer = Attention(score, units=units, output_units=output_units)
+    output, weights = _numpy(
         layer([query, values], mask=[None, mask], return_attention_scores=True)
     )
-    expected_context, expected_weights = _reference(layer, query, values, mask)
+    expected_output, expected_weights = _reference(layer, query, values, mask)
     np.testing.assert_allclose(weights, expected_weights, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(context, expected_context, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(output, expected_output, rtol=1e-5, atol=1e-5)
     # Exactly zero, not merely small: padding contributes nothing.
     assert np.all(weights[np.broadcast_to(~mask[:, None, :], weights.shape)] == 0.0)
     np.testing.assert_allclose(weights[:3].sum(-1), 1.0, rtol=1e-6)
-    # Whatever the padded steps hold, the context is the same.
+    # Whatever the padded steps hold, the output is the same.
     garbage = np.where(mask[:, :, None], values, 1e3).astype("float32")
     np.testing.assert_array_equal(
         _numpy([layer([query, garbage], mask=[None, mask])])[0],
@@ -70,16 +77,16 @@ def test_masked_attention_matches_numpy(score):
     )
 
 
-@pytest.mark.parametrize("score", SCORES)
-def test_unmasked_attention_matches_numpy(score):
+@pytest.mark.parametrize("score, units, output_units", LAYERS)
+def test_unmasked_attention_matches_numpy(score, units, output_units):
     query, values, _ = _batch(1)
-    layer = Attention(score)
-    context, weights = _numpy(layer([query, values], return_attention_scores=True))
-    expected_context, expected_weights = _reference(
+    layer = Attention(score, units=units, output_units=output_units)
+    output, weights = _numpy(layer([query, values], return_attention_scores=True))
+    expected_output, expected_weights = _reference(
         layer, query, values, np.ones(values.shape[:2], bool)
     )
     np.testing.assert_allclose(weights, expected_weights, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(context, expected_context, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(output, expected_output, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("score", SCORES)
@@ -106,10 +113,11 @@ def test_large_scores_do_not_overflow():
     np.testing.assert_allclose(weights[:3].sum(-1), 1.0, rtol=1e-6)
 
 
-@pytest.mark.parametrize("score", SCORES)
-def test_attention_layer_checks(score, tmp_path):
+@pytest.mark.parametrize("score, units, output_units", LAYERS)
+def test_attention_layer_checks(score, units, output_units, tmp_path):
     query, values, _ = _batch(4)
-    check_layer(Attention(score), [query, values], (4, 3, 7), tmp_path)
+    layer = Attention(score, units=units, output_units=output_units)
+    check_layer(layer, [query, values], (4, 3, output_units or 7), tmp_path)
 
 
 @pytest.mark.parametrize("score", SCORES)

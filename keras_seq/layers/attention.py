@@ -17,18 +17,21 @@ class Attention(keras.layers.Layer):
                                             W_q (dq, units), W_s (dv, units), v (units,)
         a_tj = m_j exp(e_tj) / sum_k m_k exp(e_tk)
         c_t  = sum_j a_tj s_j
+        o_t  = tanh(W_c [c_t; q_t])        only with `output_units`; W_c (dv + dq, output_units)
 
     A masked step gets exactly zero weight; a query whose values are all masked gets all-zero
     weights and a zero context. The scores are shifted by their maximum over the real steps
-    before `exp`, so large scores do not overflow.
+    before `exp`, so large scores do not overflow. With `output_units` the layer returns
+    Luong's attentional state o_t (the context joined with the query it answers) instead of c_t.
 
     Args:
         score: str. `"luong"` (Luong et al. 2015, "general" score) or `"bahdanau"` (Bahdanau
             et al. 2015, additive score).
         units: int. Width of the additive score's hidden layer; `"bahdanau"` only (None there
             means the query's width).
-        kernel_initializer: initializer of the score's weights (`kernel` for luong;
-            `query_kernel`, `value_kernel`, `score_kernel` for bahdanau).
+        output_units: int, optional. Return o_t of this width instead of the context.
+        kernel_initializer: initializer of the weights (`kernel` for luong; `query_kernel`,
+            `value_kernel`, `score_kernel` for bahdanau; `output_kernel` with `output_units`).
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -41,8 +44,9 @@ class Attention(keras.layers.Layer):
         return_attention_scores: bool. Also return the weights a (batch, query_time,
             value_time), or (batch, value_time) for a single-step query.
 
-    Returns the context c, (batch, query_time, dv), or (batch, dv) for a single-step query;
-    its mask is the query's.
+    Returns the context c, (batch, query_time, dv), or o (batch, query_time, output_units)
+    with `output_units`; without the time axis for a single-step query. Its mask is the
+    query's.
 
     Examples:
 
@@ -57,17 +61,28 @@ class Attention(keras.layers.Layer):
     ((1, 2, 3), [[0.0, 0.0], [0.0, 0.0]])
     """
 
-    def __init__(self, score="luong", units=None, kernel_initializer="glorot_uniform", **kwargs):
+    def __init__(
+        self,
+        score="luong",
+        units=None,
+        output_units=None,
+        kernel_initializer="glorot_uniform",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if score not in _SCORES:
             raise ValueError(f"`score` must be one of {_SCORES}. Received: score={score!r}")
         if units is not None:
             if score != "bahdanau":
                 raise ValueError(f"`units` applies only to score='bahdanau'. Received: {units=}")
-            if not isinstance(units, int) or isinstance(units, bool) or units < 1:
-                raise ValueError(f"`units` must be a positive int. Received: {units=}")
+        for name, value in (("units", units), ("output_units", output_units)):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1
+            ):
+                raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
         self.score = score
         self.units = units
+        self.output_units = output_units
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.supports_masking = True
 
@@ -80,11 +95,15 @@ class Attention(keras.layers.Layer):
         query_width, value_width = input_shape[0][-1], input_shape[1][-1]
         if self.score == "luong":
             self.kernel = self._weight((query_width, value_width), "kernel")
-            return
-        units = self.units or query_width
-        self.query_kernel = self._weight((query_width, units), "query_kernel")
-        self.value_kernel = self._weight((value_width, units), "value_kernel")
-        self.score_kernel = self._weight((units,), "score_kernel")
+        else:
+            units = self.units or query_width
+            self.query_kernel = self._weight((query_width, units), "query_kernel")
+            self.value_kernel = self._weight((value_width, units), "value_kernel")
+            self.score_kernel = self._weight((units,), "score_kernel")
+        if self.output_units is not None:
+            self.output_kernel = self._weight(
+                (value_width + query_width, self.output_units), "output_kernel"
+            )
 
     def _scores(self, query, values):
         """e (batch, query_time, value_time)."""
@@ -114,19 +133,21 @@ class Attention(keras.layers.Layer):
         exponentials = ops.where(real, ops.exp(ops.where(real, scores, shift) - shift), 0.0)
         total = ops.sum(exponentials, axis=-1, keepdims=True)
         weights = exponentials / ops.where(total > 0, total, ops.ones_like(total))
-        context = ops.matmul(weights, values)
+        output = ops.matmul(weights, values)
+        if self.output_units is not None:
+            output = ops.tanh(ops.matmul(ops.concatenate([output, query], -1), self.output_kernel))
         if single_step:
-            context, weights = context[:, 0], weights[:, 0]
+            output, weights = output[:, 0], weights[:, 0]
         if return_attention_scores:
-            return context, weights
-        return context
+            return output, weights
+        return output
 
     def compute_mask(self, inputs, mask=None):
         return mask[0] if mask is not None else None
 
     def compute_output_shape(self, input_shape):
         query_shape, value_shape = input_shape
-        return (*query_shape[:-1], value_shape[-1])
+        return (*query_shape[:-1], self.output_units or value_shape[-1])
 
     def get_config(self):
         config = super().get_config()
@@ -134,6 +155,7 @@ class Attention(keras.layers.Layer):
             {
                 "score": self.score,
                 "units": self.units,
+                "output_units": self.output_units,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             }
         )
