@@ -1,4 +1,5 @@
-"""Layers: the recurrent cells, `Recurrent`, embeddings, pooling and the seq2seq state bridge.
+"""Layers: the recurrent cells, `Recurrent`, embeddings (words, characters), pooling and the
+seq2seq state bridge.
 
 Layer code imports only `keras` and `keras.ops`; backend-specific fast paths live in
 `keras_seq.backend`.
@@ -6,6 +7,7 @@ Layer code imports only `keras` and `keras.ops`; backend-specific fast paths liv
 
 from keras_seq.layers.bridge import StateBridge
 from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
+from keras_seq.layers.characters import CharacterEncoder
 from keras_seq.layers.embedding import TokenEmbedding
 from keras_seq.layers.pooling import SequencePooling
 from keras_seq.layers.recurrent import Recurrent
