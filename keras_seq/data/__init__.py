@@ -11,7 +11,7 @@ Layers, each usable on its own:
 3. Encoders (`encode_classification`, `encode_tagging`, `encode_seq2seq`, `make_windows`)
    return NumPy arrays for `model.fit(x, y, sample_weight=...)`, post-padded with 0 and
    truncated at the end to `max_length` (the count is in `stats.truncated` and logged).
-4. `load_dataset(spec, split)` does all three for a spec's data section.
+4. `keras_seq.load_dataset(spec, split)` (in `keras_seq.tasks`) does all three for a spec.
 5. Words' characters (`build_char_vocabulary`, `encode_characters`: (n, words, chars) ids)
    and pretrained word vectors (`read_vectors`, `extend_vocabulary`, `embedding_matrix`).
 
@@ -39,7 +39,6 @@ from keras_seq.data.characters import (
     build_char_vocabulary,
     encode_characters,
 )
-from keras_seq.data.dataset import bundled_data, load_dataset
 from keras_seq.data.encoding import (
     Encoded,
     EncodeStats,
