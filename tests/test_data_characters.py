@@ -2,7 +2,7 @@ import logging
 
 import numpy as np
 
-from keras_seq.data import Vocabulary, build_char_vocabulary, encode_characters
+from keras_seq.data import EncodeStats, Vocabulary, build_char_vocabulary, encode_characters
 
 SENTENCES = [["The", "cats"], ["a", "catalogue", "is", "long"], ["Tea"]]
 
@@ -19,9 +19,10 @@ def test_vocabulary_keeps_case_orders_by_frequency_and_reserves_pad_and_unk():
     assert build_char_vocabulary(SENTENCES, min_frequency=2).tokens[2:] == [
         c for c in ranked if counts[c] >= 2
     ]
+    assert build_char_vocabulary(SENTENCES, max_size=5).tokens[2:] == ranked[:3]
 
 
-def test_encoding_matches_a_per_character_lookup_with_padding_and_cuts(caplog):
+def test_encoding_matches_a_per_character_lookup_with_padding_and_cuts():
     vocab = build_char_vocabulary(SENTENCES[:1])  # "a", "c", "s" ... in later sentences: <unk>
     encoded = encode_characters(SENTENCES, vocab, max_length=3, max_word_length=5)
     assert encoded.ids.shape == (3, 3, 5) and encoded.ids.dtype == np.int32
@@ -32,9 +33,13 @@ def test_encoding_matches_a_per_character_lookup_with_padding_and_cuts(caplog):
             expected += [0] * (5 - len(expected))
             assert encoded.ids[i, j].tolist() == expected
     assert encoded.words == 6 and encoded.cut == 1  # "catalogue"; "long" was truncated away
+
+
+def test_cut_words_are_reported_with_the_split(caplog):
+    stats = EncodeStats(examples=3, tokens=7, cut_words=1)
     with caplog.at_level(logging.WARNING, logger="keras_seq.data"):
-        encoded.warn("train.conllu")
-    assert "train.conllu: 1 of 6 words were longer than max_word_length (5" in caplog.text
+        stats.warn("train.conllu")
+    assert "train.conllu: 1 of 7 words were longer than max_word_length" in caplog.text
 
 
 def test_defaults_fit_the_longest_sentence_and_word():

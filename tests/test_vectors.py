@@ -93,6 +93,8 @@ def test_vocabulary_is_extended_with_data_words_that_have_vectors():
     extended = extend_vocabulary(vocab, [["A", "Dog", "cat"], ["cow", "dog", "eel"]], vectors)
     assert extended.tokens == vocab.tokens + ["dog", "cow"]  # "owl" is not in the data
     assert extended.lowercase and extended.encode(["DOG", "eel"]) == [4, 1]
+    capped = extend_vocabulary(vocab, [["cow", "dog"]], vectors, max_size=len(vocab) + 1)
+    assert capped.tokens == vocab.tokens + ["cow"]
 
 
 def test_matrix_rows_match_the_vectors_and_missing_words_keep_their_random_start(caplog):

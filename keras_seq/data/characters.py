@@ -1,16 +1,13 @@
 """Characters of words: a character vocabulary and (sentences, words, characters) id arrays."""
 
 import dataclasses
-import logging
 
 import numpy as np
 
 from keras_seq.data.vocabulary import Vocabulary
 
-logger = logging.getLogger("keras_seq.data")
 
-
-def build_char_vocabulary(sentences, min_frequency=1):
+def build_char_vocabulary(sentences, min_frequency=1, max_size=None):
     """Learns the characters of the words in `sentences` (use the training split only).
 
     Ids: 0 `<pad>`, 1 `<unk>` (a character not seen in training), then the characters by falling
@@ -19,6 +16,8 @@ def build_char_vocabulary(sentences, min_frequency=1):
     Args:
         sentences: iterable of lists of str (words).
         min_frequency: int. Rarer characters map to `<unk>`.
+        max_size: int, optional. At most this many ids, `<pad>` and `<unk>` included (the most
+            frequent characters are kept).
 
     Examples:
 
@@ -27,7 +26,7 @@ def build_char_vocabulary(sentences, min_frequency=1):
     ['<pad>', '<unk>', 'a', 'b', 'C']
     """
     words = (list(word) for sentence in sentences for word in sentence)
-    return Vocabulary.build(words, min_frequency=min_frequency)
+    return Vocabulary.build(words, min_frequency=min_frequency, max_size=max_size)
 
 
 @dataclasses.dataclass
@@ -38,24 +37,13 @@ class EncodedCharacters:
         ids: `np.ndarray` (n, words, chars) int32: character c of word w of sentence i, 0 at
             padding (after a word's last character, and for words past a sentence's end).
         words: int. Real words encoded.
-        cut: int. Of those, words longer than `max_word_length`, cut at the end.
+        cut: int. Of those, words longer than `max_word_length`, cut at the end (add it to
+            `EncodeStats.cut_words`, which reports it).
     """
 
     ids: np.ndarray
     words: int = 0
     cut: int = 0
-
-    def warn(self, source):
-        """Logs a warning when words were cut; `source` names the file."""
-        if self.cut:
-            logger.warning(
-                "%s: %d of %d words were longer than max_word_length (%d characters) and were "
-                "cut at the end for the character encoder",
-                source,
-                self.cut,
-                self.words,
-                self.ids.shape[2],
-            )
 
 
 def encode_characters(sentences, char_vocab, max_length=None, max_word_length=None):

@@ -116,12 +116,12 @@ def read_vectors(path, dim, words=None, lowercase=False):
     return vectors
 
 
-def extend_vocabulary(vocab, sentences, vectors):
+def extend_vocabulary(vocab, sentences, vectors, max_size=None):
     """`vocab` plus the words of `sentences` that have a vector but no id yet.
 
     Such words (in validation or test data, or too rare for the training vocabulary) then get
     their pretrained vector instead of `<unk>`. New words come after the existing ids, in order
-    of first appearance.
+    of first appearance, while the vocabulary has fewer than `max_size` ids (None: no limit).
 
     Examples:
 
@@ -137,7 +137,8 @@ def extend_vocabulary(vocab, sentences, vectors):
             key = word.lower() if vocab.lowercase else word
             if key in vectors and key not in vocab:
                 added.setdefault(key, None)
-    return Vocabulary(vocab.tokens + list(added), lowercase=vocab.lowercase)
+    room = None if max_size is None else max(0, max_size - len(vocab))
+    return Vocabulary(vocab.tokens + list(added)[:room], lowercase=vocab.lowercase)
 
 
 def embedding_matrix(table, vocab, vectors, source=None):

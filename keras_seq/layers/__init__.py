@@ -8,6 +8,7 @@ Layer code imports only `keras` and `keras.ops`; backend-specific fast paths liv
 from keras_seq.layers.bridge import StateBridge
 from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 from keras_seq.layers.characters import CharacterEncoder
+from keras_seq.layers.concatenate import MaskedConcatenate
 from keras_seq.layers.embedding import TokenEmbedding
 from keras_seq.layers.pooling import SequencePooling
 from keras_seq.layers.recurrent import Recurrent

@@ -252,6 +252,23 @@ def _cross_section_rules(data, locations):
                 allowed="features (with input.dim)",
             )
         )
+    # input.chars / input.vectors: the heads each is wired into (see their descriptions).
+    for field, heads in (
+        ("chars", ("tagger", "classifier")),
+        ("vectors", ("tagger", "classifier", "seq2seq")),
+    ):
+        if source.get(field) is not None and head.get("type") not in heads:
+            names = ", ".join(heads[:-1]) + " and " + heads[-1]
+            problems.append(
+                _problem(
+                    ("input", field),
+                    f"input.{field} is read only by {names} heads",
+                    locations,
+                    key_location=True,
+                    found=f"head.type {head.get('type')}",
+                    allowed=f"remove input.{field}, or use one of those heads",
+                )
+            )
     name = (data.get("training") or {}).get("optimizer")
     if isinstance(name, str):
         from keras_seq.training import optimizer_names

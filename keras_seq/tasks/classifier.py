@@ -51,13 +51,15 @@ class Classifier(TokenTask):
         return {**super().learn_state(records), "labels": check_classes(self.spec, labels)}
 
     def encode(self, records):
-        return encode_classification(
-            [tokens_of(r["tokens"]) for r in records],
+        sentences = [tokens_of(r["tokens"]) for r in records]
+        encoded = encode_classification(
+            sentences,
             [r["label"] for r in records],
             self.state["vocab"],
             self.state["labels"],
             self.spec.input.max_length,
         )
+        return self.model_inputs(sentences, encoded)
 
     def build_layers(self):
         spec = self.spec

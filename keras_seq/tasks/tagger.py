@@ -47,13 +47,15 @@ class Tagger(TokenTask):
         return {**super().learn_state(records), "labels": check_classes(self.spec, labels)}
 
     def encode(self, records):
-        return encode_tagging(
-            [tokens_of(r["tokens"]) for r in records],
+        sentences = [tokens_of(r["tokens"]) for r in records]
+        encoded = encode_tagging(
+            sentences,
             [r["tags"] for r in records],
             self.state["vocab"],
             self.state["labels"],
             self.spec.input.max_length,
         )
+        return self.model_inputs(sentences, encoded)
 
     def build_layers(self):
         tokens, sequence = front(self.spec)
