@@ -247,6 +247,7 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
         *arrays.values(), fit.pop("batch_size"), task.spec.seed, progress["epoch"]
     )
     validation = encoded.get("validation")
+    fit["callbacks"].insert(0, batches.follow())
     task.model.fit(
         batches,
         validation_data=tuple(_fit_arrays(validation).values()) if validation else None,
