@@ -22,6 +22,7 @@ COMMANDS = {
     "evaluate": "evaluate",
     "predict": "predict",
     "check-backends": "check_backends",
+    "backtest": "backtest",
 }
 # Commands that run a model: they take --backend (re-run in a process with that backend).
 _BACKEND_COMMANDS = ("train", "evaluate", "predict")
