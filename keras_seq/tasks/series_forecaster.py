@@ -142,6 +142,13 @@ class SeriesForecaster(Forecaster):
     def scaler(self):
         return Scaler.from_state(self.state["scaler"])
 
+    def missing_sizes(self):
+        """`input.series_embedding` until the training series are known (its table has a
+        row per series), so `keras_seq.build` learns them from the spec's data."""
+        if self.spec.input.series_embedding and "series_ids" not in self.state:
+            return ["input.series_embedding"]
+        return []
+
     def _uses_future(self):
         return bool(self.column_groups()[2] or self.spec.get("data.calendar"))
 
