@@ -25,7 +25,6 @@ Example:
 [[1.0]]
 """
 
-import json
 import logging
 import math
 import re
@@ -34,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from keras_seq.data.errors import DataError
-from keras_seq.data.readers import read_records
+from keras_seq.data.readers import _number, read_records
 
 logger = logging.getLogger("keras_seq.data")
 
@@ -226,25 +225,10 @@ def read_series_table(
 
 
 def _value(value, path, line, column):
+    """A cell as a float: NaN when empty (`data.fill` decides), else a finite number."""
     if value is None or (isinstance(value, str) and value.strip().lower() in _MISSING):
         return math.nan
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        number = float(value)
-    except (TypeError, ValueError):
-        raise DataError(
-            f"non-numeric value {json.dumps(value)}",
-            path=path,
-            line=line,
-            field=column,
-            hint="write a number such as 1.5, or leave the cell empty and set data.fill",
-        ) from None
-    if math.isinf(number):
-        raise DataError(
-            f"infinite value {value!r}", path=path, line=line, field=column, hint="write a number"
-        )
-    return number
+    return _number(value, path, line, column)
 
 
 def _parse_times(values, lines, path, key):
