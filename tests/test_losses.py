@@ -1,5 +1,8 @@
 """Tests for keras_seq.losses.PinballLoss and keras_seq.layers.quantiles.OrderedQuantiles."""
 
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -86,3 +89,13 @@ def test_pinball_fit_learns_quantiles_of_noise():
     model.fit(x, y, epochs=60, batch_size=512, verbose=0)
     got = keras.ops.convert_to_numpy(model(x[:1]))[0]
     np.testing.assert_allclose(got, np.quantile(y, QUANTILES), atol=0.06)
+
+
+def test_a_fresh_process_knows_both_classes_after_import_keras_seq():
+    # keras.saving.load_model in a new process must find them with only `import keras_seq`.
+    code = (
+        "import keras_seq, keras; get = keras.saving.get_registered_object; "
+        "print(get('keras_seq>PinballLoss').__name__, get('keras_seq>OrderedQuantiles').__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["PinballLoss", "OrderedQuantiles"]

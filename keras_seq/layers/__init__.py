@@ -8,4 +8,5 @@ from keras_seq.layers.bridge import StateBridge
 from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 from keras_seq.layers.embedding import TokenEmbedding
 from keras_seq.layers.pooling import SequencePooling
+from keras_seq.layers.quantiles import OrderedQuantiles
 from keras_seq.layers.recurrent import Recurrent
