@@ -26,6 +26,7 @@ COMMANDS = {
     "predict": "predict",
     "check-backends": "check_backends",
     "init": "init",
+    "backtest": "backtest",
 }
 # Commands that run a model: they take --backend (re-run in a process with that backend).
 _BACKEND_COMMANDS = ("train", "evaluate", "predict")

@@ -13,4 +13,5 @@ from keras_seq.layers.concatenate import MaskedConcatenate
 from keras_seq.layers.crf import CRF
 from keras_seq.layers.embedding import TokenEmbedding
 from keras_seq.layers.pooling import SequencePooling
+from keras_seq.layers.quantiles import OrderedQuantiles
 from keras_seq.layers.recurrent import Recurrent
