@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_seq.backend import torch_fused
+from keras_seq.backend import custom_backward, torch_fused
 from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 
 _CELLS = {"simple": SimpleRNNCell, "lstm": LSTMCell, "gru": GRUCell}
@@ -262,7 +262,7 @@ class Recurrent(keras.layers.Layer):
                 cell.build((input_shape[0], features))
             features = self._output_size(k)
 
-    def run_cell(self, cell, inputs, mask, initial_state, reverse, recurrent_mask):
+    def run_cell(self, cell, inputs, mask, initial_state, reverse, recurrent_mask, training=True):
         """Runs one cell over the whole sequence, in one direction.
 
         The single place where a layer-direction pass happens (fast paths replace it).
@@ -274,6 +274,7 @@ class Recurrent(keras.layers.Layer):
             initial_state: list of the cell's states, each (batch, units).
             reverse: bool. Read the sequence from the end.
             recurrent_mask: tensor (batch, units) for recurrent dropout, or None.
+            training: bool. False allows inference-only fast paths (same numbers).
 
         Returns:
             `(outputs, final_states)`: outputs (batch, time, units) in the original
@@ -284,6 +285,11 @@ class Recurrent(keras.layers.Layer):
         )
         if fused is not None:
             return fused
+        fast = custom_backward.run_cell(
+            cell, inputs, mask, initial_state, reverse, recurrent_mask, bool(training)
+        )
+        if fast is not None:
+            return fast
         # XLA on CPU runs a scan over a hoisted projection 2-4x slower than one that
         # projects inside the loop (measured, `python -m benchmarks`): jax projects per step.
         per_step = keras.backend.backend() == "jax"
@@ -346,7 +352,7 @@ class Recurrent(keras.layers.Layer):
                     )
                 reverse = self.direction == "backward" or d == 1
                 output, states = self.run_cell(
-                    cell, sequence, mask, states, reverse, recurrent_mask
+                    cell, sequence, mask, states, reverse, recurrent_mask, training
                 )
                 outputs.append(output)
                 finals.append(states)
