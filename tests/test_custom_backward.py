@@ -1,4 +1,4 @@
-"""The hand-written backward pass (JAX, TensorFlow) gives the generic loop's outputs and gradients."""
+"""The hand-written backward pass (JAX, TensorFlow) equals the generic loop: values, gradients."""
 
 import keras
 import numpy as np

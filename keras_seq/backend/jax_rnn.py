@@ -7,7 +7,7 @@ import jax
 from keras_seq.backend import recurrence
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _recurrence(kind, reverse):
     @jax.custom_vjp
     def run(xp, w, b, states, mask):

@@ -22,6 +22,7 @@ carried states and, for a GRU, h W_hn + b_hn.
 
 from keras import ops
 
+
 def _step(kind, xp_t, states, w, b):
     """One step; returns (new states, per-step values the backward pass reads)."""
     h = states[0]

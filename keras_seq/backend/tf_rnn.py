@@ -1,4 +1,4 @@
-"""The cells' recurrence on TensorFlow with its hand-written backward pass (`tf.custom_gradient`)."""
+"""The cells' recurrence on TensorFlow with a hand-written backward (`tf.custom_gradient`)."""
 
 import functools
 
@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras_seq.backend import recurrence
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _recurrence(kind, reverse, has_bias, has_mask):
     # tf.custom_gradient takes tensors only: None arguments are left out of the call.
     @tf.custom_gradient
@@ -32,7 +32,7 @@ def _recurrence(kind, reverse, has_bias, has_mask):
     return run
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(kind, reverse, has_bias, has_mask):
     return tf.function(_recurrence(kind, reverse, has_bias, has_mask), jit_compile=True)
 
@@ -46,6 +46,8 @@ def recur(kind, xp, w, b, states, mask, reverse, training=True):
     choose = _recurrence if training else _compiled
     run = choose(kind, reverse, b is not None, mask is not None)
     # Variables are read here: custom_gradient would otherwise see (and refuse) them.
-    args = [tf.convert_to_tensor(a) for a in [xp, w] + ([b] if b is not None else []) + list(states)]
+    args = [
+        tf.convert_to_tensor(a) for a in [xp, w] + ([b] if b is not None else []) + list(states)
+    ]
     hs, *finals = run(*args, *([mask] if mask is not None else []))
     return hs, tuple(finals)

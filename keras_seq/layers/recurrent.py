@@ -336,6 +336,20 @@ class Recurrent(keras.layers.Layer):
         if mask is not None:
             mask = ops.cast(mask, "bool")
         first_states = self._first_states(initial_state, batch_size)
+        between_dropout = bool(training and self.dropout)
+        recurrent_active = bool(training and self.recurrent_dropout)
+        fused = torch_fused.run_stack(
+            self.cells,
+            inputs,
+            mask,
+            first_states,
+            recurrent_active or None,
+            self.merge,
+            between_dropout,
+        )
+        if fused is not None:
+            outputs, finals = fused
+            return self._outputs(self._merge(outputs), finals)
         sequence = inputs
         for k, cells in enumerate(self.cells):
             if k > 0 and training and self.dropout:
@@ -357,6 +371,10 @@ class Recurrent(keras.layers.Layer):
                 outputs.append(output)
                 finals.append(states)
             sequence = self._merge(outputs)
+        return self._outputs(sequence, finals)
+
+    def _outputs(self, sequence, finals):
+        """The call's result from the last layer's merged outputs and per-direction states."""
         output = sequence if self.return_sequences else self._merge([s[0] for s in finals])
         if self.return_state:
             return [output] + [state for states in finals for state in states]
