@@ -1,7 +1,7 @@
 """Fast path for `keras_seq.Recurrent` on JAX and TensorFlow: the hand-written backward pass.
 
-`Recurrent.run_cell` calls `run_cell` here (after the torch kernels). It projects the
-inputs in one matmul and runs `recurrence.forward`, whose gradient is
+`Recurrent.run_cell` calls `run_cell` here (after the torch kernels). It runs
+`recurrence.forward`, whose gradient is
 `recurrence.backward` (`jax_rnn` attaches it with `jax.custom_vjp`, `tf_rnn` with
 `tf.custom_gradient`). Any mask works (the recurrence passes states through at masked
 steps, like the generic loop). `plan_reason` says why a configuration is refused (None:
@@ -55,12 +55,14 @@ def run_cell(cell, inputs, mask, initial_state, reverse, recurrent_mask, trainin
     """
     if plan_reason(cell, inputs, recurrent_mask) is not None:
         return None
-    xp = ops.transpose(cell.project_inputs(inputs), (1, 0, 2))
-    w = ops.convert_to_tensor(cell.recurrent_kernel)
-    b = ops.convert_to_tensor(cell.recurrent_bias) if cell.use_bias else None
+    x = ops.transpose(inputs, (1, 0, 2))
+    w_ih, w = ops.convert_to_tensor(cell.kernel), ops.convert_to_tensor(cell.recurrent_kernel)
+    b_ih, b = None, None
+    if cell.use_bias:
+        b_ih, b = ops.convert_to_tensor(cell.bias), ops.convert_to_tensor(cell.recurrent_bias)
     steps = None if mask is None else ops.transpose(mask, (1, 0))[:, :, None]
     hs, finals = backend_module().recur(
-        _kind(cell), xp, w, b, initial_state, steps, reverse, training
+        _kind(cell), x, w_ih, b_ih, w, b, initial_state, steps, reverse, training
     )
     outputs = ops.transpose(hs, (1, 0, 2))
     if mask is not None:

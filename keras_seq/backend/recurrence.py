@@ -20,6 +20,7 @@ The forward pass keeps only what the backward pass needs: the gate activations, 
 carried states and, for a GRU, h W_hn + b_hn.
 """
 
+import keras
 from keras import ops
 
 
@@ -48,14 +49,28 @@ def _step(kind, xp_t, states, w, b):
     return (h,), []
 
 
-def _scan(step, init, xs, reverse, unroll=1):
-    """Stacks every step's carry (the form Keras' TensorFlow scan requires)."""
+def _scan(step, init, xs, reverse, carried=None, emit_from=0):
+    """Runs `step` (carry, x) -> new carry; returns (final carry, stacked carries[emit_from:]).
+
+    Only the first `carried` entries of the carry flow from step to step (the rest are
+    per-step results); Keras' TensorFlow scan can only stack the whole carry, so there
+    the whole carry flows.
+    """
+    if keras.backend.backend() == "tensorflow":
+
+        def body(carry, x):
+            new = step(carry, x)
+            return new, new
+
+        final, stacked = ops.scan(body, init, xs, reverse=reverse)
+        return final, stacked[emit_from:]
+    carried = len(init) if carried is None else carried
 
     def body(carry, x):
         new = step(carry, x)
-        return new, new
+        return new[:carried], new[emit_from:]
 
-    return ops.scan(body, init, xs, reverse=reverse, unroll=unroll)
+    return ops.scan(body, init[:carried], xs, reverse=reverse)
 
 
 def _previous(sequence, first, reverse):
@@ -65,30 +80,35 @@ def _previous(sequence, first, reverse):
     return ops.concatenate([first[None], sequence[:-1]], axis=0)
 
 
-def forward(kind, xp, w, b, states, mask, reverse, unroll=1):
+def forward(kind, xp, w, b, states, mask, reverse, project=None, keep=True):
     """The recurrence over `xp`; returns `((hs, finals), residuals)` (see the module doc).
 
-    `unroll`: steps per loop iteration (`True`: the whole loop), as in `keras.ops.scan`.
+    `project`: None, or `(w_ih, b_ih)` (`b_ih` may be None): then `xp` holds the raw
+    inputs and each step projects its own (XLA on CPU runs that faster, measured).
+    `keep`: False for inference: nothing is kept for a backward pass (residuals None).
     """
     states = tuple(states)
     count = len(states)
     # Initial values of the saved per-step values (the scan stacks its whole carry).
-    blank = {
-        "lstm": [ops.zeros_like(xp[0])],
-        "gru": [ops.zeros_like(xp[0]), ops.zeros_like(states[0])],
-    }.get(kind, [])
+    gates = ops.zeros((ops.shape(states[0])[0], ops.shape(w)[1]), dtype=states[0].dtype)
+    blank = {"lstm": [gates], "gru": [gates, ops.zeros_like(states[0])]}.get(kind, [])
+    blank = blank if keep else []
 
     def step(carry, inputs):
         old = carry[:count]
-        new, saved = _step(kind, inputs[0], old, w, b)
+        xp_t = inputs[0]
+        if project is not None:
+            xp_t = ops.matmul(xp_t, project[0])
+            xp_t = xp_t + project[1] if project[1] is not None else xp_t
+        new, saved = _step(kind, xp_t, old, w, b)
         if mask is not None:
             new = tuple(ops.where(inputs[1], n, o) for n, o in zip(new, old))
-        return tuple(new) + tuple(saved)
+        return tuple(new) + (tuple(saved) if keep else ())
 
     xs = (xp, mask) if mask is not None else (xp,)
-    finals, stacked = _scan(step, states + tuple(blank), xs, reverse, unroll)
+    finals, stacked = _scan(step, states + tuple(blank), xs, reverse, count)
     finals = finals[:count]
-    residuals = (stacked, states)
+    residuals = (stacked, states) if keep else None
     return (stacked[0], finals), residuals
 
 
@@ -165,8 +185,7 @@ def backward(kind, w, b, mask, reverse, residuals, d_hs, d_finals):
     init = tuple(d_finals) + (gates_like, gates_like)
     xs = list(saved) + [h_prev, d_hs] + ([c_prev] if kind == "lstm" else [])
     xs += [mask] if mask is not None else []
-    d_first, stacked_grads = _scan(step, init, tuple(xs), not reverse)
-    dxp, dhp = stacked_grads[-2:]
+    d_first, (dxp, dhp) = _scan(step, init, tuple(xs), not reverse, count, count)
     units = ops.shape(w)[0]
     d_w = ops.matmul(
         ops.transpose(ops.reshape(h_prev, (-1, units))), ops.reshape(dhp, (-1, ops.shape(w)[1]))

@@ -37,12 +37,17 @@ def _compiled(kind, reverse, has_bias, has_mask):
     return tf.function(_recurrence(kind, reverse, has_bias, has_mask), jit_compile=True)
 
 
-def recur(kind, xp, w, b, states, mask, reverse, training=True):
+def recur(kind, x, w_ih, b_ih, w, b, states, mask, reverse, training=True):
     """`recurrence.forward`'s outputs `(hs, finals)`, differentiated by `recurrence.backward`.
+
+    `x` (time, batch, features) holds the raw inputs, projected by `w_ih` and `b_ih` (or
+    None) in one matmul over the whole sequence (autodiff forms its gradients likewise).
 
     With `training` False the recurrence is compiled by XLA (Keras compiles the built-in
     LSTM's predict so too); its gradient, `recurrence.backward`, compiles as well.
     """
+    xp = tf.matmul(x, w_ih)
+    xp = xp + b_ih if b_ih is not None else xp
     choose = _recurrence if training else _compiled
     run = choose(kind, reverse, b is not None, mask is not None)
     # Variables are read here: custom_gradient would otherwise see (and refuse) them.
