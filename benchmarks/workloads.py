@@ -20,7 +20,7 @@ import numpy as np
 class Workload:
     name: str
     description: str
-    cell: str  # "lstm" | "gru"
+    cell: str  # "lstm" | "gru" | "simple"
     units: int
     layers: int
     bidirectional: bool
