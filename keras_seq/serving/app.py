@@ -23,10 +23,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from keras_seq.backend.threads import model_thread
 from keras_seq.data import DataError
 from keras_seq.serving.batcher import MicroBatcher, RecordError, ShuttingDown
 from keras_seq.serving.body_limit import BodyLimit
-from keras_seq.serving.records import Limits, request_model
+from keras_seq.serving.records import Limits, request_model, sample_record
 
 logger = logging.getLogger("keras_seq.serving")
 
@@ -131,7 +132,9 @@ def create_app(task, limits=None):
     limits = limits or Limits()
 
     def predict_batch(records):
-        return json.loads(json.dumps(task.predict(records), default=_plain))
+        with model_thread():
+            predictions = task.predict(records)
+        return json.loads(json.dumps(predictions, default=_plain))
 
     batcher = MicroBatcher(
         predict_batch, max_batch_size=limits.max_batch_size, max_wait=limits.max_wait_ms / 1000
@@ -140,6 +143,10 @@ def create_app(task, limits=None):
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await batcher.start()
+        try:  # the first model call traces / compiles: not on a client's time
+            await batcher.submit([sample_record(task.spec)])
+        except RecordError as error:
+            logger.warning("warm-up prediction failed (%s); serving anyway", error)
         yield
         await batcher.stop()
 

@@ -116,6 +116,14 @@ def record_type(input_spec, limits):
     return Annotated[Any, pydantic.PlainValidator(check), pydantic.WithJsonSchema(schema)]
 
 
+def sample_record(spec):
+    """A valid record for a spec, to warm the model up: one token, or a window of zeros."""
+    if spec.input.kind == "tokens":
+        return ["."]
+    steps = spec.input.max_length or spec.get("data.lookback") or 1
+    return [[0.0] * spec.input.dim for _ in range(steps)]
+
+
 def request_model(input_spec, limits):
     """The pydantic model of a `/predict` body: `{"records": [record, ...]}`, nothing else."""
     records = Annotated[
