@@ -28,6 +28,8 @@ import keras
 # Keras keeps a tensor's mask in an attribute (for JAX arrays, in a table); these read/write it.
 from keras.src.backend import get_keras_mask, set_keras_mask
 
+from keras_seq.api import keras_seq_export
+
 _BACKEND_MODULES = "keras.src.backend."
 
 
@@ -47,7 +49,7 @@ def _backend_neutral(config):
     return config
 
 
-@keras.saving.register_keras_serializable(package="keras_seq")
+@keras_seq_export("keras_seq.Model")
 class Model(keras.Model):
     """A `keras.Model` whose `.keras` files load and keep training on any backend.
 
@@ -71,6 +73,24 @@ class Model(keras.Model):
     >>> model.get_compile_config()["optimizer"]["module"]
     'keras.optimizers'
     """
+
+    #: The task the model was built for (`{"spec": ..., "state": ...}`, see `keras_seq.tasks`),
+    #: saved in the `.keras` file's config so `keras_seq.load` can rebuild the task.
+    task_config = None
+
+    def get_config(self):
+        config = super().get_config()
+        if self.task_config is not None:
+            config["keras_seq_task"] = self.task_config
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        task_config = config.pop("keras_seq_task", None)
+        model = super().from_config(config, custom_objects=custom_objects)
+        model.task_config = task_config
+        return model
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         # Keras' loss masking scales `sample_weight` with `*=`, which on PyTorch changes the

@@ -165,36 +165,3 @@ def plot_curves(history, path):
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     pyplot.close(figure)
-
-
-class Run:
-    """A finished run folder, read back: `spec`, `model`, `vocab` and `labels` (None where the
-    model has none), and `path`.
-
-    Args:
-        path: str or path-like. A folder written by `keras-seq train`.
-
-    Raises:
-        keras_seq.DataError: the folder is missing, incomplete or not a run folder.
-    """
-
-    def __init__(self, path):
-        import keras
-
-        from keras_seq.data import DataError, Vocabulary
-        from keras_seq.spec import load_spec
-
-        self.path = pathlib.Path(path)
-        missing = [name for name in (MODEL, SPEC) if not (self.path / name).is_file()]
-        if missing:
-            raise DataError(
-                f"not a run folder (no {', '.join(missing)})",
-                path=self.path,
-                hint="give a folder written by `keras-seq train`",
-            )
-        self.spec = load_spec(self.path / SPEC)
-        lowercase = bool(getattr(self.spec.input, "lowercase", False))
-        vocab, labels = self.path / VOCAB, self.path / LABELS
-        self.vocab = Vocabulary.load(vocab, lowercase=lowercase) if vocab.is_file() else None
-        self.labels = Vocabulary.load(labels) if labels.is_file() else None
-        self.model = keras.saving.load_model(self.path / MODEL)

@@ -157,7 +157,9 @@ head: {type: tagger, classes: 3, dropout: 0.3}
 
 
 def test_fixed_batch_is_padded_and_repeatable():
-    spec = keras_seq.builder.resolve(
+    from keras_seq.tasks.building import resolved_task
+
+    task = resolved_task(
         """
 input: {kind: tokens, max_length: 6}
 encoder: {cell: gru, units: 4}
@@ -166,7 +168,7 @@ head: {type: classifier}
         vocab_size=20,
         classes=3,
     )
-    model = keras_seq.build(spec)
+    spec, model = task.spec, task.build_model()
     x, y = worker._batch(spec, model, 4)
     again, _ = worker._batch(spec, model, 4)
     np.testing.assert_array_equal(x, again)

@@ -1,59 +1,36 @@
 """`keras-seq train`: a spec and its data to a complete run folder (see `keras_seq.runs`)."""
 
 import csv
-import dataclasses
 import logging
 import pathlib
 import sys
 
-import keras
-
-from keras_seq import builder, runs, training
-from keras_seq.commands.datafiles import split_paths, with_files
-from keras_seq.data import load_dataset
-from keras_seq.spec import load_spec
+HELP = "train a spec's model; write a run folder"
 
 logger = logging.getLogger("keras_seq.train")
 
-# build() override -> the attribute of the training split's `Encoded` whose size fills it.
-_LEARNED = {"vocab_size": "vocab", "classes": "labels", "target_vocab_size": "labels"}
+
+def add_arguments(parser):
+    parser.add_argument("spec", metavar="SPEC")
+    for split in ("train", "validation", "test"):
+        parser.add_argument(f"--{split}", metavar="F", help=f"default: data.{split}")
+    parser.add_argument("--epochs", type=int, metavar="N", help="default: training.epochs")
+    parser.add_argument("--output", metavar="DIR", help="run folder (default: runs/NAME-TIME)")
 
 
-def load_splits(spec):
-    """Every split the spec's data names, encoded with the training split's vocabulary."""
-    paths = split_paths(spec)
-    train = load_dataset(spec, "train")
-    splits = {"train": train}
-    for split in paths:
-        if split != "train":
-            splits[split] = load_dataset(spec, split, vocab=train.vocab, labels=train.labels)
-    for split, encoded in splits.items():
-        logger.info("%s: %d examples from %s", split, encoded.stats.examples, paths[split])
+def read_splits(task):
+    """`{split: records}` for every split the task's spec names."""
+    from keras_seq.commands.datafiles import split_paths
+
+    splits = {}
+    for split, path in split_paths(task.spec).items():
+        splits[split] = task.read(path)
+        logger.info("%s: %d records from %s", split, len(splits[split]), path)
     return splits
 
 
-def learned_sizes(spec, train):
-    """`build()` overrides for the sizes the spec leaves `auto`, from the training split."""
-    sizes = {}
-    for keyword, (section, field) in builder.OVERRIDES.items():
-        learned = getattr(train, _LEARNED[keyword])
-        if getattr(getattr(spec, section), field) == "auto" and learned is not None:
-            sizes[keyword] = len(learned)
-    return sizes
-
-
-def _inputs(encoded):
+def _fit_arrays(encoded):
     return {"x": encoded.x, "y": encoded.y, "sample_weight": encoded.sample_weight}
-
-
-def score(model, splits, batch_size):
-    """`{split: {metric: value}}` from `model.evaluate` (loss and the compiled metrics)."""
-    return {
-        split: model.evaluate(
-            **_inputs(encoded), batch_size=batch_size, verbose=0, return_dict=True
-        )
-        for split, encoded in splits.items()
-    }
 
 
 def _write_history(history, path):
@@ -64,12 +41,6 @@ def _write_history(history, path):
         writer.writerow(["epoch", *names])
         for epoch in range(epochs):
             writer.writerow([epoch + 1, *(float(history[name][epoch]) for name in names)])
-
-
-def _with_epochs(spec, epochs):
-    if epochs is None:
-        return spec
-    return dataclasses.replace(spec, training=dataclasses.replace(spec.training, epochs=epochs))
 
 
 def train(
@@ -92,31 +63,40 @@ def train(
     Raises:
         keras_seq.SpecError, keras_seq.DataError: the spec or the data cannot be used.
     """
-    spec = with_files(load_spec(source), train=train, validation=validation, test=test)
-    spec = _with_epochs(spec, epochs)
-    splits = load_splits(spec)
-    spec = builder.resolve(spec, **learned_sizes(spec, splits["train"]))
-    model = builder.build(spec)
+    import keras
+
+    from keras_seq import runs, training
+    from keras_seq.commands.datafiles import with_files
+    from keras_seq.tasks import Task
+
+    task = Task.for_spec(source)
+    task.spec = with_files(task, train=train, validation=validation, test=test)
+    if epochs is not None:
+        task.spec = task.spec.replace({"training.epochs": epochs})
+    splits = read_splits(task)
+    task.learn(splits["train"])
+    encoded = {split: task.encode(records) for split, records in splits.items()}
+    for split, data in encoded.items():
+        data.stats.warn(task.spec.get(f"data.{split}"))
+    model = task.build_model()
     logger.info("keras backend: %s; %d parameters", keras.backend.backend(), model.count_params())
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-    fit = training.fit_options(spec.training)
+    fit = training.fit_options(task.spec.training)
     validation_data = (
-        tuple(_inputs(splits["validation"]).values()) if "validation" in splits else None
+        tuple(_fit_arrays(encoded["validation"]).values()) if "validation" in encoded else None
     )
-    path = runs.default_path(spec.name) if output is None else output
+    path = runs.default_path(task.spec.name) if output is None else output
     with runs.RunFolder(path) as folder:
         history = model.fit(
-            **_inputs(splits["train"]), validation_data=validation_data, verbose=verbose, **fit
+            **_fit_arrays(encoded["train"]), validation_data=validation_data, verbose=verbose, **fit
         )
-        metrics = score(model, splits, fit["batch_size"])
-        model.save(folder / runs.MODEL)
-        runs.write_text_atomic(folder / runs.SPEC, spec.to_yaml())
-        train_split = splits["train"]
-        if train_split.vocab is not None:
-            train_split.vocab.save(folder / runs.VOCAB)
-        if train_split.labels is not None:
-            train_split.labels.save(folder / runs.LABELS)
+        metrics = {split: task.evaluate(splits[split]) for split in splits}
+        task.save(folder / runs.MODEL)
+        runs.write_text_atomic(folder / runs.SPEC, task.spec.to_yaml())
+        for name in ("vocab", "labels"):
+            if name in task.state:
+                task.state[name].save(folder / f"{name}.txt")
         _write_history(history.history, folder / runs.HISTORY)
         runs.plot_curves(history.history, folder / runs.CURVES)
         runs.write_metrics(folder, metrics)
@@ -124,14 +104,14 @@ def train(
 
 
 def summary(path, metrics):
-    """`run saved to PATH: test accuracy 0.934, loss 0.21` (the last split scored)."""
+    """`run saved to PATH: test accuracy 0.934, loss 0.210` (the last split scored)."""
     split = next(s for s in ("test", "validation", "train") if s in metrics)
     names = sorted(metrics[split], key=lambda name: name == "loss")
-    scores = ", ".join(f"{name} {metrics[split][name]:.3g}" for name in names)
+    scores = ", ".join(f"{name} {metrics[split][name]:.3f}" for name in names)
     return f"run saved to {path}: {split} {scores}"
 
 
-def main(args):
+def run(args):
     path, metrics = train(
         args.spec,
         train=args.train,

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 
-class DataError(Exception):
+class DataError(ValueError):
     """A data file that cannot be used as it is.
 
     The message names the file, the line (and the column or field where one applies), what was

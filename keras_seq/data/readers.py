@@ -39,17 +39,68 @@ def read_conllu(path, tags_field="upos"):
             path=path,
             hint=f"use one of {', '.join(CONLLU_TAG_FIELDS)}",
         )
-    text = read_text(path)
     sentences, tags = [], []
+    for block in _conllu_blocks(_lines(path), path):
+        words, word_tags = _conllu_sentence(block, path, tags_field)
+        if words:
+            sentences.append(words)
+            tags.append(word_tags)
+    if not sentences:
+        raise DataError("no sentences found", path=path, hint="check that this is a CoNLL-U file")
+    return sentences, tags
+
+
+def read_conllu_words(path):
+    """The syntactic words of every sentence of a CoNLL-U file, tags or no tags."""
+    sentences = []
+    for block in _conllu_blocks(_lines(path), path):
+        tokens = _parse_conllu_lines(block, path)
+        words = [token["form"] for token in tokens if isinstance(token["id"], int)]
+        if words:
+            sentences.append(words)
+    if not sentences:
+        raise DataError("no sentences found", path=path, hint="check that this is a CoNLL-U file")
+    return sentences
+
+
+def fill_conllu_column(path, field, values):
+    """The text of a CoNLL-U file with one column replaced, word by word.
+
+    Args:
+        path: str or path-like. A file `read_conllu` reads.
+        field: str. The column to fill (`upos`, `xpos`, ...).
+        values: list, per sentence with words (in `read_conllu`'s order), of the new values of
+            its syntactic words; a shorter list leaves the last words' values as they are.
+
+    Comments, multi-word token and empty-node lines, and every other column stay as they are.
+    """
+    lines = _lines(path)
+    column = CONLLU_FIELDS.index(field)
+    blocks = [block for block in _conllu_blocks(lines, path) if _word_lines(block)]
+    for block, sentence_values in zip(blocks, values):
+        for (number, line), value in zip(_word_lines(block), sentence_values):
+            fields = line.split("\t")
+            fields[column] = value
+            lines[number - 1] = "\t".join(fields)
+    return "\n".join(lines)
+
+
+def _lines(path):
+    return read_text(path).replace("\r\n", "\n").split("\n")
+
+
+def _word_lines(block):
+    """The lines of a sentence's syntactic words (not `1-2` ranges or `1.1` empty nodes)."""
+    return [(number, line) for number, line in block if line.split("\t", 1)[0].isdigit()]
+
+
+def _conllu_blocks(lines, path):
+    """Each sentence's token lines as `[(line number, line)]`, every line checked."""
     block = []
-    lines = text.replace("\r\n", "\n").split("\n")
     for number, line in enumerate(lines + [""], 1):
         if not line.strip():
             if block:
-                words, word_tags = _conllu_sentence(block, path, tags_field)
-                if words:
-                    sentences.append(words)
-                    tags.append(word_tags)
+                yield block
                 block = []
             continue
         if line.startswith("#"):
@@ -67,9 +118,6 @@ def read_conllu(path, tags_field="upos"):
                 hint=hint,
             )
         block.append((number, line))
-    if not sentences:
-        raise DataError("no sentences found", path=path, hint="check that this is a CoNLL-U file")
-    return sentences, tags
 
 
 def _conllu_sentence(block, path, tags_field):

@@ -3,7 +3,9 @@
 import keras
 from keras import ops
 
+from keras_seq.api import keras_seq_export
 from keras_seq.backend import torch_fused
+from keras_seq.initializers import Portable
 from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 
 _CELLS = {"simple": SimpleRNNCell, "lstm": LSTMCell, "gru": GRUCell}
@@ -21,6 +23,17 @@ def _rate(name, value):
     if not 0.0 <= value < 1.0:
         raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
     return value
+
+
+def _for_cell(initializer, cell_name):
+    """The initializer's config for one cell: each cell gets its own instance (an unseeded
+    Keras initializer instance returns the same values on every call), and a seeded
+    `Portable` its own stream (its key extended by the cell's name, e.g. `backward_1`), so
+    layers and directions never start from equal weights."""
+    config = keras.initializers.serialize(initializer)
+    if isinstance(initializer, Portable):
+        config["config"]["key"] = f"{initializer.key}/{cell_name}"
+    return config
 
 
 def _layer_sizes(units, layers):
@@ -100,7 +113,7 @@ def _time_loop(cell, projected, mask, states, reverse, recurrent_mask, project=F
     return ops.transpose(ys[1], (1, 0, 2)), list(carry[1:])
 
 
-@keras.saving.register_keras_serializable(package="keras_seq")
+@keras_seq_export("keras_seq.Recurrent")
 class Recurrent(keras.layers.Layer):
     """A stack of recurrent layers built from the plugin's cells (PyTorch's `nn.RNN`/`LSTM`/`GRU`).
 
@@ -235,11 +248,9 @@ class Recurrent(keras.layers.Layer):
     def _make_cell(self, units, name):
         options = {
             "use_bias": self.use_bias,
-            # Serialized so each cell gets its own instance: an unseeded Keras
-            # initializer instance returns the same values on every call.
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "kernel_initializer": _for_cell(self.kernel_initializer, name),
+            "recurrent_initializer": _for_cell(self.recurrent_initializer, name),
+            "bias_initializer": _for_cell(self.bias_initializer, name),
             "dtype": self.dtype_policy,
             "name": name,
         }

@@ -1,0 +1,91 @@
+"""`TokenTask`: the shared part of tasks that read token sequences (tagger, classifier, seq2seq).
+
+It learns the input vocabulary from the training split, turns raw inputs (a list of tokens,
+or a string split on whitespace) into padded id arrays, and scores predictions honestly:
+labels never seen in training count as errors, and the out-of-vocabulary share is reported.
+"""
+
+import logging
+
+from keras_seq.data import DataError, Vocabulary, pad
+from keras_seq.tasks.task import Task
+
+logger = logging.getLogger("keras_seq.tasks")
+
+
+class TokenTask(Task):
+    """A task whose input is a token sequence (`input.kind: tokens`)."""
+
+    sizes = {"vocab": "input.vocab_size"}
+
+    def __init__(self, spec, state=None, model=None):
+        super().__init__(spec, state, model)
+        if self.spec.input.kind != "tokens":
+            raise DataError(
+                f"a {self.head_type} head reads tokens, but input.kind is {self.spec.input.kind!r}",
+                hint="set input.kind: tokens (features are read by the forecaster and none heads)",
+            )
+
+    def learn_state(self, records):
+        spec_input = self.spec.input
+        vocab_size = spec_input.vocab_size
+        return {
+            "vocab": Vocabulary.build(
+                [record[self.input_key] for record in records],
+                min_frequency=spec_input.min_frequency,
+                max_size=None if vocab_size == "auto" else vocab_size,
+                lowercase=spec_input.lowercase,
+            )
+        }
+
+    def token_ids(self, inputs):
+        """Raw inputs (token lists or whitespace-separated strings) to padded ids."""
+        sequences = [tokens_of(item) for item in inputs]
+        ids, _, truncated = pad(
+            [self.state["vocab"].encode(tokens) for tokens in sequences],
+            self.spec.input.max_length,
+        )
+        if truncated:
+            logger.warning(
+                "%d of %d inputs were longer than input.max_length (%d) and were truncated",
+                truncated,
+                len(sequences),
+                self.spec.input.max_length,
+            )
+        return ids
+
+    def encode_inputs(self, inputs):
+        return self.token_ids(inputs)
+
+    def predict(self, inputs, batch_size=None):
+        return super().predict(list(inputs), batch_size)
+
+
+def tokens_of(item):
+    """A raw input as a token list: a list of strings as it is, a string split on whitespace."""
+    if isinstance(item, str):
+        tokens = item.split()
+    elif isinstance(item, (list, tuple)) and all(isinstance(token, str) for token in item):
+        tokens = list(item)
+    else:
+        raise DataError(
+            f"expected a list of tokens or a text, found {type(item).__name__}: {item!r:.80}",
+            hint='give each input as ["a", "list", "of", "tokens"] or "a text"',
+        )
+    if not tokens:
+        raise DataError("an input has no tokens", hint="remove empty inputs")
+    return tokens
+
+
+def accuracy(gold, predicted):
+    """The share of gold labels predicted exactly, over every gold label.
+
+    Keras' compiled accuracy skips labels unseen in training (they have no id, so they get
+    sample weight 0); here they count, as errors, since no prediction can match them.
+
+    >>> from keras_seq.tasks.tokens import accuracy
+    >>> accuracy(["A", "B", "NEW"], ["A", "B", "A"])
+    0.6666666666666666
+    """
+    correct = sum(g == p for g, p in zip(gold, predicted))
+    return correct / max(1, len(gold))
