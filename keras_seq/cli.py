@@ -22,9 +22,11 @@ COMMANDS = {
     "evaluate": "evaluate",
     "predict": "predict",
     "check-backends": "check_backends",
+    "serve": "serve",
+    "export": "export",
 }
 # Commands that run a model: they take --backend (re-run in a process with that backend).
-_BACKEND_COMMANDS = ("train", "evaluate", "predict")
+_BACKEND_COMMANDS = ("train", "evaluate", "predict", "serve", "export")
 
 
 def _add_verbose(parser, default):

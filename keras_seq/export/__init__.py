@@ -18,9 +18,9 @@ MODEL_CARD = "model-card.md"
 
 
 def time_lengths(task, length=None):
-    """The fixed time length of each model input (ONNX needs them): `length`, or the spec's
-    `input.max_length` (a forecaster's lookback), for the inputs; a seq2seq decoder keeps its
-    own."""
+    """The time length ONNX fixes for inputs whose time axis is dynamic: `length`, or the
+    spec's `input.max_length` (a forecaster's lookback). Inputs built with a fixed length
+    (`input.max_length` set, a seq2seq decoder) keep theirs."""
     length = length or task.spec.input.max_length or task.spec.get("data.lookback")
     if length is None:
         raise ExportError(

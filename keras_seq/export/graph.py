@@ -42,12 +42,12 @@ def check_supported(format, backend=None):
 
 def input_signature(model, lengths):
     """`model.export`'s `input_signature`: a `keras.InputSpec` per input, in the model's input
-    structure, with a time axis of `lengths[name]` for the inputs named there."""
+    structure; an input named in `lengths` whose time axis is dynamic gets that length."""
 
     def spec(tensor):
         name = tensor.name.split(":")[0]
         shape = list(tensor.shape)
-        if len(shape) > 1 and name in lengths:
+        if len(shape) > 1 and shape[1] is None and name in lengths:
             shape[1] = lengths[name]
         return keras.InputSpec(shape=tuple(shape), dtype=tensor.dtype, name=name)
 
