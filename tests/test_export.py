@@ -53,8 +53,8 @@ def _onnx_outputs(folder, arrays):
 def _saved_model_outputs(folder, arrays):
     import tensorflow as tf
 
-    served = tf.saved_model.load(str(folder / "saved_model")).serve
-    return served(arrays if len(arrays) > 1 else arrays[0]).numpy()
+    loaded = tf.saved_model.load(str(folder / "saved_model"))  # keeps the variables alive
+    return loaded.serve(arrays if len(arrays) > 1 else arrays[0]).numpy()
 
 
 FORMAT = {"torch": "onnx", "tensorflow": "saved_model", "jax": "saved_model"}

@@ -97,13 +97,15 @@ async def _invalid_request(request, exc):
 
 
 async def _http_error(request, exc):
-    problem = {"field": request.url.path, "message": str(exc.detail)}
+    field = "body" if exc.status_code == 400 else request.url.path  # 400: FastAPI's body parser
+    problem = {"field": field, "message": str(exc.detail)}
     return _error(exc.status_code, [problem])
 
 
 def _metadata(task, limits):
     spec = task.spec
     labels = task.state.get("labels")
+    labels = getattr(labels, "tokens", labels)  # a Vocabulary's tokens
     return {
         "task": spec.head.type,
         "input": spec.input.kind,
