@@ -1,7 +1,7 @@
 """Load test of `keras-seq serve`: throughput and latency with and without micro-batching.
 
-32 concurrent clients (one asyncio process, httpx) send single-sentence tagging requests to a
-`keras-seq serve` process on 127.0.0.1 for a fixed time, once with micro-batching (the model
+32 concurrent clients (one asyncio process, plain keep-alive HTTP/1.1) send single-sentence
+tagging requests to a `keras-seq serve` process on 127.0.0.1 for a fixed time, once with micro-batching (the model
 runs once per batch of up to 32 records) and once with `--max-batch-size 1` (one
 `model.predict` per request). Prints requests per second, p50 / p99 latency and failures per
 mode, and the ratio; exits 1 if a request failed or the ratio is below `--min-ratio`.
@@ -18,6 +18,7 @@ down; the ratio is the figure to read.
 
 import argparse
 import asyncio
+import json
 import os
 import pathlib
 import re
@@ -27,8 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-
-import httpx
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SENTENCES = ROOT / "keras_seq" / "datasets" / "tagger-test.conllu"
@@ -84,38 +83,65 @@ class Server:
         return self.process.wait(timeout=60)
 
 
-async def _client(client, url, texts, start, stop_at, latencies, failures):
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client: a load generator must cost less CPU than the
+    server it measures (httpx costs about as much per request as the server does)."""
+
+    def __init__(self, url):
+        found = re.match(r"http://([\d.]+):(\d+)(/.*)", url)
+        self.host, self.port, self.path = found.group(1), int(found.group(2)), found.group(3)
+        self.reader = self.writer = None
+
+    async def post(self, body):
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = (
+            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        header = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(header.split(b" ", 2)[1])
+        length = int(re.search(rb"(?i)content-length: (\d+)", header).group(1))
+        return status, json.loads(await self.reader.readexactly(length))
+
+    def close(self):
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _client(url, texts, start, stop_at, latencies, failures):
+    connection = Connection(url)
     index = start
-    while time.monotonic() < stop_at:
-        words = texts[index % len(texts)]
-        index += 1
-        began = time.monotonic()
-        try:
-            response = await client.post(url, json={"records": [words]})
-            ok = response.status_code == 200 and len(response.json()["predictions"][0]) == len(
-                words
-            )
-        except httpx.HTTPError:
-            ok = False
-        if ok:
-            latencies.append(time.monotonic() - began)
-        else:
-            failures.append(index)
+    try:
+        while time.monotonic() < stop_at:
+            words = texts[index % len(texts)]
+            index += 1
+            body = json.dumps({"records": [words]}).encode()
+            began = time.monotonic()
+            try:
+                status, answer = await connection.post(body)
+                ok = status == 200 and len(answer["predictions"][0]) == len(words)
+            except (OSError, asyncio.IncompleteReadError, ValueError, KeyError):
+                ok = False
+            if ok:
+                latencies.append(time.monotonic() - began)
+            else:
+                failures.append(index)
+    finally:
+        connection.close()
 
 
 async def load(url, texts, clients, seconds):
     """`(latencies in seconds, failures)` of `clients` concurrent loops for `seconds`."""
     latencies, failures = [], []
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        await client.post(url, json={"records": [texts[0]]})  # warm-up, not counted
-        stop_at = time.monotonic() + seconds
-        await asyncio.gather(
-            *(
-                _client(client, url, texts, i * 7, stop_at, latencies, failures)
-                for i in range(clients)
-            )
-        )
+    warm = Connection(url)
+    await warm.post(json.dumps({"records": [texts[0]]}).encode())  # not counted
+    warm.close()
+    stop_at = time.monotonic() + seconds
+    await asyncio.gather(
+        *(_client(url, texts, i * 7, stop_at, latencies, failures) for i in range(clients))
+    )
     return latencies, failures
 
 

@@ -176,7 +176,7 @@ def create_app(task, limits=None):
             return _error(422, [problem])
         except ShuttingDown as error:
             return _error(503, [{"field": "server", "message": str(error)}])
-        return {"predictions": predictions}
+        return JSONResponse({"predictions": predictions})  # already plain: no re-encoding
 
     @app.get("/health")
     async def health():
