@@ -92,7 +92,7 @@ def test_padding_does_not_change_the_exported_predictions(small_runs, tmp_path):
     """A sentence alone and the same sentence in a padded batch get the same outputs."""
     task = keras_seq.load(small_runs["tagger"][0])
     fmt = FORMAT[keras.backend.backend()]
-    folder = export(task, tmp_path / "out", fmt, length=LENGTH)
+    folder = task.export(tmp_path / "out", fmt, length=LENGTH)  # the method, for Python users
     read = _onnx_outputs if fmt == "onnx" else _saved_model_outputs
     batch = _arrays(task, "tagger", INPUTS["tagger"])[0]
     together = read(folder, [batch])
