@@ -1,10 +1,11 @@
 """Load test of `keras-seq serve`: throughput and latency with and without micro-batching.
 
 32 concurrent clients (one asyncio process, plain keep-alive HTTP/1.1) send single-sentence
-tagging requests to a `keras-seq serve` process on 127.0.0.1 for a fixed time, once with micro-batching (the model
-runs once per batch of up to 32 records) and once with `--max-batch-size 1` (one
-`model.predict` per request). Prints requests per second, p50 / p99 latency and failures per
-mode, and the ratio; exits 1 if a request failed or the ratio is below `--min-ratio`.
+tagging requests to a `keras-seq serve` process on 127.0.0.1 for a fixed time, once with
+micro-batching (the model runs once per batch of up to 32 records) and once with
+`--max-batch-size 1` (one `model.predict` per request). Prints requests per second,
+p50 / p99 latency and failures per mode, and the ratio; exits 1 if a request failed or the
+ratio is below `--min-ratio`.
 
 Bounded and local: the server binds 127.0.0.1 on a free port, each phase lasts `--seconds`,
 and the server is stopped (SIGTERM, drained) after each phase.

@@ -23,8 +23,8 @@ Modes:
 - `"packed"`: post-padded mask, LSTM, `return_state`: a packed sequence, which stops
   every row at its length (slower on CPU: packed input leaves the oneDNN kernel).
 Anything else (another backend, recurrent dropout, pre-padding or gaps in the mask,
-an empty row, symbolic tensors, tracing for export (ONNX), weights in another dtype than the inputs) takes the
-generic loop.
+an empty row, symbolic tensors, tracing for export (ONNX), weights in another dtype than
+the inputs) takes the generic loop.
 """
 
 import collections
