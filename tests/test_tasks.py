@@ -247,7 +247,8 @@ def test_classifier_task(tmp_path):
     task = keras_seq.tasks.Task.for_spec(
         _spec("{type: classifier, pooling: mean}", kind="tokens, embedding_dim: 8")
     )
-    loaded, predictions = check_task(task, train, ["a good film", ["a", "bad", "film"]], tmp_path)
+    inputs = ["a good film", ["a", "bad", "film"]]
+    loaded, predictions = check_task(task, train, inputs, tmp_path, epochs=15)
     assert [p["label"] for p in predictions] == ["pos", "neg"]
     for p in predictions:
         assert abs(sum(p["probabilities"].values()) - 1.0) < 1e-5

@@ -3,17 +3,15 @@
 import numpy as np
 
 from keras_seq.data import encode_classification, readers
-from keras_seq.data.vocabulary import Vocabulary
 from keras_seq.layers import SequencePooling
 from keras_seq.tasks import blocks
 from keras_seq.tasks.inputs import front
-from keras_seq.tasks.tagger import check_classes
 from keras_seq.tasks.task import register_task
-from keras_seq.tasks.tokens import TokenTask, accuracy, tokens_of
+from keras_seq.tasks.tokens import LabelTask
 
 
 @register_task("classifier")
-class Classifier(TokenTask):
+class Classifier(LabelTask):
     """Labels whole sequences: records `{"tokens": [...], "label": "..."}`.
 
     Reads CSV / JSONL (`data.text_column`, `data.label_column`). A prediction is
@@ -36,7 +34,7 @@ class Classifier(TokenTask):
     """
 
     input_key, target_key, input_column = "tokens", "label", "text_column"
-    sizes = {**TokenTask.sizes, "labels": "head.classes"}
+    encode_function = staticmethod(encode_classification)
     bundled = {"format": "csv"}
 
     def read(self, path):
@@ -46,18 +44,11 @@ class Classifier(TokenTask):
         )
         return [{"tokens": t, "label": label} for t, label in zip(texts, labels)]
 
-    def learn_state(self, records):
-        labels = Vocabulary.from_labels(record["label"] for record in records)
-        return {**super().learn_state(records), "labels": check_classes(self.spec, labels)}
+    def labels_in(self, record):
+        return [record["label"]]
 
-    def encode(self, records):
-        return encode_classification(
-            [tokens_of(r["tokens"]) for r in records],
-            [r["label"] for r in records],
-            self.state["vocab"],
-            self.state["labels"],
-            self.spec.input.max_length,
-        )
+    def predicted_labels(self, prediction):
+        return [prediction["label"]]
 
     def build_layers(self):
         spec = self.spec
@@ -71,12 +62,6 @@ class Classifier(TokenTask):
             pooled = SequencePooling(spec.head.pooling, name="pooling")(encoded)
         outputs = blocks.dense(spec.head.classes, "softmax")(blocks.head_dropout(spec, pooled))
         return tokens, outputs
-
-    def default_loss(self):
-        return "sparse_categorical_crossentropy"
-
-    def default_metrics(self):
-        return ["accuracy"]
 
     def decode(self, outputs, inputs):
         labels = self.state["labels"].tokens
@@ -94,11 +79,3 @@ class Classifier(TokenTask):
 
     def prediction_columns(self, prediction):
         return {"prediction": prediction["label"], "probability": prediction["probability"]}
-
-    def extra_scores(self, records, encoded, scores):
-        scores = super().extra_scores(records, encoded, scores)
-        predicted = self.predict([r["tokens"] for r in records])
-        scores["accuracy"] = accuracy(
-            [r["label"] for r in records], [p["label"] for p in predicted]
-        )
-        return scores

@@ -1,15 +1,14 @@
 """`Tagger`: one label per token (part-of-speech tags, named-entity tags, ...)."""
 
 from keras_seq.data import encode_tagging, readers
-from keras_seq.data.vocabulary import Vocabulary
 from keras_seq.tasks import blocks
 from keras_seq.tasks.inputs import front
 from keras_seq.tasks.task import register_task
-from keras_seq.tasks.tokens import TokenTask, accuracy, tokens_of
+from keras_seq.tasks.tokens import LabelTask, tokens_of
 
 
 @register_task("tagger")
-class Tagger(TokenTask):
+class Tagger(LabelTask):
     """Tags every token: records `{"tokens": [...], "tags": [...]}`.
 
     Reads CoNLL-U (the `data.tags_field` column), or CSV / JSONL (`data.tokens_column`,
@@ -32,7 +31,7 @@ class Tagger(TokenTask):
     """
 
     input_key, target_key, input_column = "tokens", "tags", "tokens_column"
-    sizes = {**TokenTask.sizes, "labels": "head.classes"}
+    encode_function = staticmethod(encode_tagging)
     bundled = {"format": "conllu"}
 
     def read(self, path):
@@ -42,18 +41,11 @@ class Tagger(TokenTask):
         )
         return [{"tokens": s, "tags": t} for s, t in zip(sentences, tags)]
 
-    def learn_state(self, records):
-        labels = Vocabulary.from_labels(tag for record in records for tag in record["tags"])
-        return {**super().learn_state(records), "labels": check_classes(self.spec, labels)}
+    def labels_in(self, record):
+        return record["tags"]
 
-    def encode(self, records):
-        return encode_tagging(
-            [tokens_of(r["tokens"]) for r in records],
-            [r["tags"] for r in records],
-            self.state["vocab"],
-            self.state["labels"],
-            self.spec.input.max_length,
-        )
+    def predicted_labels(self, prediction):
+        return prediction
 
     def build_layers(self):
         tokens, sequence = front(self.spec)
@@ -62,12 +54,6 @@ class Tagger(TokenTask):
             blocks.head_dropout(self.spec, encoded)
         )
         return tokens, outputs
-
-    def default_loss(self):
-        return "sparse_categorical_crossentropy"
-
-    def default_metrics(self):
-        return ["accuracy"]
 
     def decode(self, outputs, inputs):
         labels = self.state["labels"].tokens
@@ -88,24 +74,3 @@ class Tagger(TokenTask):
             return super().predict_file(path)
         sentences = readers.read_conllu_words(path)
         return readers.fill_conllu_column(path, data.tags_field, self.predict(sentences))
-
-    def extra_scores(self, records, encoded, scores):
-        scores = super().extra_scores(records, encoded, scores)
-        predicted = self.predict([r["tokens"] for r in records])
-        gold = [tag for r in records for tag in r["tags"]]
-        flat = [tag for tags in predicted for tag in tags]
-        scores["accuracy"] = accuracy(gold, flat)
-        return scores
-
-
-def check_classes(spec, labels):
-    """The learned label set, checked against an integer `head.classes`."""
-    from keras_seq.data import DataError
-
-    classes = spec.head.classes
-    if classes != "auto" and len(labels) > classes:
-        raise DataError(
-            f"the training data has {len(labels)} labels but head.classes is {classes}",
-            hint=f"set head.classes: {len(labels)} (or auto)",
-        )
-    return labels

@@ -89,3 +89,56 @@ def accuracy(gold, predicted):
     """
     correct = sum(g == p for g, p in zip(gold, predicted))
     return correct / max(1, len(gold))
+
+
+class LabelTask(TokenTask):
+    """A token task with a label set learned from training (tagger, classifier).
+
+    A subclass sets `encode_function` (records' tokens and labels to `Encoded`) and
+    `labels_in(record)` / `predicted_labels(prediction)`, the label strings of a record and of
+    one prediction, in the same order.
+    """
+
+    sizes = {**TokenTask.sizes, "labels": "head.classes"}
+    encode_function = None
+
+    def labels_in(self, record):
+        raise NotImplementedError
+
+    def predicted_labels(self, prediction):
+        raise NotImplementedError
+
+    def learn_state(self, records):
+        labels = Vocabulary.from_labels(
+            label for record in records for label in self.labels_in(record)
+        )
+        classes = self.spec.head.classes
+        if classes != "auto" and len(labels) > classes:
+            raise DataError(
+                f"the training data has {len(labels)} labels but head.classes is {classes}",
+                hint=f"set head.classes: {len(labels)} (or auto)",
+            )
+        return {**super().learn_state(records), "labels": labels}
+
+    def encode(self, records):
+        return type(self).encode_function(
+            [tokens_of(record[self.input_key]) for record in records],
+            [record[self.target_key] for record in records],
+            self.state["vocab"],
+            self.state["labels"],
+            self.spec.input.max_length,
+        )
+
+    def default_loss(self):
+        return "sparse_categorical_crossentropy"
+
+    def default_metrics(self):
+        return ["accuracy"]
+
+    def extra_scores(self, records, encoded, scores):
+        scores = super().extra_scores(records, encoded, scores)
+        predictions = self.predict([record[self.input_key] for record in records])
+        gold = [label for record in records for label in self.labels_in(record)]
+        predicted = [label for p in predictions for label in self.predicted_labels(p)]
+        scores["accuracy"] = accuracy(gold, predicted)
+        return scores
