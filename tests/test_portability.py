@@ -194,3 +194,16 @@ def test_every_example_spec_gives_the_same_numbers_on_every_backend(capsys):
         assert not any("n/a" in row for row in lines[3:9])  # seed, loss, training: all apply
         assert lines[9] == "passed"
     assert out.rstrip().endswith("PASSED")
+
+
+def test_a_crf_tagger_compares_loss_and_gradients(tmp_path):
+    # Its model compiles no loss (the CRF layer supplies it): still checked like any trained one.
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "input: {kind: tokens, vocab_size: 9, embedding_dim: 2}\n"
+        "encoder: {cell: gru, units: 3}\nhead: {type: tagger, classes: 3, output: crf}\n"
+    )
+    results = worker._run_spec(str(path), lambda model: None, batch_size=2, steps=0)
+    assert results["loss/0"].shape == () and np.isfinite(results["loss/0"])
+    gradients = [k for k in results if k.startswith("gradients/")]
+    assert len(gradients) == 10  # embedding 1, GRU 4, Dense 2, CRF 3 (transitions, start, end)

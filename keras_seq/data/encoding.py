@@ -6,7 +6,12 @@ import logging
 
 import numpy as np
 
+from keras_seq.data.errors import DataError
 from keras_seq.data.vocabulary import BOS, EOS
+from keras_seq.spec.schema import ROOT
+
+# The longest sequence padded when `input.max_length` is unset.
+MAX_AUTO_LENGTH = ROOT["properties"]["input"]["properties"]["max_length"]["x-auto-limit"]
 
 logger = logging.getLogger("keras_seq.data")
 
@@ -76,7 +81,9 @@ def pad(sequences, max_length=None, value=0, dtype="int32"):
 
     Args:
         sequences: list of lists.
-        max_length: int, optional. Default: the longest sequence.
+        max_length: int, optional. Default: the longest sequence, which must then be at most
+            `MAX_AUTO_LENGTH` steps (the schema's `input.max_length` `x-auto-limit`) or
+            `DataError` is raised.
         value: padding value.
 
     Returns:
@@ -86,6 +93,14 @@ def pad(sequences, max_length=None, value=0, dtype="int32"):
     lengths = np.array([len(s) for s in sequences], dtype="int64")
     if max_length is None:
         max_length = int(lengths.max(initial=0))
+        if max_length > MAX_AUTO_LENGTH:
+            longest = int(lengths.argmax())
+            raise DataError(
+                f"example {longest + 1} has {max_length} steps; with input.max_length unset "
+                f"the longest allowed is {MAX_AUTO_LENGTH} (one long line would make every "
+                "batch that long)",
+                hint="set input.max_length (longer sequences are then truncated, and counted)",
+            )
     array = np.full((len(sequences), max_length), value, dtype=dtype)
     for row, seq in zip(array, sequences):
         row[: min(len(seq), max_length)] = seq[:max_length]

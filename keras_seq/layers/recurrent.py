@@ -25,6 +25,23 @@ def _rate(name, value):
     return value
 
 
+def _check_rank(shape):
+    if len(shape) != 3:
+        raise ValueError(
+            "`Recurrent` expects inputs of rank 3 (batch, time, features). "
+            f"Received: inputs.shape={tuple(shape)}"
+        )
+
+
+def _check_mask(input_shape, mask_shape):
+    known = [(a, b) for a, b in zip(input_shape[:2], mask_shape) if a is not None and b is not None]
+    if len(mask_shape) != 2 or any(a != b for a, b in known):
+        raise ValueError(
+            "`mask` must have shape (batch, time) = the first two dimensions of the inputs. "
+            f"Received: inputs.shape={tuple(input_shape)}, mask.shape={tuple(mask_shape)}"
+        )
+
+
 def _for_cell(initializer, cell_name):
     """The initializer's config for one cell: each cell gets its own instance (an unseeded
     Keras initializer instance returns the same values on every call), and a seeded
@@ -267,6 +284,7 @@ class Recurrent(keras.layers.Layer):
         return size
 
     def build(self, input_shape):
+        _check_rank(input_shape)
         features = input_shape[-1]
         for k, cells in enumerate(self.cells):
             for cell in cells:
@@ -337,10 +355,14 @@ class Recurrent(keras.layers.Layer):
         ]
 
     def call(self, inputs, initial_state=None, mask=None, training=None):
+        _check_rank(inputs.shape)
         batch_size = ops.shape(inputs)[0]
         if mask is not None:
+            _check_mask(inputs.shape, mask.shape)
             mask = ops.cast(mask, "bool")
         first_states = self._first_states(initial_state, batch_size)
+        if inputs.shape[1] == 0:
+            return self._no_steps(inputs, first_states)
         sequence = inputs
         for k, cells in enumerate(self.cells):
             if k > 0 and training and self.dropout:
@@ -363,6 +385,23 @@ class Recurrent(keras.layers.Layer):
                 finals.append(states)
             sequence = self._merge(outputs)
         output = sequence if self.return_sequences else self._merge([s[0] for s in finals])
+        if self.return_state:
+            return [output] + [state for states in finals for state in states]
+        return output
+
+    def _no_steps(self, inputs, first_states):
+        """A zero-length sequence: no step runs, so the states stay the initial ones."""
+        last = len(self.cells) - 1
+        batch_size = ops.shape(inputs)[0]
+        finals = (
+            first_states
+            if last == 0
+            else [c.get_initial_state(batch_size) for c in self.cells[last]]
+        )
+        if self.return_sequences:
+            output = ops.zeros((batch_size, 0, self._output_size(last)), self.compute_dtype)
+        else:
+            output = self._merge([states[0] for states in finals])
         if self.return_state:
             return [output] + [state for states in finals for state in states]
         return output

@@ -40,7 +40,7 @@ class Classifier(LabelTask):
     def read(self, path):
         data = self.data_section()
         texts, labels = readers.read_classification(
-            path, data.format, data.text_column, data.label_column
+            path, data.format, data.text_column, data.label_column, delimiter=data.delimiter
         )
         return [{"tokens": t, "label": label} for t, label in zip(texts, labels)]
 

@@ -58,7 +58,8 @@ class Forecaster(Task):
         data = self.data_section()
         inputs = data.value_columns
         if inputs is None:
-            inputs = list(readers.read_records(path, data.format, {})[0][1])
+            records = readers.read_records(path, data.format, {}, delimiter=data.delimiter)
+            inputs = list(records[0][1])
         targets = list(data.target_columns or inputs)
         return list(inputs), targets
 
@@ -66,7 +67,9 @@ class Forecaster(Task):
         inputs, targets = self.columns(path)
         self._check_sizes(path, inputs, targets)
         names = inputs + [name for name in targets if name not in inputs]
-        rows = np.array(readers.read_series(path, self.data_section().format, names), "float32")
+        data = self.data_section()
+        rows = readers.read_series(path, data.format, names, delimiter=data.delimiter)
+        rows = np.array(rows, "float32")
         return [
             {
                 "values": rows[:, : len(inputs)],
@@ -124,20 +127,15 @@ class Forecaster(Task):
         shape = (spec.head.horizon, spec.head.outputs)
         return features, keras.layers.Reshape(shape, name="forecast")(values)
 
-    def default_loss(self):
-        return "mean_squared_error"
-
-    def default_metrics(self):
-        return ["mean_absolute_error"]
-
     def predict_file(self, path):
         """CSV / JSONL with a `prediction` column: on each row whose window (it and the
         `lookback - 1` rows before it) is complete, the forecast of the steps that follow it
         (`head.horizon` rows of `head.outputs` values, flattened); empty on the first rows."""
         data = self.data_section()
         inputs, _ = self.columns(path)
-        records = readers.read_records(path, data.format, {})
-        rows = np.array(readers.read_series(path, data.format, inputs), dtype="float32")
+        records = readers.read_records(path, data.format, {}, delimiter=data.delimiter)
+        rows = readers.read_series(path, data.format, inputs, delimiter=data.delimiter)
+        rows = np.array(rows, dtype="float32")
         lookback = self.lookback()
         count = len(rows) - lookback + 1
         if count < 1:

@@ -17,7 +17,9 @@ from keras_seq.data.bundled import bundled_section
 from keras_seq.data.encoding import EncodeStats
 from keras_seq.data.vocabulary import Vocabulary
 from keras_seq.spec import Problem, SpecError, load_spec
+from keras_seq.spec.schema import ROOT
 
+_TRAINING_FIELDS = ROOT["properties"]["training"]["properties"]
 logger = logging.getLogger("keras_seq.tasks")
 
 TASKS = {}
@@ -187,10 +189,13 @@ class Task:
         raise NotImplementedError
 
     def default_loss(self):
-        return None
+        """The loss when `training.loss` is unset: the schema's `x-head-defaults`."""
+        return _TRAINING_FIELDS["loss"]["x-head-defaults"].get(self.head_type)
 
     def default_metrics(self):
-        return []
+        """The metrics when `training.metrics` is unset: the schema's `x-head-defaults` (the
+        same names validation checks `monitor` fields against)."""
+        return list(_TRAINING_FIELDS["metrics"]["x-head-defaults"].get(self.head_type) or [])
 
     # ---- use ----
 
@@ -213,7 +218,9 @@ class Task:
         (CSV / JSONL: a `prediction` column after the columns read)."""
         data = self.data_section()
         column = getattr(data, self.input_column)
-        records = readers.read_records(path, data.format, {self.input_column: column})
+        records = readers.read_records(
+            path, data.format, {self.input_column: column}, delimiter=data.delimiter
+        )
         inputs = [
             readers.split_tokens(record[column], path, line, column) for line, record in records
         ]
@@ -240,6 +247,11 @@ class Task:
         )
         scores = {name: float(value) for name, value in scores.items()}
         return self.extra_scores(records, encoded, scores)
+
+    def tables(self, records):
+        """Detailed tables on labelled records for the run folder: `{name: JSON-able data}`,
+        written by `keras-seq train` as `NAME.json` (none by default)."""
+        return {}
 
     def extra_scores(self, records, encoded, scores):
         """Keras' `scores` completed with the task's own figures (from `encoded.stats`: the

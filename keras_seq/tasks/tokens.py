@@ -129,16 +129,34 @@ class LabelTask(TokenTask):
             self.spec.input.max_length,
         )
 
-    def default_loss(self):
-        return "sparse_categorical_crossentropy"
+    def labelled(self, records):
+        """`(gold, predicted)`: for each record, its label strings and the predicted ones."""
+        predictions = self.predict([record[self.input_key] for record in records])
+        gold = [self.labels_in(record) for record in records]
+        return gold, [self.predicted_labels(p) for p in predictions]
 
-    def default_metrics(self):
-        return ["accuracy"]
+    def label_scores(self, gold, predicted):
+        """Figures beyond accuracy from `labelled`'s lists (none here; taggers add spans)."""
+        return {}
 
     def extra_scores(self, records, encoded, scores):
         scores = super().extra_scores(records, encoded, scores)
-        predictions = self.predict([record[self.input_key] for record in records])
-        gold = [label for record in records for label in self.labels_in(record)]
-        predicted = [label for p in predictions for label in self.predicted_labels(p)]
-        scores["accuracy"] = accuracy(gold, predicted)
-        return scores
+        gold, predicted = self.labelled(records)
+        scores["accuracy"] = accuracy(_flat(gold), _flat(predicted))
+        return {**scores, **self.label_scores(gold, predicted)}
+
+    def tables(self, records):
+        """Predicts the records once more for `label_tables`."""
+        return self.label_tables(*self.labelled(records))
+
+    def label_tables(self, gold, predicted):
+        """`{"classes": ...}`: per-label precision, recall, F1, support and the confusion matrix
+        (`keras_seq.metrics.classification.class_table`) from `labelled`'s lists."""
+        from keras_seq.metrics.classification import class_table
+
+        labels = self.state["labels"].tokens
+        return {"classes": class_table(_flat(gold), _flat(predicted), labels=labels)}
+
+
+def _flat(label_lists):
+    return [label for labels in label_lists for label in labels]

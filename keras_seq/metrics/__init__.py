@@ -1,0 +1,1 @@
+"""Evaluation figures computed from decoded labels: entity spans and per-class tables."""
