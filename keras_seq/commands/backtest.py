@@ -24,7 +24,6 @@ def add_arguments(parser):
     parser.add_argument("--train", metavar="F", help="the series file (default: data.train)")
     parser.add_argument("--epochs", type=int, metavar="N", help="default: training.epochs")
     parser.add_argument("--output", metavar="DIR", help="default: runs/NAME-backtest-TIME")
-    parser.add_argument("--backend", choices=["tensorflow", "jax", "torch"])
 
 
 def fold_origins(records, folds, horizon, targets):
