@@ -68,7 +68,8 @@ def unseen_accuracy(run, data):
         for word, g, p in zip(words, tags, guesses)
     ]
     unseen = [right for right, new in pairs if new]
-    return sum(r for r, _ in pairs) / len(pairs), sum(unseen) / len(unseen), len(unseen)
+    unseen_share = sum(unseen) / len(unseen) if unseen else float("nan")
+    return sum(r for r, _ in pairs) / len(pairs), unseen_share, len(unseen)
 
 
 def main(argv=None):
