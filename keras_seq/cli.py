@@ -26,9 +26,12 @@ COMMANDS = {
     "predict": "predict",
     "check-backends": "check_backends",
     "init": "init",
+    "backtest": "backtest",
+    "serve": "serve",
+    "export": "export",
 }
 # Commands that run a model: they take --backend (re-run in a process with that backend).
-_BACKEND_COMMANDS = ("train", "evaluate", "predict")
+_BACKEND_COMMANDS = ("train", "evaluate", "predict", "backtest", "serve", "export")
 # Commands that import a backend: quiet unless -v (see `_quiet_backends`).
 _HEAVY_COMMANDS = (*_BACKEND_COMMANDS, "check-backends")
 

@@ -222,7 +222,7 @@ class EpochBatches(keras.utils.PyDataset):
     >>> from keras_seq.training import EpochBatches
     >>> a = EpochBatches(np.arange(6), np.arange(6), None, batch_size=4, seed=0, epoch=2)
     >>> b = EpochBatches(np.arange(6), np.arange(6), None, batch_size=4, seed=0, epoch=0)
-    >>> b.on_epoch_end(); b.on_epoch_end()
+    >>> b.follow().on_epoch_begin(2)
     >>> bool((a[0][0] == b[0][0]).all()), len(a)
     (True, 2)
     """
@@ -248,8 +248,18 @@ class EpochBatches(keras.utils.PyDataset):
         return x, self.y[rows], self.sample_weight[rows]
 
     def on_epoch_end(self):
-        self.epoch += 1
-        self._order = None
+        """Nothing: Keras calls this at times that differ between a fresh and a resumed
+        `fit`; `follow()`'s callback sets the epoch instead."""
+
+    def follow(self):
+        """A callback that moves these batches to each epoch `fit` begins (pass it to `fit`)."""
+        batches = self
+
+        class Follow(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                batches.epoch, batches._order = epoch, None
+
+        return Follow()
 
 
 class EpochCheckpoint(keras.callbacks.Callback):

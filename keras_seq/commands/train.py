@@ -247,6 +247,7 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
         *arrays.values(), fit.pop("batch_size"), task.spec.seed, progress["epoch"]
     )
     validation = encoded.get("validation")
+    fit["callbacks"].insert(0, batches.follow())
     task.model.fit(
         batches,
         validation_data=tuple(_fit_arrays(validation).values()) if validation else None,
@@ -267,6 +268,7 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
     runs.plot_curves(history, folder / runs.CURVES)
     runs.write_metrics(folder, metrics)
     runs.write_tables(folder, tables)
+    classes = {split: t["classes"] for split, t in tables.items() if "classes" in t}
     report.write(
         folder / runs.REPORT,
         name=task.spec.name,
@@ -274,9 +276,19 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
         metrics=metrics,
         data_stats={split: _stats(data.stats) for split, data in encoded.items()},
         history=history,
+        per_class={split: _class_rows(table) for split, table in classes.items()},
+        confusion={split: _confusion(table) for split, table in classes.items()},
     )
     shutil.rmtree(checkpoint)
     return metrics
+
+
+def _class_rows(table):
+    return [{"label": label, **figures} for label, figures in table["classes"].items()]
+
+
+def _confusion(table):
+    return {"labels": table["labels"], "matrix": table["confusion"]}
 
 
 def _prepare(task):

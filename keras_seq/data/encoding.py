@@ -23,6 +23,8 @@ class EncodeStats:
     Attributes:
         examples: int. Number of examples encoded.
         truncated: int. Sequences longer than the maximum length, cut at the end.
+        cut_words: int. Words longer than `input.chars.max_word_length`, whose characters
+            were cut at the end (character-aware inputs only).
         tokens: int. Input tokens read (before truncation).
         oov: int. Of those, tokens mapped to `<unk>`.
         unseen_labels: dict. Label -> count of labels missing from the label set; those
@@ -31,6 +33,7 @@ class EncodeStats:
 
     examples: int = 0
     truncated: int = 0
+    cut_words: int = 0
     tokens: int = 0
     oov: int = 0
     unseen_labels: dict = dataclasses.field(default_factory=dict)
@@ -43,6 +46,13 @@ class EncodeStats:
                 source,
                 self.truncated,
                 self.examples,
+            )
+        if self.cut_words:
+            logger.warning(
+                "%s: %d of %d words were longer than max_word_length; their characters were cut",
+                source,
+                self.cut_words,
+                self.tokens,
             )
         if self.unseen_labels:
             logger.warning(

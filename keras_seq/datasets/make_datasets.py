@@ -17,6 +17,9 @@ time. Each set needs a model to use context, not just look words up:
   three words; "Jordan", "Washington", "Morgan", "Paris" are a person, a place or part of an
   organisation depending on the words around them ("Dr. Jordan", "in Jordan", "Jordan Motors"),
   and some first names appear only in the validation and test splits (context must tell).
+- load-series.csv: `region,date,load,holiday` daily electricity load of four regions with
+  different levels, a weekly cycle (weekends lower), a yearly one, and holidays (`holiday` 1)
+  that cut the load by 40 %: a future covariate, known ahead, that history cannot predict.
 """
 
 import csv
@@ -242,6 +245,30 @@ def make_forecaster(rng, total=4200):
         start += count
 
 
+# ---- many series with calendar covariates -------------------------------------------------
+LOAD_REGIONS = {"north": 600.0, "south": 250.0, "east": 120.0, "west": 40.0}
+
+
+def make_load_series(rng, days=365):
+    start = datetime.date(2023, 1, 2)  # a Monday
+    holidays = set(rng.sample(range(days), days // 8))  # shared by every region
+    rows = []
+    for region, level in LOAD_REGIONS.items():
+        noise = 0.0
+        for day in range(days):
+            date = start + datetime.timedelta(days=day)
+            noise = 0.6 * noise + rng.gauss(0, 0.02)
+            weekly = 0.8 if date.weekday() >= 5 else 1.0
+            yearly = 1 + 0.15 * math.cos(2 * math.pi * (day - 15) / 365.25)
+            holiday = day in holidays
+            load = level * weekly * yearly * (0.6 if holiday else 1.0) * (1 + noise)
+            rows.append((region, date.isoformat(), f"{load:.2f}", int(holiday)))
+    with open(HERE / "load-series.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["region", "date", "load", "holiday"])
+        writer.writerows(rows)
+
+
 # ---- seq2seq -----------------------------------------------------------------------------
 MONTHS = [
     "january",
@@ -363,5 +390,12 @@ def _split_counts(total):
 
 
 if __name__ == "__main__":
-    for make in (make_tagger, make_classifier, make_forecaster, make_seq2seq, make_ner):
+    for make in (
+        make_tagger,
+        make_classifier,
+        make_forecaster,
+        make_seq2seq,
+        make_ner,
+        make_load_series,
+    ):
         make(random.Random(2024))

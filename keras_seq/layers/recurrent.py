@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_seq.api import keras_seq_export
-from keras_seq.backend import torch_fused
+from keras_seq.backend import custom_backward, torch_fused
 from keras_seq.initializers import Portable
 from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 
@@ -291,7 +291,7 @@ class Recurrent(keras.layers.Layer):
                 cell.build((input_shape[0], features))
             features = self._output_size(k)
 
-    def run_cell(self, cell, inputs, mask, initial_state, reverse, recurrent_mask):
+    def run_cell(self, cell, inputs, mask, initial_state, reverse, recurrent_mask, training=True):
         """Runs one cell over the whole sequence, in one direction.
 
         The single place where a layer-direction pass happens (fast paths replace it).
@@ -303,6 +303,7 @@ class Recurrent(keras.layers.Layer):
             initial_state: list of the cell's states, each (batch, units).
             reverse: bool. Read the sequence from the end.
             recurrent_mask: tensor (batch, units) for recurrent dropout, or None.
+            training: bool. False allows inference-only fast paths (same numbers).
 
         Returns:
             `(outputs, final_states)`: outputs (batch, time, units) in the original
@@ -313,6 +314,11 @@ class Recurrent(keras.layers.Layer):
         )
         if fused is not None:
             return fused
+        fast = custom_backward.run_cell(
+            cell, inputs, mask, initial_state, reverse, recurrent_mask, bool(training)
+        )
+        if fast is not None:
+            return fast
         # XLA on CPU runs a scan over a hoisted projection 2-4x slower than one that
         # projects inside the loop (measured, `python -m benchmarks`): jax projects per step.
         per_step = keras.backend.backend() == "jax"
@@ -363,6 +369,20 @@ class Recurrent(keras.layers.Layer):
         first_states = self._first_states(initial_state, batch_size)
         if inputs.shape[1] == 0:
             return self._no_steps(inputs, first_states)
+        between_dropout = bool(training and self.dropout)
+        recurrent_active = bool(training and self.recurrent_dropout)
+        fused = torch_fused.run_stack(
+            self.cells,
+            inputs,
+            mask,
+            first_states,
+            recurrent_active or None,
+            self.merge,
+            between_dropout,
+        )
+        if fused is not None:
+            outputs, finals = fused
+            return self._outputs(self._merge(outputs), finals)
         sequence = inputs
         for k, cells in enumerate(self.cells):
             if k > 0 and training and self.dropout:
@@ -379,11 +399,15 @@ class Recurrent(keras.layers.Layer):
                     )
                 reverse = self.direction == "backward" or d == 1
                 output, states = self.run_cell(
-                    cell, sequence, mask, states, reverse, recurrent_mask
+                    cell, sequence, mask, states, reverse, recurrent_mask, training
                 )
                 outputs.append(output)
                 finals.append(states)
             sequence = self._merge(outputs)
+        return self._outputs(sequence, finals)
+
+    def _outputs(self, sequence, finals):
+        """The call's result from the last layer's merged outputs and per-direction states."""
         output = sequence if self.return_sequences else self._merge([s[0] for s in finals])
         if self.return_state:
             return [output] + [state for states in finals for state in states]

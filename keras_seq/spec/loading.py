@@ -119,12 +119,15 @@ def _fill_derived_defaults(data, path):
         layers = encoder["layers"]
         decoder.setdefault("layers", len(layers) if isinstance(layers, list) else layers)
         decoder.setdefault("embedding_dim", data["input"].get("embedding_dim") or decoder["units"])
+    base = path.parent if path else pathlib.Path.cwd()
     files = data.get("data")
     if files:
-        base = path.parent if path else pathlib.Path.cwd()
         for split in ("train", "validation", "test"):
             if files.get(split):
                 files[split] = str((base / files[split]).resolve())
+    vectors = data["input"].get("vectors")
+    if vectors:
+        vectors["path"] = str((base / vectors["path"]).resolve())
 
 
 def make_section(title, **values):

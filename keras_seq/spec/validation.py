@@ -270,6 +270,23 @@ def _cross_section_rules(data, locations):
             )
         )
     problems.extend(_monitor_rules(data, locations))
+    # input.chars / input.vectors: the heads each is wired into (see their descriptions).
+    for field, heads in (
+        ("chars", ("tagger", "classifier")),
+        ("vectors", ("tagger", "classifier", "seq2seq")),
+    ):
+        if source.get(field) is not None and head.get("type") not in heads:
+            names = ", ".join(heads[:-1]) + " and " + heads[-1]
+            problems.append(
+                _problem(
+                    ("input", field),
+                    f"input.{field} is read only by {names} heads",
+                    locations,
+                    key_location=True,
+                    found=f"head.type {head.get('type')}",
+                    allowed=f"remove input.{field}, or use one of those heads",
+                )
+            )
     return problems
 
 

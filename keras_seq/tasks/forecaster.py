@@ -5,6 +5,7 @@ import numpy as np
 
 from keras_seq.data import DataError, make_windows, readers, writers
 from keras_seq.data.encoding import Encoded, EncodeStats
+from keras_seq.spec import load_spec
 from keras_seq.tasks import blocks
 from keras_seq.tasks.inputs import front
 from keras_seq.tasks.task import Task, register_task
@@ -22,6 +23,10 @@ class Forecaster(Task):
     `lookback` rows of `input.dim` floats, and returns for each the forecast as a list of
     `head.horizon` rows of `head.outputs` floats.
 
+    With `data.time_column` set, the task reads time series instead (one or many per file,
+    scaled, with covariates and quantiles): it is then a
+    `keras_seq.tasks.series_forecaster.SeriesForecaster` (see docs/forecasting.md).
+
     Examples:
 
     >>> import numpy as np, keras_seq
@@ -38,11 +43,19 @@ class Forecaster(Task):
     """
 
     input_key, target_key = "values", "targets"
+
     bundled = {
         "format": "csv",
         "value_columns": ("load", "temperature"),
         "target_columns": ("load",),
     }
+
+    def __new__(cls, spec, state=None, model=None):
+        if cls is Forecaster and load_spec(spec).get("data.time_column"):
+            from keras_seq.tasks.series_forecaster import SeriesForecaster
+
+            cls = SeriesForecaster
+        return super().__new__(cls)
 
     def lookback(self):
         lookback = self.spec.get("data.lookback") or self.spec.input.max_length

@@ -281,6 +281,14 @@ class Task:
         self._model().task_config = self.get_config()
         self._model().save(path)
 
+    def export(self, output, format="saved_model", **options):
+        """Writes the model's graph (SavedModel or ONNX), `preprocessing.json` and
+        `model-card.md` into a new folder; see `keras_seq.export.export`."""
+        from keras_seq.export import export
+
+        self._model()
+        return export(self, output, format, **options)
+
 
 def stats_scores(stats):
     """The out-of-vocabulary share and unseen-label count of an `EncodeStats`."""
