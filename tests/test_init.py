@@ -17,13 +17,24 @@ BUNDLED = sorted(
 )
 
 
-@pytest.mark.parametrize("data", BUNDLED, ids=[p.name for p in BUNDLED])
+# The bundled file's task, by the first word of its name (ner-*: a tagger; load-series: a
+# forecaster of many series, which init does not recognise yet: see the xfail below).
+TASK_OF = {"ner": "tagger", "load": "forecaster"}
+NOT_YET = pytest.mark.xfail(
+    reason="init does not recognise a date column with a series id yet (guesses classifier)",
+    strict=True,
+)
+CASES = [pytest.param(p, marks=NOT_YET) if p.name.startswith("load-") else p for p in BUNDLED]
+
+
+@pytest.mark.parametrize("data", CASES, ids=[p.name for p in BUNDLED])
 def test_init_writes_a_valid_spec_that_reads_its_data(tmp_path, data, capsys):
     output = tmp_path / "specs" / "starter.yaml"
     assert cli.main(["init", str(data), "--output", str(output)]) == 0
     assert "wrote" in capsys.readouterr().out
     spec = keras_seq.load_spec(output)
-    assert spec.head.type == data.name.split("-")[0]
+    prefix = data.name.split("-")[0]
+    assert spec.head.type == TASK_OF.get(prefix, prefix)
     assert spec.data.train == str(data)
     if "train" in data.name:  # the siblings are found
         assert spec.data.validation == str(data).replace("train", "validation")

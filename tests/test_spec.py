@@ -514,10 +514,13 @@ def test_quick_commands_import_no_deep_learning_backend(tmp_path):
 
 
 def test_every_task_compiles_the_schema_head_defaults():
-    from keras_seq.tasks.task import task_class
+    from keras_seq.tasks import Task
 
     training_fields = spec_schema.ROOT["properties"]["training"]["properties"]
     for head, metrics in training_fields["metrics"]["x-head-defaults"].items():
-        task = task_class(head)
-        assert task.default_metrics(task) == metrics
-        assert task.default_loss(task) == training_fields["loss"]["x-head-defaults"][head]
+        kind = "{kind: features, dim: 2}" if head in ("forecaster", "none") else "{kind: tokens}"
+        task = Task.for_spec(
+            f"input: {kind}\nencoder: {{cell: gru, units: 4}}\nhead: {{type: {head}}}"
+        )
+        assert task.default_metrics() == metrics
+        assert task.default_loss() == training_fields["loss"]["x-head-defaults"][head]
