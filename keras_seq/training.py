@@ -209,7 +209,7 @@ class EpochBatches(keras.utils.PyDataset):
     random state that a new process does not share).
 
     Args:
-        x: array, or list of arrays (several model inputs), first axis the examples.
+        x: array, or a list or dict of arrays (several model inputs), first axis the examples.
         y: array. Targets.
         sample_weight: array or None.
         batch_size: int.
@@ -242,7 +242,9 @@ class EpochBatches(keras.utils.PyDataset):
             entropy = None if self.seed is None else (self.seed, self.epoch)
             self._order = np.random.default_rng(entropy).permutation(self.count)
         rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
-        x = [part[rows] for part in self.x] if isinstance(self.x, list) else self.x[rows]
+        x = keras.tree.map_structure(lambda part: part[rows], self.x)
+        if isinstance(x, list):
+            x = tuple(x)  # TensorFlow's dataset adapter takes tuples, not lists, of inputs
         if self.sample_weight is None:
             return x, self.y[rows]
         return x, self.y[rows], self.sample_weight[rows]
