@@ -5,13 +5,88 @@
 ...     "{input: {kind: tokens}, encoder: {cell: lstm, units: 8}, head: {type: none}}")
 >>> spec.encoder.cell
 'lstm'
+
+The package imports lazily: `import keras_seq` loads neither Keras nor a backend, so the
+command line's quick commands start at once. Each public name is imported on first use, and
+the classes a saved model names are registered with Keras as soon as Keras is imported, so
+`keras.saving.load_model` needs only `import keras_seq`.
 """
 
-from keras_seq import heads, initializers, interop, layers, training
-from keras_seq.builder import build
-from keras_seq.data import DataError, Vocabulary, load_dataset
-from keras_seq.heads import greedy_decode
-from keras_seq.layers import GRUCell, LSTMCell, Recurrent, SimpleRNNCell, TokenEmbedding
-from keras_seq.model import Model
-from keras_seq.portability import check_backends
-from keras_seq.spec import Problem, Spec, SpecError, load_spec, validate
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "build": "keras_seq.tasks",
+    "load": "keras_seq.tasks",
+    "load_dataset": "keras_seq.tasks",
+    "load_spec": "keras_seq.spec",
+    "validate": "keras_seq.spec",
+    "Spec": "keras_seq.spec",
+    "Problem": "keras_seq.errors",
+    "SpecError": "keras_seq.errors",
+    "DataError": "keras_seq.errors",
+    "Vocabulary": "keras_seq.data",
+    "Recurrent": "keras_seq.layers",
+    "SimpleRNNCell": "keras_seq.layers",
+    "LSTMCell": "keras_seq.layers",
+    "GRUCell": "keras_seq.layers",
+    "TokenEmbedding": "keras_seq.layers",
+    "Model": "keras_seq.model",
+    "check_backends": "keras_seq.portability",
+}
+_MODULES = ("data", "initializers", "interop", "layers", "portability", "spec", "tasks", "training")
+__all__ = sorted([*_EXPORTS, *_MODULES])
+
+
+def __getattr__(name):
+    if name in _MODULES:
+        return importlib.import_module(f"keras_seq.{name}")
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'keras_seq' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__
+
+
+def _register():
+    """Imports every module that registers classes with Keras' serialization."""
+    for module in (
+        "keras_seq.layers",
+        "keras_seq.model",
+        "keras_seq.initializers",
+        "keras_seq.losses",
+    ):
+        importlib.import_module(module)
+
+
+class _RegisterAfterKeras(importlib.abc.MetaPathFinder):
+    """Registers keras-seq's classes right after Keras itself is imported."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "keras":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            _register()
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+if "keras" in sys.modules:
+    _register()
+elif importlib.util.find_spec("keras") is not None:
+    sys.meta_path.insert(0, _RegisterAfterKeras())

@@ -1,59 +1,45 @@
-"""The `keras-seq` command line: validate, show and explain specs; train and check models.
+"""The `keras-seq` command line: one module per command in `keras_seq.commands`.
 
 Run `keras-seq --help`, or `keras-seq COMMAND --help` for one command.
+
+Each command module defines `HELP` (one line), `add_arguments(parser)` and `run(args)`, and
+imports nothing heavy at its top: `--help`, `validate`, `show` and `schema` start without
+Keras or any backend; the commands that need them import them inside `run`.
 """
 
 import argparse
-import json
+import importlib
 import logging
 import os
+import signal
 import sys
+import threading
+import warnings
 
-from keras_seq.commands import evaluate, predict, train
-from keras_seq.data import DataError
-from keras_seq.spec import SpecError, load_spec
-from keras_seq.spec.reference import markdown
-from keras_seq.spec.schema import schema
-
-
-def _validate(args):
-    results = []
-    for source in args.specs:
-        try:
-            load_spec(source)
-            results.append({"spec": source, "valid": True, "problems": []})
-        except SpecError as error:
-            problems = [p.to_dict() for p in error.problems]
-            results.append({"spec": source, "valid": False, "problems": problems})
-            if not args.json:
-                print(error, file=sys.stderr)
-                continue
-        if not args.json:
-            print(f"{source}: valid")
-    if args.json:
-        print(json.dumps(results, indent=2, default=str))
-    return 0 if all(r["valid"] for r in results) else 1
+# Command name -> module in keras_seq.commands, in the order `--help` lists them.
+COMMANDS = {
+    "validate": "validate",
+    "show": "show",
+    "schema": "schema",
+    "train": "train",
+    "evaluate": "evaluate",
+    "predict": "predict",
+    "check-backends": "check_backends",
+    "init": "init",
+    "backtest": "backtest",
+    "serve": "serve",
+    "export": "export",
+}
+# Commands that run a model: they take --backend (re-run in a process with that backend).
+_BACKEND_COMMANDS = ("train", "evaluate", "predict", "backtest", "serve", "export")
+# Commands that import a backend: quiet unless -v (see `_quiet_backends`).
+_HEAVY_COMMANDS = (*_BACKEND_COMMANDS, "check-backends")
 
 
-def _show(args):
-    print(load_spec(args.spec).to_yaml(), end="")
-    return 0
-
-
-def _schema(args):
-    print(markdown() if args.markdown else json.dumps(schema(), indent=2))
-    return 0
-
-
-def _check_backends(args):
-    from keras_seq.portability import check_backends
-
-    if args.weights and len(args.specs) > 1:
-        print("check-backends: --weights goes with exactly one SPEC", file=sys.stderr)
-        return 1
-    report = check_backends(args.specs, weights=args.weights)
-    print(report)
-    return 0 if report.passed else 1
+def _add_verbose(parser, default):
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="log more detail"
+    )
 
 
 def build_parser():
@@ -61,55 +47,40 @@ def build_parser():
         prog="keras-seq",
         description="Define, train and move recurrent sequence models between Keras backends.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    _add_verbose(parser, False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    command = commands.add_parser("validate", help="check specs; exit 1 if any is invalid")
-    command.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
-    command.add_argument("--json", action="store_true", help="print results as JSON")
-    command.set_defaults(run=_validate)
-
-    command = commands.add_parser("show", help="print a spec with every default filled in")
-    command.add_argument("spec", metavar="SPEC")
-    command.set_defaults(run=_show)
-
-    command = commands.add_parser("schema", help="print the spec's JSON schema")
-    command.add_argument("--markdown", action="store_true", help="print the field reference")
-    command.set_defaults(run=_schema)
-
-    command = commands.add_parser("train", help="train a spec's model; write a run folder")
-    command.add_argument("spec", metavar="SPEC")
-    for split in ("train", "validation", "test"):
-        command.add_argument(f"--{split}", metavar="F", help=f"default: data.{split}")
-    command.add_argument("--epochs", type=int, metavar="N", help="default: training.epochs")
-    command.add_argument("--output", metavar="DIR", help="run folder (default: runs/NAME-TIME)")
-    command.set_defaults(run=train.main)
-
-    command = commands.add_parser("evaluate", help="print a run's metrics on a file as JSON")
-    command.add_argument("run_dir", metavar="RUN_DIR")
-    command.add_argument("--data", metavar="F", required=True)
-    command.set_defaults(run=evaluate.main)
-
-    command = commands.add_parser("predict", help="write a run's predictions for a file")
-    command.add_argument("run_dir", metavar="RUN_DIR")
-    command.add_argument("--data", metavar="F", required=True)
-    command.add_argument("--output", metavar="F", help="default: standard output")
-    command.set_defaults(run=predict.main)
-    command = commands.add_parser(
-        "check-backends",
-        help="run specs' models on TensorFlow, JAX and PyTorch; exit 1 if they disagree",
-    )
-    command.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
-    command.add_argument("--weights", metavar="F", help="a .weights.h5 file to compare with")
-    command.set_defaults(run=_check_backends)
-
-    for name in ("train", "evaluate", "predict"):
-        commands.choices[name].add_argument("--backend", choices=["tensorflow", "jax", "torch"])
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(f"keras_seq.commands.{module_name}")
+        command = commands.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        if name in _BACKEND_COMMANDS:
+            command.add_argument("--backend", choices=["tensorflow", "jax", "torch"])
+        _add_verbose(command, argparse.SUPPRESS)  # -v before or after the command
+        command.set_defaults(run=module.run)
     return parser
+
+
+def _quiet_backends():
+    """Silences backend start-up chatter: the C++ logs TensorFlow and XLA write straight to
+    file descriptor 2 go to /dev/null, while Python's `sys.stderr` (our errors, log records)
+    keeps the real standard error; Python warnings are ignored."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    real = os.dup(2)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    os.close(quiet)
+    sys.stderr = os.fdopen(real, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
+    warnings.simplefilter("ignore")
+
+
+def _stop_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: partial folders are removed
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.command in _HEAVY_COMMANDS and not args.verbose and argv is None:
+        _quiet_backends()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -120,11 +91,29 @@ def main(argv=None):
         env = {**os.environ, "KERAS_BACKEND": backend}
         argv = sys.argv[1:] if argv is None else list(argv)
         os.execve(sys.executable, [sys.executable, "-m", "keras_seq.cli", *argv], env)
+    from keras_seq.errors import DataError, SpecError
+
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if on_main_thread:
+        previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         return args.run(args)
     except (SpecError, DataError, FileExistsError) as error:
         print(error, file=sys.stderr)
         return 1
+    except OSError as error:  # the file system refused: permissions, a full disk, ...
+        print(f"keras-seq {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"keras-seq {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as stop:
+        if stop.code == 128 + signal.SIGTERM:
+            print(f"keras-seq {args.command}: terminated", file=sys.stderr)
+        raise
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import zlib
 import keras
 import numpy as np
 
+from keras_seq.api import keras_seq_export
+
 # Keras divides the truncated normal's standard deviation by this: the standard deviation of a
 # unit normal truncated to [-2, 2], so that the truncated draw keeps the intended variance.
 _TRUNCATION_STD = 0.87962566103423978
@@ -152,7 +154,7 @@ def _canonical_name(name):
     return snake
 
 
-@keras.saving.register_keras_serializable(package="keras_seq")
+@keras_seq_export("keras_seq.initializers.Portable")
 class Portable(keras.initializers.Initializer):
     """An initializer that draws its values with NumPy, identically on every backend.
 

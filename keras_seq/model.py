@@ -19,6 +19,13 @@ output's mask from the inputs, with the mask-computing part of its own graph.
 On PyTorch, Keras' loss masking rescaled the sample weights in place (`*=` on a torch tensor), so
 `evaluate`'s weighted metrics drifted from the true per-step values; `keras_seq.Model` hands the
 loss a copy.
+
+A loss that needs a layer's own weights (a CRF's negative log-likelihood needs its transition
+scores) cannot be a compiled Keras loss: those see only targets and predictions. A layer that
+has a `sequence_loss(y_true, y_pred, mask, sample_weight)` method and produces the model's
+output supplies the loss for it instead (`keras_seq.layers.CRF`). `compute_loss` runs where
+every backend maps the layer's weights to the values being differentiated (JAX's stateless
+scope), so its gradients reach them.
 """
 
 import functools
@@ -27,6 +34,8 @@ import keras
 
 # Keras keeps a tensor's mask in an attribute (for JAX arrays, in a table); these read/write it.
 from keras.src.backend import get_keras_mask, set_keras_mask
+
+from keras_seq.api import keras_seq_export
 
 _BACKEND_MODULES = "keras.src.backend."
 
@@ -47,7 +56,7 @@ def _backend_neutral(config):
     return config
 
 
-@keras.saving.register_keras_serializable(package="keras_seq")
+@keras_seq_export("keras_seq.Model")
 class Model(keras.Model):
     """A `keras.Model` whose `.keras` files load and keep training on any backend.
 
@@ -58,7 +67,9 @@ class Model(keras.Model):
     state, needing only `import keras_seq`; and it records `jit_compile="auto"`, so each backend
     decides about XLA for itself (`model.compile` again to choose otherwise after loading).
     Its compiled metrics skip padding (masked steps) during `fit` on every backend, as they
-    do in `evaluate` (Keras alone counts padding in `fit`'s metrics on JAX).
+    do in `evaluate` (Keras alone counts padding in `fit`'s metrics on JAX). When its output
+    comes from a layer with a `sequence_loss` method (`keras_seq.layers.CRF`), that method is
+    the loss: compile with `loss=None`.
 
     Examples:
 
@@ -72,13 +83,53 @@ class Model(keras.Model):
     'keras.optimizers'
     """
 
+    #: The task the model was built for (`{"spec": ..., "state": ...}`, see `keras_seq.tasks`),
+    #: saved in the `.keras` file's config so `keras_seq.load` can rebuild the task.
+    task_config = None
+
+    def get_config(self):
+        config = super().get_config()
+        if self.task_config is not None:
+            config["keras_seq_task"] = self.task_config
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        task_config = config.pop("keras_seq_task", None)
+        model = super().from_config(config, custom_objects=custom_objects)
+        model.task_config = task_config
+        return model
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         # Keras' loss masking scales `sample_weight` with `*=`, which on PyTorch changes the
         # caller's tensor in place: the metrics computed next then saw weights rescaled per
         # batch. The loss gets its own copy.
         if sample_weight is not None:
             sample_weight = keras.tree.map_structure(keras.ops.copy, sample_weight)
-        return super().compute_loss(x, y, y_pred, sample_weight, training)
+        if self.loss_layer is None:
+            return super().compute_loss(x, y, y_pred, sample_weight, training)
+        if self._compile_loss is not None:
+            raise ValueError(
+                f"The output of this model comes from {type(self.loss_layer).__name__} layer "
+                f"{self.loss_layer.name!r}, which computes the loss itself; compile with "
+                "loss=None."
+            )
+        mask = get_keras_mask(y_pred)
+        if mask is None and self._output_masks is not None:
+            mask = keras.tree.flatten(self._output_masks[1](x))[0]
+        loss = self.loss_layer.sequence_loss(y, y_pred, mask, sample_weight)
+        return sum(self.losses, loss)  # plus regularization losses, as Keras adds them
+
+    @functools.cached_property
+    def loss_layer(self):
+        """The layer that supplies the loss (it has `sequence_loss` and produces the model's
+        only output, e.g. a `keras_seq.layers.CRF`), or None."""
+        outputs = getattr(self, "outputs", None) or []
+        if len(outputs) != 1:
+            return None
+        layer = outputs[0]._keras_history.operation
+        return layer if callable(getattr(layer, "sequence_loss", None)) else None
 
     def get_compile_config(self):
         config = _backend_neutral(super().get_compile_config())

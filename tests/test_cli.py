@@ -23,7 +23,9 @@ WORDS = {
     "ADJ": ["big", "red"],
 }
 RUN_FILES = {
+    "report.html",
     "model.keras",
+    "classes.json",
     "spec.yaml",
     "vocab.txt",
     "labels.txt",
@@ -85,11 +87,8 @@ def tagger(tmp_path_factory):
 
 
 def _encoded_test(folder):
-    run = runs.Run(folder / "run")
-    from keras_seq.commands.datafiles import for_file
-
-    spec = for_file(run.spec, folder / "test.conllu")
-    return run, keras_seq.load_dataset(spec, "test", vocab=run.vocab, labels=run.labels)
+    task = keras_seq.load(folder / "run")
+    return task, task.encode(task.read(folder / "test.conllu"))
 
 
 def test_train_writes_a_complete_run_folder(tagger):
@@ -111,12 +110,13 @@ def test_train_writes_a_complete_run_folder(tagger):
 def test_metrics_count_real_tokens_only_and_match_evaluate(tagger):
     metrics = json.loads((tagger / "run" / "metrics.json").read_text())
     assert set(metrics) == {"train", "validation", "test"}
-    assert all(set(scores) == {"accuracy", "loss"} for scores in metrics.values())
+    assert all(set(scores) == {"accuracy", "loss", "oov_rate"} for scores in metrics.values())
     run, test = _encoded_test(tagger)
     predicted = run.model.predict(test.x, verbose=0).argmax(-1)
     real = test.x > 0
     by_hand = (predicted == test.y)[real].mean()
     assert metrics["test"]["accuracy"] == pytest.approx(by_hand, abs=1e-6)
+    assert metrics["test"]["oov_rate"] == pytest.approx((test.x[real] == 1).mean(), abs=1e-9)
     # 30 more padding steps per sentence change neither the accuracy nor the loss.
     padded_x = np.pad(test.x, ((0, 0), (0, 30)))
     padded_y = np.pad(test.y, ((0, 0), (0, 30)))
@@ -146,11 +146,11 @@ def test_predict_fills_the_tag_column_of_a_conllu_copy(tagger):
     )
     before, after = unlabelled.read_text().split("\n"), out.read_text().split("\n")
     assert len(before) == len(after)
-    run = runs.Run(tagger / "run")
+    run = keras_seq.load(tagger / "run")
     words = [[w for w, _ in s] for s in sentences]
-    x, _, _ = pad([run.vocab.encode(w) for w in words])
+    x, _, _ = pad([run.state["vocab"].encode(w) for w in words])
     expected = [
-        run.labels.tokens[i]
+        run.state["labels"].tokens[i]
         for row, w in zip(run.model.predict(x, verbose=0).argmax(-1), words)
         for i in row[: len(w)]
     ]
@@ -183,11 +183,13 @@ def test_interrupted_run_leaves_no_complete_looking_folder(tagger, monkeypatch, 
     else:
         monkeypatch.setattr(runs, "write_metrics", interrupt)
     parent = tagger / f"interrupted-{where.split()[0]}"
-    with pytest.raises(KeyboardInterrupt):
-        cli.main(
-            ["train", str(tagger / "tagger.yaml"), "--epochs", "1", "--output", str(parent / "run")]
-        )
-    assert list(parent.iterdir()) == []
+    argv = ["train", str(tagger / "tagger.yaml"), "--epochs", "1", "--output", str(parent / "run")]
+    assert cli.main(argv) == 130  # one line, no traceback
+    if where == "fit":  # before the first checkpoint: nothing is left
+        assert list(parent.iterdir()) == []
+    else:  # after it: a resumable folder holding only the checkpoint
+        assert [p.name for p in parent.iterdir()] == ["run"]
+        assert [p.name for p in (parent / "run").iterdir()] == ["checkpoint"]
 
 
 def _csv(path, header, rows):
@@ -219,15 +221,26 @@ def test_classifier_csv_train_predict_and_unseen_test_labels(tmp_path, capsys, c
     assert set(metrics) == {"train", "test"}
     assert cli.main(["predict", str(tmp_path / "run"), "--data", str(tmp_path / "test.csv")]) == 0
     rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
-    assert list(rows[0]) == ["text", "label", "prediction"] and len(rows) == 20
-    run = runs.Run(tmp_path / "run")
-    x, _, _ = pad([run.vocab.encode(r["text"].split()) for r in rows])
-    expected = [run.labels.tokens[i] for i in run.model.predict(x, verbose=0).argmax(-1)]
+    assert list(rows[0]) == ["text", "label", "prediction", "probability"] and len(rows) == 20
+    run = keras_seq.load(tmp_path / "run")
+    x, _, _ = pad([run.state["vocab"].encode(r["text"].split()) for r in rows])
+    expected = [run.state["labels"].tokens[i] for i in run.model.predict(x, verbose=0).argmax(-1)]
     assert [r["prediction"] for r in rows] == expected
-    # Test accuracy counts only the rows whose label the model could know.
-    scored = [(r["label"], p) for r, p in zip(rows, expected) if r["label"] != "meh"]
-    accuracy = sum(label == p for label, p in scored) / len(scored)
+    # Test accuracy counts every row: a label unseen in training is an error.
+    accuracy = sum(r["label"] == p for r, p in zip(rows, expected)) / len(rows)
+    assert any(r["label"] == "meh" for r in rows)
     assert metrics["test"]["accuracy"] == pytest.approx(accuracy, abs=1e-6)
+    unseen = sum(r["label"] == "meh" for r in rows)
+    assert metrics["test"]["unseen_labels"] == unseen
+    # classes.json: the unseen label has its own row, all of it errors.
+    table = json.loads((tmp_path / "run" / "classes.json").read_text())["test"]
+    assert table["labels"] == ["bad", "good", "meh"]
+    assert table["classes"]["meh"]["support"] == unseen
+    assert table["confusion"][2][2] == table["classes"]["meh"]["recall"] == 0
+    for row, gold in enumerate(table["labels"]):
+        for column, guess in enumerate(table["labels"]):
+            count = sum(r["label"] == gold and p == guess for r, p in zip(rows, expected))
+            assert table["confusion"][row][column] == count
 
 
 def test_forecaster_csv_predicts_the_steps_after_each_window(tmp_path):
@@ -261,7 +274,7 @@ def test_forecaster_csv_predicts_the_steps_after_each_window(tmp_path):
     )
     rows = list(csv.DictReader(out.read_text().splitlines()))
     assert [r["prediction"] for r in rows[:7]] == [""] * 7
-    model = keras_seq.runs.Run(tmp_path / "run").model
+    model = keras_seq.load(tmp_path / "run").model
     windows = values.astype("float32")[np.arange(153)[:, None] + np.arange(8)]
     expected = model.predict(windows, verbose=0)[:, :, 0]
     got = np.array([[float(v) for v in r["prediction"].split()] for r in rows[7:]])
@@ -274,7 +287,9 @@ def test_seq2seq_jsonl_predicts_greedy_decoded_text(tmp_path):
     (tmp_path / "pairs.jsonl").write_text("\n".join(lines) + "\n")
     spec = _spec(tmp_path / "seq2seq.yaml", "seq2seq", "{format: jsonl, train: pairs.jsonl}")
     _train(spec, "--output", tmp_path / "run")
-    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["train"]["accuracy"] > 0
+    train = json.loads((tmp_path / "run" / "metrics.json").read_text())["train"]
+    assert train["teacher_forced_accuracy"] > 0
+    assert 0 <= train["exact_match"] <= train["generated_token_accuracy"] <= 1
     out = tmp_path / "out.jsonl"
     assert (
         cli.main(
@@ -291,10 +306,12 @@ def test_seq2seq_jsonl_predicts_greedy_decoded_text(tmp_path):
     )
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in records] == list(range(len(pairs)))
-    run = runs.Run(tmp_path / "run")
-    x, _, _ = pad([run.vocab.encode(s.split()) for s, _ in pairs])
-    ids = keras_seq.greedy_decode(run.model, x)
-    assert [r["prediction"] for r in records] == [" ".join(run.labels.decode(i)) for i in ids]
+    run = keras_seq.load(tmp_path / "run")
+    x, _, _ = pad([run.state["vocab"].encode(s.split()) for s, _ in pairs])
+    ids = run.generate(x)
+    assert [r["prediction"] for r in records] == [
+        " ".join(run.state["labels"].decode(i)) for i in ids
+    ]
 
 
 @pytest.mark.parametrize(

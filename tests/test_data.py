@@ -2,14 +2,12 @@
 
 import json
 import logging
-from types import SimpleNamespace as NS
 
 import numpy as np
 import pytest
 
 from keras_seq import data
 from keras_seq.data import DataError, Vocabulary
-from keras_seq.spec import make_section
 
 CONLLU = """# sent_id = 1
 # text = The dog can't run.
@@ -213,66 +211,3 @@ def test_windows_match_hand_computation():
     np.testing.assert_array_equal(y[:, :, 0], [[30, 40], [40, 50]])
     with pytest.raises(DataError, match="6 rows cannot make one window"):
         data.make_windows(rows, 5, 2)
-
-
-# ---- load_dataset -----------------------------------------------------------------------
-def tokens_spec(head, data_section=None, **input_options):
-    return NS(input=NS(kind="tokens", **input_options), head=NS(type=head), data=data_section)
-
-
-def test_load_dataset_learns_from_train_and_maps_later_splits(tmp_path):
-    write(tmp_path, "train.csv", "review,y\ngood film,pos\nbad film,neg\n")
-    write(tmp_path, "dev.csv", "review,y\nGood plot,pos\nfilm,meh\n")
-    section = make_section(
-        "DataSpec",
-        format="csv",
-        train=str(tmp_path / "train.csv"),
-        validation=str(tmp_path / "dev.csv"),
-        text_column="review",
-        label_column="y",
-    )
-    spec = tokens_spec("classifier", section, lowercase=True, max_length=4)
-    train = data.load_dataset(spec)
-    assert train.labels.tokens == ["neg", "pos"] and train.x.shape == (2, 4)
-    with pytest.raises(ValueError, match="training split's vocab"):
-        data.load_dataset(spec, "validation")
-    dev = data.load_dataset(spec, "validation", vocab=train.vocab, labels=train.labels)
-    assert dev.stats.oov == 1 and dev.stats.unseen_labels == {"meh": 1}
-    np.testing.assert_array_equal(dev.sample_weight, [1, 0])
-
-
-def test_load_forecasting_from_columns(tmp_path):
-    rows = "\n".join(f"{t},{t * 0.5},{-t}" for t in range(8))
-    write(tmp_path, "s.csv", "t,load,temp\n" + rows + "\n")
-    section = make_section(
-        "DataSpec",
-        format="csv",
-        train=str(tmp_path / "s.csv"),
-        value_columns=["load", "temp"],
-        target_columns=["temp"],
-        lookback=3,
-    )
-    spec = NS(
-        input=NS(kind="features", dim=2),
-        head=NS(type="forecaster", horizon=2, outputs=1),
-        data=section,
-    )
-    encoded = data.load_dataset(spec)
-    assert encoded.x.shape == (4, 3, 2) and encoded.y.shape == (4, 2, 1)
-    np.testing.assert_array_equal(encoded.y[0, :, 0], [-3, -4])
-    wrong = NS(input=spec.input, head=NS(type="forecaster", outputs=2), data=section)
-    with raises(tmp_path / "s.csv", None, "head.outputs is 2"):
-        data.load_dataset(wrong)
-
-
-@pytest.mark.parametrize("head", ["tagger", "classifier", "seq2seq", "forecaster"])
-def test_bundled_datasets_load(head):
-    if head == "forecaster":
-        spec = NS(input=NS(kind="features", dim=2, max_length=24), head=NS(type=head), data=None)
-    else:
-        spec = tokens_spec(head, max_length=None)
-    train = data.load_dataset(spec, "train")
-    test = data.load_dataset(spec, "test", vocab=train.vocab, labels=train.labels)
-    assert len(train.y) > 4 * len(test.y) > 0
-    if head != "forecaster":
-        assert test.stats.oov == 0 and not test.stats.unseen_labels

@@ -157,7 +157,9 @@ head: {type: tagger, classes: 3, dropout: 0.3}
 
 
 def test_fixed_batch_is_padded_and_repeatable():
-    spec = keras_seq.builder.resolve(
+    from keras_seq.tasks.building import resolved_task
+
+    task = resolved_task(
         """
 input: {kind: tokens, max_length: 6}
 encoder: {cell: gru, units: 4}
@@ -166,7 +168,7 @@ head: {type: classifier}
         vocab_size=20,
         classes=3,
     )
-    model = keras_seq.build(spec)
+    spec, model = task.spec, task.build_model()
     x, y = worker._batch(spec, model, 4)
     again, _ = worker._batch(spec, model, 4)
     np.testing.assert_array_equal(x, again)
@@ -192,3 +194,16 @@ def test_every_example_spec_gives_the_same_numbers_on_every_backend(capsys):
         assert not any("n/a" in row for row in lines[3:9])  # seed, loss, training: all apply
         assert lines[9] == "passed"
     assert out.rstrip().endswith("PASSED")
+
+
+def test_a_crf_tagger_compares_loss_and_gradients(tmp_path):
+    # Its model compiles no loss (the CRF layer supplies it): still checked like any trained one.
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "input: {kind: tokens, vocab_size: 9, embedding_dim: 2}\n"
+        "encoder: {cell: gru, units: 3}\nhead: {type: tagger, classes: 3, output: crf}\n"
+    )
+    results = worker._run_spec(str(path), lambda model: None, batch_size=2, steps=0)
+    assert results["loss/0"].shape == () and np.isfinite(results["loss/0"])
+    gradients = [k for k in results if k.startswith("gradients/")]
+    assert len(gradients) == 10  # embedding 1, GRU 4, Dense 2, CRF 3 (transitions, start, end)

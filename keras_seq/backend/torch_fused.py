@@ -28,8 +28,8 @@ layers share one size, outputs are concatenated between layers and no dropout ap
 between them; otherwise each layer runs both its directions in one call where it can.
 
 Anything else (another backend, recurrent dropout, pre-padding or gaps in the mask,
-an empty row, symbolic tensors, weights in another dtype than the inputs) takes the
-generic loop.
+an empty row, symbolic tensors, tracing for export (ONNX), weights in another dtype than
+the inputs) takes the generic loop.
 """
 
 import collections
@@ -54,6 +54,12 @@ def _kernel_name(cell):
     if type(cell) is SimpleRNNCell:
         return "rnn_" + cell.activation
     return None
+
+
+def _exporting():
+    import torch
+
+    return torch.jit.is_tracing() or torch.compiler.is_exporting()
 
 
 def prefix_lengths(mask):
@@ -83,6 +89,8 @@ def fused_plan(cell, inputs, mask, recurrent_mask, need_cell_state):
         return _refuse("recurrent dropout is active")
     if inputs.device.type == "meta":
         return _refuse("symbolic (meta) tensors")
+    if _exporting():
+        return _refuse("tracing for export: the plan depends on the mask's values")
     if inputs.dtype != cell.kernel.value.dtype or not inputs.dtype.is_floating_point:
         return _refuse(f"inputs are {inputs.dtype}, weights {cell.kernel.value.dtype}")
     if mask is None:

@@ -3,8 +3,8 @@
 import pathlib
 
 from keras_seq.data import DataError
-from keras_seq.data.dataset import SPLITS, bundled_data
-from keras_seq.spec import load_spec
+from keras_seq.data.bundled import SPLITS
+from keras_seq.data.errors import check_file
 
 _EXTENSIONS = {".conllu": "conllu", ".csv": "csv", ".jsonl": "jsonl"}
 
@@ -14,12 +14,8 @@ def file_format(path, default):
     return _EXTENSIONS.get(pathlib.Path(path).suffix.lower(), default)
 
 
-def _section(spec):
-    """The spec's data section as plain data, or the bundled data's when the spec has none."""
-    return (spec.data or bundled_data(spec.head.type)).to_dict()
-
-
-def _with_section(spec, section, paths, format_from):
+def _with_section(task, section, paths, format_from):
+    """The task's spec with `section` as its data, `paths` (absolute) filled in."""
     given = {split: str(pathlib.Path(path).resolve()) for split, path in paths.items() if path}
     fmt = file_format(given[format_from], section["format"]) if format_from in given else None
     if fmt and fmt != section["format"]:
@@ -27,16 +23,14 @@ def _with_section(spec, section, paths, format_from):
         section = {key: value for key, value in section.items() if key in SPLITS}
         section["format"] = fmt
     section.update(given)
-    plain = spec.to_dict()
-    plain["data"] = section
-    return load_spec(plain)
+    return task.spec.replace(data=section)
 
 
-def with_files(spec, **paths):
-    """The spec with its data section filled in: the command-line `paths` win over the spec's.
+def with_files(task, **paths):
+    """The task's spec with its data section filled in: the command-line `paths` win.
 
     Args:
-        spec: `keras_seq.Spec`.
+        task: a `keras_seq.tasks.Task`.
         **paths: `train`, `validation`, `test`: str or None (None keeps the spec's path).
 
     Returns:
@@ -47,23 +41,26 @@ def with_files(spec, **paths):
     Raises:
         keras_seq.DataError: when no training file is known.
     """
-    section = _section(spec)
-    if spec.data is None and paths.get("train"):
+    section = task.data_section().to_dict()
+    if task.spec.data is None and paths.get("train"):
         # Only the training file was named: do not mix it with bundled validation/test files.
         section = {key: value for key, value in section.items() if key not in SPLITS}
-    resolved = _with_section(spec, section, paths, "train")
-    if not resolved.data.train:
+    for split, path in paths.items():
+        if path:
+            check_file(path, f"--{split}")
+    spec = _with_section(task, section, paths, "train")
+    if not spec.data.train:
         raise DataError(
             "no training data: the spec has no data.train",
             hint="give it on the command line (--train FILE) or as data.train in the spec",
         )
-    return resolved
+    return spec
 
 
-def for_file(spec, path):
-    """A trained run's spec reading `path` as its `test` split (in the format its extension
+def for_file(task, path):
+    """A trained task's spec reading `path` as its `test` split (in the format its extension
     names): the one file `keras-seq evaluate` and `predict` read."""
-    return _with_section(spec, _section(spec), {"test": path}, "test")
+    return _with_section(task, task.data_section().to_dict(), {"test": path}, "test")
 
 
 def split_paths(spec):

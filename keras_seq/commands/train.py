@@ -1,59 +1,122 @@
 """`keras-seq train`: a spec and its data to a complete run folder (see `keras_seq.runs`)."""
 
 import csv
-import dataclasses
+import json
 import logging
+import os
 import pathlib
+import shutil
 import sys
 
-import keras
-
-from keras_seq import builder, runs, training
-from keras_seq.commands.datafiles import split_paths, with_files
-from keras_seq.data import load_dataset
-from keras_seq.spec import load_spec
+HELP = "train a spec's model; write a run folder"
 
 logger = logging.getLogger("keras_seq.train")
 
-# build() override -> the attribute of the training split's `Encoded` whose size fills it.
-_LEARNED = {"vocab_size": "vocab", "classes": "labels", "target_vocab_size": "labels"}
+
+def _positive(text):
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
 
 
-def load_splits(spec):
-    """Every split the spec's data names, encoded with the training split's vocabulary."""
-    paths = split_paths(spec)
-    train = load_dataset(spec, "train")
-    splits = {"train": train}
-    for split in paths:
-        if split != "train":
-            splits[split] = load_dataset(spec, split, vocab=train.vocab, labels=train.labels)
-    for split, encoded in splits.items():
-        logger.info("%s: %d examples from %s", split, encoded.stats.examples, paths[split])
+def add_arguments(parser):
+    parser.add_argument("spec", metavar="SPEC", nargs="?", help="the spec (not with --resume)")
+    parser.add_argument(
+        "--resume", metavar="DIR", help="continue an interrupted run from its last checkpoint"
+    )
+    for split in ("train", "validation", "test"):
+        parser.add_argument(f"--{split}", metavar="F", help=f"default: data.{split}")
+    parser.add_argument("--epochs", type=_positive, metavar="N", help="default: training.epochs")
+    parser.add_argument("--output", metavar="DIR", help="run folder (default: runs/NAME-TIME)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a spec field, e.g. --set encoder.units=128 (repeatable; validated)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate, read and check all data, build the model and print its summary; no "
+        "training",
+    )
+
+
+def overrides(assignments):
+    """`["encoder.units=128", ...]` as `{"encoder.units": 128}` (values read as YAML).
+
+    Raises:
+        keras_seq.SpecError: an assignment without `=`, or whose value is not YAML.
+    """
+    from keras_seq.spec import Problem, SpecError
+    from keras_seq.spec.yaml_source import read_yaml
+
+    changes = {}
+    for assignment in assignments:
+        field, equals, text = assignment.partition("=")
+        if not equals or not field.strip():
+            raise SpecError(
+                [
+                    Problem(
+                        "",
+                        "expected FIELD=VALUE",
+                        found=assignment,
+                        allowed="e.g. encoder.units=128",
+                    )
+                ],
+                f"--set {assignment}",
+            )
+        try:
+            value = read_yaml(text, f"--set {assignment}")[0] if text.strip() else None
+        except SpecError as error:
+            raise SpecError(error.problems, f"--set {assignment}") from None
+        changes[field.strip()] = value
+    return changes
+
+
+def with_overrides(spec, assignments):
+    """`spec` with `--set` assignments applied and re-validated; each problem the changes
+    cause names its --set argument."""
+    from keras_seq.spec import Problem, SpecError
+
+    changes = overrides(assignments)
+    if not changes:
+        return spec
+    try:
+        return spec.replace(changes)
+    except SpecError as error:
+        origin = {field: f"--set {a}" for field, a in zip(changes, assignments)}
+        problems = []
+        for problem in error.problems:
+            source = next(
+                (origin[f] for f in origin if problem.path == f or problem.path.startswith(f)),
+                None,
+            )
+            message = f"{problem.message} (from {source})" if source else problem.message
+            problems.append(Problem(**{**problem.to_dict(), "message": message}))
+        raise SpecError(problems, "--set") from None
+
+
+def read_splits(task):
+    """`{split: records}` for every split the task's spec names."""
+    from keras_seq.commands.datafiles import split_paths
+
+    splits = {}
+    for split, path in split_paths(task.spec).items():
+        splits[split] = task.read(path)
+        logger.info("%s: %d records from %s", split, len(splits[split]), path)
     return splits
 
 
-def learned_sizes(spec, train):
-    """`build()` overrides for the sizes the spec leaves `auto`, from the training split."""
-    sizes = {}
-    for keyword, (section, field) in builder.OVERRIDES.items():
-        learned = getattr(train, _LEARNED[keyword])
-        if getattr(getattr(spec, section), field) == "auto" and learned is not None:
-            sizes[keyword] = len(learned)
-    return sizes
-
-
-def _inputs(encoded):
+def _fit_arrays(encoded):
     return {"x": encoded.x, "y": encoded.y, "sample_weight": encoded.sample_weight}
-
-
-def score(model, splits, batch_size):
-    """`{split: {metric: value}}` from `model.evaluate` (loss and the compiled metrics)."""
-    return {
-        split: model.evaluate(
-            **_inputs(encoded), batch_size=batch_size, verbose=0, return_dict=True
-        )
-        for split, encoded in splits.items()
-    }
 
 
 def _write_history(history, path):
@@ -66,14 +129,17 @@ def _write_history(history, path):
             writer.writerow([epoch + 1, *(float(history[name][epoch]) for name in names)])
 
 
-def _with_epochs(spec, epochs):
-    if epochs is None:
-        return spec
-    return dataclasses.replace(spec, training=dataclasses.replace(spec.training, epochs=epochs))
-
-
 def train(
-    source, *, train=None, validation=None, test=None, epochs=None, output=None, verbose=None
+    source,
+    *,
+    train=None,
+    validation=None,
+    test=None,
+    epochs=None,
+    output=None,
+    verbose=None,
+    overrides=(),
+    dry_run=False,
 ):
     """Trains the model a spec describes and writes its run folder.
 
@@ -82,7 +148,12 @@ def train(
         train, validation, test: str, optional. Data files that replace the spec's (`data`
             section, or the bundled data when the spec has none).
         epochs: int, optional. Replaces `training.epochs`.
-        output: str, optional. The run folder; default `runs/<name>-<timestamp>`.
+        output: str, optional. The run folder; default `runs/<name>-<timestamp>`. It must not
+            exist: it is reserved before any data is read, so a taken name fails at once.
+        overrides: list of `"field=value"` strings (`--set`), applied before anything else
+            and recorded in the run's `spec.yaml`.
+        dry_run: bool. Read and check all data and build the model, print its summary, and
+            write nothing (returns `(None, {})`).
         verbose: int, optional. Keras' `fit` verbosity; default 1 (a progress bar) on a
             terminal, 2 (one line per epoch) otherwise.
 
@@ -91,54 +162,231 @@ def train(
 
     Raises:
         keras_seq.SpecError, keras_seq.DataError: the spec or the data cannot be used.
+        keras_seq.training.NonFiniteLoss: the loss became NaN or infinite (no run folder is
+            left).
     """
-    spec = with_files(load_spec(source), train=train, validation=validation, test=test)
-    spec = _with_epochs(spec, epochs)
-    splits = load_splits(spec)
-    spec = builder.resolve(spec, **learned_sizes(spec, splits["train"]))
-    model = builder.build(spec)
-    logger.info("keras backend: %s; %d parameters", keras.backend.backend(), model.count_params())
+
+    from keras_seq import runs
+    from keras_seq.commands.datafiles import with_files
+    from keras_seq.spec import load_spec
+    from keras_seq.tasks import Task
+
+    task = Task.for_spec(with_overrides(load_spec(source), overrides))
+    task.spec = with_files(task, train=train, validation=validation, test=test)
+    if epochs is not None:
+        task.spec = task.spec.replace({"training.epochs": epochs})
+    if dry_run:
+        model, encoded, _ = _prepare(task)
+        print(dry_run_report(task, model, encoded))
+        return None, {}
+    # The folder is reserved first: a taken --output fails before any data is read.
+    run_folder = runs.RunFolder(output or runs.default_path(task.spec.name), unique=not output)
+    with run_folder as folder:
+        model, encoded, splits = _prepare(task)
+        metrics = _fit_and_write(task, encoded, splits, folder, verbose)
+    return run_folder.path, metrics
+
+
+def resume(run_dir, verbose=None):
+    """Continues an interrupted `train` from its last checkpoint (`run_dir/checkpoint`).
+
+    The model, its optimizer state and dropout seed state, the learned vocabularies and the
+    history come from the checkpoint; the data is read again from the paths in its spec; the
+    batches of each epoch depend only on `(seed, epoch)`. So a seeded run that is resumed ends
+    with the weights an uninterrupted one ends with. (Early stopping and the plateau schedule
+    restart their patience count at the resumed epoch.)
+
+    Returns:
+        `(path, metrics)` as `train`.
+    """
+    from keras_seq import runs
+    from keras_seq.data import DataError
+    from keras_seq.tasks import load
+
+    progress_file = pathlib.Path(run_dir) / runs.CHECKPOINT / runs.PROGRESS
+    if not progress_file.is_file():
+        raise DataError(
+            "not a resumable run folder (no checkpoint/progress.json)",
+            path=run_dir,
+            hint="give the folder of an interrupted `keras-seq train`",
+        )
+    run_folder = runs.RunFolder(run_dir, resume=True)
+    with run_folder as folder:
+        checkpoint = folder / runs.CHECKPOINT
+        progress = json.loads((checkpoint / runs.PROGRESS).read_text(encoding="utf-8"))
+        task = load(checkpoint / runs.MODEL)
+        splits = read_splits(task)
+        encoded = _encode(task, splits)
+        metrics = _fit_and_write(task, encoded, splits, folder, verbose, progress)
+    return run_folder.path, metrics
+
+
+def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
+    """Fits (from `progress`'s epoch when resuming), checkpointing every epoch into
+    `folder/checkpoint`, then writes the run's files; returns the metrics per split."""
+    from keras_seq import report, runs, training
+
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-    fit = training.fit_options(spec.training)
-    validation_data = (
-        tuple(_inputs(splits["validation"]).values()) if "validation" in splits else None
+    progress = progress or {"epoch": 0, "history": {}}
+    checkpoint = folder / runs.CHECKPOINT
+    checkpoint.mkdir(exist_ok=True)
+
+    def save_checkpoint(epoch, history):
+        temporary = checkpoint / f".{runs.MODEL}"
+        task.save(temporary)
+        os.replace(temporary, checkpoint / runs.MODEL)
+        state = json.dumps({"epoch": epoch, "history": history})
+        runs.write_text_atomic(checkpoint / runs.PROGRESS, state)
+
+    fit = training.fit_options(task.spec.training)
+    saver = training.EpochCheckpoint(save_checkpoint, progress["history"])
+    fit["callbacks"] += [training.StopOnNonFiniteLoss(), saver]
+    arrays = _fit_arrays(encoded["train"])
+    batches = training.EpochBatches(
+        *arrays.values(), fit.pop("batch_size"), task.spec.seed, progress["epoch"]
     )
-    path = runs.default_path(spec.name) if output is None else output
-    with runs.RunFolder(path) as folder:
-        history = model.fit(
-            **_inputs(splits["train"]), validation_data=validation_data, verbose=verbose, **fit
-        )
-        metrics = score(model, splits, fit["batch_size"])
-        model.save(folder / runs.MODEL)
-        runs.write_text_atomic(folder / runs.SPEC, spec.to_yaml())
-        train_split = splits["train"]
-        if train_split.vocab is not None:
-            train_split.vocab.save(folder / runs.VOCAB)
-        if train_split.labels is not None:
-            train_split.labels.save(folder / runs.LABELS)
-        _write_history(history.history, folder / runs.HISTORY)
-        runs.plot_curves(history.history, folder / runs.CURVES)
-        runs.write_metrics(folder, metrics)
-    return pathlib.Path(path), metrics
+    validation = encoded.get("validation")
+    fit["callbacks"].insert(0, batches.follow())
+    task.model.fit(
+        batches,
+        validation_data=tuple(_fit_arrays(validation).values()) if validation else None,
+        initial_epoch=progress["epoch"],
+        verbose=verbose,
+        **fit,
+    )
+    history = saver.history
+    metrics = {split: task.evaluate(splits[split]) for split in splits}
+    tables = {split: task.tables(splits[split]) for split in splits}
+    task.save(folder / runs.MODEL)
+    spec_yaml = task.spec.to_yaml()
+    runs.write_text_atomic(folder / runs.SPEC, spec_yaml)
+    for name in ("vocab", "labels"):
+        if name in task.state:
+            task.state[name].save(folder / f"{name}.txt")
+    _write_history(history, folder / runs.HISTORY)
+    runs.plot_curves(history, folder / runs.CURVES)
+    runs.write_metrics(folder, metrics)
+    runs.write_tables(folder, tables)
+    classes = {split: t["classes"] for split, t in tables.items() if "classes" in t}
+    report.write(
+        folder / runs.REPORT,
+        name=task.spec.name,
+        spec_yaml=spec_yaml,
+        metrics=metrics,
+        data_stats={split: _stats(data.stats) for split, data in encoded.items()},
+        history=history,
+        per_class={split: _class_rows(table) for split, table in classes.items()},
+        confusion={split: _confusion(table) for split, table in classes.items()},
+    )
+    shutil.rmtree(checkpoint)
+    return metrics
+
+
+def _class_rows(table):
+    return [{"label": label, **figures} for label, figures in table["classes"].items()]
+
+
+def _confusion(table):
+    return {"labels": table["labels"], "matrix": table["confusion"]}
+
+
+def _prepare(task):
+    """Reads every split, learns from the training one, encodes all, builds the model."""
+    import keras
+
+    splits = read_splits(task)
+    task.learn(splits["train"])
+    encoded = _encode(task, splits)
+    model = task.build_model()
+    logger.info("keras backend: %s; %d parameters", keras.backend.backend(), model.count_params())
+    return model, encoded, splits
+
+
+def _encode(task, splits):
+    encoded = {split: task.encode(records) for split, records in splits.items()}
+    for split, data in encoded.items():
+        data.stats.warn(task.spec.get(f"data.{split}"))
+    return encoded
+
+
+def _stats(stats):
+    figures = {"examples": stats.examples}
+    if stats.tokens:
+        figures["tokens"] = stats.tokens
+        figures["oov_rate"] = stats.oov / stats.tokens
+    if stats.truncated:
+        figures["truncated"] = stats.truncated
+    if stats.unseen_labels:
+        figures["unseen_labels"] = sum(stats.unseen_labels.values())
+    return figures
+
+
+def dry_run_report(task, model, encoded):
+    """What `train --dry-run` prints: the model summary, the data sizes and parameters."""
+    lines = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    lines.append("data:")
+    for split, data in encoded.items():
+        figures = ", ".join(f"{k} {_plain(v)}" for k, v in _stats(data.stats).items())
+        lines.append(f"  {split}: {figures}")
+    for name in ("vocab", "labels"):
+        if name in task.state:
+            lines.append(f"{name}: {len(task.state[name])} entries")
+    lines.append(f"parameters: {model.count_params():,}")
+    lines.append("dry run: nothing trained, nothing written")
+    return "\n".join(lines)
+
+
+def _plain(value):
+    return f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
 
 
 def summary(path, metrics):
-    """`run saved to PATH: test accuracy 0.934, loss 0.21` (the last split scored)."""
+    """`run saved to PATH: test accuracy 0.934, loss 0.210` (the last split scored)."""
     split = next(s for s in ("test", "validation", "train") if s in metrics)
     names = sorted(metrics[split], key=lambda name: name == "loss")
-    scores = ", ".join(f"{name} {metrics[split][name]:.3g}" for name in names)
+    scores = ", ".join(f"{name} {metrics[split][name]:.3f}" for name in names)
     return f"run saved to {path}: {split} {scores}"
 
 
-def main(args):
-    path, metrics = train(
-        args.spec,
-        train=args.train,
-        validation=args.validation,
-        test=args.test,
-        epochs=args.epochs,
-        output=args.output,
-    )
-    print(summary(path, metrics))
+def run(args):
+    from keras_seq import runs
+    from keras_seq.training import NonFiniteLoss
+
+    if (args.spec is None) == (args.resume is None):
+        print("keras-seq train: give a SPEC, or --resume DIR (not both)", file=sys.stderr)
+        return 2
+    try:
+        if args.resume:
+            path, metrics = resume(args.resume)
+        else:
+            path, metrics = train(
+                args.spec,
+                train=args.train,
+                validation=args.validation,
+                test=args.test,
+                epochs=args.epochs,
+                output=args.output,
+                overrides=args.set,
+                dry_run=args.dry_run,
+            )
+    except NonFiniteLoss as error:
+        print(f"keras-seq train: {error}{_kept(runs.RunFolder.last_kept)}", file=sys.stderr)
+        return 3
+    except (KeyboardInterrupt, SystemExit) as stop:
+        code = 130 if isinstance(stop, KeyboardInterrupt) else stop.code
+        if code not in (130, 143):
+            raise
+        word = "interrupted" if code == 130 else "terminated"
+        print(f"keras-seq train: {word}{_kept(runs.RunFolder.last_kept)}", file=sys.stderr)
+        return code
+    if path is not None:
+        print(summary(path, metrics))
     return 0
+
+
+def _kept(folder):
+    if folder is None:
+        return "; no run folder was written"
+    return f"; {folder} holds the last epoch's checkpoint: keras-seq train --resume {folder}"

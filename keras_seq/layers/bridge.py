@@ -3,8 +3,10 @@
 import keras
 from keras import ops
 
+from keras_seq.api import keras_seq_export
 
-@keras.saving.register_keras_serializable(package="keras_seq")
+
+@keras_seq_export("keras_seq.layers.StateBridge")
 class StateBridge(keras.layers.Layer):
     """Maps an encoder's final states to a seq2seq decoder's initial states.
 

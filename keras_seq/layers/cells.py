@@ -16,6 +16,8 @@ a whole sequence in one matmul) and `step(projected_x_t, states)` (the recurrent
 import keras
 from keras import ops
 
+from keras_seq.api import keras_seq_export
+
 _SIMPLE_ACTIVATIONS = ("tanh", "relu")
 
 
@@ -122,7 +124,7 @@ class _RecurrentCell(keras.layers.Layer):
         return config
 
 
-@keras.saving.register_keras_serializable(package="keras_seq")
+@keras_seq_export("keras_seq.SimpleRNNCell")
 class SimpleRNNCell(_RecurrentCell):
     """One step of an Elman RNN (PyTorch's `nn.RNNCell`).
 
@@ -177,7 +179,7 @@ class SimpleRNNCell(_RecurrentCell):
         return config
 
 
-@keras.saving.register_keras_serializable(package="keras_seq")
+@keras_seq_export("keras_seq.LSTMCell")
 class LSTMCell(_RecurrentCell):
     """One step of an LSTM (PyTorch's `nn.LSTMCell`).
 
@@ -257,7 +259,7 @@ class LSTMCell(_RecurrentCell):
         return config
 
 
-@keras.saving.register_keras_serializable(package="keras_seq")
+@keras_seq_export("keras_seq.GRUCell")
 class GRUCell(_RecurrentCell):
     """One step of a GRU with the reset gate after the recurrent matmul (`nn.GRUCell`).
 

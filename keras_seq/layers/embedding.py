@@ -3,8 +3,10 @@
 import keras
 from keras import ops
 
+from keras_seq.api import keras_seq_export
 
-@keras.saving.register_keras_serializable(package="keras_seq")
+
+@keras_seq_export("keras_seq.TokenEmbedding")
 class TokenEmbedding(keras.layers.Embedding):
     """A `keras.layers.Embedding` that trains to the same numbers on every backend.
 

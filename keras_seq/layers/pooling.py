@@ -4,8 +4,10 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_seq.api import keras_seq_export
 
-@keras.saving.register_keras_serializable(package="keras_seq")
+
+@keras_seq_export("keras_seq.layers.SequencePooling")
 class SequencePooling(keras.layers.Layer):
     """Mean or max over the real steps of a sequence, padding excluded.
 

@@ -3,7 +3,9 @@
 import keras
 from keras import ops
 
+from keras_seq.api import keras_seq_export
 from keras_seq.backend import custom_backward, torch_fused
+from keras_seq.initializers import Portable
 from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 
 _CELLS = {"simple": SimpleRNNCell, "lstm": LSTMCell, "gru": GRUCell}
@@ -21,6 +23,34 @@ def _rate(name, value):
     if not 0.0 <= value < 1.0:
         raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
     return value
+
+
+def _check_rank(shape):
+    if len(shape) != 3:
+        raise ValueError(
+            "`Recurrent` expects inputs of rank 3 (batch, time, features). "
+            f"Received: inputs.shape={tuple(shape)}"
+        )
+
+
+def _check_mask(input_shape, mask_shape):
+    known = [(a, b) for a, b in zip(input_shape[:2], mask_shape) if a is not None and b is not None]
+    if len(mask_shape) != 2 or any(a != b for a, b in known):
+        raise ValueError(
+            "`mask` must have shape (batch, time) = the first two dimensions of the inputs. "
+            f"Received: inputs.shape={tuple(input_shape)}, mask.shape={tuple(mask_shape)}"
+        )
+
+
+def _for_cell(initializer, cell_name):
+    """The initializer's config for one cell: each cell gets its own instance (an unseeded
+    Keras initializer instance returns the same values on every call), and a seeded
+    `Portable` its own stream (its key extended by the cell's name, e.g. `backward_1`), so
+    layers and directions never start from equal weights."""
+    config = keras.initializers.serialize(initializer)
+    if isinstance(initializer, Portable):
+        config["config"]["key"] = f"{initializer.key}/{cell_name}"
+    return config
 
 
 def _layer_sizes(units, layers):
@@ -100,7 +130,7 @@ def _time_loop(cell, projected, mask, states, reverse, recurrent_mask, project=F
     return ops.transpose(ys[1], (1, 0, 2)), list(carry[1:])
 
 
-@keras.saving.register_keras_serializable(package="keras_seq")
+@keras_seq_export("keras_seq.Recurrent")
 class Recurrent(keras.layers.Layer):
     """A stack of recurrent layers built from the plugin's cells (PyTorch's `nn.RNN`/`LSTM`/`GRU`).
 
@@ -235,11 +265,9 @@ class Recurrent(keras.layers.Layer):
     def _make_cell(self, units, name):
         options = {
             "use_bias": self.use_bias,
-            # Serialized so each cell gets its own instance: an unseeded Keras
-            # initializer instance returns the same values on every call.
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "kernel_initializer": _for_cell(self.kernel_initializer, name),
+            "recurrent_initializer": _for_cell(self.recurrent_initializer, name),
+            "bias_initializer": _for_cell(self.bias_initializer, name),
             "dtype": self.dtype_policy,
             "name": name,
         }
@@ -256,6 +284,7 @@ class Recurrent(keras.layers.Layer):
         return size
 
     def build(self, input_shape):
+        _check_rank(input_shape)
         features = input_shape[-1]
         for k, cells in enumerate(self.cells):
             for cell in cells:
@@ -332,10 +361,14 @@ class Recurrent(keras.layers.Layer):
         ]
 
     def call(self, inputs, initial_state=None, mask=None, training=None):
+        _check_rank(inputs.shape)
         batch_size = ops.shape(inputs)[0]
         if mask is not None:
+            _check_mask(inputs.shape, mask.shape)
             mask = ops.cast(mask, "bool")
         first_states = self._first_states(initial_state, batch_size)
+        if inputs.shape[1] == 0:
+            return self._no_steps(inputs, first_states)
         between_dropout = bool(training and self.dropout)
         recurrent_active = bool(training and self.recurrent_dropout)
         fused = torch_fused.run_stack(
@@ -376,6 +409,23 @@ class Recurrent(keras.layers.Layer):
     def _outputs(self, sequence, finals):
         """The call's result from the last layer's merged outputs and per-direction states."""
         output = sequence if self.return_sequences else self._merge([s[0] for s in finals])
+        if self.return_state:
+            return [output] + [state for states in finals for state in states]
+        return output
+
+    def _no_steps(self, inputs, first_states):
+        """A zero-length sequence: no step runs, so the states stay the initial ones."""
+        last = len(self.cells) - 1
+        batch_size = ops.shape(inputs)[0]
+        finals = (
+            first_states
+            if last == 0
+            else [c.get_initial_state(batch_size) for c in self.cells[last]]
+        )
+        if self.return_sequences:
+            output = ops.zeros((batch_size, 0, self._output_size(last)), self.compute_dtype)
+        else:
+            output = self._merge([states[0] for states in finals])
         if self.return_state:
             return [output] + [state for states in finals for state in states]
         return output

@@ -72,6 +72,57 @@ def _to_yaml(self):
     return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
 
 
+def _get(self, path):
+    """The value at a dotted path, e.g. `spec.get("head.classes")` (None where unset).
+
+    >>> import keras_seq
+    >>> spec = keras_seq.load_spec("{input: {kind: tokens}, encoder: {cell: gru, units: 8},"
+    ...                            " head: {type: tagger}}")
+    >>> spec.get("encoder.units"), spec.get("head.classes")
+    (8, 'auto')
+    """
+    value = self
+    for name in path.split("."):
+        value = getattr(value, name, None)
+    return value
+
+
+def _replace(self, changes=None, **fields):
+    """A new, re-validated spec with some fields changed: the one way to derive a spec.
+
+    Args:
+        changes: dict. Dotted field path -> new value, e.g. `{"encoder.units": 128}`; a
+            section may be given whole (`{"data": {...}}`), and None removes a field (its
+            default applies again).
+        **fields: top-level fields, e.g. `seed=3`.
+
+    Raises:
+        keras_seq.SpecError: the changed spec breaks the schema; each problem names the path.
+
+    >>> import keras_seq
+    >>> spec = keras_seq.load_spec("{input: {kind: tokens}, encoder: {cell: gru, units: 8},"
+    ...                            " head: {type: tagger}}")
+    >>> spec.replace({"encoder.units": 16, "head.classes": 5}).encoder.units
+    16
+    """
+    from keras_seq.spec.loading import load_spec
+
+    data = self.to_dict()
+    for path, value in {**(changes or {}), **fields}.items():
+        *parents, name = path.split(".")
+        node = data
+        for parent in parents:
+            child = node.get(parent)
+            if not isinstance(child, dict):
+                child = node[parent] = {}
+            node = child
+        if value is None:
+            node.pop(name, None)
+        else:
+            node[name] = value
+    return load_spec(data)
+
+
 def _make_classes():
     classes = {}
     for title, node in SCHEMAS.items():
@@ -81,7 +132,7 @@ def _make_classes():
         ]
         namespace = {"__doc__": node.get("description", title), "to_dict": _to_dict}
         if title == "Spec":
-            namespace["to_yaml"] = _to_yaml
+            namespace.update(to_yaml=_to_yaml, get=_get, replace=_replace)
         classes[title] = dataclasses.make_dataclass(title, fields, frozen=True, namespace=namespace)
         classes[title].__module__ = __name__
     return classes

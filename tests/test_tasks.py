@@ -1,12 +1,13 @@
-"""Heads: each learns a small task it should solve, and padding never changes a result."""
+"""Tasks: each learns a small problem it should solve, padding never changes a result, and
+every task passes the shared checks (config, save/load, fit, predict on raw records)."""
 
 import keras
 import numpy as np
 import pytest
+from task_checks import check_task
 
 import keras_seq
-from keras_seq.heads import BOS_ID, EOS_ID
-from keras_seq.layers import SequencePooling, StateBridge
+from keras_seq.tasks.seq2seq import BOS_ID, EOS_ID
 
 
 def _tokens(rng, count, low, high, min_length, max_length):
@@ -81,9 +82,9 @@ def test_seq2seq_reverses_sequence():
         encoder="{cell: gru, units: 32}",
         kind="tokens, vocab_size: 6, embedding_dim: 8",
     )
-    model = keras_seq.build(spec)
+    task, model = _seq2seq(spec)
     model.fit([source[:448], decoder_input[:448]], target[:448], epochs=8, verbose=0)
-    decoded = keras_seq.greedy_decode(model, source[448:], max_length=4)
+    decoded = task.generate(source[448:], max_length=4)
     expected = target[448:, : decoded.shape[1]]
     exact = np.mean([np.array_equal(d, e) for d, e in zip(decoded, expected)])
     assert exact > 0.85, exact
@@ -167,9 +168,14 @@ def test_forecaster_masks_by_mask_value():
     np.testing.assert_allclose(_call(model, padded), _call(model, x), atol=1e-6)
 
 
+def _seq2seq(spec):
+    task = keras_seq.tasks.Task.for_spec(spec)
+    return task, task.build_model()
+
+
 def test_seq2seq_padding_changes_no_loss_or_decoding():
     spec = _spec("{type: seq2seq, target_vocab_size: 9}", encoder=_BIDIRECTIONAL)
-    model = keras_seq.build(spec)
+    task, model = _seq2seq(spec)
     source = np.array([[3, 7, 2]], "int32")
     decoder_input = np.array([[BOS_ID, 5, 6]], "int32")
     target = np.array([[5, 6, EOS_ID]], "int32")
@@ -181,8 +187,8 @@ def test_seq2seq_padding_changes_no_loss_or_decoding():
     )
     np.testing.assert_allclose(padded_loss, loss, rtol=1e-5)
     np.testing.assert_array_equal(
-        keras_seq.greedy_decode(model, _padded(source, 3), max_length=4),
-        keras_seq.greedy_decode(model, source, max_length=4),
+        task.generate(_padded(source, 3), max_length=4),
+        task.generate(source, max_length=4),
     )
 
 
@@ -196,9 +202,9 @@ def test_greedy_decode_agrees_with_model_on_its_own_outputs():
         "{type: seq2seq, target_vocab_size: 9, decoder: {cell: lstm, layers: 2}}",
         encoder="{cell: gru, units: 6, direction: bidirectional}",
     )
-    model = keras_seq.build(spec)
+    task, model = _seq2seq(spec)
     source, _ = _tokens(np.random.default_rng(5), 4, 2, 12, 2, 5)
-    decoded = keras_seq.greedy_decode(model, source, max_length=6)
+    decoded = task.generate(source, max_length=6)
     steps = decoded.shape[1]
     decoder_input = np.concatenate([np.full((4, 1), BOS_ID), decoded[:, :-1]], axis=1)
     probabilities = model.predict([source, decoder_input], verbose=0)
@@ -207,39 +213,146 @@ def test_greedy_decode_agrees_with_model_on_its_own_outputs():
     assert steps <= 6
 
 
-# --- layers -----------------------------------------------------------------------------------
+# --- the shared checks, one test per task class ----------------------------------------------
+
+_WORDS = {"DET": ["the", "a"], "NOUN": ["dog", "cat", "man"], "VERB": ["runs", "sees"]}
 
 
-def test_sequence_pooling_matches_numpy():
-    rng = np.random.default_rng(6)
-    x = rng.normal(size=(3, 5, 4)).astype("float32")
-    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [0, 1, 0, 1, 0]], bool)
-    mean = SequencePooling("mean")(x, mask=mask)
-    maximum = SequencePooling("max")(x, mask=mask)
-    for row in range(3):
-        real = x[row, mask[row]]
-        np.testing.assert_allclose(np.asarray(mean)[row], real.mean(0), rtol=1e-5)
-        np.testing.assert_allclose(np.asarray(maximum)[row], real.max(0), rtol=1e-6)
+def _sentence(rng):
+    tags = ["DET", "NOUN", "VERB", "DET", "NOUN"][: rng.integers(3, 6)]
+    return [str(rng.choice(_WORDS[t])) for t in tags], tags
 
 
-def test_state_bridge_concatenates_and_projects():
-    h_fwd, c_fwd, h_bwd, c_bwd = (np.full((2, 3), v, "float32") for v in (1, 2, 3, 4))
-    same_width = StateBridge(6, "lstm", "lstm", directions=2)
-    h, c = same_width([h_fwd, c_fwd, h_bwd, c_bwd])
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(h), np.concatenate([h_fwd, h_bwd], -1))
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(c), np.concatenate([c_fwd, c_bwd], -1))
-    assert not same_width.weights
+def test_tagger_task(tmp_path):
+    rng = np.random.default_rng(7)
+    train = [dict(zip(("tokens", "tags"), _sentence(rng))) for _ in range(48)]
+    task = keras_seq.tasks.Task.for_spec(_spec("{type: tagger}", kind="tokens, embedding_dim: 8"))
+    inputs = [["the", "cat", "sees", "a", "dog"], "a man runs", ["the", "unknown"]]
+    loaded, tags = check_task(task, train, inputs, tmp_path)
+    assert isinstance(loaded, keras_seq.tasks.Tagger)
+    assert [len(t) for t in tags] == [5, 3, 2]
+    assert tags[0] == ["DET", "NOUN", "VERB", "DET", "NOUN"]
+    probabilities = loaded.model.predict(loaded.encode_inputs(inputs), verbose=0)
+    labels = loaded.state["labels"].tokens
+    assert tags[1] == [labels[i] for i in probabilities[1].argmax(-1)[:3]]
 
-    projected = StateBridge(4, "gru", "lstm", directions=2)
-    h, c = projected([h_fwd, h_bwd])
-    kernel, bias = (keras.ops.convert_to_numpy(w) for w in projected.projections["h"].weights)
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(h), np.concatenate([h_fwd, h_bwd], -1) @ kernel + bias, rtol=1e-5
+
+def test_classifier_task(tmp_path):
+    rng = np.random.default_rng(8)
+    train = []
+    for _ in range(64):
+        label = str(rng.choice(["pos", "neg"]))
+        word = {"pos": "good", "neg": "bad"}[label]
+        train.append({"tokens": ["a", word, "film"], "label": label})
+    task = keras_seq.tasks.Task.for_spec(
+        _spec("{type: classifier, pooling: mean}", kind="tokens, embedding_dim: 8")
     )
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(c), np.zeros((2, 4)))
+    inputs = ["a good film", ["a", "bad", "film"]]
+    loaded, predictions = check_task(task, train, inputs, tmp_path, epochs=15)
+    assert [p["label"] for p in predictions] == ["pos", "neg"]
+    for p in predictions:
+        assert abs(sum(p["probabilities"].values()) - 1.0) < 1e-5
+        assert p["probability"] == max(p["probabilities"].values())
 
 
-def test_greedy_decode_rejects_other_models():
-    model = keras_seq.build(_spec("{type: tagger, classes: 3}"))
-    with pytest.raises(ValueError, match="seq2seq"):
-        keras_seq.greedy_decode(model, np.ones((1, 3), "int32"))
+def test_forecaster_task(tmp_path):
+    t = np.arange(200, dtype="float32")
+    series = np.sin(t / 3)[:, None]
+    train = [{"values": series, "targets": series}]
+    spec = _spec("{type: forecaster, horizon: 2}", kind="features, dim: 1, max_length: 6")
+    task = keras_seq.tasks.Task.for_spec(spec)
+    windows = [series[i : i + 6].tolist() for i in (0, 50)]
+    loaded, forecasts = check_task(task, train, windows, tmp_path)
+    assert np.asarray(forecasts).shape == (2, 2, 1)
+    expected = loaded.model.predict(np.asarray(windows, "float32"), verbose=0)
+    np.testing.assert_allclose(forecasts, expected, rtol=1e-6)
+
+
+def test_seq2seq_task(tmp_path):
+    rng = np.random.default_rng(9)
+    letters = list("abcd")
+    train = []
+    for _ in range(64):
+        source = [str(c) for c in rng.choice(letters, rng.integers(2, 4))]
+        train.append({"source": source, "target": source[::-1]})
+    spec = _spec(
+        "{type: seq2seq, max_output_length: 5}",
+        encoder="{cell: gru, units: 16}",
+        kind="tokens, embedding_dim: 8, max_length: 4",
+    )
+    task = keras_seq.tasks.Task.for_spec(spec)
+    loaded, texts = check_task(task, train, [["a", "b", "c"], "d a"], tmp_path)
+    ids = loaded.generate(loaded.encode_inputs([["a", "b", "c"], "d a"]))
+    assert texts == [" ".join(loaded.state["labels"].decode(row)) for row in ids]
+
+
+def test_encoder_task_returns_encoder_outputs(tmp_path):
+    task = keras_seq.tasks.Task.for_spec(
+        "input: {kind: features, dim: 3}\n"
+        "encoder: {cell: gru, units: 4, direction: bidirectional, merge: sum}\nhead: {type: none}"
+    )
+    model = task.build_model()
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    np.testing.assert_allclose(
+        task.predict(x), keras.ops.convert_to_numpy(model.get_layer("encoder")(x)), atol=1e-6
+    )
+    task.save(tmp_path / "encoder.keras")
+    np.testing.assert_allclose(
+        keras_seq.load(tmp_path / "encoder.keras").predict(x), task.predict(x), atol=1e-6
+    )
+
+
+def _entity_sentence(rng):
+    """ "<name> [surname] visited <place>" or "in <place> <name> slept", in BIO tags."""
+    name = [str(rng.choice(["anna", "omar", "lena"]))] + ["smith"] * int(rng.integers(0, 2))
+    person = ["B-PER"] + ["I-PER"] * (len(name) - 1)
+    place = str(rng.choice(["paris", "lima", "oslo"]))
+    if rng.random() < 0.5:
+        return name + ["visited", place], person + ["O", "B-LOC"]
+    return ["in", place, *name, "slept"], ["O", "B-LOC", *person, "O"]
+
+
+def test_crf_tagger_task(tmp_path):
+    from keras_seq.metrics.spans import span_scores
+
+    rng = np.random.default_rng(9)
+    train = [dict(zip(("tokens", "tags"), _entity_sentence(rng))) for _ in range(48)]
+    task = keras_seq.tasks.Task.for_spec(
+        _spec("{type: tagger, output: crf}", kind="tokens, embedding_dim: 8")
+    )
+    inputs = [["anna", "smith", "visited", "oslo"], "in lima omar slept", ["lena", "unknown"]]
+    loaded, tags = check_task(task, train, inputs, tmp_path, epochs=8)
+    assert isinstance(loaded.model.layers[-1], keras_seq.layers.CRF)
+    assert loaded.model.loss is None and loaded.state["scheme"] == "BIO"
+    assert tags[0] == ["B-PER", "I-PER", "O", "B-LOC"]
+    # Predictions are the CRF's Viterbi paths over each input's real tokens.
+    scores = loaded.model.predict(loaded.encode_inputs(inputs), verbose=0)
+    mask = np.arange(scores.shape[1])[None, :] < np.array([4, 4, 2])[:, None]
+    best = keras.ops.convert_to_numpy(loaded.model.get_layer("crf").decode(scores, mask))
+    labels = loaded.state["labels"].tokens
+    assert tags == [[labels[i] for i in row[:n]] for row, n in zip(best, [4, 4, 2])]
+
+    test = [dict(zip(("tokens", "tags"), _entity_sentence(rng))) for _ in range(16)]
+    test[0] = {"tokens": ["anna", "visited", "rome"], "tags": ["B-PER", "O", "B-LOC"]}
+    metrics = loaded.evaluate(test)
+    gold = [record["tags"] for record in test]
+    predicted = loaded.predict([record["tokens"] for record in test])
+    expected = span_scores(gold, predicted)
+    assert [metrics[f"entity_{k}"] for k in ("precision", "recall", "f1")] == [
+        expected[k] for k in ("precision", "recall", "f1")
+    ]
+    flat = [(g, p) for gs, ps in zip(gold, predicted) for g, p in zip(gs, ps)]
+    assert metrics["accuracy"] == sum(g == p for g, p in flat) / len(flat)
+    tables = loaded.tables(test)
+    assert tables["entities"] == expected
+    assert sum(map(sum, tables["classes"]["confusion"])) == len(flat)
+
+
+def test_crf_output_is_for_taggers_and_brings_its_own_loss():
+    with pytest.raises(keras_seq.SpecError, match="applies only when head.type is tagger"):
+        keras_seq.load_spec(_spec("{type: classifier, output: crf}"))
+    spec = _spec("{type: tagger, classes: 3, output: crf}").replace(
+        "training: {", "training: {loss: sparse_categorical_crossentropy, "
+    )
+    with pytest.raises(keras_seq.SpecError, match="training.loss"):
+        keras_seq.build(spec)

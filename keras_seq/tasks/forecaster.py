@@ -1,0 +1,166 @@
+"""`Forecaster`: the next `head.horizon` values of a series from a window of its past."""
+
+import keras
+import numpy as np
+
+from keras_seq.data import DataError, make_windows, readers, writers
+from keras_seq.data.encoding import Encoded, EncodeStats
+from keras_seq.spec import load_spec
+from keras_seq.tasks import blocks
+from keras_seq.tasks.inputs import front
+from keras_seq.tasks.task import Task, register_task
+
+
+@register_task("forecaster")
+class Forecaster(Task):
+    """Forecasts numeric series: a record is `{"values": (steps, dim), "targets": (steps, outputs)}`
+    (one per series file); training windows are cut from it.
+
+    Reads CSV / JSONL: `data.value_columns` are the model's inputs (default: every column),
+    `data.target_columns` the values forecast (default: the value columns); each window holds
+    `data.lookback` (default `input.max_length`) steps. Values are used as read: scale them
+    before training when their ranges differ widely. `predict` takes windows, each a list of
+    `lookback` rows of `input.dim` floats, and returns for each the forecast as a list of
+    `head.horizon` rows of `head.outputs` floats.
+
+    With `data.time_column` set, the task reads time series instead (one or many per file,
+    scaled, with covariates and quantiles): it is then a
+    `keras_seq.tasks.series_forecaster.SeriesForecaster` (see docs/forecasting.md).
+
+    Examples:
+
+    >>> import numpy as np, keras_seq
+    >>> task = keras_seq.tasks.Task.for_spec('''
+    ... input: {kind: features, dim: 1, max_length: 4}
+    ... encoder: {cell: gru, units: 8}
+    ... head: {type: forecaster, horizon: 2}
+    ... seed: 1
+    ... ''')
+    >>> _ = task.build_model()
+    >>> forecast = task.predict([[[0.0], [0.5], [1.0], [0.5]]])[0]
+    >>> len(forecast), len(forecast[0])
+    (2, 1)
+    """
+
+    input_key, target_key = "values", "targets"
+
+    bundled = {
+        "format": "csv",
+        "value_columns": ("load", "temperature"),
+        "target_columns": ("load",),
+    }
+
+    def __new__(cls, spec, state=None, model=None):
+        if cls is Forecaster and load_spec(spec).get("data.time_column"):
+            from keras_seq.tasks.series_forecaster import SeriesForecaster
+
+            cls = SeriesForecaster
+        return super().__new__(cls)
+
+    def lookback(self):
+        lookback = self.spec.get("data.lookback") or self.spec.input.max_length
+        if lookback is None:
+            raise DataError(
+                "a forecaster needs a window length",
+                hint="set data.lookback (or input.max_length) to the number of past steps seen",
+            )
+        return lookback
+
+    def columns(self, path):
+        """`(input columns, target columns)` for a file (default: every column)."""
+        data = self.data_section()
+        inputs = data.value_columns
+        if inputs is None:
+            records = readers.read_records(path, data.format, {}, delimiter=data.delimiter)
+            inputs = list(records[0][1])
+        targets = list(data.target_columns or inputs)
+        return list(inputs), targets
+
+    def read(self, path):
+        inputs, targets = self.columns(path)
+        self._check_sizes(path, inputs, targets)
+        names = inputs + [name for name in targets if name not in inputs]
+        data = self.data_section()
+        rows = readers.read_series(path, data.format, names, delimiter=data.delimiter)
+        rows = np.array(rows, "float32")
+        return [
+            {
+                "values": rows[:, : len(inputs)],
+                "targets": rows[:, [names.index(name) for name in targets]],
+                "path": str(path),
+            }
+        ]
+
+    def _check_sizes(self, path, inputs, targets):
+        dim, outputs = self.spec.input.dim, self.spec.head.outputs
+        if dim is not None and dim != len(inputs):
+            raise DataError(
+                f"input.dim is {dim} but data.value_columns has {len(inputs)} columns",
+                path=path,
+                hint=f"set input.dim: {len(inputs)} or change data.value_columns",
+            )
+        if outputs != len(targets):
+            raise DataError(
+                f"head.outputs is {outputs} but there are {len(targets)} target columns "
+                f"({', '.join(targets)}; data.target_columns defaults to data.value_columns)",
+                path=path,
+                hint=f"set data.target_columns to {outputs} column(s) or head.outputs: "
+                f"{len(targets)}",
+            )
+
+    def encode(self, records):
+        xs, ys = [], []
+        for record in records:
+            try:
+                x, y = make_windows(
+                    record["values"], self.lookback(), self.spec.head.horizon, record["targets"]
+                )
+            except DataError as err:
+                raise DataError(err.reason, path=record.get("path"), hint=err.hint) from None
+            xs.append(x)
+            ys.append(y)
+        x, y = np.concatenate(xs), np.concatenate(ys)
+        return Encoded(x, y, stats=EncodeStats(examples=len(x)))
+
+    def encode_inputs(self, inputs):
+        windows = np.asarray(inputs, dtype="float32")
+        if windows.ndim != 3 or windows.shape[2] != self.spec.input.dim:
+            raise DataError(
+                f"expected windows of shape (steps, {self.spec.input.dim}), found an array of "
+                f"shape {windows.shape[1:]}",
+                hint="give each input as a list of rows, one row of input.dim numbers per step",
+            )
+        return windows
+
+    def build_layers(self):
+        spec = self.spec
+        features, sequence = front(spec)
+        last = blocks.recurrent(spec, spec.encoder, "encoder", return_sequences=False)(sequence)
+        values = blocks.dense(spec.head.horizon * spec.head.outputs)(last)
+        shape = (spec.head.horizon, spec.head.outputs)
+        return features, keras.layers.Reshape(shape, name="forecast")(values)
+
+    def predict_file(self, path):
+        """CSV / JSONL with a `prediction` column: on each row whose window (it and the
+        `lookback - 1` rows before it) is complete, the forecast of the steps that follow it
+        (`head.horizon` rows of `head.outputs` values, flattened); empty on the first rows."""
+        data = self.data_section()
+        inputs, _ = self.columns(path)
+        records = readers.read_records(path, data.format, {}, delimiter=data.delimiter)
+        rows = readers.read_series(path, data.format, inputs, delimiter=data.delimiter)
+        rows = np.array(rows, dtype="float32")
+        lookback = self.lookback()
+        count = len(rows) - lookback + 1
+        if count < 1:
+            raise DataError(
+                f"{len(rows)} rows cannot make one window of lookback {lookback}",
+                path=path,
+                hint=f"give at least {lookback} rows",
+            )
+        windows = rows[np.arange(count)[:, None] + np.arange(lookback)]
+        forecasts = [sum(forecast, []) for forecast in self.predict(windows)]
+        predictions = [None] * (lookback - 1) + forecasts
+        return writers.records_text(records, [{"prediction": p} for p in predictions], data.format)
+
+    def decode(self, outputs, inputs):
+        return np.asarray(outputs, dtype="float64").tolist()

@@ -1,0 +1,316 @@
+"""`Task`: what a model is for, and the registry of tasks by `head.type`.
+
+A task knows everything that differs between heads: how to read its data, what it learns
+from the training split (vocabularies, label sets, scales), which model it builds and how it
+compiles it, how raw inputs become arrays and how outputs become readable predictions. The
+rest of keras-seq (the builder, the commands, the portability check) asks the task.
+
+Adding a task is one file: subclass `Task`, decorate it with `@register_task("name")`.
+"""
+
+import logging
+
+import numpy as np
+
+from keras_seq.data import DataError, readers, writers
+from keras_seq.data.bundled import bundled_section
+from keras_seq.data.encoding import EncodeStats
+from keras_seq.data.vocabulary import Vocabulary
+from keras_seq.spec import Problem, SpecError, load_spec
+from keras_seq.spec.schema import ROOT
+
+_TRAINING_FIELDS = ROOT["properties"]["training"]["properties"]
+logger = logging.getLogger("keras_seq.tasks")
+
+TASKS = {}
+
+
+def register_task(head_type):
+    """Class decorator: the task for specs whose `head.type` is `head_type`."""
+
+    def decorate(cls):
+        cls.head_type = head_type
+        TASKS[head_type] = cls
+        return cls
+
+    return decorate
+
+
+def task_class(head_type):
+    """The registered `Task` subclass for a head type."""
+    try:
+        return TASKS[head_type]
+    except KeyError:
+        raise SpecError(
+            [Problem("head.type", f"no task is registered for {head_type!r}", found=head_type)]
+        ) from None
+
+
+class Task:
+    """Base class: one subclass per `head.type`.
+
+    Attributes:
+        spec: `keras_seq.Spec`, resolved (no `auto` left once the task has learned or been
+            given its sizes).
+        state: dict. What was learned from the training split, e.g. `{"vocab": Vocabulary,
+            "labels": Vocabulary}`; saved inside `model.keras` with the spec.
+        model: the compiled `keras_seq.Model`, or None before `build_model()`.
+
+    Class attributes a subclass sets:
+        input_key, target_key: the keys of a record (`{"tokens": [...], "tags": [...]}`).
+        input_column: the `data` option naming the column of the inputs in CSV / JSONL.
+        sizes: `{state name: spec field}`: the spec sizes a learned vocabulary fixes.
+        bundled: the bundled dataset's `data` section options (None: no bundled data).
+    """
+
+    head_type = None
+    input_key = "tokens"
+    target_key = None
+    input_column = None
+    sizes = {}
+    bundled = None
+
+    def __init__(self, spec, state=None, model=None):
+        self.spec = load_spec(spec)
+        self.state = dict(state or {})
+        self.model = model
+
+    @staticmethod
+    def for_spec(source, state=None, model=None):
+        """The task a spec describes (a path, YAML text, dict or `Spec`)."""
+        spec = load_spec(source)
+        return task_class(spec.head.type)(spec, state, model)
+
+    # ---- data ----
+
+    def data_section(self):
+        """The spec's `data` section, or the bundled dataset's when the spec has none."""
+        if self.spec.data is not None:
+            return self.spec.data
+        if self.bundled is None:
+            raise DataError(
+                f"the spec has no data section and there is no bundled data for a "
+                f"{self.head_type} head",
+                hint="add a data section with format and train (or pass --train FILE)",
+            )
+        return bundled_section(self.head_type, **self.bundled)
+
+    def split_path(self, split):
+        path = getattr(self.data_section(), split)
+        if not path:
+            raise DataError(f"the spec has no data.{split} file", hint=f"set data.{split}")
+        return path
+
+    def read(self, path):
+        """Reads a data file into records (dicts with `input_key` and `target_key`)."""
+        raise DataError(
+            f"a {self.head_type} head has no targets to read", path=path, hint="nothing to train"
+        )
+
+    def read_split(self, split):
+        return self.read(self.split_path(split))
+
+    def learn(self, records):
+        """Learns the state from the training records; the spec's `auto` sizes follow it."""
+        self.state.update(self.learn_state(records))
+        self.spec = self.spec.replace(self._learned_sizes())
+        return self
+
+    def learn_state(self, records):
+        return {}
+
+    def _learned_sizes(self):
+        changes = {}
+        for name, field in self.sizes.items():
+            if self.spec.get(field) == "auto" and name in self.state:
+                changes[field] = len(self.state[name])
+        return changes
+
+    def missing_sizes(self):
+        """The spec fields still `auto`."""
+        return [field for field in self.sizes.values() if self.spec.get(field) == "auto"]
+
+    def encode(self, records):
+        """Records to `Encoded` (x, y, sample_weight, stats) for `fit` / `evaluate`."""
+        raise NotImplementedError
+
+    def encode_inputs(self, inputs):
+        """Raw inputs (what `predict` takes) to the model's input arrays."""
+        raise NotImplementedError
+
+    def decode(self, outputs, inputs):
+        """Model outputs for `inputs` to readable predictions, one per input."""
+        raise NotImplementedError
+
+    # ---- model ----
+
+    def bind(self, model):
+        """Takes from a loaded model the layers the task uses directly (none by default)."""
+
+    def build_model(self):
+        """Builds and compiles the model (seeded when the spec has a seed)."""
+        import keras
+
+        from keras_seq import training
+        from keras_seq.model import Model
+
+        missing = self.missing_sizes()
+        if missing:
+            raise SpecError(
+                [
+                    Problem(
+                        field,
+                        "is auto, which needs training data to fix it",
+                        found="auto",
+                        allowed="an integer in the spec (or keras_seq.build(..., "
+                        f"{field.split('.')[-1]}=N)), or a data section with a train file",
+                    )
+                    for field in missing
+                ]
+            )
+        if self.spec.seed is not None:
+            keras.utils.set_random_seed(self.spec.seed)
+        inputs, outputs = self.build_layers()
+        model = Model(inputs, outputs, name=self.spec.name)
+        model.task_config = self.get_config()
+        metrics = list(self.spec.training.metrics or self.default_metrics())
+        model.compile(
+            optimizer=training.optimizer(self.spec.training),
+            loss=self.spec.training.loss or self.default_loss(),
+            # Weighted, so the sample weights (0 at padding and at labels unseen in training)
+            # count in the metrics as they do in the loss.
+            weighted_metrics=metrics or None,
+        )
+        self.model = model
+        return model
+
+    def build_layers(self):
+        """`(inputs, outputs)` of the model: a subclass's job."""
+        raise NotImplementedError
+
+    def default_loss(self):
+        """The loss when `training.loss` is unset: the schema's `x-head-defaults`."""
+        return _TRAINING_FIELDS["loss"]["x-head-defaults"].get(self.head_type)
+
+    def default_metrics(self):
+        """The metrics when `training.metrics` is unset: the schema's `x-head-defaults` (the
+        same names validation checks `monitor` fields against)."""
+        return list(_TRAINING_FIELDS["metrics"]["x-head-defaults"].get(self.head_type) or [])
+
+    # ---- use ----
+
+    def _model(self):
+        if self.model is None:
+            raise ValueError("the task has no model yet: call build_model() or keras_seq.load()")
+        return self.model
+
+    def predict(self, inputs, batch_size=None):
+        """Readable predictions for raw inputs (see the subclass for their form)."""
+        outputs = self._model().predict(
+            self.encode_inputs(inputs),
+            batch_size=batch_size or self.spec.training.batch_size,
+            verbose=0,
+        )
+        return self.decode(outputs, inputs)
+
+    def predict_file(self, path):
+        """The text of a data file with the predictions added, in the file's own format
+        (CSV / JSONL: a `prediction` column after the columns read)."""
+        data = self.data_section()
+        column = getattr(data, self.input_column)
+        records = readers.read_records(
+            path, data.format, {self.input_column: column}, delimiter=data.delimiter
+        )
+        inputs = [
+            readers.split_tokens(record[column], path, line, column) for line, record in records
+        ]
+        predictions = [self.prediction_columns(p) for p in self.predict(inputs)]
+        return writers.records_text(records, predictions, data.format)
+
+    def prediction_columns(self, prediction):
+        """The columns `predict_file` writes for one prediction."""
+        return {"prediction": prediction}
+
+    def evaluate(self, records, batch_size=None):
+        """`{metric: value}` on labelled records (or a data file's path): loss, the compiled
+        metrics and the task's own figures (e.g. out-of-vocabulary share)."""
+        if isinstance(records, str) or hasattr(records, "__fspath__"):
+            records = self.read(records)
+        encoded = self.encode(records)
+        scores = self._model().evaluate(
+            encoded.x,
+            encoded.y,
+            sample_weight=encoded.sample_weight,
+            batch_size=batch_size or self.spec.training.batch_size,
+            verbose=0,
+            return_dict=True,
+        )
+        scores = {name: float(value) for name, value in scores.items()}
+        return self.extra_scores(records, encoded, scores)
+
+    def tables(self, records):
+        """Detailed tables on labelled records for the run folder: `{name: JSON-able data}`,
+        written by `keras-seq train` as `NAME.json` (none by default)."""
+        return {}
+
+    def extra_scores(self, records, encoded, scores):
+        """Keras' `scores` completed with the task's own figures (from `encoded.stats`: the
+        out-of-vocabulary share, labels unseen in training)."""
+        return {**scores, **stats_scores(encoded.stats)}
+
+    # ---- persistence ----
+
+    def get_config(self):
+        """The spec and the learned state as plain data (saved inside `model.keras`)."""
+        return {
+            "spec": self.spec.to_dict(),
+            "state": {name: _state_to_config(value) for name, value in self.state.items()},
+        }
+
+    @classmethod
+    def from_config(cls, config, model=None):
+        spec = load_spec(config["spec"])
+        state = {name: _state_from_config(value) for name, value in config["state"].items()}
+        return task_class(spec.head.type)(spec, state, model)
+
+    def save(self, path):
+        """Saves the model, with the spec and state inside, as a `.keras` file."""
+        self._model().task_config = self.get_config()
+        self._model().save(path)
+
+    def export(self, output, format="saved_model", **options):
+        """Writes the model's graph (SavedModel or ONNX), `preprocessing.json` and
+        `model-card.md` into a new folder; see `keras_seq.export.export`."""
+        from keras_seq.export import export
+
+        self._model()
+        return export(self, output, format, **options)
+
+
+def stats_scores(stats):
+    """The out-of-vocabulary share and unseen-label count of an `EncodeStats`."""
+    scores = {}
+    if stats.tokens:
+        scores["oov_rate"] = stats.oov / stats.tokens
+    if stats.unseen_labels:
+        scores["unseen_labels"] = float(sum(stats.unseen_labels.values()))
+    return scores
+
+
+def _state_to_config(value):
+    if isinstance(value, Vocabulary):
+        return {"vocabulary": value.tokens, "lowercase": value.lowercase}
+    if isinstance(value, np.ndarray):
+        return {"array": value.tolist()}
+    return {"value": value}
+
+
+def _state_from_config(config):
+    if "vocabulary" in config:
+        return Vocabulary(config["vocabulary"], lowercase=config["lowercase"])
+    if "array" in config:
+        return np.asarray(config["array"], dtype="float32")
+    return config["value"]
+
+
+__all__ = ["Task", "register_task", "task_class", "TASKS", "EncodeStats"]

@@ -1,0 +1,180 @@
+"""`TokenTask`: the shared part of tasks that read token sequences (tagger, classifier, seq2seq).
+
+It learns the input vocabulary from the training split, turns raw inputs (a list of tokens,
+or a string split on whitespace) into padded id arrays, and scores predictions honestly:
+labels never seen in training count as errors, and the out-of-vocabulary share is reported.
+"""
+
+import logging
+
+from keras_seq.data import DataError, Vocabulary, pad
+from keras_seq.tasks.inputs import input_arrays, learn_inputs, load_vectors
+from keras_seq.tasks.task import Task
+
+logger = logging.getLogger("keras_seq.tasks")
+
+
+class TokenTask(Task):
+    """A task whose input is a token sequence (`input.kind: tokens`)."""
+
+    sizes = {"vocab": "input.vocab_size", "chars": "input.chars.char_vocab_size"}
+
+    def __init__(self, spec, state=None, model=None):
+        super().__init__(spec, state, model)
+        self.vectors = None  # pretrained vectors read by learn(), put in by build_model()
+        if self.spec.input.kind != "tokens":
+            raise DataError(
+                f"a {self.head_type} head reads tokens, but input.kind is {self.spec.input.kind!r}",
+                hint="set input.kind: tokens (features are read by the forecaster and none heads)",
+            )
+
+    def learn_state(self, records):
+        sentences = [tokens_of(record[self.input_key]) for record in records]
+        state, self.vectors = learn_inputs(self.spec, sentences, self._data_sentences())
+        return state
+
+    def _data_sentences(self):
+        """The inputs of the validation and test files, whose words may have pretrained vectors
+        (read only with `input.vectors`)."""
+        if self.spec.input.vectors is None or self.spec.data is None:
+            return []
+        paths = [self.spec.data.validation, self.spec.data.test]
+        return [record[self.input_key] for path in paths if path for record in self.read(path)]
+
+    def build_model(self):
+        model = super().build_model()
+        if self.spec.input.vectors is not None:
+            load_vectors(model, self.spec, self.state.get("vocab"), self.vectors)
+        return model
+
+    def token_ids(self, inputs):
+        """Raw inputs (token lists or whitespace-separated strings) to padded ids."""
+        sequences = [tokens_of(item) for item in inputs]
+        ids, _, truncated = pad(
+            [self.state["vocab"].encode(tokens) for tokens in sequences],
+            self.spec.input.max_length,
+        )
+        if truncated:
+            logger.warning(
+                "%d of %d inputs were longer than input.max_length (%d) and were truncated",
+                truncated,
+                len(sequences),
+                self.spec.input.max_length,
+            )
+        return ids
+
+    def model_inputs(self, sentences, encoded):
+        """`encoded` (an `Encoded` of `sentences`) with its x made the model's input: the word
+        ids, with `input.chars` also the characters (see `keras_seq.tasks.inputs`)."""
+        encoded.x = input_arrays(self.spec, self.state, sentences, encoded.x, encoded.stats)
+        return encoded
+
+    def encode_inputs(self, raw):
+        sentences = [tokens_of(item) for item in raw]
+        return input_arrays(self.spec, self.state, sentences, self.token_ids(sentences))
+
+    def predict(self, inputs, batch_size=None):
+        return super().predict(list(inputs), batch_size)
+
+
+def tokens_of(item):
+    """A raw input as a token list: a list of strings as it is, a string split on whitespace."""
+    if isinstance(item, str):
+        tokens = item.split()
+    elif isinstance(item, (list, tuple)) and all(isinstance(token, str) for token in item):
+        tokens = list(item)
+    else:
+        raise DataError(
+            f"expected a list of tokens or a text, found {type(item).__name__}: {item!r:.80}",
+            hint='give each input as ["a", "list", "of", "tokens"] or "a text"',
+        )
+    if not tokens:
+        raise DataError("an input has no tokens", hint="remove empty inputs")
+    return tokens
+
+
+def accuracy(gold, predicted):
+    """The share of gold labels predicted exactly, over every gold label.
+
+    Keras' compiled accuracy skips labels unseen in training (they have no id, so they get
+    sample weight 0); here they count, as errors, since no prediction can match them.
+
+    >>> from keras_seq.tasks.tokens import accuracy
+    >>> accuracy(["A", "B", "NEW"], ["A", "B", "A"])
+    0.6666666666666666
+    """
+    correct = sum(g == p for g, p in zip(gold, predicted))
+    return correct / max(1, len(gold))
+
+
+class LabelTask(TokenTask):
+    """A token task with a label set learned from training (tagger, classifier).
+
+    A subclass sets `encode_function` (records' tokens and labels to `Encoded`) and
+    `labels_in(record)` / `predicted_labels(prediction)`, the label strings of a record and of
+    one prediction, in the same order.
+    """
+
+    sizes = {**TokenTask.sizes, "labels": "head.classes"}
+    encode_function = None
+
+    def labels_in(self, record):
+        raise NotImplementedError
+
+    def predicted_labels(self, prediction):
+        raise NotImplementedError
+
+    def learn_state(self, records):
+        labels = Vocabulary.from_labels(
+            label for record in records for label in self.labels_in(record)
+        )
+        classes = self.spec.head.classes
+        if classes != "auto" and len(labels) > classes:
+            raise DataError(
+                f"the training data has {len(labels)} labels but head.classes is {classes}",
+                hint=f"set head.classes: {len(labels)} (or auto)",
+            )
+        return {**super().learn_state(records), "labels": labels}
+
+    def encode(self, records):
+        sentences = [tokens_of(record[self.input_key]) for record in records]
+        encoded = type(self).encode_function(
+            sentences,
+            [record[self.target_key] for record in records],
+            self.state["vocab"],
+            self.state["labels"],
+            self.spec.input.max_length,
+        )
+        return self.model_inputs(sentences, encoded)
+
+    def labelled(self, records):
+        """`(gold, predicted)`: for each record, its label strings and the predicted ones."""
+        predictions = self.predict([record[self.input_key] for record in records])
+        gold = [self.labels_in(record) for record in records]
+        return gold, [self.predicted_labels(p) for p in predictions]
+
+    def label_scores(self, gold, predicted):
+        """Figures beyond accuracy from `labelled`'s lists (none here; taggers add spans)."""
+        return {}
+
+    def extra_scores(self, records, encoded, scores):
+        scores = super().extra_scores(records, encoded, scores)
+        gold, predicted = self.labelled(records)
+        scores["accuracy"] = accuracy(_flat(gold), _flat(predicted))
+        return {**scores, **self.label_scores(gold, predicted)}
+
+    def tables(self, records):
+        """Predicts the records once more for `label_tables`."""
+        return self.label_tables(*self.labelled(records))
+
+    def label_tables(self, gold, predicted):
+        """`{"classes": ...}`: per-label precision, recall, F1, support and the confusion matrix
+        (`keras_seq.metrics.classification.class_table`) from `labelled`'s lists."""
+        from keras_seq.metrics.classification import class_table
+
+        labels = self.state["labels"].tokens
+        return {"classes": class_table(_flat(gold), _flat(predicted), labels=labels)}
+
+
+def _flat(label_lists):
+    return [label for labels in label_lists for label in labels]
