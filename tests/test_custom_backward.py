@@ -149,3 +149,23 @@ def test_recurrent_dropout_takes_the_generic_loop_with_a_reason(fast_calls):
     ones = np.ones((BATCH, UNITS), "float32")
     reason = custom_backward.plan_reason(layer.cells[0][0], x, ones)
     assert reason == "recurrent dropout is active"
+
+
+@pytest.mark.backend("tensorflow")
+def test_unknown_length_on_tensorflow_takes_the_generic_loop_with_a_reason(fast_calls):
+    import tensorflow as tf
+
+    layer = make_layer("gru", "tanh")
+    reasons = []
+
+    def run(x):
+        reasons.append(custom_backward.plan_reason(layer.cells[0][0], x, None))
+        return layer(x)[0]
+
+    spec = tf.TensorSpec((BATCH, None, FEATURES), "float32")
+    x = np.random.default_rng(6).normal(size=(BATCH, TIME, FEATURES)).astype("float32")
+    traced = tf.function(run, input_signature=[spec])(x)
+    assert not fast_calls
+    assert reasons == ["time dimension unknown at trace time (TensorFlow)"]
+    np.testing.assert_allclose(traced, layer(x)[0], atol=1e-5)
+    assert fast_calls == ["gru"]  # the eager call, with a known length

@@ -38,6 +38,9 @@ def plan_reason(cell, inputs, recurrent_mask):
         return f"{type(cell).__name__} has no hand-written backward pass"
     if recurrent_mask is not None:
         return "recurrent dropout is active"
+    if backend == "tensorflow" and inputs.shape[1] is None:
+        # Keras' TensorFlow scan fails on several scanned tensors of unknown length.
+        return "time dimension unknown at trace time (TensorFlow)"
     if not keras.backend.is_float_dtype(keras.backend.standardize_dtype(inputs.dtype)):
         return f"inputs are {inputs.dtype}, not floating point"
     return None
