@@ -3,9 +3,15 @@
     python -m benchmarks            # all workloads, 3 backends, keras-seq / built-in / PyTorch
     python -m benchmarks --quick    # tagger + padded tagger, fewer steps (a few minutes)
     python -m benchmarks --workloads tagger long --backends torch --processes 3
+    python -m benchmarks --threads 0 1    # both thread settings (0: the frameworks' defaults)
 
-Prints one table (train step and predict batch, ms; ratios keras-seq / built-in and
-keras-seq / native PyTorch; peak memory growth, MB) and writes benchmarks/results/latest.json.
+Every (implementation, backend, workload) runs in its own process; with --processes N the
+runs go in N rounds, each round running every combination once, so keras-seq and the
+built-in alternate under the same machine load. Prints one table per thread setting (train
+step and predict batch, ms, medians over rounds; ratios keras-seq / built-in and keras-seq /
+native PyTorch; "roof": train step time over the ideal time of the recurrent layers' matmuls
+(3x the forward FLOPs, forward + backward) at this machine's measured float32 matmul speed;
+peak memory growth, MB) and writes benchmarks/results/latest.json.
 """
 
 import argparse
@@ -38,10 +44,11 @@ def thread_env(threads):
     }
 
 
-def run_one(impl, backend, workload, warmup, steps, repeats, timeout, threads=None):
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", **thread_env(threads))
-    cmd = [sys.executable, "-m", "benchmarks.worker", "--impl", impl, "--workload", workload]
-    cmd += ["--warmup", str(warmup), "--steps", str(steps), "--repeats", str(repeats)]
+def _worker(args, timeout, threads):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **thread_env(threads))
+    env.setdefault("KERAS_BACKEND", "torch")
+    env.update(args.pop("env", {}))
+    cmd = [sys.executable, "-m", "benchmarks.worker"] + args["argv"]
     root = pathlib.Path(__file__).resolve().parent.parent
     try:
         proc = subprocess.run(
@@ -56,35 +63,29 @@ def run_one(impl, backend, workload, warmup, steps, repeats, timeout, threads=No
     return {"error": " | ".join(tail) or f"exit code {proc.returncode}"}
 
 
+def run_one(impl, backend, workload, warmup, steps, repeats, timeout, threads=None):
+    argv = ["--impl", impl, "--workload", workload, "--warmup", str(warmup)]
+    argv += ["--steps", str(steps), "--repeats", str(repeats)]
+    r = _worker({"argv": argv, "env": {"KERAS_BACKEND": backend}}, timeout, threads)
+    label = f"{workload:15s} {impl:9s} {backend:10s} threads {threads or 'default'}"
+    if "error" in r:
+        print(f"  {label} ERROR {r['error']}", file=sys.stderr, flush=True)
+    else:
+        print(
+            f"  {label} train {r['train_ms']:7.1f} ms  predict {r['predict_ms']:6.1f} ms"
+            f"  mem {r['peak_mem_mb']:6.0f} MB",
+            file=sys.stderr,
+            flush=True,
+        )
+    return r
+
+
 def _median_of(runs, key):
     values = [r[key] for r in runs if key in r]
     return statistics.median(values) if values else None
 
 
-def measure(impl, backend, workload, args):
-    runs = []
-    for _ in range(args.processes):
-        r = run_one(
-            impl,
-            backend,
-            workload,
-            args.warmup,
-            args.steps,
-            args.repeats,
-            args.timeout,
-            args.threads,
-        )
-        runs.append(r)
-        label = f"{workload:15s} {impl:9s} {backend:10s}"
-        if "error" in r:
-            print(f"  {label} ERROR {r['error']}", file=sys.stderr, flush=True)
-        else:
-            print(
-                f"  {label} train {r['train_ms']:7.1f} ms  predict {r['predict_ms']:6.1f} ms"
-                f"  mem {r['peak_mem_mb']:6.0f} MB",
-                file=sys.stderr,
-                flush=True,
-            )
+def summarize(impl, backend, workload, runs):
     return {
         "impl": impl,
         "backend": backend,
@@ -96,6 +97,27 @@ def measure(impl, backend, workload, args):
     }
 
 
+def measure_all(combos, args, threads):
+    """Runs every combination once per round, `args.processes` rounds; medians per combination."""
+    runs = {combo: [] for combo in combos}
+    for _ in range(args.processes):
+        for combo in combos:
+            impl, backend, workload = combo
+            runs[combo].append(
+                run_one(
+                    impl,
+                    backend,
+                    workload,
+                    args.warmup,
+                    args.steps,
+                    args.repeats,
+                    args.timeout,
+                    threads,
+                )
+            )
+    return [summarize(*combo, results) for combo, results in runs.items()]
+
+
 def _fmt(value, spec="7.1f"):
     return format(value, spec) if value is not None else "-".rjust(int(spec.split(".")[0]))
 
@@ -104,14 +126,19 @@ def _ratio(a, b):
     return a / b if a is not None and b else None
 
 
-def table(rows):
+def table(rows, gflops=None):
+    """The results as text; `gflops`: the machine's matmul roof, for the "roof" column."""
     by_key = {(r["impl"], r["backend"], r["workload"]): r for r in rows}
     lines = []
+    if gflops:
+        lines.append(f"float32 matmul roof: {gflops:.0f} GFLOP/s")
     for metric, label in [("train_ms", "train step"), ("predict_ms", "predict batch")]:
+        # Ideal time of the recurrent matmuls: forward only to predict, x3 to train.
+        passes = 3 if metric == "train_ms" else 1
         lines.append(f"\n{label}, ms (median)")
         lines.append(
             f"{'workload':15s} {'backend':10s} {'keras-seq':>9s} {'built-in':>9s} {'ratio':>6s}"
-            f" {'torch':>7s} {'ratio':>6s}"
+            f" {'torch':>7s} {'ratio':>6s} {'roof':>6s}"
         )
         for workload in dict.fromkeys(r["workload"] for r in rows):
             native = by_key.get(("torch", "torch", workload), {}).get(metric)
@@ -122,10 +149,11 @@ def table(rows):
                     continue
                 a = ours and ours[metric]
                 b = theirs and theirs[metric]
+                ideal = gflops and passes * workloads.WORKLOADS[workload].flops() / gflops / 1e6
                 lines.append(
                     f"{workload:15s} {backend:10s} {_fmt(a, '9.1f')} {_fmt(b, '9.1f')}"
                     f" {_fmt(_ratio(a, b), '6.2f')} {_fmt(native, '7.1f')}"
-                    f" {_fmt(_ratio(a, native), '6.2f')}"
+                    f" {_fmt(_ratio(a, native), '6.2f')} {_fmt(_ratio(a, ideal), '6.1f')}"
                 )
     lines.append("\npeak memory growth, MB (max RSS after imports -> end of run)")
     lines.append(
@@ -166,7 +194,9 @@ def main(argv=None):
     parser.add_argument(
         "--threads",
         type=int,
-        help="cap intra-op threads of every framework (default: their own defaults); "
+        nargs="+",
+        default=[0],
+        help="intra-op thread caps to run, each a full pass (0: the frameworks' defaults); "
         "1 gives stable numbers on a machine others are using",
     )
     parser.add_argument("--output", type=pathlib.Path, default=RESULTS / "latest.json")
@@ -176,13 +206,20 @@ def main(argv=None):
     args.steps = args.steps or (5 if args.quick else 10)
     args.repeats = args.repeats or (3 if args.quick else 5)
 
-    rows = []
     started = time.time()
-    for workload in names:
-        for impl in args.impls:
-            for backend in ["torch"] if impl == "torch" else args.backends:
-                rows.append(measure(impl, backend, workload, args))
-    print(table(rows))
+    combos = [
+        (impl, backend, workload)
+        for workload in names
+        for impl in args.impls
+        for backend in (["torch"] if impl == "torch" else args.backends)
+    ]
+    passes = {}
+    for threads in args.threads:
+        roof = _worker({"argv": ["--roof"]}, args.timeout, threads).get("gflops")
+        rows = measure_all(combos, args, threads)
+        print(f"\n=== threads: {threads or 'framework defaults'} ===")
+        print(table(rows, roof))
+        passes[str(threads)] = {"roof_gflops": roof, "results": rows}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -193,7 +230,8 @@ def main(argv=None):
         "settings": {k: v for k, v in vars(args).items() if k != "output"},
         "workloads": {n: workloads.WORKLOADS[n].description for n in names},
     }
-    args.output.write_text(json.dumps({"meta": meta, "results": rows}, indent=1, default=str))
+    meta["load_average_end"] = os.getloadavg()
+    args.output.write_text(json.dumps({"meta": meta, "passes": passes}, indent=1, default=str))
     print(f"\nwrote {args.output}")
 
 

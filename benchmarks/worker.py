@@ -33,14 +33,27 @@ def _time(fn, warmup, steps, repeats):
     return statistics.median(samples), samples
 
 
+def roof_gflops(size=1024, calls=20):
+    """This process' float32 matmul speed (PyTorch, oneDNN), GFLOP/s: the machine's roof."""
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    ms, _ = _time(lambda: torch.matmul(a, b), 3, calls, 3)
+    return 2 * size**3 / (ms * 1e6)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--impl", required=True, choices=["keras-seq", "builtin", "torch"])
-    parser.add_argument("--workload", required=True)
+    parser.add_argument("--roof", action="store_true", help="only measure the matmul roof")
+    parser.add_argument("--impl", choices=["keras-seq", "builtin", "torch"])
+    parser.add_argument("--workload")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.roof:
+        sys.stdout.write("RESULT " + json.dumps({"gflops": roof_gflops()}) + "\n")
+        return
 
     from benchmarks import workloads
 

@@ -3,8 +3,8 @@
 Three implementations build the same network for each workload:
 
 - ``keras-seq``: `keras_seq.Recurrent` inside a Keras model (any backend).
-- ``builtin``: Keras' own `keras.layers.LSTM` / `GRU` (+ `Bidirectional`) (any backend).
-- ``torch``: native PyTorch `nn.LSTM` / `nn.GRU` with a hand-written train step
+- ``builtin``: Keras' own `keras.layers.LSTM` / `GRU` / `SimpleRNN` (+ `Bidirectional`).
+- ``torch``: native PyTorch `nn.LSTM` / `nn.GRU` / `nn.RNN` with a hand-written train step
   (padded batches go through `pack_padded_sequence`, the idiomatic PyTorch way).
 
 Every builder returns a `Harness` with `train_step()` and `predict()` closures over fixed data,
@@ -20,7 +20,7 @@ import numpy as np
 class Workload:
     name: str
     description: str
-    cell: str  # "lstm" | "gru"
+    cell: str  # "lstm" | "gru" | "simple"
     units: int
     layers: int
     bidirectional: bool
@@ -32,6 +32,17 @@ class Workload:
     head: str = "tagger"  # "tagger" (per token) | "classifier" (last state) | "regressor"
     classes: int = 10
     min_length: int = 0  # > 0: post-padded batch with lengths uniform in [min_length, length]
+    mask_zero: bool = False  # the embedding emits a mask (always with min_length)
+
+    def flops(self):
+        """Multiply-adds x 2 of the recurrent layers' forward pass (x W_ih and h W_hh)."""
+        gates = {"lstm": 4, "gru": 3, "simple": 1}[self.cell]
+        directions = 2 if self.bidirectional else 1
+        total, features = 0, self.embed or self.features
+        for _ in range(self.layers):
+            total += 2 * self.batch * self.length * (features + self.units) * gates * self.units
+            features = self.units * directions
+        return total * directions
 
 
 # fmt: off
@@ -48,6 +59,18 @@ WORKLOADS = {
             "gru_classifier",
             "GRU classifier: batch 32, len 64, vocab 5000, emb 64, 1x GRU 128, last state -> 5",
             cell="gru", units=128, layers=1, bidirectional=False, batch=32, length=64,
+            vocab=5000, embed=64, head="classifier", classes=5,
+        ),
+        Workload(
+            "tagger_masked",
+            "as tagger, no padding, but mask_zero (a mask every step is True)",
+            cell="lstm", units=128, layers=2, bidirectional=True, batch=32, length=64,
+            vocab=5000, embed=64, head="tagger", classes=10, mask_zero=True,
+        ),
+        Workload(
+            "rnn_classifier",
+            "simple RNN classifier: as gru_classifier with a tanh Elman RNN",
+            cell="simple", units=128, layers=1, bidirectional=False, batch=32, length=64,
             vocab=5000, embed=64, head="classifier", classes=5,
         ),
         Workload(
@@ -109,7 +132,9 @@ def _build_keras(impl, w, x, y):
     keras.utils.set_random_seed(0)
     if w.vocab:
         inputs = keras.Input((w.length,), dtype="int32")
-        h = keras.layers.Embedding(w.vocab, w.embed, mask_zero=bool(w.min_length))(inputs)
+        h = keras.layers.Embedding(w.vocab, w.embed, mask_zero=w.mask_zero or bool(w.min_length))(
+            inputs
+        )
     else:
         inputs = keras.Input((w.length, w.features))
         h = inputs
@@ -125,7 +150,11 @@ def _build_keras(impl, w, x, y):
             return_sequences=sequences,
         )(h)
     else:
-        layer_cls = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[w.cell]
+        layer_cls = {
+            "lstm": keras.layers.LSTM,
+            "gru": keras.layers.GRU,
+            "simple": keras.layers.SimpleRNN,
+        }[w.cell]
         for k in range(w.layers):
             last = k == w.layers - 1
             layer = layer_cls(w.units, return_sequences=sequences or not last)
@@ -150,7 +179,7 @@ def _build_torch(w, x, y, lengths):
     from torch.nn.utils import rnn as rnn_utils
 
     torch.manual_seed(0)
-    rnn_cls = {"lstm": nn.LSTM, "gru": nn.GRU}[w.cell]
+    rnn_cls = {"lstm": nn.LSTM, "gru": nn.GRU, "simple": nn.RNN}[w.cell]
     directions = 2 if w.bidirectional else 1
     padded = bool(w.min_length)
 

@@ -57,7 +57,12 @@ def __dir__():
 
 def _register():
     """Imports every module that registers classes with Keras' serialization."""
-    for module in ("keras_seq.layers", "keras_seq.model", "keras_seq.initializers"):
+    for module in (
+        "keras_seq.layers",
+        "keras_seq.model",
+        "keras_seq.initializers",
+        "keras_seq.losses",
+    ):
         importlib.import_module(module)
 
 

@@ -11,7 +11,10 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
+import warnings
 
 # Command name -> module in keras_seq.commands, in the order `--help` lists them.
 COMMANDS = {
@@ -22,10 +25,16 @@ COMMANDS = {
     "evaluate": "evaluate",
     "predict": "predict",
     "check-backends": "check_backends",
+    "init": "init",
+    "backtest": "backtest",
+    "serve": "serve",
+    "export": "export",
     "tune": "tune",
 }
 # Commands that run a model: they take --backend (re-run in a process with that backend).
-_BACKEND_COMMANDS = ("train", "evaluate", "predict", "tune")
+_BACKEND_COMMANDS = ("train", "evaluate", "predict", "backtest", "serve", "export", "tune")
+# Commands that import a backend: quiet unless -v (see `_quiet_backends`).
+_HEAVY_COMMANDS = (*_BACKEND_COMMANDS, "check-backends")
 
 
 def _add_verbose(parser, default):
@@ -52,8 +61,27 @@ def build_parser():
     return parser
 
 
+def _quiet_backends():
+    """Silences backend start-up chatter: the C++ logs TensorFlow and XLA write straight to
+    file descriptor 2 go to /dev/null, while Python's `sys.stderr` (our errors, log records)
+    keeps the real standard error; Python warnings are ignored."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    real = os.dup(2)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    os.close(quiet)
+    sys.stderr = os.fdopen(real, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
+    warnings.simplefilter("ignore")
+
+
+def _stop_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: partial folders are removed
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.command in _HEAVY_COMMANDS and not args.verbose and argv is None:
+        _quiet_backends()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -66,11 +94,27 @@ def main(argv=None):
         os.execve(sys.executable, [sys.executable, "-m", "keras_seq.cli", *argv], env)
     from keras_seq.errors import DataError, SpecError
 
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if on_main_thread:
+        previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         return args.run(args)
     except (SpecError, DataError, FileExistsError) as error:
         print(error, file=sys.stderr)
         return 1
+    except OSError as error:  # the file system refused: permissions, a full disk, ...
+        print(f"keras-seq {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"keras-seq {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as stop:
+        if stop.code == 128 + signal.SIGTERM:
+            print(f"keras-seq {args.command}: terminated", file=sys.stderr)
+        raise
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

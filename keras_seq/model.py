@@ -19,6 +19,13 @@ output's mask from the inputs, with the mask-computing part of its own graph.
 On PyTorch, Keras' loss masking rescaled the sample weights in place (`*=` on a torch tensor), so
 `evaluate`'s weighted metrics drifted from the true per-step values; `keras_seq.Model` hands the
 loss a copy.
+
+A loss that needs a layer's own weights (a CRF's negative log-likelihood needs its transition
+scores) cannot be a compiled Keras loss: those see only targets and predictions. A layer that
+has a `sequence_loss(y_true, y_pred, mask, sample_weight)` method and produces the model's
+output supplies the loss for it instead (`keras_seq.layers.CRF`). `compute_loss` runs where
+every backend maps the layer's weights to the values being differentiated (JAX's stateless
+scope), so its gradients reach them.
 """
 
 import functools
@@ -60,7 +67,9 @@ class Model(keras.Model):
     state, needing only `import keras_seq`; and it records `jit_compile="auto"`, so each backend
     decides about XLA for itself (`model.compile` again to choose otherwise after loading).
     Its compiled metrics skip padding (masked steps) during `fit` on every backend, as they
-    do in `evaluate` (Keras alone counts padding in `fit`'s metrics on JAX).
+    do in `evaluate` (Keras alone counts padding in `fit`'s metrics on JAX). When its output
+    comes from a layer with a `sequence_loss` method (`keras_seq.layers.CRF`), that method is
+    the loss: compile with `loss=None`.
 
     Examples:
 
@@ -98,7 +107,29 @@ class Model(keras.Model):
         # batch. The loss gets its own copy.
         if sample_weight is not None:
             sample_weight = keras.tree.map_structure(keras.ops.copy, sample_weight)
-        return super().compute_loss(x, y, y_pred, sample_weight, training)
+        if self.loss_layer is None:
+            return super().compute_loss(x, y, y_pred, sample_weight, training)
+        if self._compile_loss is not None:
+            raise ValueError(
+                f"The output of this model comes from {type(self.loss_layer).__name__} layer "
+                f"{self.loss_layer.name!r}, which computes the loss itself; compile with "
+                "loss=None."
+            )
+        mask = get_keras_mask(y_pred)
+        if mask is None and self._output_masks is not None:
+            mask = keras.tree.flatten(self._output_masks[1](x))[0]
+        loss = self.loss_layer.sequence_loss(y, y_pred, mask, sample_weight)
+        return sum(self.losses, loss)  # plus regularization losses, as Keras adds them
+
+    @functools.cached_property
+    def loss_layer(self):
+        """The layer that supplies the loss (it has `sequence_loss` and produces the model's
+        only output, e.g. a `keras_seq.layers.CRF`), or None."""
+        outputs = getattr(self, "outputs", None) or []
+        if len(outputs) != 1:
+            return None
+        layer = outputs[0]._keras_history.operation
+        return layer if callable(getattr(layer, "sequence_loss", None)) else None
 
     def get_compile_config(self):
         config = _backend_neutral(super().get_compile_config())

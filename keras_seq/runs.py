@@ -9,6 +9,10 @@ A run folder holds:
   target vocabulary), when the model reads tokens;
 - `history.csv`: one row per epoch, one column per logged loss and metric;
 - `metrics.json`: final scores per split, `{"train": {...}, "validation": {...}, "test": {...}}`;
+- `classes.json` (classifiers and taggers): per split, each label's precision, recall, F1 and
+  support, and the confusion matrix (rows gold, columns predicted, in `labels` order);
+- `entities.json` (taggers with BIO / BIOES / IOB1 tags): per split, entity-level precision,
+  recall and F1 overall and per entity type (`types`), as seqeval computes them;
 - `curves.png`: loss and metric per epoch, train against validation.
 
 `RunFolder` builds all of it in a hidden `.NAME-TIMESTAMP.partial` folder beside the final one
@@ -42,6 +46,10 @@ LABELS = "labels.txt"
 HISTORY = "history.csv"
 METRICS = "metrics.json"
 CURVES = "curves.png"
+REPORT = "report.html"
+CHECKPOINT = "checkpoint"  # a folder: model.keras and progress.json of the last epoch done
+PROGRESS = "progress.json"
+LOG_SCALE_RATIO = 30  # a loss spanning more than this factor is drawn on a log axis
 
 
 def _umask():
@@ -57,25 +65,66 @@ def default_path(name, parent="runs", now=None):
 
 
 class RunFolder:
-    """A context manager that yields a temporary folder and renames it to `path` on success.
+    """A context manager that reserves a run folder, yields a temporary folder beside it and
+    moves that into place on success.
 
     Args:
         path: str or path-like. The final folder; it must not exist yet (an existing folder is
             never overwritten).
+        unique: bool. When `path` is taken, use the first free `path-2`, `path-3`, ... instead
+            of failing (for default names: two runs started in the same second never collide);
+            `.path` is then the folder used.
 
-    On leaving the block without an error the partial folder is renamed to `path` (an atomic
-    `os.replace` on one file system); with an error (`KeyboardInterrupt` included) it is
-    removed and the error propagates.
+    Entering creates the final folder, empty, with an exclusive `mkdir`: it reserves the name
+    (a second run given the same `--output` fails at once, before it reads any data) and it is
+    how a taken name is found, with no window between the check and the claim. On leaving the
+    block without an error, the partial folder replaces the empty one (an atomic `os.replace`
+    on one file system); with an error (`KeyboardInterrupt` and `SystemExit` included) both are
+    removed and the error propagates, unless the partial folder holds a checkpoint
+    (`checkpoint/progress.json`): then it takes the final name, resumable (`last_kept`), and
+    `RunFolder(path, resume=True)` turns it back into the partial folder. `keras-seq train`
+    turns SIGTERM into `SystemExit`, so a `kill` or `timeout` is handled like Ctrl-C.
     """
 
-    def __init__(self, path):
+    last_kept = None  # the folder the latest interrupted block left resumable, if any
+
+    def __init__(self, path, unique=False, resume=False):
         self.path = pathlib.Path(path)
+        self.unique = unique
+        self.resume = resume
         self.partial = None
+        self._reserved = False
 
     def __enter__(self):
-        if self.path.exists():
-            raise FileExistsError(f"{self.path} already exists: choose another --output")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        RunFolder.last_kept = None
+        if self.resume:  # the resumable folder becomes the partial one again
+            self.partial = pathlib.Path(
+                tempfile.mkdtemp(
+                    prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent
+                )
+            )
+            os.replace(self.path, self.partial)
+            self.path.mkdir()
+            self._reserved = True
+            return self.partial
+        base, number = self.path, 1
+        while True:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.mkdir()
+                break
+            except FileExistsError:
+                if not self.path.parent.is_dir():
+                    raise OSError(f"cannot create {self.path}: a parent is a file") from None
+                if not self.unique:
+                    raise FileExistsError(
+                        f"{self.path} already exists: choose another --output"
+                    ) from None
+                number += 1
+                self.path = base.with_name(f"{base.name}-{number}")
+            except OSError as error:
+                raise OSError(f"cannot create {self.path}: {error.strerror}") from None
+        self._reserved = True
         self.partial = pathlib.Path(
             tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
         )
@@ -84,14 +133,17 @@ class RunFolder:
 
     def __exit__(self, kind, error, traceback):
         if kind is None:
-            if self.path.exists():
-                shutil.rmtree(self.partial, ignore_errors=True)
-                raise FileExistsError(
-                    f"{self.path} appeared while training: choose another --output"
-                )
-            os.replace(self.partial, self.path)
+            os.replace(self.partial, self.path)  # onto the empty reserved folder
+        elif (self.partial / CHECKPOINT / PROGRESS).is_file():
+            for entry in self.partial.iterdir():  # only the checkpoint: never complete-looking
+                if entry.name != CHECKPOINT:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            os.replace(self.partial, self.path)  # resumable: `keras-seq train --resume`
+            RunFolder.last_kept = self.path
         else:
             shutil.rmtree(self.partial, ignore_errors=True)
+            if self._reserved:
+                shutil.rmtree(self.path, ignore_errors=True)
         return False
 
 
@@ -123,6 +175,15 @@ def write_metrics(folder, metrics):
     write_text_atomic(pathlib.Path(folder) / METRICS, json.dumps(plain, indent=2) + "\n")
 
 
+def write_tables(folder, tables):
+    """Writes each task table as `NAME.json`: `tables` is split -> table name -> data."""
+    names = {name for split_tables in tables.values() for name in split_tables}
+    for name in sorted(names):
+        data = {split: t[name] for split, t in tables.items() if name in t}
+        text = json.dumps(data, indent=2) + "\n"
+        write_text_atomic(pathlib.Path(folder) / f"{name}.json", text)
+
+
 def read_metrics(folder):
     return json.loads((pathlib.Path(folder) / METRICS).read_text(encoding="utf-8"))
 
@@ -136,17 +197,34 @@ def read_history(folder):
 
 
 def plot_curves(history, path):
-    """Draws one panel per quantity (loss first), train against validation, per epoch.
+    """Writes `curves_figure(history)` as a PNG file at `path`."""
+    from matplotlib import pyplot
+
+    figure = curves_figure(history)
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)
+
+
+def curves_figure(history):
+    """A matplotlib figure: one panel per quantity (loss first), train against validation,
+    per epoch.
+
+    Epoch ticks are whole numbers; a loss whose finite values span more than a factor of
+    `LOG_SCALE_RATIO` gets a logarithmic axis. Non-finite values (a run that diverged) are
+    not drawn: the panel says in words at which epoch the values stopped being finite, and
+    a panel with no finite value at all holds only that note, never blank axes.
 
     Args:
         history: dict. Name -> per-epoch values, as Keras' `History.history` (`loss`,
             `val_loss`, `accuracy`, `val_accuracy`, ...); an `epoch` column is ignored.
-        path: str or path-like. The PNG file to write.
+
+    Returns:
+        A `matplotlib.figure.Figure` (close it with `pyplot.close` when done).
     """
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot
+    from matplotlib import pyplot, ticker
 
     names = [n for n in history if not n.startswith("val_") and n not in ("epoch", "learning_rate")]
     names.sort(key=lambda n: n != "loss")
@@ -154,14 +232,40 @@ def plot_curves(history, path):
         1, max(1, len(names)), figsize=(5 * max(1, len(names)), 3.6), squeeze=False
     )
     for axis, name in zip(axes[0], names):
-        epochs = range(1, len(history[name]) + 1)
-        axis.plot(epochs, history[name], marker="o", label="train")
-        if f"val_{name}" in history:
-            axis.plot(epochs, history[f"val_{name}"], marker="o", label="validation")
+        notes, finite = [], []
+        for label, key in (("train", name), ("validation", f"val_{name}")):
+            if key not in history:
+                continue
+            values = [float(v) for v in history[key]]
+            epochs = [e for e, v in enumerate(values, 1) if math.isfinite(v)]
+            kept = [v for v in values if math.isfinite(v)]
+            finite.extend(kept)
+            if epochs:
+                axis.plot(epochs, kept, marker="o", label=label)
+            bad = next((e for e, v in enumerate(values, 1) if not math.isfinite(v)), None)
+            if bad is not None:
+                notes.append(f"{label} {name} is {values[bad - 1]} from epoch {bad} on")
         axis.set_title(name)
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         axis.grid(alpha=0.3)
-        axis.legend()
+        if finite:
+            axis.legend()
+            low, high = min(finite), max(finite)
+            if name == "loss" and low > 0 and high / low > LOG_SCALE_RATIO:
+                axis.set_yscale("log")
+        if notes:
+            text = "the run diverged:\n" + "\n".join(notes)
+            axis.text(
+                0.5,
+                0.5,
+                text,
+                transform=axis.transAxes,
+                ha="center",
+                va="center",
+                color="firebrick",
+                wrap=True,
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "firebrick"},
+            )
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    pyplot.close(figure)
+    return figure

@@ -23,6 +23,7 @@ import inspect
 import math
 
 import keras
+import numpy as np
 
 
 @functools.cache
@@ -133,3 +134,146 @@ def fit_options(training):
         "epochs": training.epochs,
         "callbacks": callbacks(training),
     }
+
+
+class NonFiniteLoss(FloatingPointError):
+    """Training stopped because the loss became NaN or infinite; `epoch` and `step` are 1-based.
+
+    Attributes:
+        epoch: int. The epoch in which the loss stopped being finite.
+        step: int or None. The training step within that epoch (None: found at the epoch's
+            end, e.g. in `val_loss`).
+        name: str. The logged quantity (`loss`, `val_loss`).
+        value: float. What it became.
+    """
+
+    def __init__(self, epoch, step, name, value, learning_rate=None):
+        self.epoch, self.step, self.name, self.value = epoch, step, name, value
+        where = f"epoch {epoch}" + (f", step {step}" if step is not None else "")
+        rate = f" (now {learning_rate:g})" if learning_rate is not None else ""
+        super().__init__(
+            f"the {name} became {value} at {where}; training stopped. Try a lower "
+            f"training.learning_rate{rate}, gradient clipping (training.clipnorm: 1.0), or "
+            "inputs on a smaller scale (standardize numeric features)"
+        )
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Raises `NonFiniteLoss` as soon as the training loss (checked every step) or a
+    validation loss (checked every epoch) is NaN or infinite.
+
+    Unlike `keras.callbacks.TerminateOnNaN`, which stops quietly, the error names the epoch and
+    step and suggests a fix, so a diverged run is never saved as if it had finished.
+
+    The hint quotes the optimizer's learning rate at that moment.
+
+    Examples:
+
+    >>> import keras, numpy as np, keras_seq
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> x = np.array([[1.0], [np.nan]], "float32")
+    >>> try:
+    ...     model.fit(x, x, batch_size=1, verbose=0, shuffle=False,
+    ...               callbacks=[keras_seq.training.StopOnNonFiniteLoss()])
+    ... except keras_seq.training.NonFiniteLoss as error:
+    ...     print(error.epoch, error.step, error.name)
+    1 2 loss
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check("loss", (logs or {}).get("loss"), batch + 1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for name in ("loss", "val_loss"):
+            self._check(name, (logs or {}).get(name), None)
+
+    def _check(self, name, value, step):
+        if value is None or math.isfinite(float(value)):
+            return
+        self.model.stop_training = True
+        rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        raise NonFiniteLoss(self._epoch, step, name, float(value), rate)
+
+
+class EpochBatches(keras.utils.PyDataset):
+    """Training batches in an order fixed by `(seed, epoch)` alone, so a resumed run sees
+    exactly the batches an uninterrupted one would (Keras' own shuffling draws from a global
+    random state that a new process does not share).
+
+    Args:
+        x: array, or a list or dict of arrays (several model inputs), first axis the examples.
+        y: array. Targets.
+        sample_weight: array or None.
+        batch_size: int.
+        seed: int or None. None draws a fresh order every epoch (not reproducible).
+        epoch: int. The 0-based epoch the first pass is (a resumed run's starting epoch).
+
+    Examples:
+
+    >>> import numpy as np
+    >>> from keras_seq.training import EpochBatches
+    >>> a = EpochBatches(np.arange(6), np.arange(6), None, batch_size=4, seed=0, epoch=2)
+    >>> b = EpochBatches(np.arange(6), np.arange(6), None, batch_size=4, seed=0, epoch=0)
+    >>> b.follow().on_epoch_begin(2)
+    >>> bool((a[0][0] == b[0][0]).all()), len(a)
+    (True, 2)
+    """
+
+    def __init__(self, x, y, sample_weight, batch_size, seed, epoch=0):
+        super().__init__()
+        self.x, self.y, self.sample_weight = x, y, sample_weight
+        self.batch_size, self.seed, self.epoch = batch_size, seed, epoch
+        self.count = len(y)
+        self._order = None
+
+    def __len__(self):
+        return math.ceil(self.count / self.batch_size)
+
+    def __getitem__(self, index):
+        if self._order is None:
+            entropy = None if self.seed is None else (self.seed, self.epoch)
+            self._order = np.random.default_rng(entropy).permutation(self.count)
+        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        x = keras.tree.map_structure(lambda part: part[rows], self.x)
+        if isinstance(x, list):
+            x = tuple(x)  # TensorFlow's dataset adapter takes tuples, not lists, of inputs
+        if self.sample_weight is None:
+            return x, self.y[rows]
+        return x, self.y[rows], self.sample_weight[rows]
+
+    def on_epoch_end(self):
+        """Nothing: Keras calls this at times that differ between a fresh and a resumed
+        `fit`; `follow()`'s callback sets the epoch instead."""
+
+    def follow(self):
+        """A callback that moves these batches to each epoch `fit` begins (pass it to `fit`)."""
+        batches = self
+
+        class Follow(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                batches.epoch, batches._order = epoch, None
+
+        return Follow()
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """After every epoch, calls `save(epoch, history)`: `epoch` the number of epochs done and
+    `history` every logged value so far (Keras' `History.history` form)."""
+
+    def __init__(self, save, history=None):
+        super().__init__()
+        self.save = save
+        self.history = {name: list(values) for name, values in (history or {}).items()}
+
+    def on_epoch_end(self, epoch, logs=None):
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(float(value))
+        self.save(epoch + 1, self.history)

@@ -2,6 +2,7 @@
 
 import keras
 import pytest
+import small_runs as _small_runs
 
 
 def pytest_collection_modifyitems(config, items):
@@ -15,3 +16,17 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_report_header(config):
     return f"keras backend: {keras.backend.backend()}"
+
+
+@pytest.fixture(scope="session")
+def small_runs(tmp_path_factory):
+    """One small trained run per task on this backend: `{task: (run folder, raw inputs)}`."""
+    from keras_seq import cli
+
+    made = {}
+    for name, make in _small_runs.TASKS.items():
+        folder = tmp_path_factory.mktemp(name)
+        spec, inputs = make(folder)
+        assert cli.main(["train", str(spec), "--output", str(folder / "run")]) == 0
+        made[name] = (folder / "run", inputs)
+    return made

@@ -11,8 +11,9 @@ def check_layer(layer, inputs, expected_shape, tmp_path, vocab_size=None):
 
     Args:
         layer: an unbuilt layer with a single output.
-        inputs: NumPy batch; integer tokens (0 = padding) when `vocab_size` is given,
-            then the layer sits after `Embedding(vocab_size, 4, mask_zero=True)`.
+        inputs: NumPy batch, or a list of them for a layer with several inputs; integer tokens
+            (0 = padding) when `vocab_size` is given, then the layer sits after
+            `Embedding(vocab_size, 4, mask_zero=True)`.
         expected_shape: the output shape for `inputs`.
         tmp_path: a pytest temporary directory for the `.keras` file.
     """
@@ -20,7 +21,7 @@ def check_layer(layer, inputs, expected_shape, tmp_path, vocab_size=None):
     assert type(layer).from_config(config).get_config() == config
 
     if vocab_size is None:
-        model_input = keras.Input(inputs.shape[1:])
+        model_input = keras.tree.map_structure(lambda array: keras.Input(array.shape[1:]), inputs)
         features = model_input
     else:
         model_input = keras.Input((None,), dtype="int32")
@@ -36,7 +37,8 @@ def check_layer(layer, inputs, expected_shape, tmp_path, vocab_size=None):
     targets = np.random.default_rng(0).uniform(-0.5, 0.5, expected_shape).astype("float32")
     model.compile(optimizer=keras.optimizers.Adam(0.02), loss="mse")
     before = model.evaluate(inputs, targets, verbose=0)
-    model.fit(inputs, targets, epochs=8, batch_size=len(inputs), verbose=0)
+    batch_size = len(keras.tree.flatten(inputs)[0])
+    model.fit(inputs, targets, epochs=8, batch_size=batch_size, verbose=0)
     after = model.evaluate(inputs, targets, verbose=0)
     assert after < 0.9 * before, (before, after)
 

@@ -23,7 +23,9 @@ WORDS = {
     "ADJ": ["big", "red"],
 }
 RUN_FILES = {
+    "report.html",
     "model.keras",
+    "classes.json",
     "spec.yaml",
     "vocab.txt",
     "labels.txt",
@@ -181,11 +183,13 @@ def test_interrupted_run_leaves_no_complete_looking_folder(tagger, monkeypatch, 
     else:
         monkeypatch.setattr(runs, "write_metrics", interrupt)
     parent = tagger / f"interrupted-{where.split()[0]}"
-    with pytest.raises(KeyboardInterrupt):
-        cli.main(
-            ["train", str(tagger / "tagger.yaml"), "--epochs", "1", "--output", str(parent / "run")]
-        )
-    assert list(parent.iterdir()) == []
+    argv = ["train", str(tagger / "tagger.yaml"), "--epochs", "1", "--output", str(parent / "run")]
+    assert cli.main(argv) == 130  # one line, no traceback
+    if where == "fit":  # before the first checkpoint: nothing is left
+        assert list(parent.iterdir()) == []
+    else:  # after it: a resumable folder holding only the checkpoint
+        assert [p.name for p in parent.iterdir()] == ["run"]
+        assert [p.name for p in (parent / "run").iterdir()] == ["checkpoint"]
 
 
 def _csv(path, header, rows):
@@ -228,6 +232,15 @@ def test_classifier_csv_train_predict_and_unseen_test_labels(tmp_path, capsys, c
     assert metrics["test"]["accuracy"] == pytest.approx(accuracy, abs=1e-6)
     unseen = sum(r["label"] == "meh" for r in rows)
     assert metrics["test"]["unseen_labels"] == unseen
+    # classes.json: the unseen label has its own row, all of it errors.
+    table = json.loads((tmp_path / "run" / "classes.json").read_text())["test"]
+    assert table["labels"] == ["bad", "good", "meh"]
+    assert table["classes"]["meh"]["support"] == unseen
+    assert table["confusion"][2][2] == table["classes"]["meh"]["recall"] == 0
+    for row, gold in enumerate(table["labels"]):
+        for column, guess in enumerate(table["labels"]):
+            count = sum(r["label"] == gold and p == guess for r, p in zip(rows, expected))
+            assert table["confusion"][row][column] == count
 
 
 def test_forecaster_csv_predicts_the_steps_after_each_window(tmp_path):

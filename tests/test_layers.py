@@ -383,3 +383,43 @@ def test_jit_compile_off_on_tensorflow_only(monkeypatch):
     assert model.jit_compile is expected
     model.compile(optimizer="sgd", loss="mse", jit_compile=True)
     assert model.jit_compile is (keras.backend.backend() != "tensorflow")
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_zero_length_sequence_keeps_the_initial_states(layers, return_sequences):
+    layer = keras_seq.Recurrent(
+        "lstm",
+        UNITS,
+        layers=layers,
+        direction="bidirectional",
+        return_sequences=return_sequences,
+        return_state=True,
+    )
+    start = [np.full((2, UNITS), v, "float32") for v in (0.1, 0.2, 0.3, 0.4)]
+    output, *states = layer(np.ones((2, 0, FEATURES), "float32"), initial_state=start)
+    # No step runs: the last layer's final states are its initial ones (given for layer 0,
+    # zeros for the others), and the output is empty or the merged final h.
+    expected = start if layers == 1 else [np.zeros((2, UNITS), "float32")] * 4
+    for state, want in zip(states, expected):
+        np.testing.assert_array_equal(numpy_of(state), want)
+    if return_sequences:
+        assert tuple(output.shape) == (2, 0, 2 * UNITS)
+    else:
+        np.testing.assert_array_equal(
+            numpy_of(output), np.concatenate([expected[0], expected[2]], axis=-1)
+        )
+
+
+@pytest.mark.parametrize("mask_shape", [(4, TIME - 1), (3, TIME), (4, TIME, 1)])
+def test_wrong_mask_shape_is_a_clear_error(mask_shape):
+    layer = keras_seq.Recurrent("gru", UNITS)
+    with pytest.raises(ValueError, match=r"mask.shape=\(" + ", ".join(map(str, mask_shape))):
+        layer(inputs(), mask=np.ones(mask_shape, bool))
+
+
+@pytest.mark.parametrize("shape", [(4, TIME), (4, TIME, FEATURES, 1)])
+def test_wrong_input_rank_is_a_clear_error(shape):
+    layer = keras_seq.Recurrent("gru", UNITS)
+    with pytest.raises(ValueError, match="rank 3"):
+        layer(np.ones(shape, "float32"))

@@ -9,11 +9,11 @@ import pytest
 from keras_seq import runs
 
 
-def test_run_folder_appears_only_when_the_block_succeeds(tmp_path):
+def test_run_folder_is_filled_only_when_the_block_succeeds(tmp_path):
     target = tmp_path / "tagger-1"
     with runs.RunFolder(target) as folder:
         (folder / "model.keras").write_text("x")
-        assert not target.exists()
+        assert list(target.iterdir()) == []  # reserved, empty, until the block succeeds
         assert folder.parent == tmp_path and folder.name.startswith(".tagger-1.")
     assert [p.name for p in tmp_path.iterdir()] == ["tagger-1"]
     assert (target / "model.keras").read_text() == "x"

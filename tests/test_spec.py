@@ -336,3 +336,191 @@ def test_readme_spec_example_is_valid():
     example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
     spec = keras_seq.load_spec(example)
     assert (spec.name, spec.encoder.cell, spec.head.type) == ("upos-tagger", "lstm", "tagger")
+
+
+# Everything that validates trains: Keras names, logged monitor names, file-name-safe names.
+
+
+def _listed(field_path):
+    node = spec_schema.ROOT
+    for part in field_path:
+        node = spec_schema.resolve(node)["properties"][part] if part != "items" else node[part]
+    return node["x-names"]
+
+
+def _accepted(get, names, abstract):
+    """The names `get` turns into a usable object (a class made with no arguments)."""
+    found = set()
+    for name in names:
+        try:
+            value = get(name)
+            value = value() if isinstance(value, type) else value
+        except (TypeError, ValueError):
+            continue
+        if type(value).__name__ not in abstract:
+            found.add(name)
+    return found
+
+
+def test_keras_name_lists_in_the_schema_match_keras():
+    import keras
+    from keras.src import initializers, losses, metrics
+
+    from keras_seq import training
+
+    assert _listed(["training", "optimizer"]) == training.optimizer_names()
+    assert set(_listed(["training", "loss"])) == _accepted(
+        keras.losses.get, losses.ALL_OBJECTS_DICT, {"Loss", "LossFunctionWrapper"}
+    )
+    # `acc` is an alias compile() resolves itself.
+    assert set(_listed(["training", "metrics", "items"])) == {"acc"} | _accepted(
+        keras.metrics.get, metrics.ALL_OBJECTS_DICT, {"Metric", "Mean", "Sum"}
+    )
+    initializer = spec_schema.ROOT["$defs"]["initializer"]["anyOf"]
+    names = initializer[0]["x-names"]
+    assert names == initializer[1]["properties"]["name"]["x-names"]
+    # Every Keras initializer name the portable initializers draw is listed, and only those.
+    assert set(names) == _accepted(
+        keras_seq.initializers.portable, initializers.ALL_OBJECTS_DICT, ()
+    )
+
+
+def test_head_default_metrics_and_losses_are_in_the_schema():
+    training_fields = spec_schema.ROOT["properties"]["training"]["properties"]
+    heads = spec_schema.ROOT["properties"]["head"]["properties"]["type"]["enum"]
+    assert set(training_fields["metrics"]["x-head-defaults"]) == set(heads)
+    assert set(training_fields["loss"]["x-head-defaults"]) == set(heads)
+
+
+@pytest.mark.parametrize(
+    ("section", "path", "hint"),
+    [
+        ("training: {optimizer: adamm}", "training.optimizer", "adam"),
+        ("training: {loss: sparse_categorical_crossentropyy}", "training.loss", None),
+        ("training: {metrics: [acuracy]}", "training.metrics[0]", "accuracy"),
+        ("encoder: {cell: lstm, units: 4, initializers: {kernel: glorot_unifrom}}", None, None),
+        ("encoder: {cell: lstm, units: 4, initializers: {bias: {name: zerose}}}", None, None),
+    ],
+)
+def test_names_keras_does_not_know_are_spec_errors(section, path, hint):
+    text = MINIMAL + section + "\n"
+    if section.startswith("encoder"):
+        text = text.replace("encoder:\n  cell: lstm\n  units: 16\n", "")
+    problem = only_problem(text)
+    assert "is not a name Keras knows here" in problem.message
+    if path:
+        assert problem.path == path
+    if hint:
+        assert problem.hint == hint
+
+
+def test_known_names_are_accepted_whatever_their_listed_spelling():
+    spec = keras_seq.load_spec(
+        MINIMAL + "training: {optimizer: RMSprop, loss: SparseCategoricalCrossentropy, "
+        "metrics: [acc, sparse_top_k_categorical_accuracy]}\n"
+    )
+    assert list(spec.training.metrics) == ["acc", "sparse_top_k_categorical_accuracy"]
+
+
+@pytest.mark.parametrize(
+    ("training", "valid"),
+    [
+        ("{early_stopping: {monitor: val_accuracy}}", True),
+        ("{early_stopping: {monitor: loss}}", True),
+        ("{early_stopping: {monitor: val_acc}}", False),  # the tagger logs accuracy
+        ("{metrics: [acc], early_stopping: {monitor: val_acc}}", True),
+        ("{metrics: [acc], early_stopping: {monitor: val_accuracy}}", False),
+        ("{schedule: {type: plateau, monitor: val_los}}", False),
+        ("{schedule: {type: plateau, monitor: accuracy}}", True),
+    ],
+)
+def test_monitors_must_be_names_the_model_logs(training, valid):
+    text = MINIMAL + f"training: {training}\n"
+    if valid:
+        assert keras_seq.validate(text) == []
+        return
+    problem = only_problem(text)
+    assert problem.path.endswith(".monitor") and "will log" in problem.message
+    assert "val_loss" in problem.allowed.split(", ")
+
+
+def test_forecaster_monitor_uses_its_default_metric():
+    text = (
+        "input: {kind: features, dim: 2}\nencoder: {cell: gru, units: 4}\n"
+        "head: {type: forecaster}\ntraining: {early_stopping: {monitor: val_mean_absolute_error}}"
+    )
+    assert keras_seq.validate(text) == []
+    problem = only_problem(text.replace("val_mean_absolute_error", "val_accuracy"))
+    assert problem.allowed == "loss, mean_absolute_error, val_loss, val_mean_absolute_error"
+
+
+@pytest.mark.parametrize(
+    "name", ["a/b", "a\\b", ".", "..", ".hidden", "x:y", "tab\there", "n" * 101]
+)
+def test_name_must_be_usable_as_a_file_name(name):
+    problem = only_problem(MINIMAL + f"name: {json.dumps(name)}\n")
+    assert problem.path == "name"
+
+
+def test_unicode_and_punctuated_names_are_fine():
+    assert keras_seq.load_spec(MINIMAL + "name: tägger-v2.1_(big)\n").name == "tägger-v2.1_(big)"
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 100_000 + "]" * 100_000, "{a: " * 50_000 + "1" + "}" * 50_000]
+)
+def test_deeply_nested_yaml_is_a_spec_error(text):
+    problem = only_problem(text)
+    assert "deep" in problem.message
+
+
+def test_deeply_nested_dict_is_a_spec_error():
+    data = node = {}
+    for _ in range(100_000):
+        node["a"] = {}
+        node = node["a"]
+    with pytest.raises(keras_seq.SpecError, match="deep"):
+        keras_seq.load_spec({"input": data, "encoder": {}, "head": {}})
+
+
+def test_quick_commands_import_no_deep_learning_backend(tmp_path):
+    import subprocess
+    import sys
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(MINIMAL)
+    script = textwrap.dedent(
+        f"""
+        import contextlib, io, sys
+        import keras_seq.spec
+        keras_seq.load_spec({str(spec)!r})
+        from keras_seq import cli
+        with contextlib.redirect_stdout(io.StringIO()):
+            for argv in (["validate", {str(spec)!r}], ["show", {str(spec)!r}], ["schema"]):
+                assert cli.main(argv) == 0
+            try:
+                cli.main(["--help"])
+            except SystemExit:
+                pass
+        print(sorted({{m.split(".")[0] for m in sys.modules}}
+                     & {{"keras", "tensorflow", "jax", "torch"}}))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]" and result.stderr == ""
+
+
+def test_every_task_compiles_the_schema_head_defaults():
+    from keras_seq.tasks import Task
+
+    training_fields = spec_schema.ROOT["properties"]["training"]["properties"]
+    for head, metrics in training_fields["metrics"]["x-head-defaults"].items():
+        kind = "{kind: features, dim: 2}" if head in ("forecaster", "none") else "{kind: tokens}"
+        task = Task.for_spec(
+            f"input: {kind}\nencoder: {{cell: gru, units: 4}}\nhead: {{type: {head}}}"
+        )
+        assert task.default_metrics() == metrics
+        assert task.default_loss() == training_fields["loss"]["x-head-defaults"][head]

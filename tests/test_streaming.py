@@ -37,6 +37,16 @@ def streamed(spec, shuffle=False):
     return task, stream_split(learn_from_file(task, path), path, shuffle=shuffle)
 
 
+def tagged_jsonl(path, count, rng, words, longest):
+    """Writes `count` random tagger records (tags follow the word ids, so they can be learned)."""
+    lines = []
+    for _ in range(count):
+        tokens = [f"w{i}" for i in rng.integers(0, words, rng.integers(2, longest))]
+        tags = [f"T{int(w[1:]) % 3}" for w in tokens]
+        lines.append(json.dumps({"tokens": tokens, "tags": tags}))
+    path.write_text("\n".join(lines) + "\n")
+
+
 def batches(dataset):
     return [dataset[i] for i in range(dataset.num_batches)]
 
@@ -93,13 +103,8 @@ def _single_chunk(dataset, chunk):
 
 
 def test_first_epoch_loss_equals_the_in_memory_loss(tmp_path):
-    rng = np.random.default_rng(0)
     path = tmp_path / "tags.jsonl"
-    lines = []
-    for _ in range(96):
-        words = [f"w{i}" for i in rng.integers(0, 30, rng.integers(2, 9))]
-        lines.append(json.dumps({"tokens": words, "tags": [f"T{int(w[1:]) % 3}" for w in words]}))
-    path.write_text("\n".join(lines) + "\n")
+    tagged_jsonl(path, 96, np.random.default_rng(0), words=30, longest=9)
     spec = keras_seq.load_spec(
         {
             "seed": 5,
@@ -131,17 +136,30 @@ def test_chunks_resume_at_their_bookmark_with_true_line_numbers(tmp_path):
     path.write_text("text,label\n" + "".join(f'"w{i}\nx",a\n' for i in range(6)))
     lines = readers.FileLines(path)
     records = readers.iter_records(path, "csv", {}, lines)
-    assert [next(records)[0] for _ in range(2)] == [3, 5]  # a quoted newline: 2 lines a row
+    # A quoted newline makes each row 2 lines; a row is numbered by the line it starts on.
+    assert [next(records)[0] for _ in range(2)] == [2, 4]
     bookmark = lines.position
     resumed = readers.iter_records(
         path, "csv", {}, readers.FileLines(path, bookmark), ["text", "label"]
     )
     assert [(line, row["text"]) for line, row in resumed] == [
-        (7, "w2\nx"),
-        (9, "w3\nx"),
-        (11, "w4\nx"),
-        (13, "w5\nx"),
+        (6, "w2\nx"),
+        (8, "w3\nx"),
+        (10, "w4\nx"),
+        (12, "w5\nx"),
     ]
+
+
+def test_a_chunk_past_the_header_sniffs_the_files_delimiter(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("text;label\n" + "".join(f"w{i} v;a{i}\n" for i in range(4)))
+    assert readers.csv_header(path) == ["text", "label"]
+    lines = readers.FileLines(path)
+    next(readers.iter_records(path, "csv", {}, lines))
+    whole = readers.read_records(path, "csv", {})  # reads the whole file, sniffing at its top
+    chunk = readers.FileLines(path, lines.position)
+    assert list(readers.iter_records(path, "csv", {}, chunk, ["text", "label"])) == whole[1:]
+    assert whole[1] == (3, {"text": "w1 v", "label": "a1"})
 
 
 def test_a_bad_row_late_in_the_file_names_its_line(tmp_path):
@@ -178,3 +196,41 @@ def test_vocabulary_from_a_file_and_when_to_stream(tmp_path):
     assert not streams(**{"data.streaming": False, "data.streaming_above_mb": 0})
     forecaster = Task.for_spec(spec_of("forecaster", **{"data.streaming": True}))
     assert not wants_streaming(forecaster, forecaster.split_path("train"))
+
+
+def test_train_command_streams_and_scores_like_keras_on_the_whole_file(tmp_path):
+    from keras_seq.commands.train import train
+
+    rng = np.random.default_rng(1)
+    for split, count in (("train", 64), ("test", 40)):
+        tagged_jsonl(tmp_path / f"{split}.jsonl", count, rng, words=40, longest=9)
+    spec = {
+        "seed": 2,
+        "input": {"kind": "tokens", "embedding_dim": 4},
+        "encoder": {"cell": "gru", "units": 4},
+        "head": {"type": "tagger"},
+        "training": {"batch_size": 8, "epochs": 1},
+        "data": {
+            "format": "jsonl",
+            "train": str(tmp_path / "train.jsonl"),
+            "test": str(tmp_path / "test.jsonl"),
+            "streaming": True,
+            "shuffle_buffer": 16,
+        },
+    }
+    path, metrics = train(spec, output=tmp_path / "run", verbose=0)
+    task = keras_seq.load(path)
+    encoded = task.encode(task.read(tmp_path / "test.jsonl"))  # the whole file, in memory
+    expected = task.model.evaluate(
+        encoded.x,
+        encoded.y,
+        sample_weight=encoded.sample_weight,
+        batch_size=8,  # the streamed batches (Keras averages the loss per batch)
+        verbose=0,
+        return_dict=True,
+    )
+    for name in ("loss", "accuracy"):
+        assert metrics["test"][name] == pytest.approx(float(expected[name]), rel=1e-5)
+    assert json.loads((path / "metrics.json").read_text())["test"]["loss"] == pytest.approx(
+        metrics["test"]["loss"]
+    )

@@ -247,7 +247,8 @@ def test_classifier_task(tmp_path):
     task = keras_seq.tasks.Task.for_spec(
         _spec("{type: classifier, pooling: mean}", kind="tokens, embedding_dim: 8")
     )
-    loaded, predictions = check_task(task, train, ["a good film", ["a", "bad", "film"]], tmp_path)
+    inputs = ["a good film", ["a", "bad", "film"]]
+    loaded, predictions = check_task(task, train, inputs, tmp_path, epochs=15)
     assert [p["label"] for p in predictions] == ["pos", "neg"]
     for p in predictions:
         assert abs(sum(p["probabilities"].values()) - 1.0) < 1e-5
@@ -299,3 +300,59 @@ def test_encoder_task_returns_encoder_outputs(tmp_path):
     np.testing.assert_allclose(
         keras_seq.load(tmp_path / "encoder.keras").predict(x), task.predict(x), atol=1e-6
     )
+
+
+def _entity_sentence(rng):
+    """ "<name> [surname] visited <place>" or "in <place> <name> slept", in BIO tags."""
+    name = [str(rng.choice(["anna", "omar", "lena"]))] + ["smith"] * int(rng.integers(0, 2))
+    person = ["B-PER"] + ["I-PER"] * (len(name) - 1)
+    place = str(rng.choice(["paris", "lima", "oslo"]))
+    if rng.random() < 0.5:
+        return name + ["visited", place], person + ["O", "B-LOC"]
+    return ["in", place, *name, "slept"], ["O", "B-LOC", *person, "O"]
+
+
+def test_crf_tagger_task(tmp_path):
+    from keras_seq.metrics.spans import span_scores
+
+    rng = np.random.default_rng(9)
+    train = [dict(zip(("tokens", "tags"), _entity_sentence(rng))) for _ in range(48)]
+    task = keras_seq.tasks.Task.for_spec(
+        _spec("{type: tagger, output: crf}", kind="tokens, embedding_dim: 8")
+    )
+    inputs = [["anna", "smith", "visited", "oslo"], "in lima omar slept", ["lena", "unknown"]]
+    loaded, tags = check_task(task, train, inputs, tmp_path, epochs=8)
+    assert isinstance(loaded.model.layers[-1], keras_seq.layers.CRF)
+    assert loaded.model.loss is None and loaded.state["scheme"] == "BIO"
+    assert tags[0] == ["B-PER", "I-PER", "O", "B-LOC"]
+    # Predictions are the CRF's Viterbi paths over each input's real tokens.
+    scores = loaded.model.predict(loaded.encode_inputs(inputs), verbose=0)
+    mask = np.arange(scores.shape[1])[None, :] < np.array([4, 4, 2])[:, None]
+    best = keras.ops.convert_to_numpy(loaded.model.get_layer("crf").decode(scores, mask))
+    labels = loaded.state["labels"].tokens
+    assert tags == [[labels[i] for i in row[:n]] for row, n in zip(best, [4, 4, 2])]
+
+    test = [dict(zip(("tokens", "tags"), _entity_sentence(rng))) for _ in range(16)]
+    test[0] = {"tokens": ["anna", "visited", "rome"], "tags": ["B-PER", "O", "B-LOC"]}
+    metrics = loaded.evaluate(test)
+    gold = [record["tags"] for record in test]
+    predicted = loaded.predict([record["tokens"] for record in test])
+    expected = span_scores(gold, predicted)
+    assert [metrics[f"entity_{k}"] for k in ("precision", "recall", "f1")] == [
+        expected[k] for k in ("precision", "recall", "f1")
+    ]
+    flat = [(g, p) for gs, ps in zip(gold, predicted) for g, p in zip(gs, ps)]
+    assert metrics["accuracy"] == sum(g == p for g, p in flat) / len(flat)
+    tables = loaded.tables(test)
+    assert tables["entities"] == expected
+    assert sum(map(sum, tables["classes"]["confusion"])) == len(flat)
+
+
+def test_crf_output_is_for_taggers_and_brings_its_own_loss():
+    with pytest.raises(keras_seq.SpecError, match="applies only when head.type is tagger"):
+        keras_seq.load_spec(_spec("{type: classifier, output: crf}"))
+    spec = _spec("{type: tagger, classes: 3, output: crf}").replace(
+        "training: {", "training: {loss: sparse_categorical_crossentropy, "
+    )
+    with pytest.raises(keras_seq.SpecError, match="training.loss"):
+        keras_seq.build(spec)

@@ -59,6 +59,7 @@ def generic(monkeypatch):
     def run(fn, *args, **kwargs):
         with monkeypatch.context() as m:
             m.setattr(torch_fused, "run_cell", lambda *a, **k: None)
+            m.setattr(torch_fused, "run_stack", lambda *a, **k: None)
             return fn(*args, **kwargs)
 
     return run
@@ -105,7 +106,9 @@ def test_fused_matches_generic(
     assert not fused_calls
     got = forward_and_grads(layer, x, mask)
     kernel = KERNELS[cell] or f"rnn_{activation}"
-    assert fused_calls == {kernel: layers * (2 if direction == "bidirectional" else 1)}
+    # Unmasked: the whole stack in one call; masked: one call per layer and direction.
+    calls = layers * (2 if direction == "bidirectional" else 1) if masked else 1
+    assert fused_calls == {kernel: calls}
     assert_same(got, expected)
 
 
@@ -203,3 +206,25 @@ def test_other_backends_take_the_generic_loop():
     assert torch_fused.run_cell(layer.cells[0][0], x, None, [x[:, 0, :1]], False, None) is None
     plan = torch_fused.fused_plan(layer.cells[0][0], x, None, None, False)
     assert plan.reason == f"backend is {keras.backend.backend()}, not torch"
+
+
+@pytest.mark.backend("torch")
+@pytest.mark.parametrize(
+    "options, training, reason",
+    [
+        ({"dropout": 0.5}, True, "dropout between layers"),
+        ({"merge": "sum"}, False, "merge='sum' between layers"),
+        ({"units": [UNITS, UNITS + 1], "layers": 1}, False, "differ in cell type or size"),
+    ],
+)
+def test_stacks_the_kernel_refuses_run_layer_by_layer(options, training, reason, fused_calls):
+    options = {"units": UNITS, "layers": 2, **options}
+    layer = keras_seq.Recurrent("gru", direction="bidirectional", **options)
+    x = np.ones((len(LENGTHS), TIME, FEATURES), "float32")
+    layer(x, training=training)
+    assert fused_calls == {"gru": 4}
+    import torch
+
+    assert reason in torch_fused.stack_reason(
+        layer.cells, torch.tensor(x), None, False, layer.merge, training
+    )

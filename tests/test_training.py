@@ -101,3 +101,51 @@ def test_seed_repeats_training_with_dropout_and_shuffling():
         history = model.fit(x, y, shuffle=True, verbose=0, **training.fit_options(spec.training))
         losses.append(history.history["loss"])
     np.testing.assert_array_equal(losses[0], losses[1])
+
+
+def _tiny_model():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+    return model
+
+
+def test_non_finite_loss_stops_at_its_epoch_and_step():
+    x = np.ones((8, 1), "float32")
+    x[5] = np.nan  # batches of 2, not shuffled: the third step of the first epoch
+    with pytest.raises(training.NonFiniteLoss) as caught:
+        _tiny_model().fit(
+            x,
+            x,
+            batch_size=2,
+            epochs=3,
+            shuffle=False,
+            verbose=0,
+            callbacks=[training.StopOnNonFiniteLoss()],
+        )
+    error = caught.value
+    assert (error.epoch, error.step, error.name) == (1, 3, "loss") and math.isnan(error.value)
+    message = str(error)
+    assert "epoch 1, step 3" in message and "learning_rate (now 0.01)" in message
+    assert "clipnorm" in message
+
+
+def test_non_finite_validation_loss_stops_at_the_epoch_end():
+    x = np.ones((4, 1), "float32")
+    bad = np.full((2, 1), np.inf, "float32")
+    with pytest.raises(training.NonFiniteLoss, match="val_loss became (inf|nan) at epoch 1;"):
+        _tiny_model().fit(
+            x,
+            x,
+            validation_data=(bad, bad),
+            epochs=2,
+            verbose=0,
+            callbacks=[training.StopOnNonFiniteLoss()],
+        )
+
+
+def test_finite_training_is_untouched():
+    x = np.ones((4, 1), "float32")
+    history = _tiny_model().fit(
+        x, x, epochs=2, verbose=0, callbacks=[training.StopOnNonFiniteLoss()]
+    )
+    assert len(history.history["loss"]) == 2

@@ -1,10 +1,10 @@
 """`keras-seq tune`: trials are validated specs trained as `train` trains them; resume; best."""
 
 import csv
-import json
 
 import numpy as np
 import pytest
+from test_streaming import tagged_jsonl
 
 import keras_seq
 from keras_seq import cli
@@ -17,12 +17,7 @@ pytest.importorskip("keras_tuner")
 def write_spec(folder, trials=2, extra=""):
     rng = np.random.default_rng(0)
     for split, count in (("train", 48), ("validation", 16)):
-        lines = []
-        for _ in range(count):
-            words = [f"w{i}" for i in rng.integers(0, 12, rng.integers(2, 6))]
-            tags = [f"T{int(w[1:]) % 3}" for w in words]
-            lines.append(json.dumps({"tokens": words, "tags": tags}))
-        (folder / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
+        tagged_jsonl(folder / f"{split}.jsonl", count, rng, words=12, longest=6)
     path = folder / "search.yaml"
     path.write_text(
         f"""\

@@ -22,9 +22,14 @@ Modes:
   its states takes `"packed"` instead.
 - `"packed"`: post-padded mask, LSTM, `return_state`: a packed sequence, which stops
   every row at its length (slower on CPU: packed input leaves the oneDNN kernel).
+Whole stacks (`run_stack`): where every layer would take `"dense"` mode, one kernel call
+runs all layers and both directions (`bidirectional=True`, `num_layers=L`), provided the
+layers share one size, outputs are concatenated between layers and no dropout applies
+between them; otherwise each layer runs both its directions in one call where it can.
+
 Anything else (another backend, recurrent dropout, pre-padding or gaps in the mask,
-an empty row, symbolic tensors, weights in another dtype than the inputs) takes the
-generic loop.
+an empty row, symbolic tensors, tracing for export (ONNX), weights in another dtype than
+the inputs) takes the generic loop.
 """
 
 import collections
@@ -49,6 +54,12 @@ def _kernel_name(cell):
     if type(cell) is SimpleRNNCell:
         return "rnn_" + cell.activation
     return None
+
+
+def _exporting():
+    import torch
+
+    return torch.jit.is_tracing() or torch.compiler.is_exporting()
 
 
 def prefix_lengths(mask):
@@ -78,6 +89,8 @@ def fused_plan(cell, inputs, mask, recurrent_mask, need_cell_state):
         return _refuse("recurrent dropout is active")
     if inputs.device.type == "meta":
         return _refuse("symbolic (meta) tensors")
+    if _exporting():
+        return _refuse("tracing for export: the plan depends on the mask's values")
     if inputs.dtype != cell.kernel.value.dtype or not inputs.dtype.is_floating_point:
         return _refuse(f"inputs are {inputs.dtype}, weights {cell.kernel.value.dtype}")
     if mask is None:
@@ -164,3 +177,59 @@ def run_cell(cell, inputs, mask, initial_state, reverse, recurrent_mask, need_ce
     if plan.mode == "gather":
         outputs = torch.where(mask[:, :, None], outputs, torch.zeros((), dtype=outputs.dtype))
     return outputs, states
+
+
+def stack_reason(cells, inputs, mask, recurrent_dropout, merge, between_dropout):
+    """Why `run_stack` refuses these layers (a list of per-layer cell lists), or None."""
+    if recurrent_dropout:
+        return "recurrent dropout is active"
+    if len(cells[0]) == 1 and cells[0][0].name.startswith("backward"):
+        return "a single backward direction (the kernel reads forward first)"
+    for layer_cells in cells:
+        for cell in layer_cells:
+            plan = fused_plan(cell, inputs, mask, None, True)
+            if plan.reason is not None:
+                return plan.reason
+            if plan.mode != "dense":
+                return f"mode {plan.mode!r}: the directions need their own calls"
+            if type(cell) is not type(cells[0][0]) or cell.units != cells[0][0].units:
+                return "the layers differ in cell type or size"
+            if plan.kernel != _kernel_name(cells[0][0]):
+                return "the layers differ in activation"
+    if len(cells) > 1 and len(cells[0]) > 1 and merge != "concat":
+        return f"merge={merge!r} between layers (the kernel concatenates)"
+    if len(cells) > 1 and between_dropout:
+        return "dropout between layers is active"
+    return None
+
+
+def run_stack(cells, inputs, mask, first_states, recurrent_dropout, merge, between_dropout):
+    """Several layers, each with one or two directions, in one fused kernel call, or None.
+
+    `cells`: per layer, its cells (forward first); `stack_reason` says what is refused.
+    `first_states`: per direction, the first layer's initial states (other layers start
+    from zeros). Returns `(outputs, finals)` of the last layer: outputs (batch, time,
+    units) and final states per direction.
+    """
+    if stack_reason(cells, inputs, mask, recurrent_dropout, merge, between_dropout) is not None:
+        return None
+    directions = len(cells[0])
+    import torch
+
+    name = _kernel_name(cells[0][0])
+    kernel = getattr(torch._VF, name)
+    weights = [w for layer_cells in cells for cell in layer_cells for w in _weights(cell)]
+    count = len(first_states[0])
+    hx = []
+    for i in range(count):
+        zeros = torch.zeros_like(keras.ops.convert_to_tensor(first_states[0][i]))
+        first = [keras.ops.convert_to_tensor(states[i]) for states in first_states]
+        hx.append(torch.stack(first + [zeros] * (directions * (len(cells) - 1))))
+    hx = tuple(hx) if name == "lstm" else hx[0]
+    train = torch.is_grad_enabled()
+    use_bias = cells[0][0].use_bias
+    result = kernel(inputs, hx, weights, use_bias, len(cells), 0.0, train, directions == 2, True)
+    outputs = list(torch.chunk(result[0], directions, dim=-1))
+    last = len(cells) * directions - directions
+    finals = [[s[last + d] for s in result[1:]] for d in range(directions)]
+    return outputs, finals

@@ -4,6 +4,7 @@ import pathlib
 
 from keras_seq.data import DataError
 from keras_seq.data.bundled import SPLITS
+from keras_seq.data.errors import check_file
 
 _EXTENSIONS = {".conllu": "conllu", ".csv": "csv", ".jsonl": "jsonl"}
 
@@ -44,6 +45,9 @@ def with_files(task, **paths):
     if task.spec.data is None and paths.get("train"):
         # Only the training file was named: do not mix it with bundled validation/test files.
         section = {key: value for key, value in section.items() if key not in SPLITS}
+    for split, path in paths.items():
+        if path:
+            check_file(path, f"--{split}")
     spec = _with_section(task, section, paths, "train")
     if not spec.data.train:
         raise DataError(

@@ -1,8 +1,11 @@
 """`keras-seq train`: a spec and its data to a complete run folder (see `keras_seq.runs`)."""
 
 import csv
+import json
 import logging
+import os
 import pathlib
+import shutil
 import sys
 
 HELP = "train a spec's model; write a run folder"
@@ -10,12 +13,95 @@ HELP = "train a spec's model; write a run folder"
 logger = logging.getLogger("keras_seq.train")
 
 
+def _positive(text):
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
 def add_arguments(parser):
-    parser.add_argument("spec", metavar="SPEC")
+    parser.add_argument("spec", metavar="SPEC", nargs="?", help="the spec (not with --resume)")
+    parser.add_argument(
+        "--resume", metavar="DIR", help="continue an interrupted run from its last checkpoint"
+    )
     for split in ("train", "validation", "test"):
         parser.add_argument(f"--{split}", metavar="F", help=f"default: data.{split}")
-    parser.add_argument("--epochs", type=int, metavar="N", help="default: training.epochs")
+    parser.add_argument("--epochs", type=_positive, metavar="N", help="default: training.epochs")
     parser.add_argument("--output", metavar="DIR", help="run folder (default: runs/NAME-TIME)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a spec field, e.g. --set encoder.units=128 (repeatable; validated)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate, read and check all data, build the model and print its summary; no "
+        "training",
+    )
+
+
+def overrides(assignments):
+    """`["encoder.units=128", ...]` as `{"encoder.units": 128}` (values read as YAML).
+
+    Raises:
+        keras_seq.SpecError: an assignment without `=`, or whose value is not YAML.
+    """
+    from keras_seq.spec import Problem, SpecError
+    from keras_seq.spec.yaml_source import read_yaml
+
+    changes = {}
+    for assignment in assignments:
+        field, equals, text = assignment.partition("=")
+        if not equals or not field.strip():
+            raise SpecError(
+                [
+                    Problem(
+                        "",
+                        "expected FIELD=VALUE",
+                        found=assignment,
+                        allowed="e.g. encoder.units=128",
+                    )
+                ],
+                f"--set {assignment}",
+            )
+        try:
+            value = read_yaml(text, f"--set {assignment}")[0] if text.strip() else None
+        except SpecError as error:
+            raise SpecError(error.problems, f"--set {assignment}") from None
+        changes[field.strip()] = value
+    return changes
+
+
+def with_overrides(spec, assignments):
+    """`spec` with `--set` assignments applied and re-validated; each problem the changes
+    cause names its --set argument."""
+    from keras_seq.spec import Problem, SpecError
+
+    changes = overrides(assignments)
+    if not changes:
+        return spec
+    try:
+        return spec.replace(changes)
+    except SpecError as error:
+        origin = {field: f"--set {a}" for field, a in zip(changes, assignments)}
+        problems = []
+        for problem in error.problems:
+            source = next(
+                (origin[f] for f in origin if problem.path == f or problem.path.startswith(f)),
+                None,
+            )
+            message = f"{problem.message} (from {source})" if source else problem.message
+            problems.append(Problem(**{**problem.to_dict(), "message": message}))
+        raise SpecError(problems, "--set") from None
 
 
 def read_splits(task, skip=()):
@@ -54,7 +140,16 @@ def _write_history(history, path):
 
 
 def train(
-    source, *, train=None, validation=None, test=None, epochs=None, output=None, verbose=None
+    source,
+    *,
+    train=None,
+    validation=None,
+    test=None,
+    epochs=None,
+    output=None,
+    verbose=None,
+    overrides=(),
+    dry_run=False,
 ):
     """Trains the model a spec describes and writes its run folder.
 
@@ -63,7 +158,12 @@ def train(
         train, validation, test: str, optional. Data files that replace the spec's (`data`
             section, or the bundled data when the spec has none).
         epochs: int, optional. Replaces `training.epochs`.
-        output: str, optional. The run folder; default `runs/<name>-<timestamp>`.
+        output: str, optional. The run folder; default `runs/<name>-<timestamp>`. It must not
+            exist: it is reserved before any data is read, so a taken name fails at once.
+        overrides: list of `"field=value"` strings (`--set`), applied before anything else
+            and recorded in the run's `spec.yaml`.
+        dry_run: bool. Read and check all data and build the model, print its summary, and
+            write nothing (returns `(None, {})`).
         verbose: int, optional. Keras' `fit` verbosity; default 1 (a progress bar) on a
             terminal, 2 (one line per epoch) otherwise.
 
@@ -72,66 +172,219 @@ def train(
 
     Raises:
         keras_seq.SpecError, keras_seq.DataError: the spec or the data cannot be used.
+        keras_seq.training.NonFiniteLoss: the loss became NaN or infinite (no run folder is
+            left).
     """
-    import keras
 
-    from keras_seq import runs, training
+    from keras_seq import runs
     from keras_seq.backend import distribution
-    from keras_seq.commands.datafiles import split_paths, with_files
-    from keras_seq.data import streaming
+    from keras_seq.commands.datafiles import with_files
+    from keras_seq.spec import load_spec
     from keras_seq.tasks import Task
 
-    task = Task.for_spec(source)
+    task = Task.for_spec(with_overrides(load_spec(source), overrides))
     task.spec = with_files(task, train=train, validation=validation, test=test)
     if epochs is not None:
         task.spec = task.spec.replace({"training.epochs": epochs})
-    paths = split_paths(task.spec)
-    # Files that data.streaming streams are read a chunk at a time (keras_seq.data.streaming).
-    streamed = [split for split, file in paths.items() if streaming.wants_streaming(task, file)]
-    splits = read_splits(task, skip=streamed)
-    if "train" in streamed:
-        streaming.learn_from_file(task, paths["train"])
-    else:
-        task.learn(splits["train"])
-    encoded = {split: task.encode(records) for split, records in splits.items()}
-    for split, data in encoded.items():
-        data.stats.warn(task.spec.get(f"data.{split}"))
-    for split in streamed:
-        encoded[split] = streaming.stream_split(task, paths[split], shuffle=split == "train")
+    if dry_run:
+        with distribution.scope(task.spec.training):
+            model, encoded, _ = _prepare(task)
+        print(dry_run_report(task, model, encoded))
+        return None, {}
+    # The folder is reserved first: a taken --output fails before any data is read.
+    run_folder = runs.RunFolder(output or runs.default_path(task.spec.name), unique=not output)
+    # The model is built, fitted, scored and saved in the training.distribution scope.
+    with run_folder as folder, distribution.scope(task.spec.training):
+        model, encoded, splits = _prepare(task)
+        metrics = _fit_and_write(task, encoded, splits, folder, verbose)
+    return run_folder.path, metrics
+
+
+def resume(run_dir, verbose=None):
+    """Continues an interrupted `train` from its last checkpoint (`run_dir/checkpoint`).
+
+    The model, its optimizer state and dropout seed state, the learned vocabularies and the
+    history come from the checkpoint; the data is read again from the paths in its spec; the
+    batches of each epoch depend only on `(seed, epoch)`. So a seeded run that is resumed ends
+    with the weights an uninterrupted one ends with. (Early stopping and the plateau schedule
+    restart their patience count at the resumed epoch.)
+
+    Returns:
+        `(path, metrics)` as `train`.
+    """
+    from keras_seq import runs
+    from keras_seq.backend import distribution
+    from keras_seq.data import DataError
+    from keras_seq.tasks import load
+
+    progress_file = pathlib.Path(run_dir) / runs.CHECKPOINT / runs.PROGRESS
+    if not progress_file.is_file():
+        raise DataError(
+            "not a resumable run folder (no checkpoint/progress.json)",
+            path=run_dir,
+            hint="give the folder of an interrupted `keras-seq train`",
+        )
+    run_folder = runs.RunFolder(run_dir, resume=True)
+    with run_folder as folder:
+        checkpoint = folder / runs.CHECKPOINT
+        progress = json.loads((checkpoint / runs.PROGRESS).read_text(encoding="utf-8"))
+        task = load(checkpoint / runs.MODEL)
+        with distribution.scope(task.spec.training) as engine:
+            if engine is not None:  # its variables made again, now under the distribution
+                task = load(checkpoint / runs.MODEL)
+            encoded, splits = _read(task, learn=False)
+            metrics = _fit_and_write(task, encoded, splits, folder, verbose, progress)
+    return run_folder.path, metrics
+
+
+def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
+    """Fits (from `progress`'s epoch when resuming), checkpointing every epoch into
+    `folder/checkpoint`, then writes the run's files; returns the metrics per split."""
+    from keras_seq import report, runs, training
+
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
+    progress = progress or {"epoch": 0, "history": {}}
+    checkpoint = folder / runs.CHECKPOINT
+    checkpoint.mkdir(exist_ok=True)
+
+    def save_checkpoint(epoch, history):
+        temporary = checkpoint / f".{runs.MODEL}"
+        task.save(temporary)
+        os.replace(temporary, checkpoint / runs.MODEL)
+        state = json.dumps({"epoch": epoch, "history": history})
+        runs.write_text_atomic(checkpoint / runs.PROGRESS, state)
+
     fit = training.fit_options(task.spec.training)
-    validation_data = (
-        tuple(_fit_arrays(encoded["validation"]).values()) if "validation" in encoded else None
+    saver = training.EpochCheckpoint(save_checkpoint, progress["history"])
+    fit["callbacks"] += [training.StopOnNonFiniteLoss(), saver]
+    batch_size = fit.pop("batch_size")
+    batches = encoded["train"].x
+    if "train" in splits:
+        arrays = _fit_arrays(encoded["train"]).values()
+        batches = training.EpochBatches(*arrays, batch_size, task.spec.seed, progress["epoch"])
+        fit["callbacks"].insert(0, batches.follow())
+    else:  # streamed: a StreamingDataset, shuffled within its buffer by (seed, epoch)
+        batches.epoch = progress["epoch"]
+    validation = encoded.get("validation")
+    if validation is not None and "validation" in splits:
+        validation = tuple(_fit_arrays(validation).values())
+    elif validation is not None:
+        validation = validation.x
+    task.model.fit(
+        batches,
+        validation_data=validation,
+        initial_epoch=progress["epoch"],
+        verbose=verbose,
+        shuffle=False,  # both kinds of batches order themselves
+        **fit,
     )
-    path = runs.default_path(task.spec.name) if output is None else output
-    with runs.RunFolder(path) as folder, distribution.scope(task.spec.training):
-        model = task.build_model()
-        logger.info(
-            "keras backend: %s; %d parameters", keras.backend.backend(), model.count_params()
-        )
-        history = model.fit(
-            **_fit_arrays(encoded["train"]),
-            validation_data=validation_data,
-            verbose=verbose,
-            shuffle="train" not in streamed,  # a streamed split shuffles itself
-            **fit,
-        )
-        metrics = {
-            split: task.evaluate(splits[split])
-            if split in splits
-            else _streamed_scores(model, encoded[split])
-            for split in encoded
-        }
-        task.save(folder / runs.MODEL)
-        runs.write_text_atomic(folder / runs.SPEC, task.spec.to_yaml())
-        for name in ("vocab", "labels"):
-            if name in task.state:
-                task.state[name].save(folder / f"{name}.txt")
-        _write_history(history.history, folder / runs.HISTORY)
-        runs.plot_curves(history.history, folder / runs.CURVES)
-        runs.write_metrics(folder, metrics)
-    return pathlib.Path(path), metrics
+    history = saver.history
+    metrics = {
+        split: task.evaluate(splits[split])
+        if split in splits
+        else _streamed_scores(task.model, encoded[split])
+        for split in encoded
+    }
+    tables = {split: task.tables(splits[split]) for split in splits}
+    task.save(folder / runs.MODEL)
+    spec_yaml = task.spec.to_yaml()
+    runs.write_text_atomic(folder / runs.SPEC, spec_yaml)
+    for name in ("vocab", "labels"):
+        if name in task.state:
+            task.state[name].save(folder / f"{name}.txt")
+    _write_history(history, folder / runs.HISTORY)
+    runs.plot_curves(history, folder / runs.CURVES)
+    runs.write_metrics(folder, metrics)
+    runs.write_tables(folder, tables)
+    classes = {split: t["classes"] for split, t in tables.items() if "classes" in t}
+    report.write(
+        folder / runs.REPORT,
+        name=task.spec.name,
+        spec_yaml=spec_yaml,
+        metrics=metrics,
+        data_stats={split: _stats(data.stats) for split, data in encoded.items()},
+        history=history,
+        per_class={split: _class_rows(table) for split, table in classes.items()},
+        confusion={split: _confusion(table) for split, table in classes.items()},
+    )
+    shutil.rmtree(checkpoint)
+    return metrics
+
+
+def _class_rows(table):
+    return [{"label": label, **figures} for label, figures in table["classes"].items()]
+
+
+def _confusion(table):
+    return {"labels": table["labels"], "matrix": table["confusion"]}
+
+
+def _prepare(task):
+    """Reads every split, learns from the training one, encodes all, builds the model."""
+    import keras
+
+    encoded, splits = _read(task, learn=True)
+    model = task.build_model()
+    logger.info("keras backend: %s; %d parameters", keras.backend.backend(), model.count_params())
+    return model, encoded, splits
+
+
+def _read(task, learn):
+    """`(encoded, splits)`: every split encoded (after learning from the training one when
+    `learn`) and `{split: records}` of those read whole. A file `data.streaming` streams is
+    read a chunk at a time (`keras_seq.data.streaming`): its `Encoded.x` is a
+    `StreamingDataset` and it has no records in `splits`."""
+    from keras_seq.commands.datafiles import split_paths
+    from keras_seq.data import streaming
+
+    paths = split_paths(task.spec)
+    streamed = [split for split, file in paths.items() if streaming.wants_streaming(task, file)]
+    splits = read_splits(task, skip=streamed)
+    if learn and "train" in streamed:
+        streaming.learn_from_file(task, paths["train"])
+    elif learn:
+        task.learn(splits["train"])
+    encoded = {}
+    for split, path in paths.items():
+        if split in streamed:
+            encoded[split] = streaming.stream_split(task, path, shuffle=split == "train")
+        else:
+            encoded[split] = task.encode(splits[split])
+            encoded[split].stats.warn(task.spec.get(f"data.{split}"))
+    return encoded, splits
+
+
+def _stats(stats):
+    figures = {"examples": stats.examples}
+    if stats.tokens:
+        figures["tokens"] = stats.tokens
+        figures["oov_rate"] = stats.oov / stats.tokens
+    if stats.truncated:
+        figures["truncated"] = stats.truncated
+    if stats.unseen_labels:
+        figures["unseen_labels"] = sum(stats.unseen_labels.values())
+    return figures
+
+
+def dry_run_report(task, model, encoded):
+    """What `train --dry-run` prints: the model summary, the data sizes and parameters."""
+    lines = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    lines.append("data:")
+    for split, data in encoded.items():
+        figures = ", ".join(f"{k} {_plain(v)}" for k, v in _stats(data.stats).items())
+        lines.append(f"  {split}: {figures}")
+    for name in ("vocab", "labels"):
+        if name in task.state:
+            lines.append(f"{name}: {len(task.state[name])} entries")
+    lines.append(f"parameters: {model.count_params():,}")
+    lines.append("dry run: nothing trained, nothing written")
+    return "\n".join(lines)
+
+
+def _plain(value):
+    return f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
 
 
 def summary(path, metrics):
@@ -143,13 +396,42 @@ def summary(path, metrics):
 
 
 def run(args):
-    path, metrics = train(
-        args.spec,
-        train=args.train,
-        validation=args.validation,
-        test=args.test,
-        epochs=args.epochs,
-        output=args.output,
-    )
-    print(summary(path, metrics))
+    from keras_seq import runs
+    from keras_seq.training import NonFiniteLoss
+
+    if (args.spec is None) == (args.resume is None):
+        print("keras-seq train: give a SPEC, or --resume DIR (not both)", file=sys.stderr)
+        return 2
+    try:
+        if args.resume:
+            path, metrics = resume(args.resume)
+        else:
+            path, metrics = train(
+                args.spec,
+                train=args.train,
+                validation=args.validation,
+                test=args.test,
+                epochs=args.epochs,
+                output=args.output,
+                overrides=args.set,
+                dry_run=args.dry_run,
+            )
+    except NonFiniteLoss as error:
+        print(f"keras-seq train: {error}{_kept(runs.RunFolder.last_kept)}", file=sys.stderr)
+        return 3
+    except (KeyboardInterrupt, SystemExit) as stop:
+        code = 130 if isinstance(stop, KeyboardInterrupt) else stop.code
+        if code not in (130, 143):
+            raise
+        word = "interrupted" if code == 130 else "terminated"
+        print(f"keras-seq train: {word}{_kept(runs.RunFolder.last_kept)}", file=sys.stderr)
+        return code
+    if path is not None:
+        print(summary(path, metrics))
     return 0
+
+
+def _kept(folder):
+    if folder is None:
+        return "; no run folder was written"
+    return f"; {folder} holds the last epoch's checkpoint: keras-seq train --resume {folder}"

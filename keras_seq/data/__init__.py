@@ -12,6 +12,8 @@ Layers, each usable on its own:
    return NumPy arrays for `model.fit(x, y, sample_weight=...)`, post-padded with 0 and
    truncated at the end to `max_length` (the count is in `stats.truncated` and logged).
 4. `keras_seq.load_dataset(spec, split)` (in `keras_seq.tasks`) does all three for a spec.
+5. Words' characters (`build_char_vocabulary`, `encode_characters`: (n, words, chars) ids)
+   and pretrained word vectors (`read_vectors`, `extend_vocabulary`, `embedding_matrix`).
 
 Labels: class and tag ids are 0..C-1 (sorted label names), with no id reserved for padding.
 A tagger's padding steps carry y = 0 and sample weight 0, so a weighted loss ignores them.
@@ -32,6 +34,11 @@ Example:
 ([[4, 2, 3, 0]], [[0, 1, 2, 0]], [[1.0, 1.0, 1.0, 0.0]])
 """
 
+from keras_seq.data.characters import (
+    EncodedCharacters,
+    build_char_vocabulary,
+    encode_characters,
+)
 from keras_seq.data.encoding import (
     Encoded,
     EncodeStats,
@@ -49,6 +56,7 @@ from keras_seq.data.readers import (
     read_series,
     read_tagging,
 )
+from keras_seq.data.vectors import embedding_matrix, extend_vocabulary, read_vectors
 from keras_seq.data.vocabulary import (
     BOS,
     EOS,

@@ -6,7 +6,12 @@ import logging
 
 import numpy as np
 
+from keras_seq.data.errors import DataError
 from keras_seq.data.vocabulary import BOS, EOS
+from keras_seq.spec.schema import ROOT
+
+# The longest sequence padded when `input.max_length` is unset.
+MAX_AUTO_LENGTH = ROOT["properties"]["input"]["properties"]["max_length"]["x-auto-limit"]
 
 logger = logging.getLogger("keras_seq.data")
 
@@ -18,6 +23,8 @@ class EncodeStats:
     Attributes:
         examples: int. Number of examples encoded.
         truncated: int. Sequences longer than the maximum length, cut at the end.
+        cut_words: int. Words longer than `input.chars.max_word_length`, whose characters
+            were cut at the end (character-aware inputs only).
         tokens: int. Input tokens read (before truncation).
         oov: int. Of those, tokens mapped to `<unk>`.
         unseen_labels: dict. Label -> count of labels missing from the label set; those
@@ -26,6 +33,7 @@ class EncodeStats:
 
     examples: int = 0
     truncated: int = 0
+    cut_words: int = 0
     tokens: int = 0
     oov: int = 0
     unseen_labels: dict = dataclasses.field(default_factory=dict)
@@ -38,6 +46,13 @@ class EncodeStats:
                 source,
                 self.truncated,
                 self.examples,
+            )
+        if self.cut_words:
+            logger.warning(
+                "%s: %d of %d words were longer than max_word_length; their characters were cut",
+                source,
+                self.cut_words,
+                self.tokens,
             )
         if self.unseen_labels:
             logger.warning(
@@ -76,7 +91,9 @@ def pad(sequences, max_length=None, value=0, dtype="int32"):
 
     Args:
         sequences: list of lists.
-        max_length: int, optional. Default: the longest sequence.
+        max_length: int, optional. Default: the longest sequence, which must then be at most
+            `MAX_AUTO_LENGTH` steps (the schema's `input.max_length` `x-auto-limit`) or
+            `DataError` is raised.
         value: padding value.
 
     Returns:
@@ -86,6 +103,14 @@ def pad(sequences, max_length=None, value=0, dtype="int32"):
     lengths = np.array([len(s) for s in sequences], dtype="int64")
     if max_length is None:
         max_length = int(lengths.max(initial=0))
+        if max_length > MAX_AUTO_LENGTH:
+            longest = int(lengths.argmax())
+            raise DataError(
+                f"example {longest + 1} has {max_length} steps; with input.max_length unset "
+                f"the longest allowed is {MAX_AUTO_LENGTH} (one long line would make every "
+                "batch that long)",
+                hint="set input.max_length (longer sequences are then truncated, and counted)",
+            )
     array = np.full((len(sequences), max_length), value, dtype=dtype)
     for row, seq in zip(array, sequences):
         row[: min(len(seq), max_length)] = seq[:max_length]

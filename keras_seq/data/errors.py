@@ -1,5 +1,6 @@
 """`DataError` and the file reading every reader shares."""
 
+import os
 from pathlib import Path
 
 
@@ -43,20 +44,31 @@ class DataError(ValueError):
         super().__init__(text)
 
 
-def read_text(path):
+def check_file(path, source=None):
+    """Raises `DataError` unless `path` is a readable file; the fix names `source`, where the
+    path came from (`--train`, `data.train in s.yaml`; default: the spec's data section)."""
+    path = Path(path)
+    where = source or "the spec's data section"
+    if not path.exists():
+        raise DataError("file not found", path=path, hint=f"check the path given in {where}")
+    if path.is_dir():
+        raise DataError("a folder, not a file", path=path, hint=f"check the path given in {where}")
+    if not os.access(path, os.R_OK):
+        raise DataError("the file cannot be read (permission denied)", path=path)
+
+
+def read_text(path, source=None):
     """Returns the whole text of a UTF-8 file (a leading BOM is dropped).
 
-    Raises `DataError` for a missing file, an unreadable encoding (naming the line of the first
-    bad byte) or a file with nothing but whitespace.
+    Raises `DataError` for a missing file (its fix names `source`, where the path came from,
+    e.g. `--train` or `data.train in specs/x.yaml`), an unreadable encoding (naming the line of
+    the first bad byte) or a file with nothing but whitespace.
     """
     path = Path(path)
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(
-            "file not found", path=path, hint="check the path in the spec's data section"
-        ) from None
     except OSError as err:
+        check_file(path, source)  # names what is wrong where it can
         raise DataError(f"cannot read the file ({err.strerror})", path=path) from None
     try:
         text = raw.decode("utf-8-sig")

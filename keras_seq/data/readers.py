@@ -17,16 +17,20 @@ import math
 
 import conllu
 
-from keras_seq.data.errors import DataError, read_text
+from keras_seq.data.errors import DataError, check_file, read_text
 
 FORMATS = ("conllu", "csv", "jsonl")
+DELIMITERS = ",;\t|"  # what sniffing may pick when `data.delimiter` is unset
+MAX_FIELD_BYTES = 16 * 1024 * 1024  # a CSV field longer than this is an error (not csv's 128 KB)
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits at
 CONLLU_FIELDS = ("id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
 CONLLU_TAG_FIELDS = ("upos", "xpos", "deprel", "lemma")
 
 
-def text_lines(path):
-    """`(line number, line with its ending)` of a whole UTF-8 file read at once."""
-    return enumerate(io.StringIO(read_text(path), newline=""), 1)
+def text_lines(path, source=None, newline=""):
+    """`(line number, line with its ending)` of a whole UTF-8 file read at once (`newline` as
+    in `io.StringIO`: "" splits at any line ending, "\\n" at "\\n" only)."""
+    return enumerate(io.StringIO(read_text(path, source), newline=newline), 1)
 
 
 class FileLines:
@@ -49,11 +53,8 @@ class FileLines:
         offset, number = self.position
         try:
             file = open(self.path, "rb")
-        except FileNotFoundError:
-            raise DataError(
-                "file not found", path=self.path, hint="check the path in the spec's data section"
-            ) from None
         except OSError as err:
+            check_file(self.path)  # names what is wrong where it can
             raise DataError(f"cannot read the file ({err.strerror})", path=self.path) from None
         with file:
             file.seek(offset)
@@ -73,9 +74,11 @@ class FileLines:
                 number += 1
 
 
-def csv_header(path):
-    """A CSV file's column names (its first row), read without reading the rest."""
-    return next(csv.reader(text for _, text in FileLines(path)), [])
+def csv_header(path, delimiter=None):
+    """A CSV file's column names (its first row), read without reading the rest; `delimiter`
+    None sniffs it as `read_records` does."""
+    first = next(iter(FileLines(path)), (1, ""))[1]
+    return next(csv.reader([first], delimiter=delimiter or _sniff_delimiter(first)), [])
 
 
 def _unzip(pairs):
@@ -86,7 +89,7 @@ def _unzip(pairs):
     return firsts, seconds
 
 
-def read_conllu(path, tags_field="upos"):
+def read_conllu(path, tags_field="upos", *, source=None):
     """Reads words and their tags from a CoNLL-U file.
 
     Multi-word token ranges (`1-2`) and empty nodes (`1.1`) are skipped: the result holds the
@@ -96,14 +99,16 @@ def read_conllu(path, tags_field="upos"):
         path: str or path-like.
         tags_field: str. The CoNLL-U field used as the tag: `upos` (default), `xpos`, `deprel`
             or `lemma`.
+        source: str, optional. Where the path came from (`data.train`, `--train`), named by
+            the error for a missing file.
 
     Returns:
         `(sentences, tags)`: two lists of equal-length lists of strings.
     """
-    return _unzip(iter_conllu(path, tags_field))
+    return _unzip(iter_conllu(path, tags_field, source=source))
 
 
-def iter_conllu(path, tags_field="upos", lines=None):
+def iter_conllu(path, tags_field="upos", lines=None, *, source=None):
     """Yields `(words, tags)` per sentence of a CoNLL-U file (see `read_conllu`).
 
     `lines` is the line source (the whole file when None, or a `FileLines`).
@@ -115,7 +120,7 @@ def iter_conllu(path, tags_field="upos", lines=None):
             hint=f"use one of {', '.join(CONLLU_TAG_FIELDS)}",
         )
     found = 0
-    for block in _conllu_blocks(lines or enumerate(_lines(path), 1), path):
+    for block in _conllu_blocks(lines or enumerate(_lines(path, source), 1), path):
         words, word_tags = _conllu_sentence(block, path, tags_field)
         if words:
             found += 1
@@ -159,8 +164,8 @@ def fill_conllu_column(path, field, values):
     return "\n".join(lines)
 
 
-def _lines(path):
-    return read_text(path).replace("\r\n", "\n").split("\n")
+def _lines(path, source=None):
+    return read_text(path, source).replace("\r\n", "\n").split("\n")
 
 
 def _word_lines(block):
@@ -236,7 +241,7 @@ def _parse_conllu_lines(block, path):
     raise DataError("not a valid CoNLL-U sentence", path=path, line=block[0][0])
 
 
-def read_records(path, format, columns):
+def read_records(path, format, columns, *, delimiter=None, source=None):
     """Reads a CSV (with a header) or JSONL file and checks that the named columns exist.
 
     Args:
@@ -244,24 +249,29 @@ def read_records(path, format, columns):
         format: str. `csv` or `jsonl`.
         columns: dict. Spec option name -> column name, e.g. `{"text_column": "text"}`; the
             option name appears in the fix a `DataError` suggests.
+        delimiter: str, optional. The CSV field separator; None sniffs it from the header
+            line (one of `DELIMITERS`, else a comma).
+        source: str, optional. Where the path came from (`data.train`, `--train`), named by
+            the error for a missing file.
 
     Returns:
-        A list of `(line_number, record)` pairs, `record` a dict from column name to value.
+        A list of `(line_number, record)` pairs, `record` a dict from column name to value;
+        the line number is where the record starts (a quoted CSV field may span lines).
+        CSV fields may be up to `MAX_FIELD_BYTES` long.
     """
-    return list(iter_records(path, format, columns))
+    return list(iter_records(path, format, columns, delimiter=delimiter, source=source))
 
 
-def iter_records(path, format, columns, lines=None, header=None):
+def iter_records(path, format, columns, lines=None, header=None, *, delimiter=None, source=None):
     """Yields the `(line_number, record)` pairs of `read_records` one at a time.
 
     `lines` is the line source (`text_lines(path)` when None, or a `FileLines`); `header`
     gives a CSV's column names when `lines` starts after the header line.
     """
-    lines = lines or text_lines(path)
     if format == "csv":
-        return _csv_records(path, columns, lines, header)
+        return _csv_records(path, columns, lines or text_lines(path, source), header, delimiter)
     if format == "jsonl":
-        return _jsonl_records(path, columns, lines)
+        return _jsonl_records(path, columns, lines or text_lines(path, source, newline="\n"))
     raise DataError(
         f"format {format!r} cannot hold these columns", path=path, hint="use csv or jsonl"
     )
@@ -275,38 +285,97 @@ def _missing_column(path, line, what, option, column, available):
     return DataError(f"{what} {column!r}", path=path, line=line, hint=hint)
 
 
-def _csv_records(path, columns, lines, header):
-    number = 0
+def _csv_records(path, columns, lines, header, delimiter):
+    lines = iter(lines)
+    if not delimiter:  # sniffed from the file's first line, as `csv_header` does
+        first = next(lines, None) if header is None else next(iter(FileLines(path)), None)
+        if header is None and first is not None:
+            lines = itertools.chain([first], lines)
+        delimiter = _sniff_delimiter(first[1] if first else "")
+    if csv.field_size_limit() < MAX_FIELD_BYTES:
+        csv.field_size_limit(MAX_FIELD_BYTES)
+    start = end = None  # the first and last line of the row being read
 
     def texts():
-        nonlocal number
-        for number, text in lines:  # noqa: B007 (the row's last line number is read below)
+        nonlocal start, end
+        for end, text in lines:  # noqa: B007 (read by the loop below)
+            start = end if start is None else start
             yield text
 
-    reader = csv.DictReader(texts(), fieldnames=header)
+    reader = csv.reader(texts(), delimiter=delimiter)
     rows = 0
     try:
-        names = reader.fieldnames or []
-        for option, column in columns.items():
-            if column not in names:
-                raise _missing_column(path, 1, "the header has no column", option, column, names)
-        for row in reader:
-            extra = row.pop(None, None) or []
-            missing = sum(value is None for value in row.values())
-            if extra or missing:
-                raise DataError(
-                    f"the row has {len(names) + len(extra) - missing} fields, "
-                    f"the header has {len(names)}",
-                    path=path,
-                    line=number,
-                    hint="quote fields that contain commas; give every row one value per column",
-                )
+        while True:
+            start = None  # a quoted field may take the row over several lines
+            row = next(reader, None)
+            if row is None:
+                break
+            if not row:
+                continue
+            if header is None:
+                header = row
+                _check_header(path, columns, header, start, delimiter)
+                continue
+            if len(row) != len(header):
+                raise _row_length_error(path, row, header, start, end, delimiter)
             rows += 1
-            yield number, row
+            yield start, dict(zip(header, row))
     except csv.Error as err:
-        raise DataError(f"not valid CSV ({err})", path=path, line=number) from None
+        reason = str(err)
+        if "field larger than field limit" in reason:
+            reason = f"a field is longer than {MAX_FIELD_BYTES // (1024 * 1024)} MB"
+        raise DataError(
+            f"not valid CSV ({reason})",
+            path=path,
+            line=start,
+            hint='check the quotes: a field that starts with " must end with "',
+        ) from None
+    if header is None:
+        _check_header(path, columns, [], 1, delimiter)
     if not rows:
         raise DataError("the file has a header but no rows", path=path, line=1)
+
+
+def _check_header(path, columns, header, line, delimiter):
+    for option, column in columns.items():
+        if column not in header:
+            error = _missing_column(path, line, "the header has no column", option, column, header)
+            if len(header) == 1:  # most likely another separator than the one used
+                error = DataError(
+                    error.reason,
+                    path=path,
+                    line=error.line,
+                    hint=f"the header reads as one column with {_delimiter_name(delimiter)}s "
+                    "between fields: set data.delimiter (e.g. ';' or a tab), or " + error.hint,
+                )
+            raise error
+
+
+def _row_length_error(path, row, header, line, end, delimiter):
+    hint = (
+        f"quote fields that contain {_delimiter_name(delimiter)}s; give every row "
+        "one value per column"
+    )
+    if end > line:
+        hint = f"the quote opened on line {line} closes only on line {end} (or never); " + hint
+    return DataError(
+        f"the row has {len(row)} fields, the header has {len(header)}",
+        path=path,
+        line=line,
+        hint=hint,
+    )
+
+
+def _sniff_delimiter(text):
+    header = text.split("\n", 1)[0]
+    try:
+        return csv.Sniffer().sniff(header, delimiters=DELIMITERS).delimiter
+    except csv.Error:  # one column: no separator to find
+        return ","
+
+
+def _delimiter_name(delimiter):
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(delimiter, repr(delimiter))
 
 
 def _jsonl_records(path, columns, lines):
@@ -321,6 +390,13 @@ def _jsonl_records(path, columns, lines):
                 path=path,
                 line=number,
                 hint="write one JSON object per line",
+            ) from None
+        except RecursionError:
+            raise DataError(
+                "the JSON nests too deeply to read",
+                path=path,
+                line=number,
+                hint="a record holds strings and lists of strings or numbers",
             ) from None
         if not isinstance(record, dict):
             raise DataError(
@@ -352,6 +428,15 @@ def split_tokens(value, path, line, column):
         raise DataError(
             "no tokens", path=path, line=line, field=column, hint="remove the line or fill it in"
         )
+    for token in tokens:
+        if not token or any(mark in token for mark in LINE_BREAKS):
+            raise DataError(
+                f"the token {json.dumps(token)} is empty or contains a line break",
+                path=path,
+                line=line,
+                field=column,
+                hint="remove line breaks from tokens (vocabularies are written one per line)",
+            )
     return tokens
 
 
@@ -363,7 +448,16 @@ def _label(value, path, line, column):
             line=line,
             field=column,
         )
-    return str(value).strip()
+    label = str(value).strip()
+    if any(mark in label for mark in LINE_BREAKS):
+        raise DataError(
+            f"the label {json.dumps(label)} contains a line break",
+            path=path,
+            line=line,
+            field=column,
+            hint="write each label on one line (label files hold one per line)",
+        )
+    return label
 
 
 def _number(value, path, line, column):
@@ -390,37 +484,61 @@ def _number(value, path, line, column):
     return number
 
 
-def read_classification(path, format, text_column="text", label_column="label"):
-    """Reads `(texts, labels)`: token lists (whitespace-split text or a JSON list) and labels."""
-    return _unzip(iter_classification(path, format, text_column, label_column))
+def read_classification(
+    path, format, text_column="text", label_column="label", *, delimiter=None, source=None
+):
+    """Reads `(texts, labels)`: token lists (whitespace-split text or a JSON list) and labels.
+
+    `delimiter` and `source` as in `read_records`.
+    """
+    options = {"delimiter": delimiter, "source": source}
+    return _unzip(iter_classification(path, format, text_column, label_column, **options))
 
 
 def iter_classification(
-    path, format, text_column="text", label_column="label", lines=None, header=None
+    path,
+    format,
+    text_column="text",
+    label_column="label",
+    lines=None,
+    header=None,
+    *,
+    delimiter=None,
+    source=None,
 ):
     """Yields the `(tokens, label)` pairs of `read_classification` (see `iter_records`)."""
     columns = {"text_column": text_column, "label_column": label_column}
-    return _token_column_and(_label, path, format, columns, lines, header)
+    options = {"delimiter": delimiter, "source": source}
+    return _token_column_and(_label, path, format, columns, lines, header, options)
 
 
-def _token_column_and(convert, path, format, columns, lines, header):
+def _token_column_and(convert, path, format, columns, lines, header, options):
     """`(tokens of the first column, convert(second column))` for each record."""
     first, second = columns.values()
-    for line, record in iter_records(path, format, columns, lines, header):
+    for line, record in iter_records(path, format, columns, lines, header, **options):
         yield (
             split_tokens(record[first], path, line, first),
             convert(record[second], path, line, second),
         )
 
 
-def read_tagging(path, format, tokens_column="tokens", tags_column="tags", tags_field="upos"):
+def read_tagging(
+    path,
+    format,
+    tokens_column="tokens",
+    tags_column="tags",
+    tags_field="upos",
+    *,
+    delimiter=None,
+    source=None,
+):
     """Reads `(sentences, tags)` from CoNLL-U (`tags_field`), or CSV/JSONL (the two columns).
 
     In CSV both columns are space-separated strings; in JSONL, lists of strings (or strings).
+    `delimiter` and `source` as in `read_records`.
     """
-    if format == "conllu":
-        return read_conllu(path, tags_field)
-    return _unzip(iter_tagging(path, format, tokens_column, tags_column))
+    options = {"delimiter": delimiter, "source": source}
+    return _unzip(iter_tagging(path, format, tokens_column, tags_column, tags_field, **options))
 
 
 def iter_tagging(
@@ -431,13 +549,17 @@ def iter_tagging(
     tags_field="upos",
     lines=None,
     header=None,
+    *,
+    delimiter=None,
+    source=None,
 ):
     """Yields the `(words, tags)` pairs of `read_tagging` (see `iter_records`)."""
     if format == "conllu":
-        yield from iter_conllu(path, tags_field, lines)
+        yield from iter_conllu(path, tags_field, lines, source=source)
         return
     columns = {"tokens_column": tokens_column, "tags_column": tags_column}
-    for line, record in iter_records(path, format, columns, lines, header):
+    options = {"delimiter": delimiter, "source": source}
+    for line, record in iter_records(path, format, columns, lines, header, **options):
         words = split_tokens(record[tokens_column], path, line, tokens_column)
         word_tags = split_tokens(record[tags_column], path, line, tags_column)
         if len(words) != len(word_tags):
@@ -451,32 +573,49 @@ def iter_tagging(
         yield words, word_tags
 
 
-def read_series(path, format, value_columns=None):
+def read_series(path, format, value_columns=None, *, delimiter=None, source=None):
     """Reads numeric rows: one list of floats per line, in `value_columns` order.
 
     `value_columns=None` takes every column of the CSV header (or of the first JSON object).
+    `delimiter` and `source` as in `read_records`.
     """
+    options = {"delimiter": delimiter, "source": source}
     if value_columns is None:
-        records = read_records(path, format, {})
+        records = read_records(path, format, {}, **options)
         value_columns = list(records[0][1])
     else:
         value_columns = list(value_columns)
         columns = {f"value_columns[{i}]": name for i, name in enumerate(value_columns)}
-        records = read_records(path, format, columns)
+        records = read_records(path, format, columns, **options)
     return [
         [_number(record.get(name), path, line, name) for name in value_columns]
         for line, record in records
     ]
 
 
-def read_pairs(path, format, source_column="source", target_column="target"):
-    """Reads `(sources, targets)`: two lists of token lists (whitespace-split or JSON lists)."""
-    return _unzip(iter_pairs(path, format, source_column, target_column))
+def read_pairs(
+    path, format, source_column="source", target_column="target", *, delimiter=None, source=None
+):
+    """Reads `(sources, targets)`: two lists of token lists (whitespace-split or JSON lists).
+
+    `delimiter` and `source` as in `read_records`.
+    """
+    options = {"delimiter": delimiter, "source": source}
+    return _unzip(iter_pairs(path, format, source_column, target_column, **options))
 
 
 def iter_pairs(
-    path, format, source_column="source", target_column="target", lines=None, header=None
+    path,
+    format,
+    source_column="source",
+    target_column="target",
+    lines=None,
+    header=None,
+    *,
+    delimiter=None,
+    source=None,
 ):
     """Yields the `(source, target)` token lists of `read_pairs` (see `iter_records`)."""
     columns = {"source_column": source_column, "target_column": target_column}
-    return _token_column_and(split_tokens, path, format, columns, lines, header)
+    options = {"delimiter": delimiter, "source": source}
+    return _token_column_and(split_tokens, path, format, columns, lines, header, options)

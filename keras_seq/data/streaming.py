@@ -211,7 +211,7 @@ def stream_split(task, path, shuffle=False):
         `shuffle=False`. `stats` counts the whole file (examples, truncation, unseen labels).
     """
     data = task.data_section()
-    header = csv_header(path) if data.format == "csv" else None
+    header = csv_header(path, data.delimiter) if data.format == "csv" else None
     read = functools.partial(task.records, path)
     batch_size = task.spec.training.batch_size
     chunk_size = -(-data.shuffle_buffer // batch_size) * batch_size  # whole batches

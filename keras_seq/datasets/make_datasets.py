@@ -13,6 +13,13 @@ time. Each set needs a model to use context, not just look words up:
 - forecaster-*.csv: `step,load,temperature` hourly; load has daily and weekly seasons, follows
   temperature, and carries noise. The splits are consecutive stretches of one series.
 - seq2seq-*.jsonl: `source,target` dates written many ways -> `YYYY - MM - DD`.
+- ner-*.jsonl: `tokens,tags` named entities in BIO tags (PER, LOC, ORG). Entities span one to
+  three words; "Jordan", "Washington", "Morgan", "Paris" are a person, a place or part of an
+  organisation depending on the words around them ("Dr. Jordan", "in Jordan", "Jordan Motors"),
+  and some first names appear only in the validation and test splits (context must tell).
+- load-series.csv: `region,date,load,holiday` daily electricity load of four regions with
+  different levels, a weekly cycle (weekends lower), a yearly one, and holidays (`holiday` 1)
+  that cut the load by 40 %: a future covariate, known ahead, that history cannot predict.
 """
 
 import csv
@@ -238,6 +245,30 @@ def make_forecaster(rng, total=4200):
         start += count
 
 
+# ---- many series with calendar covariates -------------------------------------------------
+LOAD_REGIONS = {"north": 600.0, "south": 250.0, "east": 120.0, "west": 40.0}
+
+
+def make_load_series(rng, days=365):
+    start = datetime.date(2023, 1, 2)  # a Monday
+    holidays = set(rng.sample(range(days), days // 8))  # shared by every region
+    rows = []
+    for region, level in LOAD_REGIONS.items():
+        noise = 0.0
+        for day in range(days):
+            date = start + datetime.timedelta(days=day)
+            noise = 0.6 * noise + rng.gauss(0, 0.02)
+            weekly = 0.8 if date.weekday() >= 5 else 1.0
+            yearly = 1 + 0.15 * math.cos(2 * math.pi * (day - 15) / 365.25)
+            holiday = day in holidays
+            load = level * weekly * yearly * (0.6 if holiday else 1.0) * (1 + noise)
+            rows.append((region, date.isoformat(), f"{load:.2f}", int(holiday)))
+    with open(HERE / "load-series.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["region", "date", "load", "holiday"])
+        writer.writerows(rows)
+
+
 # ---- seq2seq -----------------------------------------------------------------------------
 MONTHS = [
     "january",
@@ -288,6 +319,70 @@ def make_seq2seq(rng, total=3200):
             f.writelines(json.dumps(p) + "\n" for p in pairs)
 
 
+# ---- named entities ----------------------------------------------------------------------
+FIRST_NAMES = ["Anna", "Omar", "Lena", "Hugo", "Mei", "Tariq", "Sofia", "Ivan", "Grace", "Kofi"]
+UNSEEN_FIRST_NAMES = ["Noor", "Pablo", "Yuki", "Elif"]  # only in validation and test
+SURNAMES = ["Smith", "Garcia", "Okafor", "Chen", "Novak", "Jordan", "Washington", "Morgan"]
+TITLES = ["Dr.", "Mr.", "Ms.", "Professor"]
+PLACES = ["Berlin", "Lagos", "Lima", "Oslo", "Paris", "Jordan", "Washington", "Kyoto"]
+MULTI_WORD_PLACES = [["New", "York"], ["Cape", "Town"], ["San", "Diego"], ["Hong", "Kong"]]
+ORG_NAMES = ["Acme", "Globex", "Initech", "Umbrella", "Jordan", "Morgan", "Paris", "Vertex"]
+ORG_SUFFIXES = [["Corp."], ["Motors"], ["Bank"], ["Labs"], ["Airlines"], ["Group"]]
+NER_TEMPLATES = [
+    "{PER} works for {ORG} in {LOC} .",
+    "{PER} met {PER} in {LOC} on Monday .",
+    "{ORG} opened an office in {LOC} .",
+    "Yesterday , {PER} said that {ORG} will hire in {LOC} .",
+    "{PER} flew from {LOC} to {LOC} .",
+    "Shares of {ORG} rose after {PER} joined the board .",
+    "The mayor of {LOC} thanked {PER} .",
+    "{ORG} and {ORG} signed a deal in {LOC} .",
+    "According to {PER} , the weather in {LOC} was cold .",
+    "She left {ORG} last year .",
+    "It rained all week .",
+]
+
+
+def _person(rng, first_names):
+    words = [rng.choice(first_names), rng.choice(SURNAMES)]
+    roll = rng.random()
+    if roll < 0.3:
+        return [rng.choice(TITLES)], [rng.choice(SURNAMES)]  # title (outside) + surname
+    if roll < 0.45:
+        return [], words[:1]
+    return [], words
+
+
+def _entity(rng, kind, first_names):
+    """(outside words before the entity, the entity's words) of one kind."""
+    if kind == "PER":
+        return _person(rng, first_names)
+    if kind == "LOC":
+        return [], list(rng.choice([[p] for p in PLACES] + MULTI_WORD_PLACES))
+    return [], [rng.choice(ORG_NAMES), *rng.choice(ORG_SUFFIXES)]
+
+
+def _ner_record(rng, first_names):
+    tokens, tags = [], []
+    for piece in rng.choice(NER_TEMPLATES).split():
+        kind = piece.strip("{}")
+        if kind not in ("PER", "LOC", "ORG"):
+            tokens.append(piece)
+            tags.append("O")
+            continue
+        outside, words = _entity(rng, kind, first_names)
+        tokens += outside + words
+        tags += ["O"] * len(outside) + [f"B-{kind}"] + [f"I-{kind}"] * (len(words) - 1)
+    return {"tokens": tokens, "tags": tags}
+
+
+def make_ner(rng, total=600):
+    for split, count in _split_counts(total).items():
+        names = FIRST_NAMES if split == "train" else FIRST_NAMES + UNSEEN_FIRST_NAMES
+        with open(HERE / f"ner-{split}.jsonl", "w", encoding="utf-8", newline="\n") as f:
+            f.writelines(json.dumps(_ner_record(rng, names)) + "\n" for _ in range(count))
+
+
 def _split_counts(total):
     counts = {split: int(total * share) for split, share in SIZES.items()}
     counts["train"] += total - sum(counts.values())
@@ -295,5 +390,12 @@ def _split_counts(total):
 
 
 if __name__ == "__main__":
-    for make in (make_tagger, make_classifier, make_forecaster, make_seq2seq):
+    for make in (
+        make_tagger,
+        make_classifier,
+        make_forecaster,
+        make_seq2seq,
+        make_ner,
+        make_load_series,
+    ):
         make(random.Random(2024))

@@ -1,11 +1,17 @@
-"""Layers: the recurrent cells, `Recurrent`, embeddings, pooling and the seq2seq state bridge.
+"""Layers: cells, `Recurrent`, embeddings (words, characters), pooling, the seq2seq state
+bridge, attention, CRF.
 
 Layer code imports only `keras` and `keras.ops`; backend-specific fast paths live in
 `keras_seq.backend`.
 """
 
+from keras_seq.layers.attention import Attention
 from keras_seq.layers.bridge import StateBridge
 from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
+from keras_seq.layers.characters import CharacterEncoder
+from keras_seq.layers.concatenate import MaskedConcatenate
+from keras_seq.layers.crf import CRF
 from keras_seq.layers.embedding import TokenEmbedding
 from keras_seq.layers.pooling import SequencePooling
+from keras_seq.layers.quantiles import OrderedQuantiles
 from keras_seq.layers.recurrent import Recurrent

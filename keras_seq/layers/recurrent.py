@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_seq.api import keras_seq_export
-from keras_seq.backend import torch_fused
+from keras_seq.backend import custom_backward, torch_fused
 from keras_seq.initializers import Portable
 from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 
@@ -23,6 +23,23 @@ def _rate(name, value):
     if not 0.0 <= value < 1.0:
         raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
     return value
+
+
+def _check_rank(shape):
+    if len(shape) != 3:
+        raise ValueError(
+            "`Recurrent` expects inputs of rank 3 (batch, time, features). "
+            f"Received: inputs.shape={tuple(shape)}"
+        )
+
+
+def _check_mask(input_shape, mask_shape):
+    known = [(a, b) for a, b in zip(input_shape[:2], mask_shape) if a is not None and b is not None]
+    if len(mask_shape) != 2 or any(a != b for a, b in known):
+        raise ValueError(
+            "`mask` must have shape (batch, time) = the first two dimensions of the inputs. "
+            f"Received: inputs.shape={tuple(input_shape)}, mask.shape={tuple(mask_shape)}"
+        )
 
 
 def _for_cell(initializer, cell_name):
@@ -267,13 +284,14 @@ class Recurrent(keras.layers.Layer):
         return size
 
     def build(self, input_shape):
+        _check_rank(input_shape)
         features = input_shape[-1]
         for k, cells in enumerate(self.cells):
             for cell in cells:
                 cell.build((input_shape[0], features))
             features = self._output_size(k)
 
-    def run_cell(self, cell, inputs, mask, initial_state, reverse, recurrent_mask):
+    def run_cell(self, cell, inputs, mask, initial_state, reverse, recurrent_mask, training=True):
         """Runs one cell over the whole sequence, in one direction.
 
         The single place where a layer-direction pass happens (fast paths replace it).
@@ -285,6 +303,7 @@ class Recurrent(keras.layers.Layer):
             initial_state: list of the cell's states, each (batch, units).
             reverse: bool. Read the sequence from the end.
             recurrent_mask: tensor (batch, units) for recurrent dropout, or None.
+            training: bool. False allows inference-only fast paths (same numbers).
 
         Returns:
             `(outputs, final_states)`: outputs (batch, time, units) in the original
@@ -295,6 +314,11 @@ class Recurrent(keras.layers.Layer):
         )
         if fused is not None:
             return fused
+        fast = custom_backward.run_cell(
+            cell, inputs, mask, initial_state, reverse, recurrent_mask, bool(training)
+        )
+        if fast is not None:
+            return fast
         # XLA on CPU runs a scan over a hoisted projection 2-4x slower than one that
         # projects inside the loop (measured, `python -m benchmarks`): jax projects per step.
         per_step = keras.backend.backend() == "jax"
@@ -337,10 +361,28 @@ class Recurrent(keras.layers.Layer):
         ]
 
     def call(self, inputs, initial_state=None, mask=None, training=None):
+        _check_rank(inputs.shape)
         batch_size = ops.shape(inputs)[0]
         if mask is not None:
+            _check_mask(inputs.shape, mask.shape)
             mask = ops.cast(mask, "bool")
         first_states = self._first_states(initial_state, batch_size)
+        if inputs.shape[1] == 0:
+            return self._no_steps(inputs, first_states)
+        between_dropout = bool(training and self.dropout)
+        recurrent_active = bool(training and self.recurrent_dropout)
+        fused = torch_fused.run_stack(
+            self.cells,
+            inputs,
+            mask,
+            first_states,
+            recurrent_active or None,
+            self.merge,
+            between_dropout,
+        )
+        if fused is not None:
+            outputs, finals = fused
+            return self._outputs(self._merge(outputs), finals)
         sequence = inputs
         for k, cells in enumerate(self.cells):
             if k > 0 and training and self.dropout:
@@ -357,12 +399,33 @@ class Recurrent(keras.layers.Layer):
                     )
                 reverse = self.direction == "backward" or d == 1
                 output, states = self.run_cell(
-                    cell, sequence, mask, states, reverse, recurrent_mask
+                    cell, sequence, mask, states, reverse, recurrent_mask, training
                 )
                 outputs.append(output)
                 finals.append(states)
             sequence = self._merge(outputs)
+        return self._outputs(sequence, finals)
+
+    def _outputs(self, sequence, finals):
+        """The call's result from the last layer's merged outputs and per-direction states."""
         output = sequence if self.return_sequences else self._merge([s[0] for s in finals])
+        if self.return_state:
+            return [output] + [state for states in finals for state in states]
+        return output
+
+    def _no_steps(self, inputs, first_states):
+        """A zero-length sequence: no step runs, so the states stay the initial ones."""
+        last = len(self.cells) - 1
+        batch_size = ops.shape(inputs)[0]
+        finals = (
+            first_states
+            if last == 0
+            else [c.get_initial_state(batch_size) for c in self.cells[last]]
+        )
+        if self.return_sequences:
+            output = ops.zeros((batch_size, 0, self._output_size(last)), self.compute_dtype)
+        else:
+            output = self._merge([states[0] for states in finals])
         if self.return_state:
             return [output] + [state for states in finals for state in states]
         return output

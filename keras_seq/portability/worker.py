@@ -70,7 +70,7 @@ def _run_spec(spec_path, start_from, batch_size, steps):
         results.update({f"initial weights/{i}": w for i, w in enumerate(model.get_weights())})
     start_from(model)
     x, y = _batch(spec, model, batch_size)
-    if model.loss is None:
+    if model.loss is None and model.loss_layer is None:  # no loss: compare outputs only
         outputs = keras.tree.flatten(model(x, training=False))
         results.update(
             {f"outputs/{i}": keras.ops.convert_to_numpy(o) for i, o in enumerate(outputs)}

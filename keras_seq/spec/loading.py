@@ -9,6 +9,8 @@ from keras_seq.spec.types import SCHEMAS, Spec, from_data
 from keras_seq.spec.validation import check, fill_section
 from keras_seq.spec.yaml_source import read_yaml
 
+_TOO_DEEP = Problem("", "the spec nests too deeply", allowed="a few levels of sections")
+
 
 def load_spec(source):
     """Load, validate and resolve a spec.
@@ -38,7 +40,10 @@ def load_spec(source):
     if isinstance(source, Spec):
         return source
     data, locations, origin, path = _read(source)
-    problems, resolved = check(data, locations)
+    try:
+        problems, resolved = check(data, locations)
+    except RecursionError:  # a dict source nested thousands of levels deep
+        problems = [_TOO_DEEP]
     if problems:
         raise SpecError(problems, origin)
     _fill_derived_defaults(resolved, path)
@@ -57,7 +62,10 @@ def validate(source):
 def _read(source):
     """(data, locations, name for messages, file path or None)."""
     if isinstance(source, dict):
-        return copy.deepcopy(source), {}, None, None
+        try:
+            return copy.deepcopy(source), {}, None, None
+        except RecursionError:
+            raise SpecError([_TOO_DEEP]) from None
     if isinstance(source, os.PathLike) or _looks_like_path(source):
         path = pathlib.Path(source)
         try:
@@ -111,12 +119,15 @@ def _fill_derived_defaults(data, path):
         layers = encoder["layers"]
         decoder.setdefault("layers", len(layers) if isinstance(layers, list) else layers)
         decoder.setdefault("embedding_dim", data["input"].get("embedding_dim") or decoder["units"])
+    base = path.parent if path else pathlib.Path.cwd()
     files = data.get("data")
     if files:
-        base = path.parent if path else pathlib.Path.cwd()
         for name in ("train", "validation", "test", "vocabulary"):
             if files.get(name):
                 files[name] = str((base / files[name]).resolve())
+    vectors = data["input"].get("vectors")
+    if vectors:
+        vectors["path"] = str((base / vectors["path"]).resolve())
 
 
 def make_section(title, **values):

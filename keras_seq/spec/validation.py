@@ -145,6 +145,20 @@ def _explain(error, locations):
         ]
     if kind in ("minLength", "minItems"):
         return [_problem(path, "must not be empty", locations, found=value)]
+    if kind == "maxLength":
+        return [_problem(path, f"is longer than {error.validator_value} characters", locations)]
+    if kind == "pattern":
+        return [
+            _problem(
+                path,
+                f"{_show(value)} is not allowed here",
+                locations,
+                found=value,
+                allowed=field_schema.get(
+                    "x-pattern-help", f"text matching {error.validator_value}"
+                ),
+            )
+        ]
     if kind == "maxItems":
         return [_problem(path, f"has more than {error.validator_value} items", locations)]
     return [_problem(path, error.message, locations, found=value)]
@@ -201,6 +215,9 @@ def fill_section(node_schema, values, path=()):
 def _walk(node_schema, value, path, problems, locations):
     """Check x-applies-when / x-required-when and fill defaults, depth first."""
     node_schema = spec_schema.resolve(node_schema, value)
+    if isinstance(value, str):
+        problems.extend(_check_name(node_schema, value, path, locations))
+        return
     if isinstance(value, list) and isinstance(node_schema.get("items"), dict):
         for index, item in enumerate(value):
             _walk(node_schema["items"], item, path + (index,), problems, locations)
@@ -254,23 +271,98 @@ def _cross_section_rules(data, locations):
                 allowed="features (with input.dim)",
             )
         )
-    name = (data.get("training") or {}).get("optimizer")
-    if isinstance(name, str):
-        from keras_seq.training import optimizer_names
-
-        names = optimizer_names()
-        if name.lower() not in names:
+    problems.extend(_monitor_rules(data, locations))
+    # input.chars / input.vectors: the heads each is wired into (see their descriptions).
+    for field, heads in (
+        ("chars", ("tagger", "classifier")),
+        ("vectors", ("tagger", "classifier", "seq2seq")),
+    ):
+        if source.get(field) is not None and head.get("type") not in heads:
+            names = ", ".join(heads[:-1]) + " and " + heads[-1]
             problems.append(
                 _problem(
-                    ("training", "optimizer"),
-                    f"{name!r} is not a Keras optimizer",
+                    ("input", field),
+                    f"input.{field} is read only by {names} heads",
                     locations,
-                    found=name,
-                    allowed=", ".join(names),
-                    hint=closest(name.lower(), names),
+                    key_location=True,
+                    found=f"head.type {head.get('type')}",
+                    allowed=f"remove input.{field}, or use one of those heads",
                 )
             )
     return problems
+
+
+def _check_name(field_schema, value, path, locations):
+    """A string field with `x-names` (a Keras optimizer, loss, metric or initializer name)
+    must be one of them; the lists are in the schema so that validation imports no Keras."""
+    names = field_schema.get("x-names")
+    if names is None:
+        strings = [b for b in field_schema.get("anyOf", ()) if b.get("type") == "string"]
+        names = strings[0].get("x-names") if strings else None
+    if names is None:
+        return []
+    found = value.lower() if field_schema.get("x-case-insensitive") else value
+    if found in names:
+        return []
+    return [
+        _problem(
+            path,
+            f"{value!r} is not a name Keras knows here",
+            locations,
+            found=value,
+            allowed=_some(names),
+            hint=closest(found, names),
+        )
+    ]
+
+
+def _some(names, count=16):
+    """A list of names short enough for a message: the lowercase spellings, then `...`."""
+    plain = [name for name in names if name == name.lower()]
+    shown = ", ".join(plain[:count])
+    return shown + (", ... (`keras-seq schema` lists all)" if len(plain) > count else "")
+
+
+def logged_names(data):
+    """The names Keras will log for a (resolved) spec's model: `loss`, each metric as written
+    in `training.metrics` (or the head's defaults, `x-head-defaults` in the schema), and each
+    of those with `val_` (validation data is only known at training time, so it is allowed)."""
+    training = data.get("training") or {}
+    metrics = training.get("metrics")
+    if metrics is None:
+        defaults = _TRAINING_FIELDS["metrics"]["x-head-defaults"]
+        metrics = defaults.get((data.get("head") or {}).get("type")) or []
+    names = ["loss"] + [m for m in metrics if isinstance(m, str)]
+    return names + [f"val_{name}" for name in names]
+
+
+_TRAINING_FIELDS = spec_schema.ROOT["properties"]["training"]["properties"]
+
+
+def _monitor_rules(data, locations):
+    training = data.get("training")
+    if not isinstance(training, dict):
+        return []
+    watched = []
+    stopping = training.get("early_stopping")
+    if isinstance(stopping, dict):
+        watched.append((("training", "early_stopping", "monitor"), stopping.get("monitor")))
+    schedule = training.get("schedule")
+    if isinstance(schedule, dict) and schedule.get("type") == "plateau":
+        watched.append((("training", "schedule", "monitor"), schedule.get("monitor")))
+    names = logged_names(data)
+    return [
+        _problem(
+            path,
+            f"{monitor!r} is not a name the model will log",
+            locations,
+            found=monitor,
+            allowed=", ".join(names),
+            hint=closest(monitor, names),
+        )
+        for path, monitor in watched
+        if isinstance(monitor, str) and monitor not in names
+    ]
 
 
 def _unique(problems):

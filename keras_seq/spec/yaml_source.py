@@ -9,6 +9,7 @@ from keras_seq.spec.errors import Problem, SpecError, format_path
 MAX_BYTES = 1_000_000
 MAX_NODES = 20_000
 MAX_DEPTH = 64
+_TOO_DEEP = f"the spec nests deeper than {MAX_DEPTH} levels"
 
 
 class _Loader(yaml.SafeLoader):
@@ -60,6 +61,8 @@ def read_yaml(text, source=None):
         ) from None
     except yaml.YAMLError as error:
         _fail(f"YAML syntax error: {error}", source)
+    except RecursionError:
+        _fail(_TOO_DEEP, source)
     if node is None:
         _fail("the spec is empty; it needs at least the input, encoder and head sections", source)
     converter = _Converter(source)
@@ -89,7 +92,7 @@ class _Converter:
                 allowed="write the values out; anchors and aliases may repeat only small parts",
             )
         if len(path) > MAX_DEPTH:
-            _fail(f"the spec nests deeper than {MAX_DEPTH} levels", self.source, line, column)
+            _fail(_TOO_DEEP, self.source, line, column)
         self.locations[path] = (line, column)
         if node.tag not in _PLAIN_TAGS:
             _fail(

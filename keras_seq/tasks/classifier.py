@@ -43,7 +43,10 @@ class Classifier(LabelTask):
     def records(self, path, lines=None, header=None):
         data = self.data_section()
         columns = (data.text_column, data.label_column)
-        for t, label in readers.iter_classification(path, data.format, *columns, lines, header):
+        rows = readers.iter_classification(
+            path, data.format, *columns, lines, header, delimiter=data.delimiter
+        )
+        for t, label in rows:
             yield {"tokens": t, "label": label}
 
     def labels_in(self, record):

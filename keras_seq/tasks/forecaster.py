@@ -5,6 +5,7 @@ import numpy as np
 
 from keras_seq.data import DataError, make_windows, readers, writers
 from keras_seq.data.encoding import Encoded, EncodeStats
+from keras_seq.spec import load_spec
 from keras_seq.tasks import blocks
 from keras_seq.tasks.inputs import front
 from keras_seq.tasks.task import Task, register_task
@@ -22,6 +23,10 @@ class Forecaster(Task):
     `lookback` rows of `input.dim` floats, and returns for each the forecast as a list of
     `head.horizon` rows of `head.outputs` floats.
 
+    With `data.time_column` set, the task reads time series instead (one or many per file,
+    scaled, with covariates and quantiles): it is then a
+    `keras_seq.tasks.series_forecaster.SeriesForecaster` (see docs/forecasting.md).
+
     Examples:
 
     >>> import numpy as np, keras_seq
@@ -38,11 +43,19 @@ class Forecaster(Task):
     """
 
     input_key, target_key = "values", "targets"
+
     bundled = {
         "format": "csv",
         "value_columns": ("load", "temperature"),
         "target_columns": ("load",),
     }
+
+    def __new__(cls, spec, state=None, model=None):
+        if cls is Forecaster and load_spec(spec).get("data.time_column"):
+            from keras_seq.tasks.series_forecaster import SeriesForecaster
+
+            cls = SeriesForecaster
+        return super().__new__(cls)
 
     def lookback(self):
         lookback = self.spec.get("data.lookback") or self.spec.input.max_length
@@ -58,7 +71,8 @@ class Forecaster(Task):
         data = self.data_section()
         inputs = data.value_columns
         if inputs is None:
-            inputs = list(readers.read_records(path, data.format, {})[0][1])
+            records = readers.read_records(path, data.format, {}, delimiter=data.delimiter)
+            inputs = list(records[0][1])
         targets = list(data.target_columns or inputs)
         return list(inputs), targets
 
@@ -66,7 +80,9 @@ class Forecaster(Task):
         inputs, targets = self.columns(path)
         self._check_sizes(path, inputs, targets)
         names = inputs + [name for name in targets if name not in inputs]
-        rows = np.array(readers.read_series(path, self.data_section().format, names), "float32")
+        data = self.data_section()
+        rows = readers.read_series(path, data.format, names, delimiter=data.delimiter)
+        rows = np.array(rows, "float32")
         return [
             {
                 "values": rows[:, : len(inputs)],
@@ -124,20 +140,15 @@ class Forecaster(Task):
         shape = (spec.head.horizon, spec.head.outputs)
         return features, keras.layers.Reshape(shape, name="forecast")(values)
 
-    def default_loss(self):
-        return "mean_squared_error"
-
-    def default_metrics(self):
-        return ["mean_absolute_error"]
-
     def predict_file(self, path):
         """CSV / JSONL with a `prediction` column: on each row whose window (it and the
         `lookback - 1` rows before it) is complete, the forecast of the steps that follow it
         (`head.horizon` rows of `head.outputs` values, flattened); empty on the first rows."""
         data = self.data_section()
         inputs, _ = self.columns(path)
-        records = readers.read_records(path, data.format, {})
-        rows = np.array(readers.read_series(path, data.format, inputs), dtype="float32")
+        records = readers.read_records(path, data.format, {}, delimiter=data.delimiter)
+        rows = readers.read_series(path, data.format, inputs, delimiter=data.delimiter)
+        rows = np.array(rows, dtype="float32")
         lookback = self.lookback()
         count = len(rows) - lookback + 1
         if count < 1:

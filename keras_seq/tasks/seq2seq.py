@@ -4,16 +4,19 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_seq import decoding
 from keras_seq.data import encode_seq2seq, readers
-from keras_seq.data.vocabulary import BOS, EOS, TARGET_SPECIALS, Vocabulary
-from keras_seq.layers import StateBridge, TokenEmbedding
+from keras_seq.data.vocabulary import TARGET_SPECIALS, Vocabulary
+from keras_seq.decoding import BOS_ID, EOS_ID, PAD_ID
+from keras_seq.layers import Attention, StateBridge, TokenEmbedding
 from keras_seq.tasks import blocks
 from keras_seq.tasks.inputs import front
 from keras_seq.tasks.task import register_task
 from keras_seq.tasks.tokens import TokenTask, tokens_of
 
-BOS_ID = TARGET_SPECIALS.index(BOS)
-EOS_ID = TARGET_SPECIALS.index(EOS)
+# `<pad>` and `<bos>` are inputs, never outputs: generation does not produce them (a `<pad>` in
+# the middle of an output would be masked if fed back to the model, and vanish when decoded).
+NEVER_GENERATED = [PAD_ID, BOS_ID]
 
 
 @register_task("seq2seq")
@@ -25,8 +28,16 @@ class Seq2Seq(TokenTask):
     generates with `generate()`. Reads CSV / JSONL (`data.source_column`,
     `data.target_column`). A prediction is the generated target tokens joined by spaces.
 
+    With `head.attention` (`luong` or `bahdanau`), the decoder's state h_t at each step attends
+    over the encoder's per-step outputs (source padding gets zero weight), and the output
+    layer reads Luong's attentional state tanh(W_c [context_t; h_t]) instead of h_t (no input
+    feeding: the decoder's input stays the previous token's embedding, so training runs the
+    decoder over the whole target at once). `head.beam_size` > 1 makes `generate()` (and so
+    `predict` and `evaluate`) run beam search instead of greedy decoding.
+
     Attributes (once built or loaded): `encoder`, `bridge`, `target_embedding`, `decoder`,
-    `output_layer`: the model's layers that `generate()` runs step by step.
+    `attention` (None without attention), `output_layer`: the model's layers that
+    `generate()` runs step by step.
 
     Examples:
 
@@ -53,7 +64,10 @@ class Seq2Seq(TokenTask):
     def records(self, path, lines=None, header=None):
         data = self.data_section()
         columns = (data.source_column, data.target_column)
-        for s, t in readers.iter_pairs(path, data.format, *columns, lines, header):
+        rows = readers.iter_pairs(
+            path, data.format, *columns, lines, header, delimiter=data.delimiter
+        )
+        for s, t in rows:
             yield {"source": s, "target": t}
 
     def learn_state(self, records):
@@ -82,10 +96,11 @@ class Seq2Seq(TokenTask):
         spec = self.spec
         encoder_spec, decoder_spec = spec.encoder, spec.head.decoder
         source, sequence = front(spec)
+        attends = spec.head.attention != "none"
         self.encoder = blocks.recurrent(
-            spec, encoder_spec, "encoder", return_sequences=False, return_state=True
+            spec, encoder_spec, "encoder", return_sequences=attends, return_state=True
         )
-        _, *final_states = self.encoder(sequence)
+        encoded, *final_states = self.encoder(sequence)
         decoder_tokens = keras.Input((self.output_length(),), dtype="int32", name="decoder_tokens")
         self.target_embedding = TokenEmbedding(
             spec.head.target_vocab_size,
@@ -107,6 +122,15 @@ class Seq2Seq(TokenTask):
         decoded = self.decoder(
             self.target_embedding(decoder_tokens), initial_state=self.bridge(final_states)
         )
+        self.attention = None
+        if attends:
+            self.attention = Attention(
+                spec.head.attention,
+                output_units=decoder_spec.units,
+                kernel_initializer=blocks.initializer("glorot_uniform", "attention/kernel"),
+                name="attention",
+            )
+            decoded = self.attention([decoded, encoded])
         self.output_layer = blocks.dense(spec.head.target_vocab_size, "softmax")
         return [source, decoder_tokens], self.output_layer(decoded)
 
@@ -120,53 +144,69 @@ class Seq2Seq(TokenTask):
             ("head", "output_layer"),
         ):
             setattr(self, attribute, model.get_layer(name))
+        self.attention = (
+            model.get_layer("attention") if self.spec.head.attention != "none" else None
+        )
 
-    def default_loss(self):
-        return "sparse_categorical_crossentropy"
+    def generate(self, source_ids, max_length=None, beam_size=None):
+        """Output token ids for source ids: `<bos>` first, a row done at `<eos>`.
 
-    def default_metrics(self):
-        return ["accuracy"]
-
-    def generate(self, source_ids, max_length=None):
-        """Output token ids for source ids, greedily: `<bos>` first, each next input the
-        previous step's most probable token, a row done at `<eos>`.
+        With beam size 1 each next input is the previous step's most probable token (greedy);
+        with more, `keras_seq.decoding.beam_search` keeps that many hypotheses and returns
+        the best by mean log-probability per token. `<pad>` and `<bos>` are never generated.
 
         Args:
             source_ids: int array (batch, source time), 0-padded.
             max_length: int, optional. Most tokens generated per row, `<eos>` included;
                 default the decoder's input length (`head.max_output_length`, else
                 `input.max_length`), or twice the source length when both are unset.
+            beam_size: int, optional. Default `head.beam_size`.
 
         Returns:
             int32 array (batch, steps): generated ids, each row ending with `<eos>` when it was
             produced in time, 0 after it.
         """
-        model = self._model()
         source_ids = np.asarray(source_ids)
         max_length = max_length or self.output_length() or 2 * source_ids.shape[1]
-        states = self._first_states(model, source_ids)
-        batch = source_ids.shape[0]
-        states = [states] + [cells[0].get_initial_state(batch) for cells in self.decoder.cells[1:]]
-        token = np.full((batch,), BOS_ID, dtype="int32")
-        done = np.zeros((batch,), dtype=bool)
-        generated = []
-        for _ in range(max_length):
-            x = ops.take(self.target_embedding.embeddings, ops.convert_to_tensor(token), axis=0)
-            for k, cells in enumerate(self.decoder.cells):
-                x, states[k] = cells[0](x, states[k])
-            token = np.argmax(ops.convert_to_numpy(self.output_layer(x)), axis=-1).astype("int32")
-            token = np.where(done, 0, token)
-            generated.append(token)
-            done |= token == EOS_ID
-            if done.all():
-                break
-        return np.stack(generated, axis=1)
+        beam_size = beam_size or self.spec.head.beam_size
+        states = self._first_states(source_ids)
+        if beam_size == 1:
+            return decoding.greedy_search(self._step, states, max_length)
+        return decoding.beam_search(self._step, states, beam_size, max_length)[0]
 
-    def _first_states(self, model, source_ids):
+    def _step(self, tokens, states):
+        """One decoder step for `keras_seq.decoding`: the previous tokens -> log-probs."""
+        x = ops.take(self.target_embedding.embeddings, ops.convert_to_tensor(tokens), axis=0)
+        layer_states = []
+        for cells, previous in zip(self.decoder.cells, states["decoder"]):
+            x, new = cells[0](x, previous)
+            layer_states.append(new)
+        if self.attention is not None:
+            x = self.attention([x, states["encoded"]], mask=[None, states["source_mask"]])
+        probabilities = ops.convert_to_numpy(self.output_layer(x)).astype("float64")
+        with np.errstate(divide="ignore"):
+            log_probs = np.log(probabilities)
+        log_probs[:, NEVER_GENERATED] = -np.inf
+        return log_probs, {**states, "decoder": layer_states}
+
+    def _first_states(self, source_ids):
+        """The step function's states: every decoder layer's, and the encoder's outputs and
+        the source mask when the decoder attends."""
         if getattr(self, "_state_model", None) is None:
-            self._state_model = keras.Model(model.inputs[0], self.bridge.output)
-        states = self._state_model(ops.convert_to_tensor(source_ids), training=False)
-        return list(states) if isinstance(states, (list, tuple)) else [states]
+            outputs = keras.tree.flatten(self.bridge.output)
+            if self.attention is not None:
+                outputs = [self.encoder.output[0], *outputs]
+            self._state_model = keras.Model(self._model().inputs[0], outputs)
+        outputs = self._state_model(ops.convert_to_tensor(source_ids), training=False)
+        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        states = {}
+        if self.attention is not None:
+            states["encoded"] = outputs.pop(0)
+            states["source_mask"] = source_ids != 0
+        batch = source_ids.shape[0]
+        later = [cells[0].get_initial_state(batch) for cells in self.decoder.cells[1:]]
+        states["decoder"] = [outputs, *later]
+        return states
 
     def predict(self, inputs, batch_size=None):
         inputs = list(inputs)
@@ -191,3 +231,6 @@ class Seq2Seq(TokenTask):
         if "accuracy" in scores:
             scores["teacher_forced_accuracy"] = scores.pop("accuracy")
         return scores
+
+
+__all__ = ["Seq2Seq", "BOS_ID", "EOS_ID"]

@@ -1,6 +1,12 @@
 """`Tagger`: one label per token (part-of-speech tags, named-entity tags, ...)."""
 
+import numpy as np
+from keras import ops
+
 from keras_seq.data import encode_tagging, readers
+from keras_seq.layers import CRF
+from keras_seq.metrics.spans import scheme_of, span_scores
+from keras_seq.spec import Problem, SpecError
 from keras_seq.tasks import blocks
 from keras_seq.tasks.inputs import front
 from keras_seq.tasks.task import register_task
@@ -14,6 +20,12 @@ class Tagger(LabelTask):
     Reads CoNLL-U (the `data.tags_field` column), or CSV / JSONL (`data.tokens_column`,
     `data.tags_column`). Predictions are one tag string per input token; tokens past
     `input.max_length` get `"_"`.
+
+    With `head.output: crf` the tag scores go through a `keras_seq.layers.CRF`: the loss is the
+    gold sequence's negative log-likelihood and predictions are Viterbi's best sequence. When
+    the training tags follow BIO, BIOES or IOB1 (learned as `state["scheme"]`), `evaluate` adds
+    entity-level `entity_precision`, `entity_recall` and `entity_f1` (seqeval's figures) and
+    `tables` an `entities` table per type.
 
     Examples:
 
@@ -40,7 +52,10 @@ class Tagger(LabelTask):
     def records(self, path, lines=None, header=None):
         data = self.data_section()
         columns = (data.tokens_column, data.tags_column, data.tags_field)
-        for s, t in readers.iter_tagging(path, data.format, *columns, lines, header):
+        rows = readers.iter_tagging(
+            path, data.format, *columns, lines, header, delimiter=data.delimiter
+        )
+        for s, t in rows:
             yield {"tokens": s, "tags": t}
 
     def labels_in(self, record):
@@ -49,23 +64,55 @@ class Tagger(LabelTask):
     def predicted_labels(self, prediction):
         return prediction
 
+    def learn_state(self, records):
+        scheme = scheme_of(record["tags"] for record in records)
+        return {**super().learn_state(records), "scheme": scheme}
+
     def build_layers(self):
         tokens, sequence = front(self.spec)
         encoded = blocks.recurrent(self.spec, self.spec.encoder, "encoder")(sequence)
-        outputs = blocks.dense(self.spec.head.classes, "softmax")(
-            blocks.head_dropout(self.spec, encoded)
-        )
-        return tokens, outputs
+        features = blocks.head_dropout(self.spec, encoded)
+        if self.spec.head.output == "softmax":
+            return tokens, blocks.dense(self.spec.head.classes, "softmax")(features)
+        if self.spec.training.loss:
+            raise SpecError(
+                [
+                    Problem(
+                        "training.loss",
+                        "a CRF output trains on its own loss (the tag sequences' likelihood)",
+                        found=self.spec.training.loss,
+                        allowed="remove training.loss, or set head.output: softmax",
+                    )
+                ]
+            )
+        scores = blocks.dense(self.spec.head.classes)(features)
+        return tokens, CRF(name="crf")(scores)
 
     def decode(self, outputs, inputs):
         labels = self.state["labels"].tokens
-        best = outputs.argmax(-1)
+        counts = [len(tokens_of(item)) for item in inputs]
+        if self.spec.head.output == "crf":
+            mask = np.arange(outputs.shape[1])[None, :] < np.array(counts)[:, None]
+            best = ops.convert_to_numpy(self._model().get_layer("crf").decode(outputs, mask))
+        else:
+            best = outputs.argmax(-1)
         tagged = []
-        for row, item in zip(best, inputs):
-            count = len(tokens_of(item))
+        for row, count in zip(best, counts):
             tags = [labels[i] for i in row[:count]]
             tagged.append(tags + ["_"] * (count - len(tags)))
         return tagged
+
+    def label_scores(self, gold, predicted):
+        if not self.state.get("scheme"):
+            return {}
+        scores = span_scores(gold, predicted)
+        return {f"entity_{name}": scores[name] for name in ("precision", "recall", "f1")}
+
+    def label_tables(self, gold, predicted):
+        tables = super().label_tables(gold, predicted)
+        if self.state.get("scheme"):
+            tables["entities"] = span_scores(gold, predicted)
+        return tables
 
     def predict_file(self, path):
         """CoNLL-U: a copy with the predicted tags in the `data.tags_field` column (comments,

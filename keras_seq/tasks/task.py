@@ -17,7 +17,9 @@ from keras_seq.data.bundled import bundled_section
 from keras_seq.data.encoding import EncodeStats
 from keras_seq.data.vocabulary import Vocabulary
 from keras_seq.spec import Problem, SpecError, load_spec
+from keras_seq.spec.schema import ROOT
 
+_TRAINING_FIELDS = ROOT["properties"]["training"]["properties"]
 logger = logging.getLogger("keras_seq.tasks")
 
 TASKS = {}
@@ -181,10 +183,13 @@ class Task:
         inputs, outputs = self.build_layers()
         model = Model(inputs, outputs, name=self.spec.name)
         model.task_config = self.get_config()
-        metrics = list(self.spec.training.metrics or self.default_metrics())
+        # A layer that supplies the loss (a CRF) needs loss=None, and the default metrics would
+        # score its raw per-step outputs: `evaluate` scores the decoded predictions instead.
+        own_loss = model.loss_layer is not None
+        metrics = list(self.spec.training.metrics or ([] if own_loss else self.default_metrics()))
         model.compile(
             optimizer=training.optimizer(self.spec.training),
-            loss=self.spec.training.loss or self.default_loss(),
+            loss=None if own_loss else self.spec.training.loss or self.default_loss(),
             # Weighted, so the sample weights (0 at padding and at labels unseen in training)
             # count in the metrics as they do in the loss.
             weighted_metrics=metrics or None,
@@ -197,10 +202,13 @@ class Task:
         raise NotImplementedError
 
     def default_loss(self):
-        return None
+        """The loss when `training.loss` is unset: the schema's `x-head-defaults`."""
+        return _TRAINING_FIELDS["loss"]["x-head-defaults"].get(self.head_type)
 
     def default_metrics(self):
-        return []
+        """The metrics when `training.metrics` is unset: the schema's `x-head-defaults` (the
+        same names validation checks `monitor` fields against)."""
+        return list(_TRAINING_FIELDS["metrics"]["x-head-defaults"].get(self.head_type) or [])
 
     # ---- use ----
 
@@ -223,7 +231,9 @@ class Task:
         (CSV / JSONL: a `prediction` column after the columns read)."""
         data = self.data_section()
         column = getattr(data, self.input_column)
-        records = readers.read_records(path, data.format, {self.input_column: column})
+        records = readers.read_records(
+            path, data.format, {self.input_column: column}, delimiter=data.delimiter
+        )
         inputs = [
             readers.split_tokens(record[column], path, line, column) for line, record in records
         ]
@@ -251,6 +261,11 @@ class Task:
         scores = {name: float(value) for name, value in scores.items()}
         return self.extra_scores(records, encoded, scores)
 
+    def tables(self, records):
+        """Detailed tables on labelled records for the run folder: `{name: JSON-able data}`,
+        written by `keras-seq train` as `NAME.json` (none by default)."""
+        return {}
+
     def extra_scores(self, records, encoded, scores):
         """Keras' `scores` completed with the task's own figures (from `encoded.stats`: the
         out-of-vocabulary share, labels unseen in training)."""
@@ -275,6 +290,14 @@ class Task:
         """Saves the model, with the spec and state inside, as a `.keras` file."""
         self._model().task_config = self.get_config()
         self._model().save(path)
+
+    def export(self, output, format="saved_model", **options):
+        """Writes the model's graph (SavedModel or ONNX), `preprocessing.json` and
+        `model-card.md` into a new folder; see `keras_seq.export.export`."""
+        from keras_seq.export import export
+
+        self._model()
+        return export(self, output, format, **options)
 
 
 def stats_scores(stats):

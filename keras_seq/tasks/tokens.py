@@ -8,6 +8,7 @@ labels never seen in training count as errors, and the out-of-vocabulary share i
 import logging
 
 from keras_seq.data import DataError, Vocabulary, pad
+from keras_seq.tasks.inputs import input_arrays, learn_inputs, load_vectors
 from keras_seq.tasks.task import Task
 
 logger = logging.getLogger("keras_seq.tasks")
@@ -16,11 +17,12 @@ logger = logging.getLogger("keras_seq.tasks")
 class TokenTask(Task):
     """A task whose input is a token sequence (`input.kind: tokens`)."""
 
-    sizes = {"vocab": "input.vocab_size"}
+    sizes = {"vocab": "input.vocab_size", "chars": "input.chars.char_vocab_size"}
     streams = True
 
     def __init__(self, spec, state=None, model=None):
         super().__init__(spec, state, model)
+        self.vectors = None  # pretrained vectors read by learn(), put in by build_model()
         if self.spec.input.kind != "tokens":
             raise DataError(
                 f"a {self.head_type} head reads tokens, but input.kind is {self.spec.input.kind!r}",
@@ -28,16 +30,23 @@ class TokenTask(Task):
             )
 
     def learn_state(self, records):
-        spec_input = self.spec.input
-        vocab_size = spec_input.vocab_size
-        return {
-            "vocab": Vocabulary.build(
-                (record[self.input_key] for record in records),
-                min_frequency=spec_input.min_frequency,
-                max_size=None if vocab_size == "auto" else vocab_size,
-                lowercase=spec_input.lowercase,
-            )
-        }
+        sentences = _Sentences(records, self.input_key)
+        state, self.vectors = learn_inputs(self.spec, sentences, self._data_sentences())
+        return state
+
+    def _data_sentences(self):
+        """The inputs of the validation and test files, whose words may have pretrained vectors
+        (read only with `input.vectors`)."""
+        if self.spec.input.vectors is None or self.spec.data is None:
+            return []
+        paths = [self.spec.data.validation, self.spec.data.test]
+        return [record[self.input_key] for path in paths if path for record in self.read(path)]
+
+    def build_model(self):
+        model = super().build_model()
+        if self.spec.input.vectors is not None:
+            load_vectors(model, self.spec, self.state.get("vocab"), self.vectors)
+        return model
 
     def token_ids(self, inputs):
         """Raw inputs (token lists or whitespace-separated strings) to padded ids."""
@@ -55,11 +64,30 @@ class TokenTask(Task):
             )
         return ids
 
-    def encode_inputs(self, inputs):
-        return self.token_ids(inputs)
+    def model_inputs(self, sentences, encoded):
+        """`encoded` (an `Encoded` of `sentences`) with its x made the model's input: the word
+        ids, with `input.chars` also the characters (see `keras_seq.tasks.inputs`)."""
+        encoded.x = input_arrays(self.spec, self.state, sentences, encoded.x, encoded.stats)
+        return encoded
+
+    def encode_inputs(self, raw):
+        sentences = [tokens_of(item) for item in raw]
+        return input_arrays(self.spec, self.state, sentences, self.token_ids(sentences))
 
     def predict(self, inputs, batch_size=None):
         return super().predict(list(inputs), batch_size)
+
+
+class _Sentences:
+    """The token lists of `records`, made again on every pass (a streamed file is re-read from
+    its top, never held whole)."""
+
+    def __init__(self, records, key):
+        self.records = records
+        self.key = key
+
+    def __iter__(self):
+        return (tokens_of(record[self.key]) for record in self.records)
 
 
 def tokens_of(item):
@@ -122,24 +150,44 @@ class LabelTask(TokenTask):
         return {**super().learn_state(records), "labels": labels}
 
     def encode(self, records):
-        return type(self).encode_function(
-            [tokens_of(record[self.input_key]) for record in records],
+        sentences = [tokens_of(record[self.input_key]) for record in records]
+        encoded = type(self).encode_function(
+            sentences,
             [record[self.target_key] for record in records],
             self.state["vocab"],
             self.state["labels"],
             self.spec.input.max_length,
         )
+        return self.model_inputs(sentences, encoded)
 
-    def default_loss(self):
-        return "sparse_categorical_crossentropy"
+    def labelled(self, records):
+        """`(gold, predicted)`: for each record, its label strings and the predicted ones."""
+        predictions = self.predict([record[self.input_key] for record in records])
+        gold = [self.labels_in(record) for record in records]
+        return gold, [self.predicted_labels(p) for p in predictions]
 
-    def default_metrics(self):
-        return ["accuracy"]
+    def label_scores(self, gold, predicted):
+        """Figures beyond accuracy from `labelled`'s lists (none here; taggers add spans)."""
+        return {}
 
     def extra_scores(self, records, encoded, scores):
         scores = super().extra_scores(records, encoded, scores)
-        predictions = self.predict([record[self.input_key] for record in records])
-        gold = [label for record in records for label in self.labels_in(record)]
-        predicted = [label for p in predictions for label in self.predicted_labels(p)]
-        scores["accuracy"] = accuracy(gold, predicted)
-        return scores
+        gold, predicted = self.labelled(records)
+        scores["accuracy"] = accuracy(_flat(gold), _flat(predicted))
+        return {**scores, **self.label_scores(gold, predicted)}
+
+    def tables(self, records):
+        """Predicts the records once more for `label_tables`."""
+        return self.label_tables(*self.labelled(records))
+
+    def label_tables(self, gold, predicted):
+        """`{"classes": ...}`: per-label precision, recall, F1, support and the confusion matrix
+        (`keras_seq.metrics.classification.class_table`) from `labelled`'s lists."""
+        from keras_seq.metrics.classification import class_table
+
+        labels = self.state["labels"].tokens
+        return {"classes": class_table(_flat(gold), _flat(predicted), labels=labels)}
+
+
+def _flat(label_lists):
+    return [label for labels in label_lists for label in labels]

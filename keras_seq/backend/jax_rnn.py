@@ -1,0 +1,54 @@
+"""The cells' recurrence on JAX with its hand-written backward pass (`jax.custom_vjp`)."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from keras_seq.backend import recurrence
+
+
+@functools.cache
+def _recurrence(kind, reverse):
+    # Each step projects its own inputs (XLA on CPU runs a scan over a hoisted projection
+    # 2x slower, measured); the backward pass forms d x, d W_ih, d b_ih in single matmuls.
+    def forward(x, w_ih, b_ih, w, b, states, mask):
+        return recurrence.forward(kind, x, w, b, states, mask, reverse, project=(w_ih, b_ih))
+
+    @jax.custom_vjp
+    def run(x, w_ih, b_ih, w, b, states, mask):
+        return forward(x, w_ih, b_ih, w, b, states, mask)[0]
+
+    def run_forward(x, w_ih, b_ih, w, b, states, mask):
+        outputs, residuals = forward(x, w_ih, b_ih, w, b, states, mask)
+        return outputs, (x, w_ih, b_ih, w, b, mask, residuals)
+
+    def run_backward(saved, grads):
+        x, w_ih, b_ih, w, b, mask, residuals = saved
+        d_hs, d_finals = grads
+        d_xp, d_w, d_b, d_states = recurrence.backward(
+            kind, w, b, mask, reverse, residuals, d_hs, d_finals
+        )
+        d_x = jnp.matmul(d_xp, w_ih.T)
+        d_w_ih = jnp.matmul(x.reshape(-1, x.shape[-1]).T, d_xp.reshape(-1, d_xp.shape[-1]))
+        d_b_ih = None if b_ih is None else d_xp.sum(axis=(0, 1))
+        return d_x, d_w_ih, d_b_ih, d_w, d_b, d_states, None
+
+    run.defvjp(run_forward, run_backward)
+    return run
+
+
+def recur(kind, x, w_ih, b_ih, w, b, states, mask, reverse, training=True):
+    """`recurrence.forward`'s outputs `(hs, finals)`, differentiated by `recurrence.backward`.
+
+    `x` (time, batch, features) holds the raw inputs, projected by `w_ih` and `b_ih` (or
+    None). With `training` False the forward pass keeps nothing for a backward pass (plain
+    JAX code: still differentiable, by autodiff). A full unroll for inference was measured
+    slower here (predict 1.4-3x the rolled loop, compile 50 s instead of 15 s).
+    """
+    if not training:
+        project = (w_ih, b_ih)
+        return recurrence.forward(
+            kind, x, w, b, states, mask, reverse, project=project, keep=False
+        )[0]
+    return _recurrence(kind, reverse)(x, w_ih, b_ih, w, b, tuple(states), mask)

@@ -1,0 +1,194 @@
+"""The cells' recurrence with a hand-written backward pass, in `keras.ops` (JAX and TensorFlow).
+
+Autodiff of a scan forms the weight gradients inside its reverse loop: one small
+(batch, units)^T (batch, gates) matmul per step. Fused kernels (cuDNN, oneDNN) instead
+loop only over the per-step gate gradients and then form dW_hh with one large matmul over
+all time * batch rows. `forward` and `backward` here do the same for the recurrent part
+of the plugin's cells; the backend modules (`jax_rnn`, `tf_rnn`) attach `backward` to
+`forward` as its gradient. The input projection x W_ih + b_ih stays outside, so autodiff
+already forms dW_ih and dx as single matmuls over the whole sequence.
+
+Arrays are time-major. Arguments of `forward`:
+- `xp` (time, batch, G * units): the projected inputs, x W_ih + b_ih.
+- `w` (units, G * units) = `recurrent_kernel`; `b` (G * units,) = `recurrent_bias` or None.
+- `states`: tuple of the initial states, `(h,)` or `(h, c)` for an LSTM.
+- `mask` (time, batch, 1) bool, or None: at masked steps the states pass through.
+`forward` returns `(hs, finals)`: the carried h at every step (time, batch, units) and the
+final states, exactly as `keras_seq.layers.recurrent._time_loop` computes them.
+
+The forward pass keeps only what the backward pass needs: the gate activations, the
+carried states and, for a GRU, h W_hn + b_hn.
+"""
+
+import keras
+from keras import ops
+
+
+def _step(kind, xp_t, states, w, b):
+    """One step; returns (new states, per-step values the backward pass reads)."""
+    h = states[0]
+    hp = ops.matmul(h, w)
+    if b is not None:
+        hp = hp + b
+    if kind == "lstm":
+        i, f, g, o = ops.split(xp_t + hp, 4, axis=-1)
+        i, f, g, o = ops.sigmoid(i), ops.sigmoid(f), ops.tanh(g), ops.sigmoid(o)
+        c = f * states[1] + i * g
+        h = o * ops.tanh(c)
+        return (h, c), [ops.concatenate([i, f, g, o], axis=-1)]
+    if kind == "gru":
+        x_r, x_z, x_n = ops.split(xp_t, 3, axis=-1)
+        h_r, h_z, h_n = ops.split(hp, 3, axis=-1)
+        r = ops.sigmoid(x_r + h_r)
+        z = ops.sigmoid(x_z + h_z)
+        n = ops.tanh(x_n + r * h_n)
+        h = (1.0 - z) * n + z * h
+        return (h,), [ops.concatenate([r, z, n], axis=-1), h_n]
+    pre = xp_t + hp
+    h = ops.tanh(pre) if kind == "tanh" else ops.relu(pre)
+    return (h,), []
+
+
+def _scan(step, init, xs, reverse, carried=None, emit_from=0):
+    """Runs `step` (carry, x) -> new carry; returns (final carry, stacked carries[emit_from:]).
+
+    Only the first `carried` entries of the carry flow from step to step (the rest are
+    per-step results); Keras' TensorFlow scan can only stack the whole carry, so there
+    the whole carry flows.
+    """
+    if keras.backend.backend() == "tensorflow":
+
+        def body(carry, x):
+            new = step(carry, x)
+            return new, new
+
+        final, stacked = ops.scan(body, init, xs, reverse=reverse)
+        return final, stacked[emit_from:]
+    carried = len(init) if carried is None else carried
+
+    def body(carry, x):
+        new = step(carry, x)
+        return new[:carried], new[emit_from:]
+
+    return ops.scan(body, init[:carried], xs, reverse=reverse)
+
+
+def _previous(sequence, first, reverse):
+    """The value each step starts from: `first`, then the sequence shifted by one step."""
+    if reverse:
+        return ops.concatenate([sequence[1:], first[None]], axis=0)
+    return ops.concatenate([first[None], sequence[:-1]], axis=0)
+
+
+def forward(kind, xp, w, b, states, mask, reverse, project=None, keep=True):
+    """The recurrence over `xp`; returns `((hs, finals), residuals)` (see the module doc).
+
+    `project`: None, or `(w_ih, b_ih)` (`b_ih` may be None): then `xp` holds the raw
+    inputs and each step projects its own (XLA on CPU runs that faster, measured).
+    `keep`: False for inference: nothing is kept for a backward pass (residuals None).
+    """
+    states = tuple(states)
+    count = len(states)
+    # Initial values of the saved per-step values (the scan stacks its whole carry).
+    gates = ops.zeros((ops.shape(states[0])[0], ops.shape(w)[1]), dtype=states[0].dtype)
+    blank = {"lstm": [gates], "gru": [gates, ops.zeros_like(states[0])]}.get(kind, [])
+    blank = blank if keep else []
+
+    def step(carry, inputs):
+        old = carry[:count]
+        xp_t = inputs[0]
+        if project is not None:
+            xp_t = ops.matmul(xp_t, project[0])
+            xp_t = xp_t + project[1] if project[1] is not None else xp_t
+        new, saved = _step(kind, xp_t, old, w, b)
+        if mask is not None:
+            new = tuple(ops.where(inputs[1], n, o) for n, o in zip(new, old))
+        return tuple(new) + (tuple(saved) if keep else ())
+
+    xs = (xp, mask) if mask is not None else (xp,)
+    finals, stacked = _scan(step, states + tuple(blank), xs, reverse, count)
+    finals = finals[:count]
+    residuals = (stacked, states) if keep else None
+    return (stacked[0], finals), residuals
+
+
+def _step_grad(kind, saved, h_prev, c_prev, dh, dc):
+    """Gradients of one step: (d xp_t, d hp_t, d h_{t-1} apart from hp, d c_{t-1})."""
+    if kind == "lstm":
+        gates, c = saved
+        i, f, g, o = ops.split(gates, 4, axis=-1)
+        tanh_c = ops.tanh(c)
+        dc = dc + dh * o * (1.0 - tanh_c * tanh_c)
+        d = ops.concatenate(
+            [
+                dc * g * i * (1.0 - i),
+                dc * c_prev * f * (1.0 - f),
+                dc * i * (1.0 - g * g),
+                dh * tanh_c * o * (1.0 - o),
+            ],
+            axis=-1,
+        )
+        return d, d, None, dc * f
+    if kind == "gru":
+        gates, h_n = saved
+        r, z, n = ops.split(gates, 3, axis=-1)
+        dn = dh * (1.0 - z) * (1.0 - n * n)
+        dr = dn * h_n * r * (1.0 - r)
+        dz = dh * (h_prev - n) * z * (1.0 - z)
+        dxp = ops.concatenate([dr, dz, dn], axis=-1)
+        return dxp, ops.concatenate([dr, dz, dn * r], axis=-1), dh * z, None
+    (h,) = saved
+    d = dh * (1.0 - h * h) if kind == "tanh" else dh * ops.cast(h > 0, h.dtype)
+    return d, d, None, None
+
+
+def backward(kind, w, b, mask, reverse, residuals, d_hs, d_finals):
+    """Gradients of `forward`'s outputs; returns (d xp, d w, d b, d states)."""
+    stacked, states = residuals
+    count = len(states)
+    hs = stacked[0]
+    h_prev = _previous(hs, states[0], reverse)
+    cs = stacked[1] if kind == "lstm" else None
+    c_prev = _previous(cs, states[1], reverse) if kind == "lstm" else None
+    saved = stacked[count:]
+    if kind == "lstm":
+        saved = (saved[0], cs)
+    elif kind != "gru":
+        saved = (hs,)
+    w_t = ops.transpose(w)
+
+    def step(carry, inputs):
+        inputs = list(inputs)
+        saved_t = [inputs.pop(0) for _ in saved]
+        h_prev_t, d_out_t = inputs.pop(0), inputs.pop(0)
+        c_prev_t = inputs.pop(0) if kind == "lstm" else None
+        mask_t = inputs.pop(0) if mask is not None else None
+        dh = carry[0] + d_out_t
+        dc = carry[1] if kind == "lstm" else None
+        if mask_t is not None:
+            dh_cell = ops.where(mask_t, dh, ops.zeros_like(dh))
+            dc_cell = ops.where(mask_t, dc, ops.zeros_like(dc)) if dc is not None else None
+        else:
+            dh_cell, dc_cell = dh, dc
+        dxp, dhp, dh_direct, dc_prev = _step_grad(
+            kind, saved_t, h_prev_t, c_prev_t, dh_cell, dc_cell
+        )
+        dh_prev = ops.matmul(dhp, w_t)
+        if dh_direct is not None:
+            dh_prev = dh_prev + dh_direct
+        new = [dh_prev] + ([dc_prev] if kind == "lstm" else [])
+        if mask_t is not None:
+            new = [ops.where(mask_t, n, o) for n, o in zip(new, [dh, dc][:count])]
+        return tuple(new) + (dxp, dhp)
+
+    gates_like = ops.zeros((ops.shape(hs)[1], ops.shape(w)[1]), dtype=hs.dtype)
+    init = tuple(d_finals) + (gates_like, gates_like)
+    xs = list(saved) + [h_prev, d_hs] + ([c_prev] if kind == "lstm" else [])
+    xs += [mask] if mask is not None else []
+    d_first, (dxp, dhp) = _scan(step, init, tuple(xs), not reverse, count, count)
+    units = ops.shape(w)[0]
+    d_w = ops.matmul(
+        ops.transpose(ops.reshape(h_prev, (-1, units))), ops.reshape(dhp, (-1, ops.shape(w)[1]))
+    )
+    d_b = ops.sum(dhp, axis=(0, 1)) if b is not None else None
+    return dxp, d_w, d_b, tuple(d_first[:count])

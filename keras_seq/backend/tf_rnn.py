@@ -1,0 +1,58 @@
+"""The cells' recurrence on TensorFlow with a hand-written backward (`tf.custom_gradient`)."""
+
+import functools
+
+import tensorflow as tf
+
+from keras_seq.backend import recurrence
+
+
+@functools.cache
+def _recurrence(kind, reverse, has_bias, has_mask):
+    # tf.custom_gradient takes tensors only: None arguments are left out of the call.
+    @tf.custom_gradient
+    def run(*args):
+        xp, w, *rest = args
+        b = rest.pop(0) if has_bias else None
+        mask = rest.pop() if has_mask else None
+        (hs, finals), residuals = recurrence.forward(kind, xp, w, b, rest, mask, reverse)
+
+        def grad(d_hs, *d_finals):
+            outputs = (hs, *finals)
+            d_hs, *d_finals = [
+                tf.zeros_like(o) if d is None else d for o, d in zip(outputs, (d_hs, *d_finals))
+            ]
+            d_xp, d_w, d_b, d_states = recurrence.backward(
+                kind, w, b, mask, reverse, residuals, d_hs, d_finals
+            )
+            return [d_xp, d_w] + [d_b] * has_bias + list(d_states) + [None] * has_mask
+
+        return (hs, *finals), grad
+
+    return run
+
+
+@functools.cache
+def _compiled(kind, reverse, has_bias, has_mask):
+    return tf.function(_recurrence(kind, reverse, has_bias, has_mask), jit_compile=True)
+
+
+def recur(kind, x, w_ih, b_ih, w, b, states, mask, reverse, training=True):
+    """`recurrence.forward`'s outputs `(hs, finals)`, differentiated by `recurrence.backward`.
+
+    `x` (time, batch, features) holds the raw inputs, projected by `w_ih` and `b_ih` (or
+    None) in one matmul over the whole sequence (autodiff forms its gradients likewise).
+
+    With `training` False the recurrence is compiled by XLA (Keras compiles the built-in
+    LSTM's predict so too); its gradient, `recurrence.backward`, compiles as well.
+    """
+    xp = tf.matmul(x, w_ih)
+    xp = xp + b_ih if b_ih is not None else xp
+    choose = _recurrence if training else _compiled
+    run = choose(kind, reverse, b is not None, mask is not None)
+    # Variables are read here: custom_gradient would otherwise see (and refuse) them.
+    args = [
+        tf.convert_to_tensor(a) for a in [xp, w] + ([b] if b is not None else []) + list(states)
+    ]
+    hs, *finals = run(*args, *([mask] if mask is not None else []))
+    return hs, tuple(finals)

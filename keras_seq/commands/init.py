@@ -1,0 +1,287 @@
+"""`keras-seq init DATA_FILE`: a commented starter spec for a data file, guessed from its content.
+
+The format comes from the extension (`.conllu`, `.csv`, `.jsonl`); the task and the columns
+from the first rows (flags override each guess):
+
+- CoNLL-U: a tagger of the UPOS column.
+- Every column numeric: a forecaster; an index-like first column (`step`, `time`, ...; or
+  whole numbers counting up) is left out, the first remaining column is the target.
+- Two token columns of equal length per row, one with few distinct tokens: a tagger.
+- A text column and a column with few distinct short values: a classifier.
+- Two text columns (e.g. `source`, `target`): seq2seq.
+
+Sibling files named like the training file with `validation`/`dev` and `test` in place of
+`train` become `data.validation` and `data.test`. The spec is validated before it is written.
+"""
+
+import json
+import pathlib
+import sys
+
+HELP = "write a starter spec for a data file (format, task and columns guessed)"
+TASKS = ("tagger", "classifier", "forecaster", "seq2seq")
+_SAMPLE = 500  # rows looked at to guess
+_INDEX_NAMES = {"step", "index", "idx", "time", "t", "date", "timestamp", "datetime", "id"}
+
+
+def add_arguments(parser):
+    parser.add_argument("data", metavar="DATA_FILE", help="a .conllu, .csv or .jsonl file")
+    parser.add_argument("--task", choices=TASKS, help="default: guessed from the columns")
+    parser.add_argument("--input-column", metavar="NAME", help="text / tokens / source column")
+    parser.add_argument("--target-column", metavar="NAME", help="label / tags / target column")
+    parser.add_argument("--delimiter", metavar="C", help="CSV field separator (default: sniffed)")
+    parser.add_argument(
+        "--output", metavar="SPEC", help="where to write the spec (default: DATA_STEM.yaml)"
+    )
+
+
+def guess(path, task=None, input_column=None, target_column=None, delimiter=None):
+    """What `init` would write for a data file, as a dict: `format`, `task`, `columns`
+    (spec option -> column name) and, for a forecaster, `value_columns`, `target_columns`.
+
+    Raises:
+        keras_seq.DataError: the file cannot be read, or no task fits its columns.
+    """
+    from keras_seq.commands.datafiles import file_format
+    from keras_seq.data import DataError, readers
+
+    fmt = file_format(path, None)
+    if fmt is None:
+        raise DataError(
+            "cannot tell the format from the file name",
+            path=path,
+            hint="name it .conllu, .csv or .jsonl",
+        )
+    if fmt == "conllu":
+        readers.read_conllu(path)  # checks that it reads
+        return {"format": fmt, "task": task or "tagger", "columns": {}}
+    rows = [r for _, r in readers.read_records(path, fmt, {}, delimiter=delimiter)[:_SAMPLE]]
+    columns = list(rows[0])
+    numeric = [c for c in columns if all(_is_number(r.get(c)) for r in rows)]
+    found = {"format": fmt}
+    if delimiter:
+        found["delimiter"] = delimiter
+    if task == "forecaster" or (task is None and numeric and len(numeric) == len(columns)):
+        values = [c for c in numeric if not _is_index(c, rows)] or numeric
+        target = target_column or values[0]
+        return {**found, "task": "forecaster", "value_columns": values, "target_columns": [target]}
+    texts = [c for c in columns if c not in numeric and all(_is_text(r.get(c)) for r in rows)]
+    pair = _token_pair(rows, texts)
+    if task == "tagger" or (task is None and pair and not (input_column or target_column)):
+        tokens, tags = pair or (None, None)
+        return {
+            **found,
+            "task": "tagger",
+            "columns": {
+                "tokens_column": input_column or tokens,
+                "tags_column": target_column or tags,
+            },
+        }
+    labels = [c for c in columns if _is_label(c, rows)]
+    source = input_column or _first(texts, avoid=labels)
+    if task == "classifier" or (task is None and labels and source):
+        label = target_column or _first(labels, avoid=[source])
+        return {
+            **found,
+            "task": "classifier",
+            "columns": {"text_column": source, "label_column": label},
+        }
+    target = target_column or _first(texts, avoid=[source])
+    if task in (None, "seq2seq") and source and target:
+        return {
+            **found,
+            "task": "seq2seq",
+            "columns": {"source_column": source, "target_column": target},
+        }
+    raise DataError(
+        f"cannot guess the task from the columns {', '.join(columns)}",
+        path=path,
+        hint="give --task (and --input-column / --target-column)",
+    )
+
+
+def _first(names, avoid=()):
+    return next((name for name in names if name not in avoid), None)
+
+
+def _is_number(value):
+    if isinstance(value, bool):
+        return False
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _is_index(name, rows):
+    if name.lower() in _INDEX_NAMES:
+        return True
+    values = [float(r[name]) for r in rows]
+    return all(b - a == 1 for a, b in zip(values, values[1:])) and len(values) > 2
+
+
+def _is_text(value):
+    return isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(item, str) for item in value)
+    )
+
+
+def _tokens(value):
+    return value.split() if isinstance(value, str) else list(value)
+
+
+def _is_label(name, rows):
+    """Few distinct values, each one short token (or an integer)."""
+    values = [r.get(name) for r in rows]
+    if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
+        return False
+    distinct = {str(v).strip() for v in values}
+    short = all(len(str(v).split()) == 1 for v in values)
+    return short and len(distinct) <= max(2, min(50, len(values) // 4))
+
+
+def _token_pair(rows, texts):
+    """(tokens column, tags column): two columns with as many tokens each in every row, the
+    second with the fewer distinct tokens."""
+    for a in texts:
+        for b in texts:
+            if a == b or not all(len(_tokens(r[a])) == len(_tokens(r[b])) for r in rows):
+                continue
+            if any(len(_tokens(r[a])) > 1 for r in rows):
+                vocab_a = {t for r in rows for t in _tokens(r[a])}
+                vocab_b = {t for r in rows for t in _tokens(r[b])}
+                if len(vocab_b) < len(vocab_a):
+                    return a, b
+    return None
+
+
+def sibling_files(path):
+    """`{split: path}` for the validation and test files beside a training file, found by
+    replacing `train` in its name (`dev` also counts as validation)."""
+    path = pathlib.Path(path)
+    found = {}
+    if "train" not in path.name:
+        return found
+    for split, words in (("validation", ("validation", "valid", "dev")), ("test", ("test",))):
+        for word in words:
+            candidate = path.with_name(path.name.replace("train", word))
+            if candidate.is_file():
+                found[split] = candidate
+                break
+    return found
+
+
+_MODELS = {
+    "tagger": ("lstm", 64, "bidirectional", "per-step labels: both directions help"),
+    "classifier": ("gru", 64, "bidirectional", "one label per text"),
+    "forecaster": ("gru", 32, "forward", "future values from past ones"),
+    "seq2seq": ("gru", 128, "forward", "encoder-decoder; the decoder copies these settings"),
+}
+
+
+def spec_text(guessed, data_path, spec_path):
+    """The commented YAML of a starter spec for `guess(...)`'s result."""
+    data_path = pathlib.Path(data_path).resolve()
+    base = pathlib.Path(spec_path).resolve().parent
+    task, fmt = guessed["task"], guessed["format"]
+    cell, units, direction, why = _MODELS[task]
+    name = _name(data_path)
+    lines = [
+        f"# A starter spec written by `keras-seq init {data_path.name}`: a {task}.",
+        "# Check it with `keras-seq validate`, train it with `keras-seq train`;",
+        "# `keras-seq schema --markdown` lists every field.",
+        "version: 1",
+        f"name: {json.dumps(name)}",
+        "seed: 0                  # fixes weights, dropout and shuffling on every backend",
+        "",
+    ]
+    if task == "forecaster":
+        values = guessed["value_columns"]
+        lines += [
+            "input:",
+            "  kind: features",
+            f"  dim: {len(values)}                 # one value per column in data.value_columns",
+            "  max_length: 24         # steps in each window (data.lookback)",
+        ]
+    else:
+        lines += [
+            "input:",
+            "  kind: tokens",
+            "  vocab_size: auto       # learned from the training file",
+            "  embedding_dim: 64",
+            "  max_length: null       # the longest sequence (at most 1000 steps)",
+        ]
+    lines += [
+        "",
+        f"encoder:                  # {why}",
+        f"  cell: {cell}               # simple | lstm | gru",
+        f"  units: {units}",
+        f"  direction: {direction}",
+        "  dropout: 0.0",
+        "",
+        "head:",
+        f"  type: {task}",
+    ]
+    if task == "forecaster":
+        lines += [
+            "  horizon: 1             # future steps predicted",
+            f"  outputs: {len(guessed['target_columns'])}             # values per step",
+        ]
+    elif task in ("tagger", "classifier"):
+        lines.append("  classes: auto          # learned from the training file")
+    lines += [
+        "",
+        "training:",
+        "  optimizer: adam",
+        "  learning_rate: 0.001",
+        "  clipnorm: 1.0          # keeps one bad batch from blowing the weights up",
+        "  batch_size: 32",
+        "  epochs: 10",
+        "",
+        "data:                     # paths are relative to this file",
+        f"  format: {fmt}",
+        f"  train: {json.dumps(_relative(data_path, base))}",
+    ]
+    for split, path in sibling_files(data_path).items():
+        lines.append(f"  {split}: {json.dumps(_relative(path, base))}")
+    if "delimiter" in guessed:
+        lines.append(f"  delimiter: {json.dumps(guessed['delimiter'])}")
+    for option, column in guessed.get("columns", {}).items():
+        lines.append(f"  {option}: {json.dumps(column)}")
+    if task == "forecaster":
+        lines += [
+            f"  value_columns: {json.dumps(guessed['value_columns'])}",
+            f"  target_columns: {json.dumps(guessed['target_columns'])}",
+            "  # Scale the columns to similar ranges (e.g. standardize) before training.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _name(data_path):
+    stem = data_path.stem.replace("-train", "").replace("_train", "").replace("train", "")
+    return stem.strip("-_.") or "model"
+
+
+def _relative(path, base):
+    try:
+        return str(pathlib.Path(path).resolve().relative_to(base))
+    except ValueError:
+        return str(pathlib.Path(path).resolve())
+
+
+def run(args):
+    from keras_seq.runs import write_text_atomic
+    from keras_seq.spec import load_spec
+
+    output = pathlib.Path(args.output or f"{_name(pathlib.Path(args.data))}.yaml")
+    if output.exists():
+        print(f"{output} already exists: choose another --output", file=sys.stderr)
+        return 1
+    guessed = guess(args.data, args.task, args.input_column, args.target_column, args.delimiter)
+    text = spec_text(guessed, args.data, output)
+    load_spec(text)  # never write a spec that does not validate
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(output, text)
+    print(f"wrote {output}: a {guessed['task']} for {args.data}")
+    return 0

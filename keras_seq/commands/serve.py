@@ -1,0 +1,45 @@
+"""`keras-seq serve`: a trained run's predictions over HTTP (needs `keras-seq[serve]`)."""
+
+import dataclasses
+import sys
+
+HELP = "serve a run's predictions over HTTP (POST /predict) until Ctrl-C"
+
+# Limits field -> (option, help).
+_LIMITS = {
+    "max_records": ("--max-records", "records in one request"),
+    "max_tokens": ("--max-tokens", "tokens (or time steps) in one record"),
+    "max_body_bytes": ("--max-body-bytes", "size of one request body"),
+    "max_batch_size": ("--max-batch-size", "records per model call; 1 turns batching off"),
+    "max_wait_ms": ("--max-wait-ms", "how long a request waits for others to share a batch"),
+}
+
+
+def add_arguments(parser):
+    parser.add_argument("run_dir", metavar="RUN", help="a run folder or a model.keras file")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="0 takes a free port (default: %(default)s)"
+    )
+    parser.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    for name, (option, text) in _LIMITS.items():
+        kind = float if name == "max_wait_ms" else int
+        parser.add_argument(option, type=kind, metavar="N", help=text)
+
+
+def run(args):
+    try:
+        from keras_seq import serving
+    except ImportError as error:
+        print(
+            f"keras-seq serve needs {error.name}: pip install 'keras-seq[serve]'", file=sys.stderr
+        )
+        return 1
+    from keras_seq.tasks import load
+
+    given = {name: getattr(args, name) for name in _LIMITS if getattr(args, name) is not None}
+    limits = dataclasses.replace(serving.Limits(), **given)
+    app = serving.create_app(load(args.run_dir), limits)
+    return serving.run(app, args.host, args.port, access_log=not args.no_access_log)

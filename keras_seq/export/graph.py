@@ -1,0 +1,74 @@
+"""The exported graph: which backend writes which format, and Keras' `model.export` call.
+
+| format        | backends          | file           | shapes                                   |
+|---------------|-------------------|----------------|------------------------------------------|
+| `saved_model` | tensorflow, jax   | `saved_model/` | batch and time dynamic                   |
+| `onnx`        | torch             | `model.onnx`   | batch dynamic, time fixed (pad to it)    |
+
+Why the others cannot: Keras' SavedModel writer for torch fails on the model's inputs
+(`torch.export` rejects its dynamic-shape structure); on TensorFlow, `tf2onnx` cannot convert
+the masked time loop (a `tf.while_loop` whose body reads the mask by step index); on JAX,
+Keras' ONNX export needs the `jax2onnx` package, which the project does not depend on. Torch
+traces the graph for ONNX with its Python time loop unrolled, so the time axis has the fixed
+length the task pads to; the fused PyTorch kernels step aside while tracing
+(`keras_seq.backend.torch_fused`), since their choice depends on the mask's values.
+"""
+
+import keras
+
+SUPPORTED = {"saved_model": ("tensorflow", "jax"), "onnx": ("torch",)}
+FILES = {"saved_model": "saved_model", "onnx": "model.onnx"}
+_KERAS_FORMAT = {"saved_model": "tf_saved_model", "onnx": "onnx"}
+
+
+class ExportError(ValueError):
+    """A format this backend cannot write, with the backend that can."""
+
+
+def check_supported(format, backend=None):
+    """Raises `ExportError` when `backend` (default: the current one) cannot write `format`."""
+    backend = backend or keras.backend.backend()
+    if format not in SUPPORTED:
+        raise ExportError(f"unknown export format {format!r}; choose one of {sorted(SUPPORTED)}")
+    able = SUPPORTED[format]
+    if backend not in able:
+        names = " or ".join(able)
+        raise ExportError(
+            f"the {backend} backend cannot export {format}; {names} can: run "
+            f"`keras-seq export RUN --format {format} --backend {able[0]}` "
+            f"(or set KERAS_BACKEND={able[0]})"
+        )
+
+
+def input_signature(model, lengths):
+    """`model.export`'s `input_signature`: a `keras.InputSpec` per input, in the model's input
+    structure; an input named in `lengths` whose time axis is dynamic gets that length."""
+
+    def spec(tensor):
+        name = tensor.name.split(":")[0]
+        shape = list(tensor.shape)
+        if len(shape) > 1 and shape[1] is None and name in lengths:
+            shape[1] = lengths[name]
+        return keras.InputSpec(shape=tuple(shape), dtype=tensor.dtype, name=name)
+
+    return [keras.tree.map_structure(spec, model.input)]
+
+
+def export_graph(model, directory, format, lengths=None):
+    """Writes `model`'s inference graph into `directory`; returns the file's name there.
+
+    Args:
+        model: a built `keras.Model`.
+        directory: pathlib.Path. An existing folder.
+        format: str. `"saved_model"` or `"onnx"`.
+        lengths: dict, optional. Input name -> fixed time length (needed for ONNX).
+    """
+    check_supported(format)
+    name = FILES[format]
+    model.export(
+        str(directory / name),
+        format=_KERAS_FORMAT[format],
+        input_signature=input_signature(model, lengths or {}),
+        verbose=False,
+    )
+    return name

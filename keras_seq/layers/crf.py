@@ -1,0 +1,263 @@
+"""`CRF`: a linear-chain conditional random field over per-step tag scores."""
+
+import keras
+from keras import ops
+
+
+def _left_aligned(mask):
+    """Per row, the time order that puts the real steps first, in their order (then padding).
+
+    Gathering a row by it turns any mask (pre-padding, post-padding, gaps) into post-padding,
+    so the chain links each real step to the previous real one.
+    """
+    steps = ops.arange(ops.shape(mask)[1], dtype="int32")[None, :]
+    keys = ops.where(mask, steps, steps + ops.shape(mask)[1])
+    return ops.cast(ops.argsort(keys, axis=1), "int32")
+
+
+def _mask(emissions, mask):
+    """`mask` as a boolean tensor, all True when None."""
+    if mask is None:
+        return ops.ones(ops.shape(emissions)[:2], dtype="bool")
+    return ops.cast(ops.convert_to_tensor(mask), "bool")
+
+
+def _gather_steps(x, order):
+    """`x` (batch, time, ...) with each row's steps taken in `order` (batch, time)."""
+    if len(x.shape) == 3:
+        return ops.take_along_axis(x, order[:, :, None], axis=1)
+    return ops.take_along_axis(x, order, axis=1)
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class CRF(keras.layers.Layer):
+    """A linear-chain conditional random field (CRF) over per-step tag scores.
+
+    For emission scores E (time, C) of a sequence with real steps 1..n (padding removed), a tag
+    sequence y scores
+
+        score(y) = s[y_1] + sum_{t=1..n} E[t, y_t] + sum_{t=2..n} A[y_{t-1}, y_t] + e[y_n]
+
+    with the learned transition matrix A (C, C) (`A[i, j]`: tag i followed by tag j), start
+    scores s (C,) and end scores e (C,); p(y | E) = exp(score(y)) / Z. The forward algorithm
+    gives the log-partition:
+
+        alpha_1[j] = s[j] + E[1, j]
+        alpha_t[j] = E[t, j] + logsumexp_i(alpha_{t-1}[i] + A[i, j])
+        log Z      = logsumexp_j(alpha_n[j] + e[j])
+
+    and Viterbi decoding the best path, argmax_y score(y): the same recursion with max in place
+    of logsumexp, followed back from argmax_j(delta_n[j] + e[j]). The training loss is the
+    negative log-likelihood log Z - score(gold) summed over the batch's sequences and divided by
+    the number of real steps (a per-token figure on the scale of a per-token cross-entropy).
+
+    The layer passes its input through unchanged (the emission scores, from a `Dense(C)` without
+    activation), with its mask: decoding and the loss take the scores from the model's output.
+    `keras_seq.Model` trains a model whose output comes from a `CRF` with the CRF's loss
+    (`compile` with `loss=None`); `decode` gives the tags.
+
+    Masking: masked steps (pre-padding, post-padding or gaps) neither score nor transition; the
+    chain links each real step to the previous real one. A sequence with no real step scores 0
+    and has log Z = 0.
+
+    Args:
+        transitions_initializer: initializer for A (C, C). Default `"zeros"`.
+        boundary_initializer: initializer for s and e (C,). Default `"zeros"`.
+        **kwargs: base layer arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: float tensor (batch, time, C), the emission scores E.
+        mask: optional boolean tensor (batch, time), True at real steps (propagated from
+            `Embedding(mask_zero=True)` or `keras_seq.Recurrent`). Without a mask every step is
+            real.
+
+    Examples:
+
+    >>> import keras, numpy as np, keras_seq
+    >>> crf = keras_seq.layers.CRF()
+    >>> scores = np.array([[[2.0, 0.0], [0.0, 1.0], [9.0, 9.0]]], "float32")
+    >>> mask = np.array([[True, True, False]])
+    >>> _ = crf(scores, mask=mask)  # builds A, s, e for C = 2 (all 0)
+    >>> keras.ops.convert_to_numpy(crf.decode(scores, mask)).tolist()
+    [[0, 1, 0]]
+    >>> likelihood = crf.log_likelihood(scores, np.array([[0, 1, 0]]), mask)
+    >>> print(f"{float(keras.ops.convert_to_numpy(likelihood)[0]):.4f}")  # log(0.881 * 0.731)
+    -0.4402
+    """
+
+    def __init__(self, transitions_initializer="zeros", boundary_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.transitions_initializer = keras.initializers.get(transitions_initializer)
+        self.boundary_initializer = keras.initializers.get(boundary_initializer)
+        self.supports_masking = True
+        if keras.backend.backend() == "tensorflow":
+            self.supports_jit = False  # XLA can't differentiate TF's scan (no maximum_iterations).
+
+    def build(self, input_shape):
+        tags = input_shape[-1]
+        self.transitions = self.add_weight(
+            shape=(tags, tags), initializer=self.transitions_initializer, name="transitions"
+        )
+        self.start = self.add_weight(
+            shape=(tags,), initializer=self.boundary_initializer, name="start"
+        )
+        self.end = self.add_weight(shape=(tags,), initializer=self.boundary_initializer, name="end")
+
+    def call(self, inputs, mask=None):
+        return inputs
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            transitions_initializer=keras.initializers.serialize(self.transitions_initializer),
+            boundary_initializer=keras.initializers.serialize(self.boundary_initializer),
+        )
+        return config
+
+    def _aligned(self, emissions, mask, tags=None):
+        """Float32 emissions, mask (and tags) with each row's real steps moved to the front."""
+        emissions = ops.cast(ops.convert_to_tensor(emissions), "float32")
+        mask = _mask(emissions, mask)
+        order = _left_aligned(mask)
+        aligned = [_gather_steps(emissions, order), _gather_steps(mask, order)]
+        if tags is not None:
+            tags = ops.cast(ops.convert_to_tensor(tags), "int32")
+            tags = ops.clip(tags, 0, emissions.shape[-1] - 1)  # unused ids at masked steps
+            aligned.append(_gather_steps(tags, order))
+        return order, aligned
+
+    def _recursion(self, emissions, mask, combine):
+        """The recursion over post-padded steps with `combine` (logsumexp: alpha, max: delta).
+
+        Returns alpha_n (or delta_n) (batch, C), and per step t the previous tag that maximizes
+        delta_{t-1}[i] + A[i, j] for each tag j (Viterbi backpointers; the tag itself at step 0
+        and at padding), time-major (time, batch, C).
+        """
+        transitions = ops.cast(self.transitions, "float32")
+        start = ops.cast(self.start, "float32")[None, :]
+        steps = ops.transpose(mask, (1, 0))
+        identity = ops.broadcast_to(
+            ops.arange(ops.shape(emissions)[-1], dtype="int32")[None, :], ops.shape(emissions[:, 0])
+        )
+
+        def body(carry, emissions_t):
+            t, previous, _ = carry
+            scores = previous[:, :, None] + transitions[None, :, :]
+            linked = t > 0
+            new = ops.where(linked, combine(scores, axis=1), start) + emissions_t
+            pointers = ops.cast(ops.argmax(scores, axis=1), "int32")
+            real = steps[t][:, None]
+            pointers = ops.where(ops.logical_and(real, linked), pointers, identity)
+            new = [t + 1, ops.where(real, new, previous), pointers]
+            return new, new
+
+        # Every step is scanned, the first too (with s in place of the transitions): a scan over
+        # zero steps fails on PyTorch.
+        carry = [
+            ops.convert_to_tensor(0, "int32"),
+            ops.zeros_like(start + emissions[:, 0]),
+            identity,
+        ]
+        (_, last, _), (_, _, pointers) = ops.scan(body, carry, ops.transpose(emissions, (1, 0, 2)))
+        return last, pointers
+
+    def log_partition(self, emissions, mask=None):
+        """log Z for each sequence: float32 tensor (batch,), 0 for a sequence with no real step.
+
+        Args:
+            emissions: float tensor (batch, time, C), the scores this layer passes on.
+            mask: optional boolean tensor (batch, time), True at real steps.
+        """
+        _, (emissions, mask) = self._aligned(emissions, mask)
+        last, _ = self._recursion(emissions, mask, ops.logsumexp)
+        log_z = ops.logsumexp(last + ops.cast(self.end, "float32")[None, :], axis=-1)
+        return ops.where(mask[:, 0], log_z, ops.zeros_like(log_z))
+
+    def sequence_score(self, emissions, tags, mask=None):
+        """score(y) of the tag sequences `tags`: float32 tensor (batch,).
+
+        Args:
+            emissions: float tensor (batch, time, C).
+            tags: int tensor (batch, time), the tag at each step (ignored at masked steps).
+            mask: optional boolean tensor (batch, time), True at real steps.
+        """
+        _, (emissions, mask, tags) = self._aligned(emissions, mask, tags)
+        real = ops.cast(mask, "float32")
+        emitted = ops.take_along_axis(emissions, tags[:, :, None], axis=2)[:, :, 0]
+        score = ops.sum(emitted * real, axis=1)
+        transitions = ops.cast(self.transitions, "float32")
+        pairs = ops.take(transitions, tags[:, :-1] * ops.shape(transitions)[0] + tags[:, 1:])
+        score += ops.sum(pairs * real[:, 1:], axis=1)
+        lengths = ops.sum(ops.cast(mask, "int32"), axis=1)
+        last = ops.take_along_axis(tags, ops.maximum(lengths - 1, 0)[:, None], axis=1)[:, 0]
+        boundary = ops.take(ops.cast(self.start, "float32"), tags[:, 0]) + ops.take(
+            ops.cast(self.end, "float32"), last
+        )
+        return score + boundary * real[:, 0]
+
+    def log_likelihood(self, emissions, tags, mask=None):
+        """log p(tags | emissions) = score(tags) - log Z: float32 tensor (batch,).
+
+        Args:
+            emissions: float tensor (batch, time, C).
+            tags: int tensor (batch, time), the tag at each step (ignored at masked steps).
+            mask: optional boolean tensor (batch, time), True at real steps.
+        """
+        return self.sequence_score(emissions, tags, mask) - self.log_partition(emissions, mask)
+
+    def decode(self, emissions, mask=None):
+        """The Viterbi best path: int32 tensor (batch, time), 0 at masked steps.
+
+        Args:
+            emissions: float tensor (batch, time, C).
+            mask: optional boolean tensor (batch, time), True at real steps.
+        """
+        original_mask = _mask(emissions, mask)
+        order, (emissions, mask) = self._aligned(emissions, original_mask)
+        last, pointers = self._recursion(emissions, mask, ops.max)
+        best = ops.cast(ops.argmax(last + ops.cast(self.end, "float32")[None, :], axis=-1), "int32")
+
+        def back(tag, pointers_t):
+            previous = ops.take_along_axis(pointers_t, tag[:, None], axis=1)[:, 0]
+            return previous, previous
+
+        # Step t's pointers map its tag to step t-1's: the scan's output at t is the tag at t-1.
+        _, previous = ops.scan(back, best, pointers, reverse=True)
+        path = ops.concatenate([ops.transpose(previous, (1, 0))[:, 1:], best[:, None]], axis=1)
+        path = _gather_steps(path, ops.cast(ops.argsort(order, axis=1), "int32"))
+        return ops.where(original_mask, path, ops.zeros_like(path))
+
+    def sequence_loss(self, y_true, y_pred, mask=None, sample_weight=None):
+        """The training loss: sum of w_b * (log Z - score(gold)) over real steps counted.
+
+        `keras_seq.Model.compute_loss` calls it for a model whose output comes from this layer.
+
+        Args:
+            y_true: int tensor (batch, time), the gold tags.
+            y_pred: float tensor (batch, time, C), the model's output (this layer's).
+            mask: optional boolean tensor (batch, time), True at real steps.
+            sample_weight: optional (batch,) weight per sequence, or (batch, time) per step: a
+                step of weight 0 is left out of the chain (as padding is), and a sequence weighs
+                the mean weight of its remaining steps.
+
+        Returns:
+            A scalar: the weighted negative log-likelihood over the batch divided by its number
+            of real steps.
+        """
+        mask = _mask(y_pred, mask)
+        weights = ops.ones(ops.shape(y_pred)[:1], dtype="float32")
+        if sample_weight is not None:
+            sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
+            if len(sample_weight.shape) == 2:
+                mask = ops.logical_and(mask, sample_weight > 0)
+                real = ops.cast(mask, "float32")
+                total = ops.sum(sample_weight * real, axis=1)
+                weights = total / ops.maximum(ops.sum(real, axis=1), 1.0)
+            else:
+                weights = ops.reshape(sample_weight, (-1,))
+        negative = -self.log_likelihood(y_pred, y_true, mask)
+        steps = ops.maximum(ops.sum(ops.cast(mask, "float32")), 1.0)
+        return ops.sum(weights * negative) / steps

@@ -1,0 +1,160 @@
+"""`report.html`: one self-contained page per run (no network: CSS inline, images as base64).
+
+Sections, in order: the spec, the data (examples, tokens, out-of-vocabulary share and labels
+unseen in training, per split), the learning curves, the metrics per split and, for
+classifiers and taggers, a per-class table and a confusion matrix per split.
+
+Every input is plain data (dicts, lists, numbers, text), so a report can be written for any
+run, old or new, and tested without a model.
+
+Example:
+
+>>> import pathlib, tempfile
+>>> from keras_seq import report
+>>> page = report.render(
+...     name="demo",
+...     spec_yaml="name: demo\\n",
+...     metrics={"test": {"loss": 0.25, "accuracy": 0.9}},
+... )
+>>> "<h2>Metrics</h2>" in page and "0.900" in page
+True
+"""
+
+import base64
+import html
+import io
+import math
+
+_STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ddd; margin-top: 1.8em; }
+table { border-collapse: collapse; margin: 0.6em 0; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
+.note { color: #a33; } img { max-width: 100%; }
+"""
+
+
+def render(
+    *,
+    name,
+    spec_yaml,
+    metrics,
+    data_stats=None,
+    history=None,
+    per_class=None,
+    confusion=None,
+    notes=(),
+):
+    """The report's HTML text.
+
+    Args:
+        name: str. The run's name (the page title).
+        spec_yaml: str. The resolved spec, as `spec.yaml` holds it.
+        metrics: dict. Split -> metric name -> number (None or NaN shown as "n/a").
+        data_stats: dict, optional. Split -> figure name -> number, e.g. `{"train":
+            {"examples": 400, "tokens": 5120, "oov_rate": 0.0}}`.
+        history: dict, optional. Keras' `History.history` (name -> per-epoch values); drawn
+            with `keras_seq.runs.curves_figure` and inlined as a PNG.
+        per_class: dict, optional. Split -> list of rows `{"label", "precision", "recall",
+            "f1", "support"}`.
+        confusion: dict, optional. Split -> `{"labels": [...], "matrix": [[...]]}`, rows the
+            true labels, columns the predicted ones.
+        notes: iterable of str. Warnings shown at the top (e.g. a diverged run).
+
+    Returns:
+        str: a complete HTML document that needs no network.
+    """
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>keras-seq run: {_e(name)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>keras-seq run: {_e(name)}</h1>",
+    ]
+    parts += [f'<p class="note">{_e(note)}</p>' for note in notes]
+    parts += ["<h2>Spec</h2>", f"<pre>{_e(spec_yaml)}</pre>"]
+    if data_stats:
+        parts += ["<h2>Data</h2>", _split_table(data_stats)]
+    if history:
+        parts += ["<h2>Learning curves</h2>", _curves(history)]
+    parts += ["<h2>Metrics</h2>", _split_table(metrics)]
+    for split, rows in (per_class or {}).items():
+        parts += [f"<h2>Per class ({_e(split)})</h2>", _per_class_table(rows)]
+    for split, table in (confusion or {}).items():
+        parts += [f"<h2>Confusion matrix ({_e(split)})</h2>", _confusion_table(table)]
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write(path, **sections):
+    """Writes `render(**sections)` to `path` (atomically)."""
+    from keras_seq.runs import write_text_atomic
+
+    write_text_atomic(path, render(**sections))
+
+
+def _e(value):
+    return html.escape(str(value))
+
+
+def _number(value):
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return _e(value)
+    if isinstance(value, int) or (math.isfinite(value) and value == int(value) and abs(value) > 1):
+        return f"{int(value):,}"
+    return f"{value:.3f}" if math.isfinite(value) else "n/a"
+
+
+def _split_table(by_split):
+    """Rows: figure names (in first-seen order); columns: splits."""
+    splits = list(by_split)
+    names = list(dict.fromkeys(name for scores in by_split.values() for name in scores))
+    head = "".join(f"<th>{_e(split)}</th>" for split in splits)
+    rows = [f"<tr><th></th>{head}</tr>"]
+    for name in names:
+        cells = "".join(f"<td>{_number(by_split[split].get(name))}</td>" for split in splits)
+        rows.append(f"<tr><td>{_e(name)}</td>{cells}</tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def _per_class_table(rows):
+    columns = ("precision", "recall", "f1", "support")
+    head = "<tr><th>label</th>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
+    body = [
+        f"<tr><td>{_e(row['label'])}</td>"
+        + "".join(f"<td>{_number(row.get(c))}</td>" for c in columns)
+        + "</tr>"
+        for row in rows
+    ]
+    return "<table>" + head + "".join(body) + "</table>"
+
+
+def _confusion_table(table):
+    labels, matrix = table["labels"], table["matrix"]
+    largest = max((count for row in matrix for count in row), default=0) or 1
+    head = "<tr><th>true \\ predicted</th>" + "".join(f"<th>{_e(x)}</th>" for x in labels)
+    rows = [head + "</tr>"]
+    for label, row in zip(labels, matrix):
+        cells = "".join(
+            f'<td style="background: rgba(40, 90, 200, {0.6 * count / largest:.2f})">'
+            f"{int(count)}</td>"
+            for count in row
+        )
+        rows.append(f"<tr><td>{_e(label)}</td>{cells}</tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def _curves(history):
+    from matplotlib import pyplot
+
+    from keras_seq.runs import curves_figure
+
+    figure = curves_figure(history)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    pyplot.close(figure)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="learning curves" src="data:image/png;base64,{data}">'

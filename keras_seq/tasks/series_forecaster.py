@@ -1,0 +1,453 @@
+"""`SeriesForecaster`: the forecaster on time series (a spec with `data.time_column`).
+
+The data: one or many series per file (`data.series_id_column`), read and checked by
+`keras_seq.data.series` (order, duplicates, gaps, `data.fill`). Columns: the targets
+(`data.target_columns`, else `data.value_columns`), then `data.past_covariates`, then
+`data.future_covariates`; `data.calendar` adds sin/cos features made from the time.
+Every column is scaled per series (`input.scaling`, `input.log` for the targets), learned on
+the training split; forecasts are returned in the data's units.
+
+The model (design in docs/forecasting.md):
+
+- encoder: `input.dim` = targets + past + future covariates + 2 per calendar feature, over the
+  `lookback` steps before the origin (plus the series embedding when `input.series_embedding`);
+- with future covariates or calendar features, a decoder (the encoder's cell, one layer, its
+  state bridged from the encoder's final state) reads them over the `head.horizon` steps and
+  a dense layer maps each decoder step to `head.outputs` values (times the quantiles);
+  without, one dense layer maps the encoder's last output to the whole horizon (direct);
+- `head.quantiles`: pinball loss and `OrderedQuantiles` (the quantiles never cross);
+  `head.anchor: last`: the model predicts the change from the window's last target value.
+"""
+
+import types
+
+import keras
+import numpy as np
+
+from keras_seq.data import DataError
+from keras_seq.data.encoding import Encoded, EncodeStats
+from keras_seq.data.series import Scaler, calendar_features, check_length, read_series_table
+from keras_seq.layers import StateBridge
+from keras_seq.layers.quantiles import OrderedQuantiles
+from keras_seq.losses import PinballLoss
+from keras_seq.metrics import forecasting as fm
+from keras_seq.tasks import blocks
+from keras_seq.tasks.forecaster import Forecaster
+
+
+def history_length(series, targets):
+    """Steps up to the last one with a target value (later rows only carry covariates)."""
+    present = np.flatnonzero(~np.isnan(series.values[:, :targets]).all(axis=1))
+    return int(present[-1]) + 1 if len(present) else 0
+
+
+class SeriesForecaster(Forecaster):
+    """Forecasts one or many time series; records are `{"id", "series": Series}`.
+
+    Examples:
+
+    >>> import numpy as np, keras_seq
+    >>> from keras_seq.data.series import Series, parse_frequency
+    >>> task = keras_seq.tasks.Task.for_spec('''
+    ... input: {kind: features, dim: 1}
+    ... encoder: {cell: gru, units: 4}
+    ... head: {type: forecaster, horizon: 2}
+    ... data: {format: csv, time_column: t, value_columns: [y], lookback: 3}
+    ... seed: 1
+    ... ''')
+    >>> daily = parse_frequency("1D")
+    >>> times = daily.range(np.datetime64("2024-01-01"), 8)
+    >>> values, lines = np.arange(8.0)[:, None], np.arange(2, 10)
+    >>> series = Series("", times, values, lines, ("y",), "y.csv", daily)
+    >>> records = [{"id": "", "series": series}]
+    >>> _ = task.learn(records).build_model()
+    >>> rows = task.forecast(records)
+    >>> [(row["time"], row["step"]) for row in rows]
+    [('2024-01-09', 1), ('2024-01-10', 2)]
+    """
+
+    # ---- columns and reading ----
+
+    def column_groups(self):
+        """`(targets, past covariates, future covariates)`: lists of column names."""
+        data = self.data_section()
+        targets = list(data.target_columns or data.value_columns or ())
+        if not targets:
+            raise DataError(
+                "a time-series forecaster needs the columns to forecast",
+                hint="set data.target_columns (or data.value_columns)",
+            )
+        past, future = list(data.past_covariates or ()), list(data.future_covariates or ())
+        names = targets + past + future
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise DataError(
+                f"column(s) {repeated} are listed twice among targets and covariates",
+                hint="name each column once: targets, past_covariates or future_covariates",
+            )
+        return targets, past, future
+
+    def read(self, path):
+        data = self.data_section()
+        targets, past, future = self.column_groups()
+        self._check_sizes(path, targets, past, future)
+        series = read_series_table(
+            path,
+            data.format,
+            targets + past + future,
+            time_column=data.time_column,
+            series_id_column=data.series_id_column,
+            frequency=data.frequency,
+            fill=data.fill,
+            future_columns=future,
+            targets=targets,
+        )
+        return [{"id": one.id, "series": one, "path": str(path)} for one in series]
+
+    def _check_sizes(self, path, targets, past, future):
+        calendar = list(self.spec.get("data.calendar") or ())
+        dim = len(targets) + len(past) + len(future) + 2 * len(calendar)
+        if self.spec.input.dim != dim:
+            parts = f"{len(targets)} target(s) + {len(past)} past + {len(future)} future covariates"
+            raise DataError(
+                f"input.dim is {self.spec.input.dim} but each step has {dim} values ({parts} "
+                f"+ 2 x {len(calendar)} calendar features)",
+                path=path,
+                hint=f"set input.dim: {dim}",
+            )
+        if self.spec.head.outputs != len(targets):
+            raise DataError(
+                f"head.outputs is {self.spec.head.outputs} but there are {len(targets)} target "
+                f"column(s) ({', '.join(targets)})",
+                path=path,
+                hint=f"set head.outputs: {len(targets)}",
+            )
+
+    # ---- learning and encoding ----
+
+    def learn_state(self, records):
+        targets = len(self.column_groups()[0])
+        history = {}
+        for record in records:
+            series = record["series"]
+            history[record["id"]] = series.values[: history_length(series, targets)]
+        log = range(targets) if self.spec.input.log else ()
+        sources = {record["id"]: record["series"] for record in records}
+        scaler = Scaler(self.spec.input.scaling, log).fit(history, sources)
+        return {
+            "scaler": scaler.get_state(),
+            "series_ids": [record["id"] for record in records],
+        }
+
+    def scaler(self):
+        return Scaler.from_state(self.state["scaler"])
+
+    def missing_sizes(self):
+        """`input.series_embedding` until the training series are known (its table has a
+        row per series), so `keras_seq.build` learns them from the spec's data."""
+        if self.spec.input.series_embedding and "series_ids" not in self.state:
+            return ["input.series_embedding"]
+        return []
+
+    def _uses_future(self):
+        return bool(self.column_groups()[2] or self.spec.get("data.calendar"))
+
+    def _blocks(self, record, scaler, horizon):
+        """`(past rows, future rows, scaled targets, history length)` of one series.
+
+        Past rows `(history, input.dim)`; future rows `(history + horizon, future width)`:
+        the future covariates and calendar features of every step, the horizon after the
+        history included (NaN where a covariate is not given).
+        """
+        series = record["series"]
+        targets, past, future = (len(group) for group in self.column_groups())
+        length = history_length(series, targets)
+        scaled = scaler.transform(record["id"], series.values)
+        extended = len(series) if len(series) >= length + horizon else length + horizon
+        known = np.full((extended, future), np.nan)
+        known[: len(series)] = scaled[:, targets + past :]
+        calendar = list(self.spec.get("data.calendar") or ())
+        if calendar:
+            times = series.frequency.range(series.times[0], extended)
+            times[: len(series)] = series.times
+            known = np.concatenate([known, calendar_features(times, calendar)], axis=1)
+        rows = np.concatenate([scaled[:length, : targets + past], known[:length]], axis=1)
+        return rows, known, scaled[:, :targets], length
+
+    def _window(self, blocks_, origin, series_index, record, with_target=True):
+        rows, known, scaled_targets, _ = blocks_
+        lookback, horizon = self.lookback(), self.spec.head.horizon
+        x = {"features": rows[origin - lookback : origin]}
+        if self._uses_future():
+            future = known[origin : origin + horizon]
+            if len(future) < horizon or np.isnan(future).any():
+                series = record["series"]
+                raise DataError(
+                    f"{series.name}: a future covariate is missing over the {horizon} step(s) "
+                    f"after {series.times[origin - 1]}",
+                    path=series.path,
+                    line=int(series.lines[series.lines > 0][-1]),
+                    hint="add the horizon's rows after the last target value, with the future "
+                    "covariates filled in and the targets left empty",
+                )
+            x["future"] = future
+        if self.spec.input.series_embedding:
+            x["series"] = np.array([series_index])
+        if not with_target:
+            return x, None
+        y = scaled_targets[origin : origin + horizon]
+        if self.spec.head.anchor == "last":
+            y = y - scaled_targets[origin - 1]
+        return x, y
+
+    def _series_index(self, record):
+        ids = self.state["series_ids"]
+        return ids.index(record["id"]) if record["id"] in ids else len(ids)
+
+    def encode(self, records):
+        lookback, horizon = self.lookback(), self.spec.head.horizon
+        scaler = self.scaler()
+        xs, ys = [], []
+        for record in records:
+            blocks_ = self._blocks(record, scaler, horizon)
+            check_length(record["series"].head(blocks_[3]), lookback, horizon)
+            index = self._series_index(record)
+            for origin in range(lookback, blocks_[3] - horizon + 1):
+                x, y = self._window(blocks_, origin, index, record)
+                xs.append(x)
+                ys.append(y)
+        x = {name: np.stack([item[name] for item in xs]).astype("float32") for name in xs[0]}
+        if "series" in x:
+            x["series"] = x["series"].astype("int32")
+        return Encoded(x, np.stack(ys).astype("float32"), stats=EncodeStats(examples=len(ys)))
+
+    # ---- model ----
+
+    def build_layers(self):
+        spec = self.spec
+        lookback, horizon, outputs = self.lookback(), spec.head.horizon, spec.head.outputs
+        quantiles = list(spec.head.quantiles or ())
+        width = outputs * max(1, len(quantiles))
+        features = keras.Input((lookback, spec.input.dim), name="features")
+        inputs, sequence, future = [features], features, None
+        if self._uses_future():
+            future_width = len(self.column_groups()[2]) + 2 * len(spec.get("data.calendar"))
+            future = keras.Input((horizon, future_width), name="future")
+            inputs.append(future)
+        if spec.input.series_embedding:
+            series = keras.Input((1,), dtype="int32", name="series")
+            inputs.append(series)
+            vector = keras.layers.Flatten()(
+                keras.layers.Embedding(
+                    len(self.state["series_ids"]) + 1,
+                    spec.input.series_embedding,
+                    embeddings_initializer=blocks.initializer("random_uniform", "series"),
+                    name="series_embedding",
+                )(series)
+            )
+            sequence = keras.layers.Concatenate()(
+                [sequence, keras.layers.RepeatVector(lookback)(vector)]
+            )
+            if future is not None:
+                future = keras.layers.Concatenate()(
+                    [future, keras.layers.RepeatVector(horizon)(vector)]
+                )
+        encoder = blocks.recurrent(
+            spec, spec.encoder, "encoder", return_sequences=False, return_state=True
+        )
+        last, *states = encoder(sequence)
+        if future is None:
+            values = blocks.dense(horizon * width)(last)
+        else:
+            stack = types.SimpleNamespace(
+                cell=spec.encoder.cell, units=spec.encoder.units, layers=1
+            )
+            bridge = StateBridge(
+                stack.units,
+                stack.cell,
+                stack.cell,
+                directions=2 if spec.encoder.direction == "bidirectional" else 1,
+                kernel_initializer=blocks.initializer("glorot_uniform", "bridge/kernel"),
+                bias_initializer=blocks.initializer("zeros", "bridge/bias"),
+                name="bridge",
+            )
+            decoded = blocks.recurrent(spec, stack, "decoder")(future, initial_state=bridge(states))
+            values = blocks.dense(width)(decoded)
+        if not quantiles:
+            return inputs, keras.layers.Reshape((horizon, outputs), name="forecast")(values)
+        values = keras.layers.Reshape((horizon, outputs, len(quantiles)))(values)
+        return inputs, OrderedQuantiles(quantiles, name="forecast")(values)
+
+    def default_loss(self):
+        quantiles = self.spec.head.quantiles
+        return PinballLoss(list(quantiles)) if quantiles else "mean_squared_error"
+
+    def default_metrics(self):
+        return [] if self.spec.head.quantiles else ["mean_absolute_error"]
+
+    # ---- forecasting ----
+
+    def forecast_arrays(self, records, origins=None):
+        """Forecasts in data units: a list of dicts, one per (series, origin), with `record`,
+        `origin` (the step index of the first forecast step), `point` `(horizon, outputs)`
+        and `quantiles` `(horizon, outputs, Q)` (None without `head.quantiles`).
+
+        `origins`: `{series id: [origin, ...]}`; default: one per series, right after its
+        last target value.
+        """
+        scaler, horizon = self.scaler(), self.spec.head.horizon
+        targets = len(self.column_groups()[0])
+        cases, xs = [], []
+        for record in records:
+            blocks_ = self._blocks(record, scaler, horizon)
+            chosen = [blocks_[3]] if origins is None else origins.get(record["id"], [])
+            check_length(record["series"].head(blocks_[3]), self.lookback(), 0)
+            index = self._series_index(record)
+            for origin in chosen:
+                x, _ = self._window(blocks_, origin, index, record, with_target=False)
+                last = blocks_[2][origin - 1]
+                cases.append({"record": record, "origin": origin, "last": last})
+                xs.append(x)
+        if not cases:
+            return []
+        x = {name: np.stack([item[name] for item in xs]).astype("float32") for name in xs[0]}
+        if "series" in x:
+            x["series"] = x["series"].astype("int32")
+        raw = np.asarray(
+            self._model().predict(x, batch_size=self.spec.training.batch_size, verbose=0),
+            dtype="float64",
+        )
+        quantiles = self.spec.head.quantiles
+        middle = None
+        if quantiles:
+            middle = min(range(len(quantiles)), key=lambda i: abs(quantiles[i] - 0.5))
+        for case, values in zip(cases, raw):
+            if self.spec.head.anchor == "last":
+                values = values + (case["last"][:, None] if quantiles else case["last"])
+            key = case["record"]["id"]
+            if quantiles:
+                moved = np.moveaxis(values, -1, 1)  # (horizon, Q, outputs)
+                data_units = scaler.inverse(key, moved, columns=range(targets))
+                case["quantiles"] = np.moveaxis(data_units, 1, -1)
+                case["point"] = case["quantiles"][..., middle]
+            else:
+                case["point"] = scaler.inverse(key, values, columns=range(targets))
+                case["quantiles"] = None
+        return cases
+
+    def forecast(self, records, origins=None):
+        """One dict per series and future step: `series`, `origin` (time of the last value
+        seen), `time`, `step` (1..horizon), a value per target column and, with quantiles,
+        `<target>_q<quantile>` columns."""
+        targets = self.column_groups()[0]
+        rows = []
+        for case in self.forecast_arrays(records, origins):
+            series, origin = case["record"]["series"], case["origin"]
+            times = series.frequency.range(series.times[origin - 1], self.spec.head.horizon, 1)
+            for step, time in enumerate(times):
+                row = {
+                    "series": series.id,
+                    "origin": time_text(series.times[origin - 1]),
+                    "time": time_text(time),
+                    "step": step + 1,
+                }
+                for column, name in enumerate(targets):
+                    row[name] = float(case["point"][step, column])
+                    for q, quantile in enumerate(self.spec.head.quantiles or ()):
+                        row[f"{name}_q{quantile:g}"] = float(case["quantiles"][step, column, q])
+                rows.append(row)
+        return rows
+
+    def predict_file(self, path):
+        """The forecast after the last target value of every series in `path`, one row per
+        series and step (see `forecast`), as CSV or JSONL like the file."""
+        from keras_seq.data import writers
+
+        rows = self.forecast(self.read(path))
+        return writers.records_text([(0, {}) for _ in rows], rows, self.data_section().format)
+
+    def evaluate(self, records, batch_size=None):
+        """Forecast errors on labelled series (or a file's path), with the baselines.
+
+        Origins every `head.horizon` steps from `lookback` to the end of each series; the MASE
+        scale is the seasonal-naive (`data.season_length`) error on the series before each
+        origin. Returns flat `{name: value}`: `mae, rmse, mase, smape` (+ `coverage`,
+        `pinball` with quantiles) for the model, and `naive_*` and `seasonal_naive_*`.
+        """
+        if isinstance(records, str) or hasattr(records, "__fspath__"):
+            records = self.read(records)
+        targets, horizon = len(self.column_groups()[0]), self.spec.head.horizon
+        origins = {}
+        for record in records:
+            length = history_length(record["series"], targets)
+            origins[record["id"]] = list(range(self.lookback(), length - horizon + 1, horizon))
+        table = self.score(records, origins)
+        return {
+            (name if method == "keras-seq" else f"{method}_{name}"): value
+            for method, scores in table.items()
+            for name, value in scores.items()
+        }
+
+    def score(self, records, origins, cases=None):
+        """`{"keras-seq": {...}, "naive": {...}, "seasonal_naive": {...}}`: the errors of the
+        forecasts from `origins` (`{series id: [origin, ...]}`) and of the baselines there."""
+        targets = len(self.column_groups()[0])
+        season = self.spec.get("data.season_length") or 1
+        cases = self.forecast_arrays(records, origins) if cases is None else cases
+        if not cases:
+            raise DataError(
+                "no forecast origin with a full horizon after it",
+                hint="give longer series (lookback + horizon steps at least)",
+            )
+        truths, histories, forecasts = [], [], {"keras-seq": [], "naive": [], "seasonal_naive": []}
+        lower, upper, quantile_preds = [], [], []
+        for case in cases:
+            values = case["record"]["series"].values[:, :targets]
+            origin, horizon = case["origin"], self.spec.head.horizon
+            history = values[:origin]
+            truths.append(values[origin : origin + horizon])
+            histories.append(history)
+            forecasts["keras-seq"].append(case["point"])
+            forecasts["naive"].append(
+                np.stack([fm.naive_forecast(h, horizon) for h in history.T], -1)
+            )
+            forecasts["seasonal_naive"].append(
+                np.stack([fm.seasonal_naive_forecast(h, horizon, season) for h in history.T], -1)
+            )
+            if case["quantiles"] is not None:
+                quantile_preds.append(case["quantiles"])
+                lower.append(case["quantiles"][..., 0])
+                upper.append(case["quantiles"][..., -1])
+        table = {}
+        for method, predictions in forecasts.items():
+            table[method] = error_table(truths, predictions, histories, season)
+        if quantile_preds:
+            truth = np.stack(truths)
+            table["keras-seq"]["coverage"] = fm.coverage(truth, np.stack(lower), np.stack(upper))
+            table["keras-seq"]["pinball"] = fm.pinball(
+                truth, np.stack(quantile_preds), self.spec.head.quantiles
+            )
+        return table
+
+
+def error_table(truths, predictions, histories, season):
+    """`{mae, rmse, mase, smape}` over forecasts: MAE, RMSE and sMAPE pooled over every
+    point; MASE the mean over forecasts and target columns of each one's scaled error."""
+    truth, prediction = np.stack(truths), np.stack(predictions)
+    scaled = [
+        fm.mase(t[:, c], p[:, c], h[:, c], season)
+        for t, p, h in zip(truths, predictions, histories)
+        for c in range(t.shape[1])
+    ]
+    return {
+        "mae": fm.mae(truth, prediction),
+        "rmse": fm.rmse(truth, prediction),
+        "mase": float(np.mean(scaled)),
+        "smape": fm.smape(truth, prediction),
+    }
+
+
+def time_text(time):
+    """A time as text: a date alone when it falls at midnight."""
+    text = str(time)
+    return text[:10] if text.endswith("T00:00:00") else text

@@ -1,0 +1,138 @@
+"""`keras_seq.export` / `keras-seq export`: the exported graph computes what Keras computes
+(onnxruntime for ONNX on torch; TensorFlow for SavedModel on tensorflow and jax) on padded
+batches for every task; preprocessing.json and model-card.md describe it; a backend that cannot
+write a format says which can."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+import keras_seq
+from keras_seq import cli, runs
+from keras_seq.export import SUPPORTED, ExportError, export
+
+LENGTH = 8  # ONNX's fixed time length for the runs whose spec sets no input.max_length
+# Raw inputs of different lengths, so the batch is padded.
+INPUTS = {
+    "tagger": [["the", "old", "man"], "a man can watch the light", ["zzz"]],
+    "classifier": ["a good film", ["a", "bad", "film", "really", "bad"], "film"],
+    "seq2seq": [["a", "b", "c"], "c a", ["b"]],
+}
+
+
+def _arrays(task, name, inputs):
+    """The model's input arrays for `inputs`, padded to the exported graph's time length."""
+    if name == "forecaster":
+        window = np.sin(np.arange(6) / 4)[:, None]
+        return [np.stack([window, window[::-1], 0.5 * window]).astype("float32")]
+    ids = task.encode_inputs(INPUTS[name])
+    length = task.spec.input.max_length or LENGTH
+    ids = np.pad(ids, ((0, 0), (0, length - ids.shape[1])))
+    if name != "seq2seq":
+        return [ids]
+    decoder = np.zeros((len(ids), task.output_length()), "int32")
+    decoder[:, 0] = 2  # <bos>
+    decoder[0, 1:3] = [5, 4]  # a partly generated row
+    return [ids, decoder]
+
+
+def _keras_outputs(task, arrays):
+    return keras.ops.convert_to_numpy(task.model(arrays if len(arrays) > 1 else arrays[0]))
+
+
+def _onnx_outputs(folder, arrays):
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(folder / "model.onnx"))
+    feeds = {spec.name: array for spec, array in zip(session.get_inputs(), arrays)}
+    return session.run(None, feeds)[0]
+
+
+def _saved_model_outputs(folder, arrays):
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(folder / "saved_model"))  # keeps the variables alive
+    return loaded.serve(arrays if len(arrays) > 1 else arrays[0]).numpy()
+
+
+FORMAT = {"torch": "onnx", "tensorflow": "saved_model", "jax": "saved_model"}
+
+
+@pytest.mark.parametrize("name", ["tagger", "classifier", "forecaster", "seq2seq"])
+def test_the_exported_graph_computes_what_keras_computes(small_runs, tmp_path, name):
+    run, _ = small_runs[name]
+    task = keras_seq.load(run)
+    fmt = FORMAT[keras.backend.backend()]
+    metrics = runs.read_metrics(run)
+    folder = export(task, tmp_path / "out", fmt, length=LENGTH, metrics=metrics)
+    arrays = _arrays(task, name, INPUTS.get(name))
+    read = _onnx_outputs if fmt == "onnx" else _saved_model_outputs
+    np.testing.assert_allclose(read(folder, arrays), _keras_outputs(task, arrays), atol=1e-5)
+
+    info = json.loads((folder / "preprocessing.json").read_text())
+    assert info["task"] == name and info["graph"]["format"] == fmt
+    shapes = [item["shape"] for item in info["graph"]["inputs"]]
+    if fmt == "onnx":  # the batch stays dynamic, time is fixed
+        assert shapes == [[None, *a.shape[1:]] for a in arrays]
+    else:  # as the model was built: time dynamic unless input.max_length fixed it
+        assert shapes == [list(t.shape) for t in keras.tree.flatten(task.model.input)]
+    for state, value in task.state.items():
+        assert info["state"][state] == getattr(value, "tokens", value)
+    card = (folder / "model-card.md").read_text()
+    for heading in ("## Spec", "## Data", "## Metrics", "## Intended use", "## Limits"):
+        assert heading in card
+    split, scores = next(iter(metrics.items()))
+    metric, value = next(iter(scores.items()))
+    assert f"| {split} | {metric} | {value:.4g} |" in card
+
+
+def test_padding_does_not_change_the_exported_predictions(small_runs, tmp_path):
+    """A sentence alone and the same sentence in a padded batch get the same outputs."""
+    task = keras_seq.load(small_runs["tagger"][0])
+    fmt = FORMAT[keras.backend.backend()]
+    folder = task.export(tmp_path / "out", fmt, length=LENGTH)  # the method, for Python users
+    read = _onnx_outputs if fmt == "onnx" else _saved_model_outputs
+    batch = _arrays(task, "tagger", INPUTS["tagger"])[0]
+    together = read(folder, [batch])
+    alone = read(folder, [batch[1:2]])
+    np.testing.assert_allclose(together[1:2], alone, atol=1e-6)
+
+
+def test_a_backend_that_cannot_export_a_format_names_the_one_that_can(small_runs, tmp_path):
+    backend = keras.backend.backend()
+    other = "saved_model" if FORMAT[backend] == "onnx" else "onnx"
+    task = keras_seq.load(small_runs["tagger"][0])
+    able = " or ".join(SUPPORTED[other])
+    with pytest.raises(
+        ExportError, match=f"the {backend} backend cannot export {other}; {able} can"
+    ):
+        export(task, tmp_path / "out", other)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_cli_error_names_the_backend_that_can(small_runs, capsys):
+    backend = keras.backend.backend()
+    other = "saved_model" if FORMAT[backend] == "onnx" else "onnx"
+    assert cli.main(["export", str(small_runs["tagger"][0]), "--format", other]) == 1
+    message = capsys.readouterr().err
+    assert f"--backend {SUPPORTED[other][0]}" in message and other in message
+
+
+@pytest.mark.backend("torch")
+def test_onnx_needs_a_time_length(small_runs, tmp_path):
+    task = keras_seq.load(small_runs["tagger"][0])  # its spec sets no input.max_length
+    with pytest.raises(ExportError, match="set it in the spec, or pass length="):
+        export(task, tmp_path / "out", "onnx")
+
+
+def test_the_cli_writes_the_folder_beside_the_run(small_runs, capsys):
+    run = small_runs["forecaster"][0]  # input.max_length 6: no --length needed
+    fmt = FORMAT[keras.backend.backend()]
+    assert cli.main(["export", str(run), "--format", fmt]) == 0
+    folder = run.with_name(f"{run.name}-{fmt}")
+    assert capsys.readouterr().out.strip() == str(folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["preprocessing.json", "model-card.md", "model.onnx" if fmt == "onnx" else "saved_model"]
+    )

@@ -1,0 +1,71 @@
+"""Tests for keras_seq.metrics.forecasting against hand-computed values and statsmodels."""
+
+import numpy as np
+import pytest
+
+from keras_seq.metrics import forecasting as fm
+
+Y = np.array([3.0, -1.0, 4.0, 0.0])
+F = np.array([2.0, 1.0, 4.0, 0.0])
+
+
+def test_point_errors_against_hand_values():
+    assert fm.mae(Y, F) == pytest.approx((1 + 2 + 0 + 0) / 4)
+    assert fm.rmse(Y, F) == pytest.approx(np.sqrt((1 + 4) / 4))
+    # sMAPE terms: 2*1/5, 2*2/2, 0 (equal), 0 (both zero) -> mean 0.6 -> 60 %.
+    assert fm.smape(Y, F) == pytest.approx(60.0)
+    with pytest.raises(ValueError, match="shape"):
+        fm.mae(Y, F[:3])
+
+
+def test_mase_scales_by_in_sample_seasonal_naive_error():
+    history = [1.0, 5.0, 2.0, 6.0, 3.0, 8.0]
+    # season 1: |4| + |3| + |4| + |3| + |5| over 5 = 3.8; season 2: |1|,|1|,|1|,|2| -> 1.25
+    assert fm.seasonal_scale(history, 1) == pytest.approx(3.8)
+    assert fm.seasonal_scale(history, 2) == pytest.approx(1.25)
+    assert fm.mase([4.0, 9.0], [3.0, 8.0], history, season=2) == pytest.approx(1 / 1.25)
+    with pytest.warns(UserWarning, match="undefined"):
+        assert np.isnan(fm.mase([1.0], [2.0], [5.0, 5.0, 5.0]))
+
+
+def test_coverage_and_pinball_against_hand_values():
+    y = np.array([1.0, 2.0, 3.0, 10.0])
+    assert fm.coverage(y, [0, 2, 4, 0], [1, 5, 5, 9]) == 0.5  # ends count as inside
+    preds = np.array([[0.0, 2.0]])  # one point, quantiles 0.1 and 0.9, truth 1
+    # q=0.1: error 1 -> 0.1; q=0.9: error -1 -> 0.1; mean 0.1
+    assert fm.pinball([1.0], preds, [0.1, 0.9]) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="expected"):
+        fm.pinball([1.0], preds, [0.5])
+
+
+def test_baselines():
+    history = [10.0, 11.0, 12.0, 20.0, 21.0, 22.0]
+    assert fm.naive_forecast(history, 3).tolist() == [22.0] * 3
+    assert fm.seasonal_naive_forecast(history, 5, 3).tolist() == [20, 21, 22, 20, 21]
+    with pytest.warns(UserWarning, match="naive forecast used"):
+        assert fm.seasonal_naive_forecast([1.0, 2.0], 2, 12).tolist() == [2.0, 2.0]
+
+
+def test_rolling_origins_tile_the_end():
+    assert fm.rolling_origins(100, folds=5, horizon=10) == [50, 60, 70, 80, 90]
+    assert fm.rolling_origins(100, folds=3, horizon=10, step=1) == [88, 89, 90]
+    with pytest.raises(ValueError, match="training steps"):
+        fm.rolling_origins(30, folds=5, horizon=10)
+
+
+def test_point_errors_match_statsmodels():
+    eval_measures = pytest.importorskip("statsmodels.tools.eval_measures")
+    rng = np.random.default_rng(1)
+    y, f = rng.normal(size=50), rng.normal(size=50)
+    assert fm.mae(y, f) == pytest.approx(eval_measures.meanabs(y, f))
+    assert fm.rmse(y, f) == pytest.approx(eval_measures.rmse(y, f))
+
+
+def test_seasonal_naive_matches_statsmodels_holt_winters_limit():
+    # A purely periodic series: seasonal-naive is exact, as is additive Holt-Winters.
+    holtwinters = pytest.importorskip("statsmodels.tsa.holtwinters")
+    history = np.tile([1.0, 4.0, 2.0, 8.0], 6) + 10
+    model = holtwinters.ExponentialSmoothing(history, seasonal="add", seasonal_periods=4).fit()
+    np.testing.assert_allclose(
+        fm.seasonal_naive_forecast(history, 8, 4), model.forecast(8), atol=1e-3
+    )

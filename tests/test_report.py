@@ -1,0 +1,99 @@
+"""report.html and curves.png: content, not just existence."""
+
+import base64
+import re
+
+import pytest
+
+from keras_seq import report, runs
+
+HISTORY = {"loss": [2.0, 0.5, 0.01], "val_loss": [2.1, 0.7, 0.2], "accuracy": [0.3, 0.8, 0.99]}
+
+
+def test_report_has_every_section_with_its_numbers(tmp_path):
+    path = tmp_path / "report.html"
+    report.write(
+        path,
+        name="pos <tagger>",
+        spec_yaml="name: pos\nencoder: {cell: lstm}\n",
+        metrics={"validation": {"loss": 0.4321, "accuracy": 0.9}, "test": {"accuracy": None}},
+        data_stats={"train": {"examples": 400, "tokens": 5120, "oov_rate": 0.0}},
+        history=HISTORY,
+        per_class={
+            "test": [{"label": "NOUN", "precision": 0.75, "recall": 0.5, "f1": 0.6, "support": 12}]
+        },
+        confusion={"test": {"labels": ["NOUN", "VERB"], "matrix": [[6, 6], [1, 9]]}},
+        notes=["the loss became nan at epoch 3"],
+    )
+    page = path.read_text(encoding="utf-8")
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    assert headings == [
+        "Spec",
+        "Data",
+        "Learning curves",
+        "Metrics",
+        "Per class (test)",
+        "Confusion matrix (test)",
+    ]
+    assert "<title>keras-seq run: pos &lt;tagger&gt;</title>" in page  # escaped
+    assert "encoder: {cell: lstm}" in page
+    assert "<tr><td>examples</td><td>400</td></tr>" in page
+    assert "<tr><td>tokens</td><td>5,120</td></tr>" in page
+    assert "<tr><th></th><th>validation</th><th>test</th></tr>" in page
+    assert "<tr><td>loss</td><td>0.432</td><td>n/a</td></tr>" in page
+    assert "<tr><td>accuracy</td><td>0.900</td><td>n/a</td></tr>" in page
+    assert "<tr><td>NOUN</td><td>0.750</td><td>0.500</td><td>0.600</td><td>12</td></tr>" in page
+    counts = re.findall(r"<td style=\"background: [^\"]+\">(\d+)</td>", page)
+    assert counts == ["6", "6", "1", "9"]
+    assert '<p class="note">the loss became nan at epoch 3</p>' in page
+
+
+def test_report_is_self_contained(tmp_path):
+    page = report.render(name="r", spec_yaml="", metrics={"test": {"loss": 1.0}}, history=HISTORY)
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)
+    assert "<script" not in page and "<link" not in page
+    image = re.search(r'src="data:image/png;base64,([^"]+)"', page).group(1)
+    assert base64.b64decode(image).startswith(b"\x89PNG")
+
+
+def _figure(history):
+    from matplotlib import pyplot
+
+    figure = runs.curves_figure(history)
+    yield figure
+    pyplot.close(figure)
+
+
+def test_loss_axis_is_logarithmic_only_when_the_range_calls_for_it():
+    for figure in _figure(HISTORY):  # 2.0 .. 0.01: a factor of 200
+        loss, accuracy = figure.axes
+        assert loss.get_yscale() == "log" and accuracy.get_yscale() == "linear"
+    for figure in _figure({"loss": [1.0, 0.5, 0.4]}):
+        assert figure.axes[0].get_yscale() == "linear"
+
+
+def test_epoch_ticks_are_whole_numbers():
+    for figure in _figure({"loss": [1.0, 0.9, 0.8, 0.7]}):
+        figure.canvas.draw()
+        ticks = [t for t in figure.axes[0].get_xticks() if 1 <= t <= 4]
+        assert ticks and all(float(t).is_integer() for t in ticks)
+
+
+@pytest.mark.parametrize(
+    ("history", "drawn", "note"),
+    [
+        ({"loss": [1.0, 0.5, float("nan")]}, 2, "train loss is nan from epoch 3 on"),
+        ({"loss": [float("nan")] * 3}, 0, "train loss is nan from epoch 1 on"),
+    ],
+)
+def test_a_diverged_run_gets_a_note_not_blank_axes(history, drawn, note):
+    for figure in _figure(history):
+        axis = figure.axes[0]
+        assert sum(len(line.get_xdata()) for line in axis.get_lines()) == drawn
+        texts = " ".join(text.get_text() for text in axis.texts)
+        assert "the run diverged" in texts and note in texts
+
+
+def test_plot_curves_writes_a_png(tmp_path):
+    runs.plot_curves(HISTORY, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes().startswith(b"\x89PNG")

@@ -1,0 +1,272 @@
+"""`keras-seq train` end to end: --set, --dry-run, --epochs, NaN stop, taken and default
+run folders, SIGTERM, the report, and `init` output that trains as is."""
+
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import yaml
+
+from keras_seq import cli, runs
+
+ROOT = pathlib.Path(__file__).parent.parent
+
+
+@pytest.fixture
+def spec(tmp_path):
+    words = {"pos": "good fine nice", "neg": "bad awful poor"}
+    labels = ["pos", "neg"] * 12
+    rows = ["text,label"] + [f"{words[y]} thing {i % 3},{y}" for i, y in enumerate(labels)]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "test.csv").write_text("\n".join(rows[:9]) + "\n")
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: tiny\nseed: 1\ninput: {kind: tokens, embedding_dim: 4}\n"
+        "encoder: {cell: gru, units: 4}\nhead: {type: classifier}\n"
+        "training: {epochs: 2, batch_size: 8}\n"
+        "data: {format: csv, train: train.csv, test: test.csv}\n"
+    )
+    return path
+
+
+def test_set_overrides_are_validated_and_recorded(spec, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = [
+        "train",
+        str(spec),
+        "--output",
+        str(out),
+        "--set",
+        "encoder.units=6",
+        "--set",
+        "training.learning_rate=3e-3",
+        "--epochs",
+        "1",
+    ]
+    assert cli.main(argv) == 0
+    saved = yaml.safe_load((out / "spec.yaml").read_text())
+    assert saved["encoder"]["units"] == 6 and saved["training"]["learning_rate"] == 0.003
+    assert saved["training"]["epochs"] == 1
+    summary = capsys.readouterr().out
+    assert re.search(
+        r"run saved to .*: test accuracy \d\.\d{3}, .*loss \d\.\d{3}$", summary.strip()
+    )
+    # The report is in the run, with the data and the metrics it printed.
+    page = (out / "report.html").read_text()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert f"{metrics['test']['accuracy']:.3f}" in page
+    assert "<tr><td>examples</td><td>24</td><td>8</td></tr>" in page
+
+
+def test_bad_set_names_its_argument_and_writes_nothing(spec, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = [
+        "train",
+        str(spec),
+        "--output",
+        str(out),
+        "--set",
+        "encoder.units=0",
+        "--set",
+        "encoder.unitz=3",
+        "--set",
+        "novalue",
+    ]
+    assert cli.main(argv) == 1
+    assert "--set novalue: (top level): expected FIELD=VALUE" in capsys.readouterr().err
+    assert cli.main(argv[:-2]) == 1
+    err = capsys.readouterr().err
+    assert "encoder.units: 0 is out of range (from --set encoder.units=0)" in err
+    assert "unknown field 'unitz' (from --set encoder.unitz=3)" in err
+    assert not out.exists() and list(tmp_path.glob(".*")) == []
+
+
+def test_dry_run_checks_everything_and_writes_nothing(spec, tmp_path, capsys):
+    assert cli.main(["train", str(spec), "--dry-run", "--output", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "train: examples 24, tokens 120" in out and "test: examples 8" in out
+    assert re.search(r"parameters: [\d,]+", out) and "Total params" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml", "test.csv", "train.csv"]
+    (tmp_path / "test.csv").write_text("text,label\nfine\n")  # a bad test file fails the dry run
+    assert cli.main(["train", str(spec), "--dry-run"]) == 1
+    assert "test.csv:2: the row has 1 fields" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("epochs", ["0", "-1", "two"])
+def test_epochs_must_be_at_least_one(spec, epochs, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["train", str(spec), "--epochs", epochs])
+    assert stop.value.code == 2 and "must be a whole number >= 1" in capsys.readouterr().err
+
+
+def test_taken_output_is_refused_before_the_data_is_read(spec, tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "train.csv").unlink()  # reading the data would fail differently
+    assert cli.main(["train", str(spec), "--output", str(tmp_path / "run")]) == 1
+    assert "already exists: choose another --output" in capsys.readouterr().err
+
+
+def test_default_run_folders_never_collide(tmp_path):
+    base = tmp_path / "runs" / "m-20260101-000000"
+    folders = [runs.RunFolder(base, unique=True) for _ in range(3)]
+    for folder in folders:
+        folder.__enter__()
+    assert [f.path.name for f in folders] == [base.name, f"{base.name}-2", f"{base.name}-3"]
+    for folder in folders:
+        folder.__exit__(None, None, None)
+    assert sorted(p.name for p in base.parent.iterdir()) == sorted(f.path.name for f in folders)
+
+
+def test_nan_loss_stops_with_a_non_zero_exit_and_no_folder(tmp_path, capsys):
+    (tmp_path / "series.csv").write_text("y\n" + "".join(f"{i % 7}\n" for i in range(40)))
+    spec = tmp_path / "f.yaml"
+    spec.write_text(
+        "input: {kind: features, dim: 1, max_length: 4}\nencoder: {cell: gru, units: 4}\n"
+        "head: {type: forecaster}\ntraining: {optimizer: sgd, learning_rate: 1.0e+30}\n"
+        "data: {format: csv, train: series.csv}\n"
+    )
+    out = tmp_path / "run"
+    assert cli.main(["train", str(spec), "--output", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert re.search(r"the loss became (nan|inf) at epoch 1, step \d+", err)
+    assert "learning_rate (now 1e+30)" in err
+    assert not out.exists() and list(tmp_path.glob(".*")) == []
+
+
+@pytest.mark.backend("torch")  # the CLI's signal handling is the same on every backend
+def test_sigterm_ends_with_one_line_and_leaves_a_resumable_folder(spec, tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "keras_seq.cli",
+            "train",
+            str(spec),
+            "--output",
+            str(out),
+            "--epochs",
+            "100000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.time() + 240
+    while not list(tmp_path.glob(".run.*.partial/checkpoint/progress.json")):
+        assert time.time() < deadline and process.poll() is None
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert err.strip() == (
+        f"keras-seq train: terminated; {out} holds the last epoch's checkpoint: "
+        f"keras-seq train --resume {out}"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "s.yaml", "test.csv", "train.csv"]
+    assert [p.name for p in out.iterdir()] == ["checkpoint"]  # resumable, nothing hidden
+
+
+@pytest.mark.backend("jax")
+def test_a_spec_from_init_trains_as_is(tmp_path, capsys):
+    data = ROOT / "keras_seq" / "datasets" / "classifier-train.csv"
+    spec = tmp_path / "starter.yaml"
+    assert cli.main(["init", str(data), "--output", str(spec)]) == 0
+    out = tmp_path / "run"
+    argv = [
+        "train",
+        str(spec),
+        "--output",
+        str(out),
+        "--epochs",
+        "1",
+        "--set",
+        "encoder.units=4",
+        "--set",
+        "input.embedding_dim=4",
+    ]
+    assert cli.main(argv) == 0
+    assert (out / "model.keras").is_file() and (out / "report.html").is_file()
+
+
+def test_output_under_a_file_and_missing_train_file_are_clear_errors(spec, tmp_path, capsys):
+    argv = ["train", str(spec), "--output", str(spec / "run")]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"keras-seq train: cannot create {spec / 'run'}: a parent is a file"
+    )
+    assert cli.main(["train", str(spec), "--train", str(tmp_path / "nope.csv"), "--dry-run"]) == 1
+    assert "file not found. Fix: check the path given in --train" in capsys.readouterr().err
+
+
+def _weights(path):
+    import keras
+
+    import keras_seq.layers  # noqa: F401
+
+    return keras.saving.load_model(path / "model.keras").get_weights()
+
+
+@pytest.mark.backend("jax")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known failure: after --resume the weights differ by ~5e-4 from an uninterrupted "
+    "run (jax and torch, with or without dropout). The checkpoint's weights and optimizer "
+    "variables equal the live ones, and a loaded checkpoint fed plain arrays (shuffle=False) "
+    "continues to identical weights; fed by the EpochBatches PyDataset it does not. The "
+    "interrupt / keep / resume mechanics this test also checks pass",
+)
+def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
+    spec, tmp_path, monkeypatch, capsys
+):
+    from keras_seq import training
+
+    dropout = [
+        "--set",
+        "encoder.dropout=0.3",
+        "--set",
+        "encoder.layers=2",
+        "--set",
+        "encoder.recurrent_dropout=0.2",
+        "--set",
+        "training.epochs=3",
+    ]
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    assert cli.main(["train", str(spec), "--output", str(whole), *dropout]) == 0
+
+    save = training.EpochCheckpoint.on_epoch_end
+
+    def crash_after_two_epochs(self, epoch, logs=None):
+        save(self, epoch, logs)
+        if epoch + 1 == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", crash_after_two_epochs)
+    assert cli.main(["train", str(spec), "--output", str(broken), *dropout]) == 130
+    err = capsys.readouterr().err
+    assert f"keras-seq train: interrupted; {broken} holds the last epoch's checkpoint" in err
+    assert sorted(p.name for p in broken.iterdir()) == ["checkpoint"]
+    assert not list(tmp_path.glob(".*"))  # nothing hidden left behind
+    monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", save)
+
+    assert cli.main(["train", "--resume", str(broken)]) == 0
+    assert not (broken / "checkpoint").exists() and (broken / "report.html").is_file()
+    history = (broken / "history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history] == ["epoch", "1", "2", "3"]
+    for a, b in zip(_weights(whole), _weights(broken)):
+        np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
+
+
+def test_resume_of_a_folder_without_a_checkpoint_is_a_clear_error(tmp_path, capsys):
+    assert cli.main(["train", "--resume", str(tmp_path)]) == 1
+    assert "not a resumable run folder" in capsys.readouterr().err
+    assert cli.main(["train"]) == 2
