@@ -37,9 +37,6 @@ class Classifier(LabelTask):
     encode_function = staticmethod(encode_classification)
     bundled = {"format": "csv"}
 
-    def read(self, path):
-        return list(self.records(path))
-
     def records(self, path, lines=None, header=None):
         data = self.data_section()
         columns = (data.text_column, data.label_column)

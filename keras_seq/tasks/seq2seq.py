@@ -58,9 +58,6 @@ class Seq2Seq(TokenTask):
     sizes = {**TokenTask.sizes, "labels": "head.target_vocab_size"}
     bundled = {"format": "jsonl"}
 
-    def read(self, path):
-        return list(self.records(path))
-
     def records(self, path, lines=None, header=None):
         data = self.data_section()
         columns = (data.source_column, data.target_column)

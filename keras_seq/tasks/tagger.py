@@ -46,9 +46,6 @@ class Tagger(LabelTask):
     encode_function = staticmethod(encode_tagging)
     bundled = {"format": "conllu"}
 
-    def read(self, path):
-        return list(self.records(path))
-
     def records(self, path, lines=None, header=None):
         data = self.data_section()
         columns = (data.tokens_column, data.tags_column, data.tags_field)

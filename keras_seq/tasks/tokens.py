@@ -29,6 +29,10 @@ class TokenTask(Task):
                 hint="set input.kind: tokens (features are read by the forecaster and none heads)",
             )
 
+    def read(self, path):
+        """Every record of a file, from the task's `records` (one parser for both paths)."""
+        return list(self.records(path))
+
     def learn_state(self, records):
         sentences = _Sentences(records, self.input_key)
         state, self.vectors = learn_inputs(self.spec, sentences, self._data_sentences())
