@@ -13,8 +13,9 @@ import logging
 import os
 import signal
 import sys
-import threading
 import warnings
+
+from keras_seq import stopping
 
 # Command name -> module in keras_seq.commands, in the order `--help` lists them.
 COMMANDS = {
@@ -74,10 +75,6 @@ def _quiet_backends():
     warnings.simplefilter("ignore")
 
 
-def _stop_on_sigterm(signum, frame):
-    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: partial folders are removed
-
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.command in _HEAVY_COMMANDS and not args.verbose and argv is None:
@@ -94,11 +91,9 @@ def main(argv=None):
         os.execve(sys.executable, [sys.executable, "-m", "keras_seq.cli", *argv], env)
     from keras_seq.errors import DataError, SpecError
 
-    on_main_thread = threading.current_thread() is threading.main_thread()
-    if on_main_thread:
-        previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        return args.run(args)
+        with stopping.on_signals():
+            return args.run(args)
     except (SpecError, DataError, FileExistsError) as error:
         print(error, file=sys.stderr)
         return 1
@@ -112,9 +107,6 @@ def main(argv=None):
         if stop.code == 128 + signal.SIGTERM:
             print(f"keras-seq {args.command}: terminated", file=sys.stderr)
         raise
-    finally:
-        if on_main_thread:
-            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ import math
 import keras
 import numpy as np
 
+from keras_seq import stopping
+
 
 @functools.cache
 def optimizer_names():
@@ -262,6 +264,16 @@ class EpochBatches(keras.utils.PyDataset):
                 batches.epoch, batches._order = epoch, None
 
         return Follow()
+
+
+class StopWhenRequested(keras.callbacks.Callback):
+    """Raises, after every batch and epoch, the stop a signal asked for (`keras_seq.stopping`):
+    a SIGTERM or Ctrl-C that a library swallowed still ends the run within one batch."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        stopping.raise_if_requested()
+
+    on_test_batch_end = on_predict_batch_end = on_epoch_end = on_train_batch_end
 
 
 class EpochCheckpoint(keras.callbacks.Callback):

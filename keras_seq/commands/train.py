@@ -240,7 +240,7 @@ def resume(run_dir, verbose=None):
 def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
     """Fits (from `progress`'s epoch when resuming), checkpointing every epoch into
     `folder/checkpoint`, then writes the run's files; returns the metrics per split."""
-    from keras_seq import report, runs, training
+    from keras_seq import report, runs, stopping, training
 
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
@@ -257,7 +257,7 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
 
     fit = training.fit_options(task.spec.training)
     saver = training.EpochCheckpoint(save_checkpoint, progress["history"])
-    fit["callbacks"] += [training.StopOnNonFiniteLoss(), saver]
+    fit["callbacks"] += [training.StopOnNonFiniteLoss(), saver, training.StopWhenRequested()]
     batch_size = fit.pop("batch_size")
     batches = encoded["train"].x
     if "train" in splits:
@@ -287,6 +287,7 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
         for split in encoded
     }
     tables = {split: task.tables(splits[split]) for split in splits}
+    stopping.raise_if_requested()  # a stop some library swallowed is not a finished run
     task.save(folder / runs.MODEL)
     spec_yaml = task.spec.to_yaml()
     runs.write_text_atomic(folder / runs.SPEC, spec_yaml)
