@@ -85,9 +85,7 @@ def _time_column(path, records, columns, given):
         times = sniffing.time_columns(rows, columns)
         steps = [c for c in sniffing.step_columns(rows, columns) if _has_ids(rows, columns, c)]
         return next(iter(times + steps), None)
-    if given in sniffing.step_columns(rows, [given]) or given in sniffing.time_columns(
-        rows, [given]
-    ):
+    if all(sniffing.is_whole(r.get(given)) for r in rows) or sniffing.time_columns(rows, [given]):
         return given
     line, value = sniffing.first_bad_time(records, given)
     raise DataError(
@@ -190,7 +188,8 @@ def _read(path, fmt, time_column, series_id_column, values, future):
 
 def _layout(path, series, time_column):
     """`lookback`, `horizon`, `season_length`, `calendar`, `frequency`, `shortest`."""
-    lengths = [_history(one) for one in series]
+    # Rows are filled up to each series' last target value; after it, only future covariates.
+    lengths = [int(np.count_nonzero(~np.isnan(one.values[:, 0]))) for one in series]
     shortest = min(lengths)
     frequency = series[lengths.index(shortest)].frequency
     if frequency.unit == "step":
@@ -219,12 +218,6 @@ def _layout(path, series, time_column):
         "frequency": str(frequency),
         "shortest": shortest,
     }
-
-
-def _history(series):
-    """Steps up to the last target value (rows after it only carry future covariates)."""
-    present = np.flatnonzero(~np.isnan(series.values[:, 0]))
-    return int(present[-1]) + 1 if len(present) else 0
 
 
 def spec_sections(guessed):

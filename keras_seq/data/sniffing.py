@@ -54,7 +54,8 @@ def is_time(value):
     return True
 
 
-def _whole(value):
+def is_whole(value):
+    """Whether a cell is a whole number (`3`, `"12"`, `4.0`)."""
     return is_number(value) and float(value).is_integer()
 
 
@@ -68,7 +69,7 @@ def step_columns(rows, columns):
     return [
         c
         for c in columns
-        if c.strip().lower() in _STEP_NAMES and all(_whole(r.get(c)) for r in rows)
+        if c.strip().lower() in _STEP_NAMES and all(is_whole(r.get(c)) for r in rows)
     ]
 
 
@@ -105,7 +106,7 @@ def is_prose(rows, column):
 def is_code(rows, column):
     """Whole numbers with few distinct values: an indicator (0/1, a holiday) or a code."""
     values = [r.get(column) for r in rows if not is_missing(r.get(column))]
-    return all(_whole(v) for v in values) and len({float(v) for v in values}) <= _MAX_CODES
+    return all(is_whole(v) for v in values) and len({float(v) for v in values}) <= _MAX_CODES
 
 
 def series_id_columns(rows, columns, time_column):
@@ -116,11 +117,11 @@ def series_id_columns(rows, columns, time_column):
         if column == time_column:
             continue
         values = [str(r.get(column)).strip() for r in rows]
-        if not all(isinstance(r.get(column), str) or _whole(r.get(column)) for r in rows):
+        if not all(isinstance(r.get(column), str) or is_whole(r.get(column)) for r in rows):
             continue
         if not 2 <= len(set(values)) <= len(rows) // 2:
             continue
         pairs = {(v, str(r.get(time_column)).strip()) for v, r in zip(values, rows)}
         if len(pairs) == len(rows):
             found.append(column)
-    return sorted(found, key=lambda c: all(_whole(r.get(c)) for r in rows))
+    return sorted(found, key=lambda c: all(is_whole(r.get(c)) for r in rows))
