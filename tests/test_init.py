@@ -301,6 +301,13 @@ def test_good_dates_beside_texts_leave_a_classifier(tmp_path):
         ),
         ("date,value", [(d, i) for i, d in enumerate(_days(2))], [], "too short"),
         ("a,b", [(i, i % 2) for i in range(9)], ["--series-id-column", "b"], "--time-column"),
+        ("date,id", [(d, k) for d in _days(9) for k in "ab"], [], "no numeric column"),
+        (  # a slip in a column of numbers: named with its line, not taken as text
+            "date,value",
+            [(d, "n/a" if i == 4 else i) for i, d in enumerate(_days(9))],
+            [],
+            "data.csv:6: field 'value': \"n/a\" is not a number",
+        ),
         (
             "date,value",
             [(d, i) for i, d in enumerate(_days(9))],

@@ -159,9 +159,17 @@ def guess(
             "task": "seq2seq",
             "columns": {"source_column": source, "target_column": target},
         }
+    if task is None and times:
+        raise DataError(
+            f"no numeric column to forecast beside the time column {times[0]!r}, and no task "
+            "fits the other columns",
+            path=path,
+            hint="add a column of values (or give --target-column), or give --task and the columns",
+        )
     for column in columns:  # a date column with slips explains why no task fits
-        if task is None and sniffing.looks_like_times(rows, column):
-            line, value = sniffing.first_bad_time(records, column)
+        bad = sniffing.first_bad_time(records, column)
+        if task is None and bad and sniffing.looks_like_times(rows, column):
+            line, value = bad
             raise DataError(
                 f"column {column!r} looks like times, but {json.dumps(value)} is not an ISO date "
                 "or datetime, so no task fits the file",

@@ -50,11 +50,11 @@ def series_guess(path, fmt, records, time_column, series_id_column, target_colum
     if time_column is None:
         return None
     others = [c for c in columns if c != time_column]
-    if guessed and (
-        not sniffing.numeric_columns(rows, others)
-        or any(sniffing.is_prose(rows, c) for c in others)
-    ):
+    if guessed and any(sniffing.is_prose(rows, c) for c in others):
         return None  # dates beside texts: a task on the texts
+    if guessed and not sniffing.numeric_columns(rows, others):
+        _check_nearly_numeric(path, records, others)
+        return None
     if series_id_column is None:
         series_id_column = _series_id(path, records, columns, time_column)
     others = [c for c in others if c != series_id_column]
@@ -77,6 +77,22 @@ def series_guess(path, fmt, records, time_column, series_id_column, target_colum
         "series": len(series),
         **layout,
     }
+
+
+def _check_nearly_numeric(path, records, columns):
+    """Raises for a column of numbers but for a few cells (or a decimal comma)."""
+    rows = [row for _, row in records]
+    for column in columns:
+        if sniffing.mostly_numbers(rows, column):
+            line, value = sniffing.first_non_number(records, column)
+            raise DataError(
+                f"{json.dumps(value)} is not a number, in a column of numbers to forecast",
+                path=path,
+                line=line,
+                field=column,
+                hint="write numbers with a decimal point (3.5) and leave missing values empty "
+                "(data.fill fills them), or give --task for another task",
+            )
 
 
 def _time_column(path, records, columns, given):

@@ -25,9 +25,10 @@ import re
 from keras_seq.data.series import is_missing, parse_time
 
 # ISO dates and datetimes (no time zone): what keras_seq.data.series reads as times.
-_ISO = re.compile(r"\d{4}-\d\d(-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?)?")
+_ISO = re.compile(r"\d{4}-\d\d(-\d\d([T ]\d\d(:\d\d(:\d\d(\.\d+)?)?)?)?)?")
 # Written like a date, readable or not: 2021-03-01, 01/03/2021, 1.3.21, 2021-03-01T13:00Z.
 _DATE_LIKE = re.compile(r"(\d{4}-\d\d|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})([T ].*)?")
+_DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+")
 _STEP_NAMES = {"step", "t", "time", "period", "day", "week", "month", "year"}
 _MAX_CODES = 12  # whole numbers with at most this many distinct values: an indicator or a code
 
@@ -101,6 +102,26 @@ def is_prose(rows, column):
     if not all(isinstance(c, str) for c in cells):
         return False
     return sum(len(c.split()) for c in cells) >= 3 * len(cells)
+
+
+def mostly_numbers(rows, column):
+    """Whether at least 80 % of the non-empty cells are numbers, or written with a decimal
+    comma (`3,5`): a numeric column with slips."""
+    cells = [r.get(column) for r in rows if not is_missing(r.get(column))]
+    numbers = sum(is_number(c) or bool(_DECIMAL_COMMA.fullmatch(str(c).strip())) for c in cells)
+    return bool(cells) and numbers >= 0.8 * len(cells)
+
+
+def first_non_number(records, column):
+    """`(line, cell)` of the first non-empty cell of `column` that is not a number, or None."""
+    return next(
+        (
+            (line, r.get(column))
+            for line, r in records
+            if not (is_missing(r.get(column)) or is_number(r.get(column)))
+        ),
+        None,
+    )
 
 
 def is_code(rows, column):
