@@ -302,6 +302,7 @@ def test_good_dates_beside_texts_leave_a_classifier(tmp_path):
         ("date,value", [(d, i) for i, d in enumerate(_days(2))], [], "too short"),
         ("a,b", [(i, i % 2) for i in range(9)], ["--series-id-column", "b"], "--time-column"),
         ("date,id", [(d, k) for d in _days(9) for k in "ab"], [], "no numeric column"),
+        ("text,label", [("a b c", "x")] * 4, ["--task", "forecaster"], "no column of numbers"),
         (  # a slip in a column of numbers: named with its line, not taken as text
             "date,value",
             [(d, "n/a" if i == 4 else i) for i, d in enumerate(_days(9))],

@@ -123,6 +123,13 @@ def guess(
             return {**found, "task": "forecaster", **series}
     rows = [r for _, r in records[:_SAMPLE]]
     numeric = [c for c in columns if all(sniffing.is_number(r.get(c)) for r in rows)]
+    if task == "forecaster" and not numeric:
+        raise DataError(
+            f"no column of numbers to forecast among {', '.join(columns)}",
+            path=path,
+            hint="give --time-column (a column of ISO dates) and --target-column, or another "
+            "--task",
+        )
     if task == "forecaster" or (task is None and numeric and len(numeric) == len(columns)):
         values = [c for c in numeric if not _is_index(c, rows)] or numeric
         target = target_column or values[0]
@@ -335,15 +342,9 @@ def _sections(guessed):
         "  embedding_dim: 64",
         "  max_length: null       # the longest sequence (at most 1000 steps)",
     ]
-    head = (
-        ["  classes: auto          # learned from the training file"]
-        if task
-        in (
-            "tagger",
-            "classifier",
-        )
-        else []
-    )
+    head = []
+    if task in ("tagger", "classifier"):
+        head = ["  classes: auto          # learned from the training file"]
     return inputs, head, []
 
 
