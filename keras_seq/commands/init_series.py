@@ -59,7 +59,7 @@ def series_guess(path, fmt, records, time_column, series_id_column, target_colum
         series_id_column = _series_id(path, records, columns, time_column)
     others = [c for c in others if c != series_id_column]
     numeric = sniffing.numeric_columns(rows, others)
-    target = _target(path, records, others, numeric, target_column, time_column)
+    target = _target(path, records, numeric, target_column, time_column)
     covariates = [c for c in numeric if c != target]
     future = [c for c in covariates if sniffing.is_code(rows, c)]
     past = [c for c in covariates if c not in future]
@@ -143,18 +143,12 @@ def _series_id(path, records, columns, time_column):
     )
 
 
-def _target(path, records, others, numeric, given, time_column):
+def _target(path, records, numeric, given, time_column):
+    """The target column: the one given, or the one numeric column that is not a code."""
     if given is not None:
         if given in numeric:
             return given
-        line, value = next(
-            (
-                (line, row.get(given))
-                for line, row in records
-                if not sniffing.is_number(row.get(given))
-            ),
-            (None, None),
-        )
+        line, value = sniffing.first_non_number(records, given) or (None, "only empty cells")
         raise DataError(
             f"the target must be numeric, found {json.dumps(value)}",
             path=path,
