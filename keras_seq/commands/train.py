@@ -245,6 +245,8 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     progress = progress or {"epoch": 0, "history": {}}
+    if "random_state" in progress:  # the dropout masks go on where they stopped
+        training.set_random_state(task.model, progress["random_state"])
     checkpoint = folder / runs.CHECKPOINT
     checkpoint.mkdir(exist_ok=True)
 
@@ -252,7 +254,8 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
         temporary = checkpoint / f".{runs.MODEL}"
         task.save(temporary)
         os.replace(temporary, checkpoint / runs.MODEL)
-        state = json.dumps({"epoch": epoch, "history": history})
+        random_state = training.random_state(task.model)
+        state = json.dumps({"epoch": epoch, "history": history, "random_state": random_state})
         runs.write_text_atomic(checkpoint / runs.PROGRESS, state)
 
     fit = training.fit_options(task.spec.training)
