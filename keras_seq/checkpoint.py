@@ -19,6 +19,7 @@ previous one whole.
 
 import json
 import pathlib
+import zipfile
 
 import keras
 import numpy as np
@@ -80,12 +81,17 @@ def read(folder):
         if [type(progress[key]) for key in _PROGRESS] != list(_PROGRESS.values()):
             raise TypeError
     except (ValueError, TypeError, KeyError):
-        raise DataError(
-            "not a checkpoint's progress file (damaged, or from another program)",
-            path=path,
-            hint="start the run again: keras-seq train SPEC",
-        ) from None
+        raise _damaged(path) from None
     return progress
+
+
+def _damaged(path, why=None):
+    detail = f": {why}" if why else ""
+    return DataError(
+        f"not a checkpoint's progress file (damaged, or from another program){detail}",
+        path=path,
+        hint="start the run again: keras-seq train SPEC",
+    )
 
 
 def load_task(folder, progress):
@@ -93,7 +99,10 @@ def load_task(folder, progress):
     from keras_seq.tasks import load
 
     task = load(pathlib.Path(folder) / progress["model"])
-    training.set_random_state(task.model, progress["random_state"])
+    try:
+        training.set_random_state(task.model, progress["random_state"])
+    except ValueError as error:
+        raise _damaged(pathlib.Path(folder) / runs.PROGRESS, error) from None
     return task
 
 
@@ -113,13 +122,24 @@ class Restore(keras.callbacks.Callback):
         self.callbacks = list(_remembering(callbacks))
 
     def on_train_begin(self, logs=None):
-        for callback, state in zip(self.callbacks, self.progress["callbacks"], strict=True):
+        states = self.progress["callbacks"]
+        if len(states) != len(self.callbacks):
+            why = f"it holds {len(states)} callback states, the spec makes {len(self.callbacks)}"
+            raise _damaged(self.folder / runs.PROGRESS, why)
+        for callback, state in zip(self.callbacks, states):
             for name, value in state.items():
                 if name == "best_weights":
-                    with np.load(self.folder / value) as arrays:
-                        callback.best_weights = [arrays[f"arr_{i}"] for i in range(len(arrays))]
+                    callback.best_weights = _arrays(self.folder / value)
                 else:
                     setattr(callback, name, value)
+
+
+def _arrays(path):
+    try:
+        with np.load(path) as arrays:
+            return [arrays[f"arr_{i}"] for i in range(len(arrays))]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"cannot read the checkpoint's best weights ({error})", path=path) from None
 
 
 def _remembering(callbacks):

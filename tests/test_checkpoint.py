@@ -3,6 +3,7 @@ remember comes back as it was; only the last epoch's files are kept."""
 
 import keras
 import numpy as np
+import pytest
 
 import keras_seq
 from keras_seq import checkpoint, training
@@ -61,3 +62,21 @@ def test_a_checkpoint_gives_back_what_the_run_remembered(tmp_path):
     checkpoint.save(tmp_path, task, 5, history, [plateau, stopping])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model-5.keras", "progress.json"]
     assert isinstance(keras.saving.load_model(tmp_path / "model-5.keras"), keras.Model)
+
+
+def test_a_damaged_checkpoint_is_a_data_error(tmp_path):
+    task = keras_seq.tasks.Task.for_spec(keras_seq.load_spec(SPEC))
+    task.build_model()
+    task.model.optimizer.build(task.model.trainable_variables)
+    plateau, stopping = _callbacks(task)
+    stopping.best_weights = task.model.get_weights()
+    checkpoint.save(tmp_path, task, 1, {"loss": [1.0]}, [plateau, stopping])
+    progress = checkpoint.read(tmp_path)
+    wrong = {**progress, "random_state": []}
+    with pytest.raises(keras_seq.DataError, match="holds 0 random states; the model has 1"):
+        checkpoint.load_task(tmp_path, wrong)
+    with pytest.raises(keras_seq.DataError, match="holds 2 callback states, the spec makes 1"):
+        checkpoint.Restore(tmp_path, progress, [plateau]).on_train_begin()
+    (tmp_path / "best-1.npz").write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(keras_seq.DataError, match="cannot read the checkpoint's best weights"):
+        checkpoint.Restore(tmp_path, progress, [plateau, stopping]).on_train_begin()
