@@ -222,9 +222,10 @@ def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
     from keras_seq import training
 
     # Every source of randomness in training: the batch order, and dropout on the recurrent
-    # state (the encoder's seed generator) and before the head (the head's). And early
-    # stopping's patience count: no epoch after the first improves by min_delta, so it stops
-    # after epoch 3 of 4, counting epochs 2 and 3 (a resume that forgot epoch 2 would go on).
+    # state (the encoder's seed generator) and before the head (the head's). A learning rate
+    # set per epoch. And early stopping's patience count: no epoch after the first improves by
+    # min_delta, so it stops after epoch 3 of 4, counting epochs 2 and 3 (a resume that forgot
+    # epoch 2 would go on).
     dropout = [
         "--set",
         "encoder.recurrent_dropout=0.2",
@@ -234,6 +235,8 @@ def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
         "training.epochs=4",
         "--set",
         "training.early_stopping={monitor: loss, patience: 2, min_delta: 100}",
+        "--set",
+        "training.schedule={type: step, step_size: 1, gamma: 0.5}",
     ]
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     assert cli.main(["train", str(spec), "--output", str(whole), *dropout]) == 0
