@@ -3,8 +3,6 @@
 import csv
 import io
 
-import pytest
-
 from keras_seq import cli
 
 
@@ -18,25 +16,24 @@ def _rows(text, delimiter):
     return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
-@pytest.mark.parametrize("delimiter", [";", "\t"])
-def test_predict_writes_csv_with_the_delimiter_of_its_input(
-    small_runs, delimiter, tmp_path, capsys
-):
+def _write(path, rows, delimiter):
+    with open(path, "w", newline="") as file:
+        csv.writer(file, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return path
+
+
+def test_predict_writes_csv_with_the_delimiter_of_its_input(small_runs, tmp_path, capsys):
     run = small_runs["classifier"][0]
     rows = _rows((run.parent / "train.csv").read_text(), ",")[:30]
-    rows.append([f"a good{delimiter} film", "pos"])  # quoted on the way in and out
-    comma, other = tmp_path / "comma.csv", tmp_path / "other.csv"
-    for path, separator in ((comma, ","), (other, delimiter)):
-        with open(path, "w", newline="") as file:
-            csv.writer(file, delimiter=separator, lineterminator="\n").writerows(rows)
-
-    expected = _rows(_predict(run, comma, capsys), ",")
-    text = _predict(run, other, capsys)
-    header = text.splitlines()[0]
-    assert header == delimiter.join(expected[0]) and "," not in header
-    assert _rows(text, delimiter) == expected
+    rows.append(["a good; film\twith, all three", "pos"])  # quoted on the way in and out
+    expected = _rows(_predict(run, _write(tmp_path / "comma.csv", rows, ","), capsys), ",")
     assert expected[0] == ["text", "label", "prediction", "probability"]
-    assert len(expected) == len(rows) and expected[-1][0] == f"a good{delimiter} film"
+    assert len(expected) == len(rows) and expected[-1][0] == rows[-1][0]
+    for delimiter in (";", "\t"):
+        text = _predict(run, _write(tmp_path / "other.csv", rows, delimiter), capsys)
+        header = text.splitlines()[0]
+        assert header == delimiter.join(expected[0]) and "," not in header
+        assert _rows(text, delimiter) == expected
 
 
 def test_an_explicit_data_delimiter_is_the_one_written(tmp_path):
