@@ -48,7 +48,8 @@ def check_backends(
 
     Args:
         specs: a spec (a file path, YAML text, a dict or a `keras_seq.Spec`) or a list of them.
-            `auto` sizes get small stand-ins (vocab_size 50, classes 5, target_vocab_size 40).
+            `auto` sizes get small stand-ins (vocab_size 50, classes 5, target_vocab_size 40,
+            char_vocab_size 30).
         weights: optional path to a `.weights.h5` file (`model.save_weights`) to load instead,
             for one spec; for a list of specs, a list with a path (or None) per spec.
         backends: the backends to compare; the first installed one is the reference.
@@ -123,12 +124,8 @@ def check_backends(
 
 def unchecked_reason(spec):
     """Why the check cannot compare a spec's model (None when it can): the fixed batch holds
-    token ids or feature rows, post-padded, and nothing else."""
-    if spec.get("input.chars") is not None:
-        return (
-            "character inputs (input.chars) need a batch of character ids, which the check "
-            "does not make yet; check the same spec without input.chars"
-        )
+    token ids (with their words' character ids) or feature rows, post-padded, and nothing
+    else."""
     if spec.get("data.time_column") is not None:
         return (
             "time-series forecasters (data.time_column) read series ids, covariates and "

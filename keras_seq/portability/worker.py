@@ -14,7 +14,7 @@ import traceback
 import numpy as np
 
 # Sizes for the spec's `auto` fields (they would come from training data).
-_AUTO_SIZES = {"vocab_size": 50, "classes": 5, "target_vocab_size": 40}
+_AUTO_SIZES = {"vocab_size": 50, "classes": 5, "target_vocab_size": 40, "char_vocab_size": 30}
 _INT_TARGET_HEADS = ("classifier", "tagger", "seq2seq")
 
 
@@ -27,27 +27,52 @@ def _without_dropout(spec):
 
 
 def _batch(spec, model, batch_size):
-    """A fixed batch for the model's inputs and targets, the same in every process."""
+    """A fixed batch for the model's inputs and targets, the same in every process.
+
+    Each input is post-padded to lengths spread from its full length down to a third of it:
+    token ids from `input.vocab_size` (`decoder_tokens` from `head.target_vocab_size`), float
+    features, and with `input.chars` the character ids of each real word (from
+    `input.chars.char_vocab_size`, 1 to `_CHARS_PER_WORD` of them; padded words have none).
+    """
+    import keras
+
     rng = np.random.default_rng(0)
-    inputs = []
-    for index, tensor in enumerate(model.inputs):
+    arrays = {}
+    for tensor in model.inputs:  # one draw order, whatever the inputs' structure
         time = tensor.shape[1] or 8
         lengths = np.linspace(time, max(1, time // 3), batch_size).round().astype(int)
         padding = np.arange(time)[None, :] >= lengths[:, None]
-        if "int" in str(tensor.dtype):
-            vocab = spec.input.vocab_size if index == 0 else spec.head.target_vocab_size
-            values = rng.integers(2, vocab, size=(batch_size, time)).astype("int32")
+        if tensor.name == "chars":
+            values = _char_ids(spec.input.chars, padding, rng)
+        elif "int" in str(tensor.dtype):
+            target = tensor.name == "decoder_tokens"
+            vocab = spec.get("head.target_vocab_size" if target else "input.vocab_size")
+            values = rng.integers(2, vocab, size=(batch_size, time))
             values[padding] = 0
         else:
             values = rng.normal(size=(batch_size, *tensor.shape[1:]))
             values[padding] = spec.input.mask_value or 0.0
-        inputs.append(values.astype(str(tensor.dtype)))
+        arrays[tensor.name] = values.astype(str(tensor.dtype))
     shape = [d or 8 for d in model.outputs[0].shape[1:]]
     if spec.head.type in _INT_TARGET_HEADS:
         targets = rng.integers(0, shape[-1], size=(batch_size, *shape[:-1])).astype("int32")
     else:
         targets = rng.normal(size=(batch_size, *shape)).astype("float32")
-    return (inputs[0] if len(inputs) == 1 else inputs), targets
+    return keras.tree.map_structure(lambda tensor: arrays[tensor.name], model.input), targets
+
+
+# Characters per word in the fixed batch, at most (input.chars.max_word_length may be less).
+_CHARS_PER_WORD = 6
+
+
+def _char_ids(chars, word_padding, rng):
+    """(batch, words, characters) ids: 1 to `_CHARS_PER_WORD` per real word, post-padded."""
+    width = min(_CHARS_PER_WORD, chars.max_word_length)
+    lengths = rng.integers(1, width + 1, size=word_padding.shape)
+    lengths[word_padding] = 0
+    values = rng.integers(2, chars.char_vocab_size, size=(*word_padding.shape, width))
+    values[np.arange(width) >= lengths[..., None]] = 0
+    return values
 
 
 def _run_spec(spec_path, start_from, batch_size, steps):
