@@ -26,6 +26,17 @@ def _without_dropout(spec):
     return spec.replace(changes) if changes else spec
 
 
+def _without_vectors(spec):
+    """`(spec without input.vectors, whether its word embedding trains)`; the second is None
+    without vectors. A vectors file only sets the embedding's starting values, which every
+    backend takes from the reference anyway, and reading it needs a vocabulary learned from
+    the training data, which the check does not read."""
+    vectors = spec.input.vectors
+    if vectors is None:
+        return spec, None
+    return spec.replace({"input.vectors": None}), vectors.trainable
+
+
 def _batch(spec, model, batch_size):
     """A fixed batch for the model's inputs and targets, the same in every process.
 
@@ -44,6 +55,9 @@ def _batch(spec, model, batch_size):
         padding = np.arange(time)[None, :] >= lengths[:, None]
         if tensor.name == "chars":
             values = _char_ids(spec.input.chars, padding, rng)
+        elif tensor.name == "series":  # a time-series forecaster's series ids
+            count = model.get_layer("series_embedding").input_dim
+            values = rng.integers(0, count, size=(batch_size, time))
         elif "int" in str(tensor.dtype):
             target = tensor.name == "decoder_tokens"
             vocab = spec.get("head.target_vocab_size" if target else "input.vocab_size")
@@ -54,6 +68,8 @@ def _batch(spec, model, batch_size):
             values[padding] = spec.input.mask_value or 0.0
         arrays[tensor.name] = values.astype(str(tensor.dtype))
     shape = [d or 8 for d in model.outputs[0].shape[1:]]
+    if spec.get("head.quantiles"):  # quantile forecasts: one target per quantile set
+        shape = shape[:-1]
     if spec.head.type in _INT_TARGET_HEADS:
         targets = rng.integers(0, shape[-1], size=(batch_size, *shape[:-1])).astype("int32")
     else:
@@ -86,10 +102,12 @@ def _run_spec(spec_path, start_from, batch_size, steps):
     from keras_seq.spec import load_spec
     from keras_seq.tasks.building import resolved_task
 
-    spec = _without_dropout(load_spec(spec_path))
+    spec, embedding_trains = _without_vectors(_without_dropout(load_spec(spec_path)))
     task = resolved_task(spec, **_AUTO_SIZES)
     spec = task.spec
     model = task.build_model()
+    if embedding_trains is not None:
+        model.get_layer("embedding").trainable = embedding_trains
     results = {}
     if spec.seed is not None:  # without one, each process draws its own weights, by design
         results.update({f"initial weights/{i}": w for i, w in enumerate(model.get_weights())})
