@@ -68,7 +68,7 @@ def _batch(spec, model, batch_size):
             values[padding] = spec.input.mask_value or 0.0
         arrays[tensor.name] = values.astype(str(tensor.dtype))
     shape = [d or 8 for d in model.outputs[0].shape[1:]]
-    if spec.get("head.quantiles"):  # quantile forecasts: one target per quantile set
+    if spec.get("head.quantiles"):  # the forecasts' last axis is the quantiles; targets lack it
         shape = shape[:-1]
     if spec.head.type in _INT_TARGET_HEADS:
         targets = rng.integers(0, shape[-1], size=(batch_size, *shape[:-1])).astype("int32")

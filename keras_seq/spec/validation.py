@@ -13,6 +13,7 @@ from keras_seq.spec.errors import Problem, closest, format_path
 from keras_seq.spec.search import search_problems
 
 _VALIDATOR = jsonschema.Draft202012Validator(spec_schema.ROOT)
+_DEFS = spec_schema.ROOT["$defs"]
 
 
 def check(data, locations=None):
@@ -266,9 +267,6 @@ def _branch(field_schema, value):
         if jsonschema.Draft202012Validator({**branch, "$defs": _DEFS}).is_valid(value):
             return branch
     return {}
-
-
-_DEFS = spec_schema.ROOT["$defs"]
 
 
 def _not_applying(name, value, field, rule, siblings, path, locations):
