@@ -1,7 +1,7 @@
 """`training.precision: mixed_bfloat16` against float32: train-step speed, and tagger accuracy.
 
     python -m benchmarks.bfloat16                      # speed, every backend (a few minutes)
-    python -m benchmarks.bfloat16 --backends torch --rounds 9
+    python -m benchmarks.bfloat16 --backends torch --rounds 9 --threads 0 1
     python -m benchmarks.bfloat16 --accuracy           # bundled tagger (specs/tagger.yaml)
 
 Speed: the reference tagger (`workloads.WORKLOADS["tagger"]`: batch 32, length 64, vocab 5000,
@@ -9,7 +9,8 @@ embedding 64, 2 bidirectional LSTM layers of 128, 10 tags) built by `keras_seq.b
 precision. One process per backend builds both models, warms each up, then alternates them
 (`--rounds` rounds of `--steps` train steps and predict batches each, the order flipped every
 round, so both see the same machine load); prints median ms per train step / predict batch and
-the ratio bfloat16 / float32.
+the ratio bfloat16 / float32, one table per `--threads` setting (0: the frameworks' defaults;
+on a loaded machine torch's default threads can slow its float32 kernel tenfold).
 
 Accuracy (`--accuracy`): trains `specs/tagger.yaml` on its bundled data in each precision with
 `keras-seq train` (one process per run) and prints the test accuracy of both.
@@ -17,15 +18,13 @@ Accuracy (`--accuracy`): trains `specs/tagger.yaml` on its bundled data in each 
 
 import argparse
 import json
-import os
 import pathlib
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-from benchmarks import workloads
+from benchmarks import runner, workloads
 
 BACKENDS = ["jax", "tensorflow", "torch"]
 PRECISIONS = ["float32", "mixed_bfloat16"]
@@ -97,31 +96,24 @@ def worker(args):
     sys.stdout.write("RESULT " + json.dumps(result) + "\n")
 
 
-def run_worker(backend, argv, timeout):
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-    cmd = [sys.executable, "-m", "benchmarks.bfloat16", "--worker", *argv]
-    try:
-        proc = subprocess.run(
-            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout} s"}
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :])
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-    return {"error": " | ".join(tail) or f"exit code {proc.returncode}"}
+def run_worker(backend, argv, timeout, threads=0):
+    """Runs `worker` in a process of its own on `backend`; its result, or {"error": ...}."""
+    job = {"argv": ["--worker", *argv], "env": {"KERAS_BACKEND": backend}}
+    return runner._worker(job, timeout, threads, module="benchmarks.bfloat16")
 
 
-def speed_table(args):
-    print("reference tagger, ms per train step / predict batch (medians), bfloat16 / float32")
+def speed_table(args, threads):
+    print(
+        "reference tagger, ms per train step / predict batch (medians), bfloat16 / float32, "
+        f"threads {threads or 'default'}"
+    )
     print(
         f"{'backend':10s} {'f32 train':>10s} {'bf16 train':>10s} {'ratio':>6s}"
         f" {'f32 pred':>9s} {'bf16 pred':>9s} {'ratio':>6s}"
     )
     for backend in args.backends:
         argv = ["--rounds", str(args.rounds), "--steps", str(args.steps)]
-        result = run_worker(backend, argv, args.timeout)
+        result = run_worker(backend, argv, args.timeout, threads)
         if "error" in result:
             print(f"{backend:10s} ERROR {result['error']}")
             continue
@@ -157,6 +149,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--accuracy", action="store_true", help="bundled tagger accuracy")
+    parser.add_argument("--threads", type=int, nargs="+", default=[0], help="0: defaults")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per process")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--precision", choices=PRECISIONS, help=argparse.SUPPRESS)
@@ -166,7 +159,8 @@ def main(argv=None):
     elif args.accuracy:
         accuracy_table(args)
     else:
-        speed_table(args)
+        for threads in args.threads:
+            speed_table(args, threads)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@
 `tf.custom_gradient`). Any mask works (the recurrence passes states through at masked
 steps, like the generic loop). `plan_reason` says why a configuration is refused (None:
 it is taken); the layer then runs its generic loop.
+
+Precision: under a mixed dtype policy (`"mixed_bfloat16"`) the weights arrive read as
+bfloat16 (the layer's autocast scope), like the inputs: forward and backward pass run in
+bfloat16, and the float32 variables receive the gradients through the cast
+(`tests/test_precision.py` spies on `recur`'s input dtype).
 """
 
 import importlib
