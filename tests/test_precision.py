@@ -34,11 +34,25 @@ def post_mask():
     return np.arange(TIME)[None, :] < np.array(LENGTHS)[:, None]
 
 
+# The dtype each backend's fast path computes a bfloat16 layer's recurrence in.
+FAST_PATH_DTYPE = {"torch": "bfloat16", "tensorflow": "bfloat16", "jax": "float32"}  # jax: CPU
+
+
 @pytest.fixture
 def fast_path_dtypes(monkeypatch):
-    """The dtype of the inputs each fast-path recurrence received (torch kernel, or `recur`)."""
+    """The dtype each fast-path recurrence computed in (torch kernel, `_run` or `recur`)."""
     seen = []
-    if keras.backend.backend() == "torch":
+    if keras.backend.backend() == "jax":
+        from keras_seq.backend import jax_rnn
+
+        run = jax_rnn._run
+
+        def spy(*args):
+            seen.append(keras.backend.standardize_dtype(args[1].dtype))
+            return run(*args)
+
+        monkeypatch.setattr(jax_rnn, "_run", spy)
+    elif keras.backend.backend() == "torch":
         import torch
 
         for name in ["lstm", "gru", "rnn_tanh", "rnn_relu"]:
@@ -83,8 +97,8 @@ def test_recurrent_computes_in_bfloat16_on_the_fast_path(cell, fast_path_dtypes)
     assert set(fast_path_dtypes) == {"float32"}
     fast_path_dtypes.clear()
     got = mixed(x, mask=post_mask())
-    # The fast path ran (no silent fallback), in bfloat16: once per direction.
-    assert fast_path_dtypes == ["bfloat16", "bfloat16"]
+    # The fast path ran (no silent fallback), once per direction, in the backend's dtype.
+    assert fast_path_dtypes == [FAST_PATH_DTYPE[keras.backend.backend()]] * 2
     assert {keras.backend.standardize_dtype(v.dtype) for v in mixed.weights} == {"float32"}
     for a, b in zip(got, expected):
         assert keras.backend.standardize_dtype(a.dtype) == "bfloat16"
