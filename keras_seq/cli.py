@@ -75,6 +75,15 @@ def _quiet_backends():
     warnings.simplefilter("ignore")
 
 
+def _out_of_memory(error):
+    """Whether `error` is an allocation that failed (NumPy's MemoryError, a backend's
+    RuntimeError saying so), not a bug to show in full."""
+    text = str(error).lower()
+    return isinstance(error, MemoryError) or any(
+        words in text for words in ("out of memory", "not enough memory", "can't allocate")
+    )
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.command in _HEAVY_COMMANDS and not args.verbose and argv is None:
@@ -96,6 +105,16 @@ def main(argv=None):
             return args.run(args)
     except (SpecError, DataError, FileExistsError) as error:
         print(error, file=sys.stderr)
+        return 1
+    except (MemoryError, RuntimeError) as error:
+        if not _out_of_memory(error):
+            raise
+        print(
+            f"keras-seq {args.command}: out of memory ({str(error).splitlines()[0][:200]}). "
+            "Fix: make the model or the batches smaller (encoder.units, input.embedding_dim, "
+            "input.vocab_size, training.batch_size, input.max_length)",
+            file=sys.stderr,
+        )
         return 1
     except OSError as error:  # the file system refused: permissions, a full disk, ...
         print(f"keras-seq {args.command}: {error}", file=sys.stderr)

@@ -44,7 +44,9 @@ def guess(path, task=None, input_column=None, target_column=None, delimiter=None
     """
     from keras_seq.commands.datafiles import file_format
     from keras_seq.data import DataError, readers
+    from keras_seq.data.errors import check_file
 
+    check_file(path, "DATA_FILE")  # a missing file or a folder, named as such
     fmt = file_format(path, None)
     if fmt is None:
         raise DataError(
@@ -57,6 +59,15 @@ def guess(path, task=None, input_column=None, target_column=None, delimiter=None
         return {"format": fmt, "task": task or "tagger", "columns": {}}
     rows = [r for _, r in readers.read_records(path, fmt, {}, delimiter=delimiter)[:_SAMPLE]]
     columns = list(rows[0])
+    for option, given in (("--input-column", input_column), ("--target-column", target_column)):
+        if given is not None and given not in columns:
+            raise DataError(
+                f"no column {given!r}",
+                path=path,
+                line=1,
+                field=given,
+                hint=f"give {option} one of: {', '.join(columns)}",
+            )
     numeric = [c for c in columns if all(_is_number(r.get(c)) for r in rows)]
     found = {"format": fmt}
     if delimiter:

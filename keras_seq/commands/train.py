@@ -8,21 +8,11 @@ import pathlib
 import shutil
 import sys
 
+from keras_seq.commands.arguments import positive_int
+
 HELP = "train a spec's model; write a run folder"
 
 logger = logging.getLogger("keras_seq.train")
-
-
-def _positive(text):
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return value
 
 
 def add_arguments(parser):
@@ -32,7 +22,7 @@ def add_arguments(parser):
     )
     for split in ("train", "validation", "test"):
         parser.add_argument(f"--{split}", metavar="F", help=f"default: data.{split}")
-    parser.add_argument("--epochs", type=_positive, metavar="N", help="default: training.epochs")
+    parser.add_argument("--epochs", type=positive_int, metavar="N", help="default: training.epochs")
     parser.add_argument("--output", metavar="DIR", help="run folder (default: runs/NAME-TIME)")
     parser.add_argument(
         "--set",

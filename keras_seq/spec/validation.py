@@ -5,6 +5,7 @@ at once; defaults are only filled into data that has none.
 """
 
 import copy
+import math
 
 import jsonschema
 
@@ -214,6 +215,18 @@ def fill_section(node_schema, values, path=()):
 
 def _walk(node_schema, value, path, problems, locations):
     """Check x-applies-when / x-required-when and fill defaults, depth first."""
+    if isinstance(value, float) and not math.isfinite(value):
+        if not any(problem.path == format_path(path) for problem in problems):
+            problems.append(
+                _problem(
+                    path,
+                    f"{value} is not a finite number",
+                    locations,
+                    found=value,
+                    allowed=spec_schema.allowed_text(node_schema),
+                )
+            )
+        return
     node_schema = spec_schema.resolve(node_schema, value)
     if isinstance(value, str):
         problems.extend(_check_name(node_schema, value, path, locations))
