@@ -123,7 +123,7 @@ ERRORS = [
         "vectors path is a folder",
         ["train", "{d}/s.yaml", "--output", "{d}/out"],
         {"s.yaml": VECTORS, "t.conllu": WORDS, "v.txt/x": "x"},
-        ["v.txt: a folder, not a file. Fix: check input.vectors.path"],
+        ["v.txt: a folder, not a file. Fix: check the path given in input.vectors.path"],
     ),
     (
         "model sizes beyond memory",
@@ -186,6 +186,42 @@ ERRORS = [
         ["w.weights.h5: not a Keras weights file"],
     ),
     (
+        "data file is a device",
+        ["train", "{d}/s.yaml", "--train", "/dev/null"],
+        {"s.yaml": TAGGER},
+        ["/dev/null: a device, not a data file. Fix: check the path given in --train"],
+    ),
+    (
+        "CoNLL-U form with a line separator",
+        ["train", "{d}/s.yaml", "--output", "{d}/out"],
+        {"s.yaml": TAGGER, "t.conllu": WORDS + WORDS.replace("dog", "d\u2028g")},
+        ["t.conllu:5: field 'form': \"d\\u2028g\" contains a line break character"],
+    ),
+    (
+        "resume from a damaged checkpoint",
+        ["train", "--resume", "{d}/run"],
+        {"run/checkpoint/progress.json": "{garbage"},
+        ["progress.json: the checkpoint is damaged", "Fix: train again"],
+    ),
+    (
+        "serve --port out of range",
+        ["serve", "{d}/run", "--port", "99999"],
+        {},
+        ["--port: must be a port number from 0 to 65535, got '99999'"],
+    ),
+    (
+        "serve --max-records negative",
+        ["serve", "{d}/run", "--max-records", "-1"],
+        {},
+        ["--max-records: must be a whole number >= 1, got '-1'"],
+    ),
+    (
+        "--set with a 100 000-character value",
+        ["train", "{d}/s.yaml", "--set", "encoder.cell=" + "x" * 100_000],
+        {"s.yaml": TAGGER},
+        ["encoder.cell: 'xxxxxxxxxx", "... (100000 characters) is not one of the choices"],
+    ),
+    (
         "init on a folder",
         ["init", "{d}/sub", "--output", "{d}/s.yaml"],
         {"sub/x": "x"},
@@ -230,6 +266,7 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(
     assert "Traceback" not in err
     for part in expected:
         assert part in err, err
+    assert len(err) < 1000  # one paragraph, whatever the input's size
     assert _files(tmp_path) == before
 
 

@@ -61,14 +61,19 @@ def overrides(assignments):
                         allowed="e.g. encoder.units=128",
                     )
                 ],
-                f"--set {assignment}",
+                f"--set {_shortened(assignment)}",
             )
         try:
-            value = read_yaml(text, f"--set {assignment}")[0] if text.strip() else None
+            value = read_yaml(text, f"--set {_shortened(assignment)}")[0] if text.strip() else None
         except SpecError as error:
-            raise SpecError(error.problems, f"--set {assignment}") from None
+            raise SpecError(error.problems, f"--set {_shortened(assignment)}") from None
         changes[field.strip()] = value
     return changes
+
+
+def _shortened(text, limit=80):
+    """A command-line argument as messages show it: at most `limit` characters."""
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def with_overrides(spec, assignments):
@@ -82,7 +87,7 @@ def with_overrides(spec, assignments):
     try:
         return spec.replace(changes)
     except SpecError as error:
-        origin = {field: f"--set {a}" for field, a in zip(changes, assignments)}
+        origin = {field: f"--set {_shortened(a)}" for field, a in zip(changes, assignments)}
         problems = []
         for problem in error.problems:
             source = next(
@@ -217,7 +222,14 @@ def resume(run_dir, verbose=None):
     run_folder = runs.RunFolder(run_dir, resume=True)
     with run_folder as folder:
         checkpoint = folder / runs.CHECKPOINT
-        progress = json.loads((checkpoint / runs.PROGRESS).read_text(encoding="utf-8"))
+        try:
+            progress = json.loads((checkpoint / runs.PROGRESS).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise DataError(
+                f"the checkpoint is damaged ({error})",
+                path=progress_file,
+                hint="train again from the spec (the folder cannot be resumed)",
+            ) from None
         task = load(checkpoint / runs.MODEL)
         with distribution.scope(task.spec.training) as engine:
             if engine is not None:  # its variables made again, now under the distribution

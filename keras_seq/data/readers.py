@@ -51,10 +51,10 @@ class FileLines:
 
     def __iter__(self):
         offset, number = self.position
+        check_file(self.path)
         try:
             file = open(self.path, "rb")
         except OSError as err:
-            check_file(self.path)  # names what is wrong where it can
             raise DataError(f"cannot read the file ({err.strerror})", path=self.path) from None
         with file:
             file.seek(offset)
@@ -227,6 +227,15 @@ def _conllu_sentence(block, path, tags_field):
                 field=tags_field,
                 hint="fill in the tag, or choose another data.tags_field (e.g. xpos)",
             )
+        for field in ("form", tags_field):
+            if any(mark in token[field] for mark in LINE_BREAKS):
+                raise DataError(
+                    f"{json.dumps(token[field])} contains a line break character",
+                    path=path,
+                    line=number,
+                    field=field,
+                    hint="remove it (vocabularies and label files hold one entry per line)",
+                )
         words.append(token["form"])
         word_tags.append(tag)
     return words, word_tags

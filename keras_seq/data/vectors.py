@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_seq.data.errors import DataError
+from keras_seq.data.errors import DataError, check_file
 from keras_seq.data.vocabulary import Vocabulary
 
 logger = logging.getLogger("keras_seq.data")
@@ -15,6 +15,7 @@ logger = logging.getLogger("keras_seq.data")
 
 def _lines(path):
     """Yields (line number, text) of a UTF-8 file, gunzipped when its name ends in `.gz`."""
+    check_file(path, "input.vectors.path")  # missing, a folder or a device: said plainly
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as raw:
@@ -29,12 +30,6 @@ def _lines(path):
                         hint="save the vectors file as UTF-8",
                     ) from None
                 yield number, text.rstrip("\r\n")
-    except FileNotFoundError:
-        raise DataError("file not found", path=path, hint="check input.vectors.path") from None
-    except IsADirectoryError:
-        raise DataError(
-            "a folder, not a file", path=path, hint="check input.vectors.path"
-        ) from None
     except (OSError, EOFError, zlib.error) as err:
         raise DataError(f"cannot read the file ({err})", path=path) from None
 

@@ -7,7 +7,7 @@ import pathlib
 from keras_seq.spec.errors import Problem, SpecError
 from keras_seq.spec.types import SCHEMAS, Spec, from_data
 from keras_seq.spec.validation import check, fill_section
-from keras_seq.spec.yaml_source import read_yaml
+from keras_seq.spec.yaml_source import MAX_BYTES, read_yaml
 
 _TOO_DEEP = Problem("", "the spec nests too deeply", allowed="a few levels of sections")
 
@@ -103,7 +103,8 @@ def _read_spec_file(path):
     `SpecError` naming the file (and the line of the first bad byte)."""
     allowed = "a path to an existing .yaml file"
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as file:  # never more than a spec may hold (/dev/zero ends)
+            raw = file.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise SpecError([Problem("", "spec file not found", allowed=allowed)], str(path)) from None
     except IsADirectoryError:
@@ -114,6 +115,9 @@ def _read_spec_file(path):
         raise SpecError(
             [Problem("", f"cannot read the spec file ({error.strerror})")], str(path)
         ) from None
+    if len(raw) > MAX_BYTES:
+        too_big = f"the spec is larger than {MAX_BYTES // 1000} kB; a spec is a short file"
+        raise SpecError([Problem("", too_big)], str(path))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

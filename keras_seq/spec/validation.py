@@ -388,9 +388,12 @@ def _unique(problems):
     return result
 
 
-def _show(value):
+def _show(value, limit=60):
+    """A value as messages quote it; a long string is cut to `limit` characters."""
     if value is None:
         return "null"
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"
     return repr(value) if isinstance(value, str) else str(value)
 
 
