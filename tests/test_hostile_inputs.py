@@ -71,6 +71,18 @@ ERRORS = [
         ["s.yaml:7:", "training.learning_rate", "inf is not a finite number"],
     ),
     (
+        "seed beyond 2**32 - 1 (NumPy's limit, found only when training)",
+        ["validate", "{d}/s.yaml"],
+        {"s.yaml": TAGGER.replace("seed: 1", "seed: 18446744073709551616")},
+        ["s.yaml:3:7: seed: 18446744073709551616 is out of range", "<= 4294967295"],
+    ),
+    (
+        "regression loss on a tagger (a shape error only when training)",
+        ["validate", "{d}/s.yaml"],
+        {"s.yaml": TAGGER.replace("epochs: 1", "epochs: 1, loss: mse")},
+        ["s.yaml:7:", "training.loss: 'mse' does not fit a tagger's targets", "sparse_categ"],
+    ),
+    (
         "spec path is a folder",
         ["validate", "{d}/sub"],
         {"sub/x": "x"},

@@ -285,6 +285,7 @@ def _cross_section_rules(data, locations):
             )
         )
     problems.extend(_monitor_rules(data, locations))
+    problems.extend(_loss_rules(data, locations))
     # input.chars / input.vectors: the heads each is wired into (see their descriptions).
     for field, heads in (
         ("chars", ("tagger", "classifier")),
@@ -350,6 +351,26 @@ def logged_names(data):
 
 
 _TRAINING_FIELDS = spec_schema.ROOT["properties"]["training"]["properties"]
+
+
+def _loss_rules(data, locations):
+    """`training.loss` must be one the head's targets fit (`x-head-names` in the schema)."""
+    training = data.get("training")
+    loss = training.get("loss") if isinstance(training, dict) else None
+    head = (data.get("head") or {}).get("type")
+    field = _TRAINING_FIELDS["loss"]
+    names = field["x-head-names"].get(head)
+    if names is None or loss in names or loss not in field["x-names"]:  # unknown: said already
+        return []
+    return [
+        _problem(
+            ("training", "loss"),
+            f"{loss!r} does not fit a {head}'s targets (integer class ids)",
+            locations,
+            found=loss,
+            allowed=", ".join(names) + ", or null (the head's default)",
+        )
+    ]
 
 
 def _monitor_rules(data, locations):
