@@ -83,6 +83,12 @@ ERRORS = [
         ["s.yaml:7:", "training.loss: 'mse' does not fit a tagger's targets", "sparse_categ"],
     ),
     (
+        "AUC metric on a tagger (a shape error only when training)",
+        ["validate", "{d}/s.yaml"],
+        {"s.yaml": TAGGER.replace("epochs: 1", "epochs: 1, metrics: [accuracy, auc]")},
+        ["training.metrics[1]: 'auc' does not fit a tagger's targets", "(or no training.metrics"],
+    ),
+    (
         "spec path is a folder",
         ["validate", "{d}/sub"],
         {"sub/x": "x"},

@@ -285,7 +285,7 @@ def _cross_section_rules(data, locations):
             )
         )
     problems.extend(_monitor_rules(data, locations))
-    problems.extend(_loss_rules(data, locations))
+    problems.extend(_target_rules(data, locations))
     # input.chars / input.vectors: the heads each is wired into (see their descriptions).
     for field, heads in (
         ("chars", ("tagger", "classifier")),
@@ -353,24 +353,34 @@ def logged_names(data):
 _TRAINING_FIELDS = spec_schema.ROOT["properties"]["training"]["properties"]
 
 
-def _loss_rules(data, locations):
-    """`training.loss` must be one the head's targets fit (`x-head-names` in the schema)."""
+def _target_rules(data, locations):
+    """`training.loss` and `training.metrics` must fit the head's targets (`x-head-names` in
+    the schema); names Keras does not know are reported by the name check instead."""
     training = data.get("training")
-    loss = training.get("loss") if isinstance(training, dict) else None
-    head = (data.get("head") or {}).get("type")
-    field = _TRAINING_FIELDS["loss"]
-    names = field["x-head-names"].get(head)
-    if names is None or loss in names or loss not in field["x-names"]:  # unknown: said already
+    if not isinstance(training, dict):
         return []
-    return [
-        _problem(
-            ("training", "loss"),
-            f"{loss!r} does not fit a {head}'s targets (integer class ids)",
-            locations,
-            found=loss,
-            allowed=", ".join(names) + ", or null (the head's default)",
+    head = (data.get("head") or {}).get("type")
+    metrics = training.get("metrics")
+    chosen = [(("training", "loss"), "loss", training.get("loss"))]
+    if isinstance(metrics, list):
+        chosen += [(("training", "metrics", i), "metrics", m) for i, m in enumerate(metrics)]
+    problems = []
+    for path, name, value in chosen:
+        field = _TRAINING_FIELDS[name]
+        names = field["x-head-names"].get(head)
+        known = field["x-names"] if name == "loss" else field["items"]["x-names"]
+        if names is None or value in names or value not in known:
+            continue
+        problems.append(
+            _problem(
+                path,
+                f"{value!r} does not fit a {head}'s targets (integer class ids)",
+                locations,
+                found=value,
+                allowed=", ".join(names) + f" (or no training.{name}: the head's default)",
+            )
         )
-    ]
+    return problems
 
 
 def _monitor_rules(data, locations):
