@@ -190,7 +190,20 @@ def _plain_number(value):
 
 def finite_json(data):
     """`data` as standard JSON text (indented, newline-ended): NaN and infinities, which
-    `json.dumps` would write as the non-standard `NaN`/`Infinity`, become null."""
+    `json.dumps` would write as the non-standard `NaN`/`Infinity`, become null.
+
+    Examples:
+
+    >>> from keras_seq.runs import finite_json
+    >>> print(finite_json({"mase": float("nan"), "mae": [0.5, float("inf")]}), end="")
+    {
+      "mase": null,
+      "mae": [
+        0.5,
+        null
+      ]
+    }
+    """
 
     def plain(value):
         if isinstance(value, dict):
