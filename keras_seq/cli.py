@@ -117,7 +117,9 @@ def main(argv=None):
         )
         return 1
     except OSError as error:  # the file system refused: permissions, a full disk, ...
-        print(f"keras-seq {args.command}: {error}", file=sys.stderr)
+        text = str(error)
+        text = text if len(text) <= 300 else f"{text[:297]}..."  # a file name of 5000 characters
+        print(f"keras-seq {args.command}: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"keras-seq {args.command}: interrupted", file=sys.stderr)

@@ -89,6 +89,18 @@ ERRORS = [
         ["training.metrics[1]: 'auc' does not fit a tagger's targets", "(or no training.metrics"],
     ),
     (
+        "data path with a NUL character",
+        ["show", "{d}/s.yaml"],
+        {"s.yaml": TAGGER.replace("train: t.conllu", 'train: "t\\0.conllu"')},
+        ["s.yaml:8:", "data.train: a file name cannot hold a NUL character"],
+    ),
+    (
+        "data path of 5000 characters",
+        ["train", "{d}/s.yaml", "--dry-run", "--train", "x" * 5000],
+        {"s.yaml": TAGGER},
+        ["keras-seq train: ", "File name too long", "xxx..."],
+    ),
+    (
         "spec path is a folder",
         ["validate", "{d}/sub"],
         {"sub/x": "x"},

@@ -286,6 +286,7 @@ def _cross_section_rules(data, locations):
         )
     problems.extend(_monitor_rules(data, locations))
     problems.extend(_target_rules(data, locations))
+    problems.extend(_path_rules(data, locations))
     # input.chars / input.vectors: the heads each is wired into (see their descriptions).
     for field, heads in (
         ("chars", ("tagger", "classifier")),
@@ -351,6 +352,36 @@ def logged_names(data):
 
 
 _TRAINING_FIELDS = spec_schema.ROOT["properties"]["training"]["properties"]
+
+
+# The fields that name files (made absolute, relative to the spec, when it loads).
+PATH_FIELDS = (
+    ("data", "train"),
+    ("data", "validation"),
+    ("data", "test"),
+    ("data", "vocabulary"),
+    ("input", "vectors", "path"),
+)
+
+
+def _path_rules(data, locations):
+    """A file name cannot hold a NUL character (the operating system refuses it)."""
+    problems = []
+    for path in PATH_FIELDS:
+        value = data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str) and "\x00" in value:
+            problems.append(
+                _problem(
+                    path,
+                    "a file name cannot hold a NUL character",
+                    locations,
+                    found=value,
+                    allowed="a path to a file",
+                )
+            )
+    return problems
 
 
 def _target_rules(data, locations):
