@@ -47,7 +47,7 @@ HISTORY = "history.csv"
 METRICS = "metrics.json"
 CURVES = "curves.png"
 REPORT = "report.html"
-CHECKPOINT = "checkpoint"  # a folder: model.keras and progress.json of the last epoch done
+CHECKPOINT = "checkpoint"  # a folder: the last epoch done (keras_seq.checkpoint)
 PROGRESS = "progress.json"
 LOG_SCALE_RATIO = 30  # a loss spanning more than this factor is drawn on a log axis
 

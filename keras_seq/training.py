@@ -266,6 +266,52 @@ class EpochBatches(keras.utils.PyDataset):
         return Follow()
 
 
+def random_state(model):
+    """The state of every `keras.random.SeedGenerator` in `model` (where its dropout masks
+    come from), as a list of `[seed, counter]` pairs in the model's variable order.
+
+    A `.keras` file does not hold it: a loaded model draws its dropout masks again from the
+    start. A checkpoint keeps it so that a resumed run draws the masks an uninterrupted one
+    would. The seed generators' states are the model's `variables` that are not `weights`.
+
+    Examples:
+
+    >>> import keras, numpy as np
+    >>> from keras_seq.training import random_state, set_random_state
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.5, seed=7)])
+    >>> random_state(model)
+    [[7, 0]]
+    >>> _ = model(np.ones((1, 4)), training=True)  # one mask drawn
+    >>> random_state(model)
+    [[7, 1]]
+    >>> set_random_state(model, [[7, 0]])
+    >>> random_state(model)
+    [[7, 0]]
+    """
+    return [keras.ops.convert_to_numpy(v).tolist() for v in _seed_states(model)]
+
+
+def set_random_state(model, state):
+    """Puts back a `random_state(model)` taken from a model of the same architecture.
+
+    Raises:
+        ValueError: `state` does not have one pair per seed generator of `model`.
+    """
+    variables = _seed_states(model)
+    if len(state) != len(variables):
+        raise ValueError(
+            f"the checkpoint holds {len(state)} random states; the model has {len(variables)} "
+            "seed generators"
+        )
+    for variable, value in zip(variables, state):
+        variable.assign(np.asarray(value, dtype=variable.dtype))
+
+
+def _seed_states(model):
+    weights = {id(v) for v in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
 class StopWhenRequested(keras.callbacks.Callback):
     """Raises, after every batch and epoch, the stop a signal asked for (`keras_seq.stopping`):
     a SIGTERM or Ctrl-C that a library swallowed still ends the run within one batch."""

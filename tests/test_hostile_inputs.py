@@ -231,7 +231,7 @@ ERRORS = [
         "resume from a damaged checkpoint",
         ["train", "--resume", "{d}/run"],
         {"run/checkpoint/progress.json": "{garbage"},
-        ["progress.json: the checkpoint is damaged", "Fix: train again"],
+        ["progress.json: not a checkpoint's progress file", "Fix: start the run again"],
     ),
     (
         "serve --port out of range",
@@ -261,7 +261,7 @@ ERRORS = [
         "init --input-column that is not there",
         ["init", "{d}/t.csv", "--input-column", "txt", "--output", "{d}/s.yaml"],
         {"t.csv": "text,label\na b,pos\nc d,neg\n"},
-        ["t.csv:1: field 'txt': no column 'txt'", "--input-column one of: text, label"],
+        ["t.csv: field 'txt': no column 'txt'", "--input-column one of: text, label"],
     ),
 ]
 

@@ -149,3 +149,21 @@ def test_finite_training_is_untouched():
         x, x, epochs=2, verbose=0, callbacks=[training.StopOnNonFiniteLoss()]
     )
     assert len(history.history["loss"]) == 2
+
+
+def test_random_state_lets_a_saved_model_draw_the_masks_of_the_live_one(tmp_path):
+    model = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dropout(0.5, seed=4), keras.layers.Dropout(0.3, seed=5)]
+    )
+    x = np.ones((3, 6), "float32")
+    for _ in range(3):
+        model(x, training=True)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert training.random_state(loaded) == [[4, 0], [5, 0]]  # Keras does not save it
+    training.set_random_state(loaded, training.random_state(model))
+    assert training.random_state(loaded) == [[4, 3], [5, 3]]
+    live = keras.ops.convert_to_numpy(model(x, training=True))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(x, training=True)), live)
+    with pytest.raises(ValueError, match="holds 1 random states; the model has 2"):
+        training.set_random_state(loaded, [[4, 0]])

@@ -4,6 +4,14 @@ The format comes from the extension (`.conllu`, `.csv`, `.jsonl`); the task and 
 from the first rows (flags override each guess):
 
 - CoNLL-U: a tagger of the UPOS column.
+- A time column (ISO dates/datetimes; or whole numbers named like a step, beside a series-id
+  column): a time-series forecaster (`data.time_column`). Rows repeating a time belong to
+  different series, told apart by a column of few values (`data.series_id_column`). The one
+  numeric column that is not a code (0/1, a weekday) is the target (ambiguous: ask for
+  `--target-column`); the other numeric columns are covariates: codes known ahead
+  (`data.future_covariates`), measurements only up to the forecast origin
+  (`data.past_covariates`). The time step sets the window, horizon, season and calendar
+  features, shortened to fit the shortest series.
 - Every column numeric: a forecaster; an index-like first column (`step`, `time`, ...; or
   whole numbers counting up) is left out, the first remaining column is the target.
 - Two token columns of equal length per row, one with few distinct tokens: a tagger.
@@ -14,6 +22,7 @@ Sibling files named like the training file with `validation`/`dev` and `test` in
 `train` become `data.validation` and `data.test`. The spec is validated before it is written.
 """
 
+import difflib
 import json
 import pathlib
 import sys
@@ -30,20 +39,36 @@ def add_arguments(parser):
     parser.add_argument("--input-column", metavar="NAME", help="text / tokens / source column")
     parser.add_argument("--target-column", metavar="NAME", help="label / tags / target column")
     parser.add_argument("--delimiter", metavar="C", help="CSV field separator (default: sniffed)")
+    parser.add_argument("--time-column", metavar="NAME", help="forecaster: the column of times")
+    parser.add_argument(
+        "--series-id-column", metavar="NAME", help="forecaster: the column naming each series"
+    )
     parser.add_argument(
         "--output", metavar="SPEC", help="where to write the spec (default: DATA_STEM.yaml)"
     )
 
 
-def guess(path, task=None, input_column=None, target_column=None, delimiter=None):
+def guess(
+    path,
+    task=None,
+    input_column=None,
+    target_column=None,
+    delimiter=None,
+    time_column=None,
+    series_id_column=None,
+):
     """What `init` would write for a data file, as a dict: `format`, `task`, `columns`
-    (spec option -> column name) and, for a forecaster, `value_columns`, `target_columns`.
+    (spec option -> column name) and, for a forecaster, `value_columns`, `target_columns` or,
+    for time series, the `data` fields (`time_column`, `series_id_column`, covariates,
+    `calendar`, `lookback`, `season_length`, `fill`) with `horizon`, `frequency`, `series`
+    (how many) and `shortest` (steps of the shortest series).
 
     Raises:
-        keras_seq.DataError: the file cannot be read, or no task fits its columns.
+        keras_seq.DataError: the file cannot be read, or no task fits its columns; the
+            message names the column and the flag that settles it.
     """
     from keras_seq.commands.datafiles import file_format
-    from keras_seq.data import DataError, readers
+    from keras_seq.data import DataError, readers, sniffing
     from keras_seq.data.errors import check_file
 
     check_file(path, "DATA_FILE")  # a missing file or a folder, named as such
@@ -54,29 +79,67 @@ def guess(path, task=None, input_column=None, target_column=None, delimiter=None
             path=path,
             hint="name it .conllu, .csv or .jsonl",
         )
+    series_flags = time_column or series_id_column
+    if series_flags and task not in (None, "forecaster"):
+        raise DataError(
+            f"--time-column and --series-id-column are for a forecaster, not a {task}",
+            hint="drop them, or give --task forecaster",
+        )
     if fmt == "conllu":
+        if series_flags:
+            raise DataError(
+                "a CoNLL-U file holds no time series",
+                path=path,
+                hint="drop --time-column and --series-id-column",
+            )
         readers.read_conllu(path)  # checks that it reads
         return {"format": fmt, "task": task or "tagger", "columns": {}}
-    rows = [r for _, r in readers.read_records(path, fmt, {}, delimiter=delimiter)[:_SAMPLE]]
-    columns = list(rows[0])
-    for option, given in (("--input-column", input_column), ("--target-column", target_column)):
-        if given is not None and given not in columns:
+    records = readers.read_records(path, fmt, {}, delimiter=delimiter)
+    if not records:
+        raise DataError("no rows to guess from", path=path, hint="give a file with data rows")
+    columns = list(records[0][1])
+    flags = {
+        "--input-column": input_column,
+        "--target-column": target_column,
+        "--time-column": time_column,
+        "--series-id-column": series_id_column,
+    }
+    for flag, column in flags.items():
+        if column is not None and column not in columns:
+            close = difflib.get_close_matches(column, columns, n=1)
             raise DataError(
-                f"no column {given!r}",
+                f"no column {column!r} in the file (given with {flag})",
                 path=path,
-                line=1,
-                field=given,
-                hint=f"give {option} one of: {', '.join(columns)}",
+                field=column,
+                hint=(f"did you mean {close[0]!r}? " if close else "")
+                + f"give {flag} one of: {', '.join(columns)}",
             )
-    numeric = [c for c in columns if all(_is_number(r.get(c)) for r in rows)]
     found = {"format": fmt}
     if delimiter:
         found["delimiter"] = delimiter
+    if task in (None, "forecaster"):
+        from keras_seq.commands.init_series import series_guess
+
+        series = series_guess(path, fmt, records, time_column, series_id_column, target_column)
+        if series:
+            return {**found, "task": "forecaster", **series}
+    rows = [r for _, r in records[:_SAMPLE]]
+    numeric = [c for c in columns if all(sniffing.is_number(r.get(c)) for r in rows)]
+    if task == "forecaster" and not numeric:
+        raise DataError(
+            f"no column of numbers to forecast among {', '.join(columns)}",
+            path=path,
+            hint="give --time-column (a column of ISO dates) and --target-column, or another "
+            "--task",
+        )
     if task == "forecaster" or (task is None and numeric and len(numeric) == len(columns)):
         values = [c for c in numeric if not _is_index(c, rows)] or numeric
         target = target_column or values[0]
         return {**found, "task": "forecaster", "value_columns": values, "target_columns": [target]}
-    texts = [c for c in columns if c not in numeric and all(_is_text(r.get(c)) for r in rows)]
+    times = sniffing.time_columns(rows, columns)  # dates are neither texts nor labels
+    texts = [
+        c for c in columns if c not in numeric + times and all(_is_text(r.get(c)) for r in rows)
+    ]
     pair = _token_pair(rows, texts)
     if task == "tagger" or (task is None and pair and not (input_column or target_column)):
         tokens, tags = pair or (None, None)
@@ -88,7 +151,8 @@ def guess(path, task=None, input_column=None, target_column=None, delimiter=None
                 "tags_column": target_column or tags,
             },
         }
-    labels = [c for c in columns if _is_label(c, rows)]
+    labels = [c for c in columns if c not in times and _is_label(c, rows)]
+    labels.sort(key=lambda c: c in numeric)  # words before numbers
     source = input_column or _first(texts, avoid=labels)
     if task == "classifier" or (task is None and labels and source):
         label = target_column or _first(labels, avoid=[source])
@@ -104,6 +168,26 @@ def guess(path, task=None, input_column=None, target_column=None, delimiter=None
             "task": "seq2seq",
             "columns": {"source_column": source, "target_column": target},
         }
+    if task is None and times:
+        raise DataError(
+            f"no numeric column to forecast beside the time column {times[0]!r}, and no task "
+            "fits the other columns",
+            path=path,
+            hint="add a column of values (or give --target-column), or give --task and the columns",
+        )
+    for column in columns:  # a date column with slips explains why no task fits
+        bad = sniffing.first_bad_time(records, column)
+        if task is None and bad and sniffing.looks_like_times(rows, column):
+            line, value = bad
+            raise DataError(
+                f"column {column!r} looks like times, but {json.dumps(value)} is not an ISO date "
+                "or datetime, so no task fits the file",
+                path=path,
+                line=line,
+                field=column,
+                hint="write times such as 2021-03-01 or 2021-03-01T13:00 (no time zone) in "
+                "every row to forecast, or give --task and the columns",
+            )
     raise DataError(
         f"cannot guess the task from the columns {', '.join(columns)}",
         path=path,
@@ -113,16 +197,6 @@ def guess(path, task=None, input_column=None, target_column=None, delimiter=None
 
 def _first(names, avoid=()):
     return next((name for name in names if name not in avoid), None)
-
-
-def _is_number(value):
-    if isinstance(value, bool):
-        return False
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _is_index(name, rows):
@@ -191,39 +265,26 @@ _MODELS = {
 }
 
 
+# Scaled series learn well at a larger step (as in specs/co2.yaml and specs/load.yaml).
+_RATES = {"series": 0.005}
+
+
 def spec_text(guessed, data_path, spec_path):
     """The commented YAML of a starter spec for `guess(...)`'s result."""
     data_path = pathlib.Path(data_path).resolve()
     base = pathlib.Path(spec_path).resolve().parent
     task, fmt = guessed["task"], guessed["format"]
     cell, units, direction, why = _MODELS[task]
-    name = _name(data_path)
+    inputs, head, data = _sections(guessed)
     lines = [
         f"# A starter spec written by `keras-seq init {data_path.name}`: a {task}.",
         "# Check it with `keras-seq validate`, train it with `keras-seq train`;",
         "# `keras-seq schema --markdown` lists every field.",
         "version: 1",
-        f"name: {json.dumps(name)}",
+        f"name: {json.dumps(_name(data_path))}",
         "seed: 0                  # fixes weights, dropout and shuffling on every backend",
         "",
-    ]
-    if task == "forecaster":
-        values = guessed["value_columns"]
-        lines += [
-            "input:",
-            "  kind: features",
-            f"  dim: {len(values)}                 # one value per column in data.value_columns",
-            "  max_length: 24         # steps in each window (data.lookback)",
-        ]
-    else:
-        lines += [
-            "input:",
-            "  kind: tokens",
-            "  vocab_size: auto       # learned from the training file",
-            "  embedding_dim: 64",
-            "  max_length: null       # the longest sequence (at most 1000 steps)",
-        ]
-    lines += [
+        *inputs,
         "",
         f"encoder:                  # {why}",
         f"  cell: {cell}               # simple | lstm | gru",
@@ -233,19 +294,11 @@ def spec_text(guessed, data_path, spec_path):
         "",
         "head:",
         f"  type: {task}",
-    ]
-    if task == "forecaster":
-        lines += [
-            "  horizon: 1             # future steps predicted",
-            f"  outputs: {len(guessed['target_columns'])}             # values per step",
-        ]
-    elif task in ("tagger", "classifier"):
-        lines.append("  classes: auto          # learned from the training file")
-    lines += [
+        *head,
         "",
         "training:",
         "  optimizer: adam",
-        "  learning_rate: 0.001",
+        f"  learning_rate: {_RATES.get(_kind(guessed), 0.001)}",
         "  clipnorm: 1.0          # keeps one bad batch from blowing the weights up",
         "  batch_size: 32",
         "  epochs: 10",
@@ -260,13 +313,50 @@ def spec_text(guessed, data_path, spec_path):
         lines.append(f"  delimiter: {json.dumps(guessed['delimiter'])}")
     for option, column in guessed.get("columns", {}).items():
         lines.append(f"  {option}: {json.dumps(column)}")
+    return "\n".join(lines + data) + "\n"
+
+
+def _kind(guessed):
+    """The task, or `series` for a time-series forecaster (`data.time_column`)."""
+    return "series" if "time_column" in guessed else guessed["task"]
+
+
+def _sections(guessed):
+    """`(input lines, head lines after its type, data lines after the files)` of a task."""
+    task = guessed["task"]
+    if _kind(guessed) == "series":
+        from keras_seq.commands.init_series import spec_sections
+
+        return spec_sections(guessed)
     if task == "forecaster":
-        lines += [
-            f"  value_columns: {json.dumps(guessed['value_columns'])}",
+        values = guessed["value_columns"]
+        inputs = [
+            "input:",
+            "  kind: features",
+            f"  dim: {len(values)}                 # one value per column in data.value_columns",
+            "  max_length: 24         # steps in each window (data.lookback)",
+        ]
+        head = [
+            "  horizon: 1             # future steps predicted",
+            f"  outputs: {len(guessed['target_columns'])}             # values per step",
+        ]
+        data = [
+            f"  value_columns: {json.dumps(values)}",
             f"  target_columns: {json.dumps(guessed['target_columns'])}",
             "  # Scale the columns to similar ranges (e.g. standardize) before training.",
         ]
-    return "\n".join(lines) + "\n"
+        return inputs, head, data
+    inputs = [
+        "input:",
+        "  kind: tokens",
+        "  vocab_size: auto       # learned from the training file",
+        "  embedding_dim: 64",
+        "  max_length: null       # the longest sequence (at most 1000 steps)",
+    ]
+    head = []
+    if task in ("tagger", "classifier"):
+        head = ["  classes: auto          # learned from the training file"]
+    return inputs, head, []
 
 
 def _name(data_path):
@@ -289,7 +379,15 @@ def run(args):
     if output.exists():
         print(f"{output} already exists: choose another --output", file=sys.stderr)
         return 1
-    guessed = guess(args.data, args.task, args.input_column, args.target_column, args.delimiter)
+    guessed = guess(
+        args.data,
+        args.task,
+        args.input_column,
+        args.target_column,
+        args.delimiter,
+        args.time_column,
+        args.series_id_column,
+    )
     text = spec_text(guessed, args.data, output)
     load_spec(text)  # never write a spec that does not validate
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,7 @@
 """`keras-seq train`: a spec and its data to a complete run folder (see `keras_seq.runs`)."""
 
 import csv
-import json
 import logging
-import os
 import pathlib
 import shutil
 import sys
@@ -198,19 +196,18 @@ def train(
 def resume(run_dir, verbose=None):
     """Continues an interrupted `train` from its last checkpoint (`run_dir/checkpoint`).
 
-    The model, its optimizer state and dropout seed state, the learned vocabularies and the
-    history come from the checkpoint; the data is read again from the paths in its spec; the
-    batches of each epoch depend only on `(seed, epoch)`. So a seeded run that is resumed ends
-    with the weights an uninterrupted one ends with. (Early stopping and the plateau schedule
-    restart their patience count at the resumed epoch.)
+    The model, its optimizer state and dropout seed state, the learned vocabularies, the
+    history and what early stopping and the plateau schedule remember come from the checkpoint
+    (`keras_seq.checkpoint`); the data is read again from the paths in its spec; the batches of
+    each epoch depend only on `(seed, epoch)`. So a seeded run that is resumed ends with the
+    weights an uninterrupted one ends with.
 
     Returns:
         `(path, metrics)` as `train`.
     """
-    from keras_seq import runs
+    from keras_seq import checkpoint, runs
     from keras_seq.backend import distribution
     from keras_seq.data import DataError
-    from keras_seq.tasks import load
 
     progress_file = pathlib.Path(run_dir) / runs.CHECKPOINT / runs.PROGRESS
     if not progress_file.is_file():
@@ -221,19 +218,11 @@ def resume(run_dir, verbose=None):
         )
     run_folder = runs.RunFolder(run_dir, resume=True)
     with run_folder as folder:
-        checkpoint = folder / runs.CHECKPOINT
-        try:
-            progress = json.loads((checkpoint / runs.PROGRESS).read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise DataError(
-                f"the checkpoint is damaged ({error})",
-                path=progress_file,
-                hint="train again from the spec (the folder cannot be resumed)",
-            ) from None
-        task = load(checkpoint / runs.MODEL)
+        progress = checkpoint.read(folder / runs.CHECKPOINT)
+        task = checkpoint.load_task(folder / runs.CHECKPOINT, progress)
         with distribution.scope(task.spec.training) as engine:
             if engine is not None:  # its variables made again, now under the distribution
-                task = load(checkpoint / runs.MODEL)
+                task = checkpoint.load_task(folder / runs.CHECKPOINT, progress)
             encoded, splits = _read(task, learn=False)
             metrics = _fit_and_write(task, encoded, splits, folder, verbose, progress)
     return run_folder.path, metrics
@@ -242,24 +231,23 @@ def resume(run_dir, verbose=None):
 def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
     """Fits (from `progress`'s epoch when resuming), checkpointing every epoch into
     `folder/checkpoint`, then writes the run's files; returns the metrics per split."""
-    from keras_seq import report, runs, stopping, training
+    from keras_seq import checkpoint, report, runs, stopping, training
 
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     progress = progress or {"epoch": 0, "history": {}}
-    checkpoint = folder / runs.CHECKPOINT
-    checkpoint.mkdir(exist_ok=True)
+    checkpoint_dir = folder / runs.CHECKPOINT
+    checkpoint_dir.mkdir(exist_ok=True)
+    fit = training.fit_options(task.spec.training)
+    policies = list(fit["callbacks"])  # schedule, early stopping: their state is checkpointed
 
     def save_checkpoint(epoch, history):
-        temporary = checkpoint / f".{runs.MODEL}"
-        task.save(temporary)
-        os.replace(temporary, checkpoint / runs.MODEL)
-        state = json.dumps({"epoch": epoch, "history": history})
-        runs.write_text_atomic(checkpoint / runs.PROGRESS, state)
+        checkpoint.save(checkpoint_dir, task, epoch, history, policies)
 
-    fit = training.fit_options(task.spec.training)
     saver = training.EpochCheckpoint(save_checkpoint, progress["history"])
     fit["callbacks"] += [training.StopOnNonFiniteLoss(), saver, training.StopWhenRequested()]
+    if progress["epoch"]:
+        fit["callbacks"].append(checkpoint.Restore(checkpoint_dir, progress, policies))
     batch_size = fit.pop("batch_size")
     batches = encoded["train"].x
     if "train" in splits:
@@ -311,7 +299,7 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
         per_class={split: _class_rows(table) for split, table in classes.items()},
         confusion={split: _confusion(table) for split, table in classes.items()},
     )
-    shutil.rmtree(checkpoint)
+    shutil.rmtree(checkpoint_dir)
     return metrics
 
 

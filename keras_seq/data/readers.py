@@ -81,6 +81,14 @@ def csv_header(path, delimiter=None):
     return next(csv.reader([first], delimiter=delimiter or _sniff_delimiter(first)), [])
 
 
+def csv_delimiter(path, delimiter=None):
+    """The field separator `read_records` reads a CSV file with: `delimiter`, or when None the
+    one sniffed from the file's first line."""
+    if delimiter:
+        return delimiter
+    return _sniff_delimiter(next(iter(FileLines(path)), (1, ""))[1])
+
+
 def _unzip(pairs):
     firsts, seconds = [], []
     for first, second in pairs:

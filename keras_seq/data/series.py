@@ -224,9 +224,14 @@ def read_series_table(
     return series
 
 
+def is_missing(value):
+    """Whether a cell counts as empty: None, `""`, `NA`, `NaN`, `null` or `none` (any case)."""
+    return value is None or (isinstance(value, str) and value.strip().lower() in _MISSING)
+
+
 def _value(value, path, line, column):
     """A cell as a float: NaN when empty (`data.fill` decides), else a finite number."""
-    if value is None or (isinstance(value, str) and value.strip().lower() in _MISSING):
+    if is_missing(value):
         return math.nan
     return _number(value, path, line, column)
 
@@ -238,9 +243,7 @@ def _parse_times(values, lines, path, key):
     parsed = []
     for value, line in zip(text, lines):
         try:
-            if re.search(r"(Z|[+-]\d\d:?\d\d)$", value) and "T" in value.replace(" ", "T"):
-                raise ValueError("time zones are not supported")
-            parsed.append(np.datetime64(value.replace(" ", "T", 1)))
+            parsed.append(parse_time(value))
         except ValueError as err:
             raise DataError(
                 f"series {key!r}: cannot read the time {value!r} ({err})",
@@ -250,6 +253,15 @@ def _parse_times(values, lines, path, key):
                 "no zone), or integer steps",
             ) from None
     return np.array(parsed).astype("datetime64[s]")
+
+
+def parse_time(text):
+    """An ISO date or datetime (`2021-03-01`, `2021-03-01 13:00`, `2021-03-01T13:00:05`) as
+    `numpy.datetime64`; raises `ValueError` for anything else, a time zone included."""
+    value = str(text).strip()
+    if re.search(r"(Z|[+-]\d\d:?\d\d)$", value) and "T" in value.replace(" ", "T"):
+        raise ValueError("time zones are not supported")
+    return np.datetime64(value.replace(" ", "T", 1))
 
 
 def _check(series, frequency, fill, target_index, keep_future):

@@ -160,7 +160,7 @@ class Forecaster(Task):
         windows = rows[np.arange(count)[:, None] + np.arange(lookback)]
         forecasts = [sum(forecast, []) for forecast in self.predict(windows)]
         predictions = [None] * (lookback - 1) + forecasts
-        return writers.records_text(records, [{"prediction": p} for p in predictions], data.format)
+        return writers.file_text(path, data, records, [{"prediction": p} for p in predictions])
 
     def decode(self, outputs, inputs):
         return np.asarray(outputs, dtype="float64").tolist()

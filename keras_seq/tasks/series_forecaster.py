@@ -364,7 +364,7 @@ class SeriesForecaster(Forecaster):
         from keras_seq.data import writers
 
         rows = self.forecast(self.read(path))
-        return writers.records_text([(0, {}) for _ in rows], rows, self.data_section().format)
+        return writers.file_text(path, self.data_section(), [(0, {}) for _ in rows], rows)
 
     def evaluate(self, records, batch_size=None):
         """Forecast errors on labelled series (or a file's path), with the baselines.

@@ -238,7 +238,7 @@ class Task:
             readers.split_tokens(record[column], path, line, column) for line, record in records
         ]
         predictions = [self.prediction_columns(p) for p in self.predict(inputs)]
-        return writers.records_text(records, predictions, data.format)
+        return writers.file_text(path, data, records, predictions)
 
     def prediction_columns(self, prediction):
         """The columns `predict_file` writes for one prediction."""

@@ -1,0 +1,291 @@
+"""The time-series side of `keras-seq init`: the columns of a file of series, and a window,
+horizon, season and calendar features that suit its time step and its shortest series.
+
+A guessed time column beside no numeric column, or beside a column of prose, gives None, so
+`init` goes on to the other tasks; a column named by a flag that does not fit, or a guess
+that needs a decision (which numeric column is the target, which column names the series),
+is a `DataError` whose fix names the flag.
+"""
+
+import json
+
+import numpy as np
+
+from keras_seq.data import DataError, sniffing
+from keras_seq.data.series import read_series_table
+
+# Time step -> (lookback, horizon, season_length, calendar): a week of days ahead from four
+# weeks, a day of hours from two days, a quarter of weeks from a year and a month, ...
+LAYOUTS = {
+    "1h": (48, 24, 24, ["hour", "weekday"]),
+    "1D": (28, 7, 7, ["weekday"]),
+    "1W": (56, 13, 52, ["day_of_year"]),
+    "1M": (24, 12, 12, ["month"]),
+    "3M": (8, 4, 4, ["month"]),
+    "1Y": (8, 1, 1, []),
+}
+_OTHER = (24, 1, 1, [])
+
+
+def series_guess(path, fmt, records, time_column, series_id_column, target_column):
+    """The forecaster's `data` fields for a file of time series (see the module), or None
+    when no time column is given or found.
+
+    Args:
+        path: the file. fmt: `csv` or `jsonl`.
+        records: its `(line, row)` pairs.
+        time_column, series_id_column, target_column: str or None, from the flags (columns
+            of the file).
+    """
+    rows = [row for _, row in records]
+    columns = list(rows[0])
+    guessed = time_column is None
+    time_column = _time_column(path, records, columns, time_column)
+    if time_column is None and series_id_column is not None:
+        raise DataError(
+            "--series-id-column needs a time column, and no column holds ISO dates or datetimes",
+            path=path,
+            hint="give --time-column NAME",
+        )
+    if time_column is None:
+        return None
+    others = [c for c in columns if c != time_column]
+    if guessed and any(sniffing.is_prose(rows, c) for c in others):
+        return None  # dates beside texts: a task on the texts
+    if guessed and not sniffing.numeric_columns(rows, others):
+        _check_nearly_numeric(path, records, others)
+        return None
+    if series_id_column is None:
+        series_id_column = _series_id(path, records, columns, time_column)
+    others = [c for c in others if c != series_id_column]
+    numeric = sniffing.numeric_columns(rows, others)
+    target = _target(path, records, numeric, target_column, time_column)
+    covariates = [c for c in numeric if c != target]
+    future = [c for c in covariates if sniffing.is_code(rows, c)]
+    past = [c for c in covariates if c not in future]
+    fill, series = _read(path, fmt, time_column, series_id_column, [target, *past, *future], future)
+    layout = _layout(path, series, time_column)
+    used = {time_column, series_id_column, target, *covariates}
+    return {
+        "time_column": time_column,
+        "series_id_column": series_id_column,
+        "target_columns": [target],
+        "past_covariates": past,
+        "future_covariates": future,
+        "unused_columns": [c for c in columns if c not in used],
+        "fill": fill,
+        "series": len(series),
+        **layout,
+    }
+
+
+def _check_nearly_numeric(path, records, columns):
+    """Raises for a column of numbers but for a few cells (or a decimal comma)."""
+    rows = [row for _, row in records]
+    for column in columns:
+        if sniffing.mostly_numbers(rows, column):
+            line, value = sniffing.first_non_number(records, column)
+            raise DataError(
+                f"{json.dumps(value)} is not a number, in a column of numbers to forecast",
+                path=path,
+                line=line,
+                field=column,
+                hint="write numbers with a decimal point (3.5) and leave missing values empty "
+                "(data.fill fills them), or give --task for another task",
+            )
+
+
+def _time_column(path, records, columns, given):
+    rows = [row for _, row in records]
+    if given is None:
+        times = sniffing.time_columns(rows, columns)
+        steps = [c for c in sniffing.step_columns(rows, columns) if _has_ids(rows, columns, c)]
+        return next(iter(times + steps), None)
+    if all(sniffing.is_whole(r.get(given)) for r in rows) or sniffing.time_columns(rows, [given]):
+        return given
+    line, value = sniffing.first_bad_time(records, given)
+    raise DataError(
+        f"{json.dumps(value)} is not an ISO date or datetime (nor are all cells whole numbers)",
+        path=path,
+        line=line,
+        field=given,
+        hint="write times such as 2021-03-01 or 2021-03-01T13:00 (no time zone) or integer "
+        "steps, or give --time-column another column",
+    )
+
+
+def _has_ids(rows, columns, time_column):
+    others = [c for c in columns if c != time_column]
+    return bool(sniffing.series_id_columns(rows, others, time_column))
+
+
+def _series_id(path, records, columns, time_column):
+    """The column telling series apart when times repeat (None for one series)."""
+    seen = {}
+    for line, row in records:
+        time = str(row.get(time_column)).strip()
+        if time in seen:
+            break
+        seen[time] = line
+    else:
+        return None
+    ids = sniffing.series_id_columns([r for _, r in records], columns, time_column)
+    if ids:
+        return ids[0]
+    raise DataError(
+        f"the time {time} appears again (first on line {seen[time]}), and no column tells "
+        "the series apart",
+        path=path,
+        line=line,
+        field=time_column,
+        hint="give --series-id-column NAME (the column naming each row's series), or keep "
+        "one row per time",
+    )
+
+
+def _target(path, records, numeric, given, time_column):
+    """The target column: the one given, or the one numeric column that is not a code."""
+    if given is not None:
+        if given in numeric:
+            return given
+        line, value = sniffing.first_non_number(records, given) or (None, "only empty cells")
+        raise DataError(
+            f"the target must be numeric, found {json.dumps(value)}",
+            path=path,
+            line=line,
+            field=given,
+            hint=f"give --target-column one of: {', '.join(numeric) or '(no numeric column)'}",
+        )
+    if not numeric:
+        raise DataError(
+            f"no numeric column to forecast beside the time column {time_column!r}",
+            path=path,
+            hint="give --target-column NAME (a column of numbers), or --task for another task",
+        )
+    rows = [row for _, row in records]
+    measured = [c for c in numeric if not sniffing.is_code(rows, c)]
+    if len(numeric) == 1 or len(measured) == 1:
+        return numeric[0] if len(numeric) == 1 else measured[0]
+    choices = measured or numeric
+    raise DataError(
+        f"columns {', '.join(map(repr, choices))} could each be the target",
+        path=path,
+        hint="give --target-column NAME (the other numeric columns become covariates)",
+    )
+
+
+def _read(path, fmt, time_column, series_id_column, values, future):
+    """`(fill, series)`: the series as `keras_seq.data.series` reads them (order, duplicates
+    and the grid checked), with `fill: interpolate` only when there are gaps to fill."""
+    for fill in ("error", "interpolate"):
+        try:
+            series = read_series_table(
+                path,
+                fmt,
+                values,
+                time_column=time_column,
+                series_id_column=series_id_column,
+                fill=fill,
+                future_columns=future,
+                targets=values[:1],
+            )
+            return fill, series
+        except DataError:
+            if fill == "interpolate":  # not a gap: the data's own error
+                raise
+    raise AssertionError("unreachable")
+
+
+def _layout(path, series, time_column):
+    """`lookback`, `horizon`, `season_length`, `calendar`, `frequency`, `shortest`."""
+    # Rows are filled up to each series' last target value; after it, only future covariates.
+    lengths = [int(np.count_nonzero(~np.isnan(one.values[:, 0]))) for one in series]
+    shortest = min(lengths)
+    frequency = series[lengths.index(shortest)].frequency
+    if frequency.unit == "step":
+        lookback, horizon, season, calendar = _OTHER
+    else:
+        lookback, horizon, season, calendar = LAYOUTS.get(str(frequency), _OTHER)
+    if shortest < 3:
+        one = series[lengths.index(shortest)]
+        raise DataError(
+            f"{one.name} has {shortest} step(s): too short to learn a forecast from",
+            path=path,
+            line=int(one.lines[one.lines > 0][0]),
+            field=time_column,
+            hint="give each series at least a few dozen rows, or drop the short ones",
+        )
+    if shortest < lookback + horizon:
+        horizon = max(1, min(horizon, shortest // 4))
+        lookback = max(1, min(lookback, (shortest - horizon) // 2))
+    if season >= lookback:
+        season = 1
+    return {
+        "lookback": lookback,
+        "horizon": horizon,
+        "season_length": season,
+        "calendar": calendar,
+        "frequency": str(frequency),
+        "shortest": shortest,
+    }
+
+
+def spec_sections(guessed):
+    """`(input lines, head lines after its type, data lines after the files)` of the spec of
+    a time-series forecaster, commented."""
+    past, future = guessed["past_covariates"], guessed["future_covariates"]
+    calendar, target = guessed["calendar"], guessed["target_columns"][0]
+    dim = 1 + len(past) + len(future) + 2 * len(calendar)
+    parts = [target, *past, *future, *(f"sin/cos of the {name}" for name in calendar)]
+    many = guessed["series_id_column"] is not None
+    inputs = [
+        "input:",
+        "  kind: features",
+        _line(f"dim: {dim}", " + ".join(parts)),
+        _line("scaling: standard", "per series and column, learned on the training part only"),
+    ]
+    if many:
+        inputs.append(_line("series_embedding: 4", "a learned vector per series"))
+    head = [
+        _line(f"horizon: {guessed['horizon']}", "future steps predicted"),
+        _line("outputs: 1", "values per step: data.target_columns"),
+        _line("# quantiles: [0.1, 0.5, 0.9]", "an 80 % interval (pinball loss)"),
+        _line("# anchor: last", "forecast the change from the last value (trends)"),
+    ]
+    data = [
+        _line(
+            f"time_column: {json.dumps(guessed['time_column'])}",
+            f"a step of {guessed['frequency']} (inferred; data.frequency sets it)",
+        )
+    ]
+    if many:
+        ids = json.dumps(guessed["series_id_column"])
+        data.append(_line(f"series_id_column: {ids}", f"{guessed['series']} series, one model"))
+    data += [
+        _line(f"target_columns: {json.dumps([target])}", "the values forecast"),
+        _line(f"past_covariates: {json.dumps(past)}", "known up to the forecast origin"),
+        _line(f"future_covariates: {json.dumps(future)}", "known ahead (holidays, promotions)"),
+        _line(f"calendar: {json.dumps(calendar)}", "made from the time: known ahead"),
+        _line(
+            f"lookback: {guessed['lookback']}",
+            f"steps seen (shortest series: {guessed['shortest']} steps)",
+        ),
+        _line(f"season_length: {guessed['season_length']}", "for the seasonal-naive baseline"),
+    ]
+    if guessed["fill"] == "interpolate":
+        data.append(_line("fill: interpolate", "the file has gaps or empty values"))
+    else:
+        data.append(_line("fill: error", "a gap stops with its line (or: ffill, interpolate)"))
+    if guessed["unused_columns"]:
+        data.append(f"  # not used: {', '.join(guessed['unused_columns'])}")
+    if future:
+        data += [
+            "  # To predict, add the horizon's rows after each series' last value:",
+            "  # the future covariates filled in, the target empty.",
+        ]
+    return inputs, head, data
+
+
+def _line(field, comment):
+    """`  field    # comment`, the comments aligned."""
+    return f"  {field}".ljust(30) + f"  # {comment}"
