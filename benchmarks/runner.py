@@ -44,11 +44,11 @@ def thread_env(threads):
     }
 
 
-def _worker(args, timeout, threads):
+def _worker(args, timeout, threads, module="benchmarks.worker"):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **thread_env(threads))
     env.setdefault("KERAS_BACKEND", "torch")
     env.update(args.pop("env", {}))
-    cmd = [sys.executable, "-m", "benchmarks.worker"] + args["argv"]
+    cmd = [sys.executable, "-m", module] + args["argv"]
     root = pathlib.Path(__file__).resolve().parent.parent
     try:
         proc = subprocess.run(

@@ -192,7 +192,7 @@ def test_field_that_does_not_apply():
     problem = only_problem(MINIMAL.replace("units: 16", "units: 16\n  activation: relu"))
     assert problem.format() == (
         "6:3: encoder.activation: 'activation' applies only when encoder.cell is simple; "
-        "allowed: remove 'activation', or change what it depends on"
+        "allowed: remove 'activation', or set encoder.cell: simple"
     )
     problem = only_problem(MINIMAL.replace("units: 16", "units: 16\n  merge: sum"))
     assert problem.message == "'merge' applies only when encoder.direction is bidirectional"

@@ -6,6 +6,12 @@
 `tf.custom_gradient`). Any mask works (the recurrence passes states through at masked
 steps, like the generic loop). `plan_reason` says why a configuration is refused (None:
 it is taken); the layer then runs its generic loop.
+
+Precision: under a mixed dtype policy (`"mixed_bfloat16"`) the weights arrive read as
+bfloat16 (the layer's autocast scope), like the inputs, and the float32 variables receive the
+gradients through that cast. TensorFlow runs the recurrence in bfloat16; JAX on CPU runs it in
+float32 (`jax_rnn.recur`: faster there, measured) and returns bfloat16
+(`tests/test_precision.py` spies on the dtype each one computes in).
 """
 
 import importlib

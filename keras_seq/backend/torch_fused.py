@@ -27,6 +27,11 @@ runs all layers and both directions (`bidirectional=True`, `num_layers=L`), prov
 layers share one size, outputs are concatenated between layers and no dropout applies
 between them; otherwise each layer runs both its directions in one call where it can.
 
+Precision: under a mixed dtype policy (`"mixed_bfloat16"`) the layer's autocast scope reads
+the float32 variables as bfloat16, the inputs' dtype, so the kernels run in bfloat16 (the
+casts are inside autograd: the float32 variables get the gradients); `fused_plan` takes the
+same decisions as in float32 (`tests/test_precision.py` spies on the kernels' input dtype).
+
 Anything else (another backend, recurrent dropout, pre-padding or gaps in the mask,
 an empty row, symbolic tensors, tracing for export (ONNX), weights in another dtype than
 the inputs) takes the generic loop.

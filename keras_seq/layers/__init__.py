@@ -15,3 +15,4 @@ from keras_seq.layers.embedding import TokenEmbedding
 from keras_seq.layers.pooling import SequencePooling
 from keras_seq.layers.quantiles import OrderedQuantiles
 from keras_seq.layers.recurrent import Recurrent
+from keras_seq.layers.word_dropout import WordDropout

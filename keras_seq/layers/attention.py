@@ -21,8 +21,10 @@ class Attention(keras.layers.Layer):
 
     A masked step gets exactly zero weight; a query whose values are all masked gets all-zero
     weights and a zero context. The scores are shifted by their maximum over the real steps
-    before `exp`, so large scores do not overflow. With `output_units` the layer returns
-    Luong's attentional state o_t (the context joined with the query it answers) instead of c_t.
+    before `exp`, so large scores do not overflow. The weights are computed in float32 under
+    any dtype policy (e.g. `"mixed_bfloat16"`) and returned in float32. With `output_units`
+    the layer returns Luong's attentional state o_t (the context joined with the query it
+    answers) instead of c_t.
 
     Args:
         score: str. `"luong"` (Luong et al. 2015, "general" score) or `"bahdanau"` (Bahdanau
@@ -121,7 +123,8 @@ class Attention(keras.layers.Layer):
         single_step = len(query.shape) == 2
         if single_step:
             query = query[:, None, :]
-        scores = self._scores(query, values)
+        # The softmax runs in float32 under any precision (bfloat16 sums lose the small weights).
+        scores = ops.cast(self._scores(query, values), "float32")
         values_mask = mask[1] if mask is not None else None
         if values_mask is None:
             values_mask = ops.ones(ops.shape(values)[:2], dtype="bool")
@@ -133,7 +136,7 @@ class Attention(keras.layers.Layer):
         exponentials = ops.where(real, ops.exp(ops.where(real, scores, shift) - shift), 0.0)
         total = ops.sum(exponentials, axis=-1, keepdims=True)
         weights = exponentials / ops.where(total > 0, total, ops.ones_like(total))
-        output = ops.matmul(weights, values)
+        output = ops.matmul(ops.cast(weights, values.dtype), values)
         if self.output_units is not None:
             output = ops.tanh(ops.matmul(ops.concatenate([output, query], -1), self.output_kernel))
         if single_step:

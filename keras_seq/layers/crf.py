@@ -56,6 +56,9 @@ class CRF(keras.layers.Layer):
     `keras_seq.Model` trains a model whose output comes from a `CRF` with the CRF's loss
     (`compile` with `loss=None`); `decode` gives the tags.
 
+    Precision: the layer is float32 by default, whatever Keras' global dtype policy (e.g.
+    `"mixed_bfloat16"`); the scores, log Z, the loss and Viterbi are computed in float32.
+
     Masking: masked steps (pre-padding, post-padding or gaps) neither score nor transition; the
     chain links each real step to the previous real one. A sequence with no real step scores 0
     and has log Z = 0.
@@ -86,6 +89,9 @@ class CRF(keras.layers.Layer):
     """
 
     def __init__(self, transitions_initializer="zeros", boundary_initializer="zeros", **kwargs):
+        # float32 unless asked otherwise: under a global mixed policy the scores it passes on
+        # would otherwise be rounded to bfloat16 before the float32 forward algorithm reads them.
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.transitions_initializer = keras.initializers.get(transitions_initializer)
         self.boundary_initializer = keras.initializers.get(boundary_initializer)

@@ -45,9 +45,11 @@ class SequencePooling(keras.layers.Layer):
             mask = ops.ones(ops.shape(inputs)[:2], dtype="bool")
         mask = ops.cast(mask, "bool")[:, :, None]
         if self.mode == "mean":
-            weights = ops.cast(mask, inputs.dtype)
+            # Summed in float32: a bfloat16 sum over many steps loses precision.
+            weights = ops.cast(mask, "float32")
             count = ops.maximum(ops.sum(weights, axis=1), 1.0)
-            return ops.sum(inputs * weights, axis=1) / count
+            mean = ops.sum(ops.cast(inputs, "float32") * weights, axis=1) / count
+            return ops.cast(mean, inputs.dtype)
         lowest = ops.full_like(inputs, -np.inf)
         pooled = ops.max(ops.where(mask, inputs, lowest), axis=1)
         return ops.where(ops.isfinite(pooled), pooled, ops.zeros_like(pooled))

@@ -188,6 +188,10 @@ class Recurrent(keras.layers.Layer):
     at its real steps, exactly what it gets alone; the backward direction starts at
     its last real step; final states are those after the last real step.
 
+    Precision: under a mixed dtype policy (`dtype="mixed_bfloat16"`) the weights stay float32
+    variables and every step computes in bfloat16; the states are carried in that one compute
+    dtype (an `initial_state` in float32 is cast to it), on the fast paths as in the generic loop.
+
     Returns the output, (batch, time, out) or (batch, out) where out = units of the
     last layer (twice that for `merge="concat"`). With `return_state`, the list
     `[output, *states]`: the last layer's final states, `[h]` or `[h, c]` per

@@ -48,7 +48,9 @@ def check_backends(
 
     Args:
         specs: a spec (a file path, YAML text, a dict or a `keras_seq.Spec`) or a list of them.
-            `auto` sizes get small stand-ins (vocab_size 50, classes 5, target_vocab_size 40).
+            `auto` sizes get small stand-ins (vocab_size 50, classes 5, target_vocab_size 40,
+            char_vocab_size 30); a time-series forecaster with `input.series_embedding` reads
+            its training file for the number of series, as `keras_seq.build` does.
         weights: optional path to a `.weights.h5` file (`model.save_weights`) to load instead,
             for one spec; for a list of specs, a list with a path (or None) per spec.
         backends: the backends to compare; the first installed one is the reference.
@@ -90,51 +92,21 @@ def check_backends(
     running = [b for b in backends if b not in skipped]
     if not running:
         raise RuntimeError(f"None of the backends {list(backends)} is installed.")
-    refused = {label: unchecked_reason(spec) for label, spec in zip(labels, loaded)}
-    checked = [
-        (label, spec, path)
-        for label, spec, path in zip(labels, loaded, weights)
-        if refused[label] is None
-    ]
-    sections = {
-        label: SpecComparison({}, {"check-backends": f"not checked: {reason}"})
-        for label, reason in refused.items()
-        if reason is not None
-    }
     with tempfile.TemporaryDirectory(prefix="keras-seq-check-") as workdir:
         job = {"batch_size": batch_size, "steps": steps, "reference": running[0], "specs": []}
-        for index, (_, spec, path) in enumerate(checked):
+        for index, (spec, path) in enumerate(zip(loaded, weights)):
             with open(os.path.join(workdir, f"spec-{index}.yaml"), "w") as file:
                 file.write(spec.to_yaml())
             job["specs"].append(os.path.abspath(path) if path else None)
         with open(os.path.join(workdir, "job.json"), "w") as file:
             json.dump(job, file)
-        if checked:
-            _run_processes(running, workdir, timeout)
-        for index, (label, _, _) in enumerate(checked):
-            sections[label] = _compare(workdir, index, running)
-    sections = {label: sections[label] for label in labels}
+        _run_processes(running, workdir, timeout)
+        sections = {label: _compare(workdir, index, running) for index, label in enumerate(labels)}
     notes = [
         f"batch: {batch_size} sequences, {steps} training steps; dropout off",
         "initial weights: n/a for a spec without a seed",
     ]
     return BackendReport(running[0], sections, dict(TOLERANCES), skipped, notes)
-
-
-def unchecked_reason(spec):
-    """Why the check cannot compare a spec's model (None when it can): the fixed batch holds
-    token ids or feature rows, post-padded, and nothing else."""
-    if spec.get("input.chars") is not None:
-        return (
-            "character inputs (input.chars) need a batch of character ids, which the check "
-            "does not make yet; check the same spec without input.chars"
-        )
-    if spec.get("data.time_column") is not None:
-        return (
-            "time-series forecasters (data.time_column) read series ids, covariates and "
-            "quantile targets, which the check's fixed batch does not make yet"
-        )
-    return None
 
 
 def _labels(sources, loaded):

@@ -14,7 +14,7 @@ import traceback
 import numpy as np
 
 # Sizes for the spec's `auto` fields (they would come from training data).
-_AUTO_SIZES = {"vocab_size": 50, "classes": 5, "target_vocab_size": 40}
+_AUTO_SIZES = {"vocab_size": 50, "classes": 5, "target_vocab_size": 40, "char_vocab_size": 30}
 _INT_TARGET_HEADS = ("classifier", "tagger", "seq2seq")
 
 
@@ -26,28 +26,69 @@ def _without_dropout(spec):
     return spec.replace(changes) if changes else spec
 
 
+def _without_vectors(spec):
+    """`(spec without input.vectors, whether its word embedding trains)`; the second is None
+    without vectors. A vectors file only sets the embedding's starting values, which every
+    backend takes from the reference anyway, and reading it needs a vocabulary learned from
+    the training data, which the check does not read."""
+    vectors = spec.input.vectors
+    if vectors is None:
+        return spec, None
+    return spec.replace({"input.vectors": None}), vectors.trainable
+
+
 def _batch(spec, model, batch_size):
-    """A fixed batch for the model's inputs and targets, the same in every process."""
+    """A fixed batch for the model's inputs and targets, the same in every process.
+
+    Each input is post-padded to lengths spread from its full length down to a third of it:
+    token ids from `input.vocab_size` (`decoder_tokens` from `head.target_vocab_size`), float
+    features, and with `input.chars` the character ids of each real word (from
+    `input.chars.char_vocab_size`, 1 to `_CHARS_PER_WORD` of them; padded words have none).
+    """
+    import keras
+
     rng = np.random.default_rng(0)
-    inputs = []
-    for index, tensor in enumerate(model.inputs):
+    arrays = {}
+    for tensor in model.inputs:  # one draw order, whatever the inputs' structure
         time = tensor.shape[1] or 8
         lengths = np.linspace(time, max(1, time // 3), batch_size).round().astype(int)
         padding = np.arange(time)[None, :] >= lengths[:, None]
-        if "int" in str(tensor.dtype):
-            vocab = spec.input.vocab_size if index == 0 else spec.head.target_vocab_size
-            values = rng.integers(2, vocab, size=(batch_size, time)).astype("int32")
+        if tensor.name == "chars":
+            values = _char_ids(spec.input.chars, padding, rng)
+        elif tensor.name == "series":  # a time-series forecaster's series ids
+            count = model.get_layer("series_embedding").input_dim
+            values = rng.integers(0, count, size=(batch_size, time))
+        elif "int" in str(tensor.dtype):
+            target = tensor.name == "decoder_tokens"
+            vocab = spec.get("head.target_vocab_size" if target else "input.vocab_size")
+            values = rng.integers(2, vocab, size=(batch_size, time))
             values[padding] = 0
         else:
             values = rng.normal(size=(batch_size, *tensor.shape[1:]))
             values[padding] = spec.input.mask_value or 0.0
-        inputs.append(values.astype(str(tensor.dtype)))
+        arrays[tensor.name] = values.astype(str(tensor.dtype))
     shape = [d or 8 for d in model.outputs[0].shape[1:]]
+    if spec.get("head.quantiles"):  # the forecasts' last axis is the quantiles; targets lack it
+        shape = shape[:-1]
     if spec.head.type in _INT_TARGET_HEADS:
         targets = rng.integers(0, shape[-1], size=(batch_size, *shape[:-1])).astype("int32")
     else:
         targets = rng.normal(size=(batch_size, *shape)).astype("float32")
-    return (inputs[0] if len(inputs) == 1 else inputs), targets
+    return keras.tree.map_structure(lambda tensor: arrays[tensor.name], model.input), targets
+
+
+# Characters per word in the fixed batch, at most (input.chars.max_word_length may be less).
+_CHARS_PER_WORD = 6
+
+
+def _char_ids(chars, word_padding, rng):
+    """(batch, words, characters) ids: 1 to `_CHARS_PER_WORD` per real word, post-padded."""
+    width = min(_CHARS_PER_WORD, chars.max_word_length)
+    lengths = rng.integers(1, width + 1, size=word_padding.shape)
+    lengths[word_padding] = 0
+    values = rng.integers(2, chars.char_vocab_size, size=(*word_padding.shape, width))
+    values[np.arange(width) >= lengths[..., None]] = 0
+    return values
 
 
 def _run_spec(spec_path, start_from, batch_size, steps):
@@ -61,10 +102,12 @@ def _run_spec(spec_path, start_from, batch_size, steps):
     from keras_seq.spec import load_spec
     from keras_seq.tasks.building import resolved_task
 
-    spec = _without_dropout(load_spec(spec_path))
+    spec, embedding_trains = _without_vectors(_without_dropout(load_spec(spec_path)))
     task = resolved_task(spec, **_AUTO_SIZES)
     spec = task.spec
     model = task.build_model()
+    if embedding_trains is not None:
+        model.get_layer("embedding").trainable = embedding_trains
     results = {}
     if spec.seed is not None:  # without one, each process draws its own weights, by design
         results.update({f"initial weights/{i}": w for i, w in enumerate(model.get_weights())})

@@ -141,7 +141,7 @@ def _fill_derived_defaults(data, path):
         for layer in encoder["layers"]:
             layer.setdefault("units", encoder["units"])
     decoder = data["head"].get("decoder")
-    if decoder is not None:
+    if isinstance(decoder, dict):  # seq2seq's stack (a tagger's is a string: softmax or crf)
         decoder.setdefault("cell", encoder["cell"])
         decoder.setdefault("units", encoder["units"])
         layers = encoder["layers"]

@@ -75,7 +75,7 @@ def allowed_text(field_schema):
     if "const" in field_schema:
         return _show(field_schema["const"])
     if "anyOf" in field_schema:
-        return " or ".join(allowed_text(branch) for branch in field_schema["anyOf"])
+        return " or ".join(_branch_text(branch) for branch in field_schema["anyOf"])
     kind = field_schema.get("type", "any value")
     kinds = kind if isinstance(kind, list) else [kind]
     text = " or ".join(_TYPE_WORDS.get(k, k) for k in kinds)
@@ -91,6 +91,12 @@ def allowed_text(field_schema):
     if bounds:
         text += " " + " and ".join(bounds)
     return text
+
+
+def _branch_text(branch):
+    """What one `anyOf` branch accepts, with its own `x-applies-when` rule if it has one."""
+    text = allowed_text(branch)
+    return f"{text} (when {describe_condition(branch)})" if "x-applies-when" in branch else text
 
 
 _TYPE_WORDS = {

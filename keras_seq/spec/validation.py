@@ -14,6 +14,7 @@ from keras_seq.spec.errors import Problem, closest, format_path
 from keras_seq.spec.search import search_problems
 
 _VALIDATOR = jsonschema.Draft202012Validator(spec_schema.ROOT)
+_DEFS = spec_schema.ROOT["$defs"]
 
 
 def check(data, locations=None):
@@ -239,18 +240,14 @@ def _walk(node_schema, value, path, problems, locations):
         return
     fields = node_schema["properties"]
     siblings = {name: value.get(name, field.get("default")) for name, field in fields.items()}
+    problems.extend(_copy_spellings(fields, value, siblings, path, locations))
+    siblings = {name: value.get(name, field.get("default")) for name, field in fields.items()}
     for name, field in fields.items():
-        if name in value and not spec_schema.applies(field, siblings):
+        branch = _branch(field, value[name]) if name in value else {}
+        rule = next((r for r in (branch, field) if not spec_schema.applies(r, siblings)), None)
+        if name in value and rule is not None:
             problems.append(
-                _problem(
-                    path + (name,),
-                    f"{name!r} applies only when "
-                    f"{spec_schema.describe_condition(field, format_path(path))}",
-                    locations,
-                    key_location=True,
-                    found=value[name],
-                    allowed=f"remove {name!r}, or change what it depends on",
-                )
+                _not_applying(name, value[name], field, rule, siblings, path, locations)
             )
         elif name not in value and spec_schema.required(field, siblings):
             problems.append(
@@ -262,11 +259,80 @@ def _walk(node_schema, value, path, problems, locations):
                     allowed=_field_help(node_schema, name),
                 )
             )
-        elif name not in value and "default" in field and spec_schema.applies(field, siblings):
+        elif (
+            name not in value
+            and "default" in field
+            and spec_schema.applies(field, siblings)
+            and spec_schema.applies(_branch(field, field["default"]), siblings)
+        ):
             value[name] = spec_schema.default_of(field)
     for name, item in value.items():
         if name in fields:
             _walk(fields[name], item, path + (name,), problems, locations)
+
+
+def _branch(field_schema, value):
+    """The `anyOf` branch of a field that `value` is valid against ({} if none).
+
+    A branch may carry its own `x-applies-when` (`head.decoder`: a mapping for seq2seq, a
+    string for taggers) and `x-same-as` (the field it is another spelling of)."""
+    for branch in field_schema.get("anyOf", ()):
+        if jsonschema.Draft202012Validator({**branch, "$defs": _DEFS}).is_valid(value):
+            return branch
+    return {}
+
+
+def _not_applying(name, value, field, rule, siblings, path, locations):
+    """A field (or, when `rule` is one of its `anyOf` branches, a kind of value) given where
+    its `x-applies-when` fails: says when it applies, and how to get there."""
+    shown = repr(name)
+    if rule is not field:
+        shown = f"'{name}: {value}'" if isinstance(value, str) else f"{name!r} as a mapping"
+    prefix = f"{format_path(path)}." if path else ""
+    fixes = " and ".join(
+        f"{prefix}{sibling}: {' or '.join(map(str, values))}"
+        for sibling, values in rule["x-applies-when"].items()
+    )
+    allowed = f"remove {name!r}, or set {fixes}"
+    for other in field.get("anyOf", ()) if rule is not field else ():
+        if other is not rule and spec_schema.applies(other, siblings):
+            kind = ", ".join(other["properties"]) if "properties" in other else None
+            kind = f"a mapping of {kind}" if kind else spec_schema.allowed_text(other)
+            allowed += f"; here {name!r} is {kind} ({other['description']})"
+    return _problem(
+        path + (name,),
+        f"{shown} applies only when {spec_schema.describe_condition(rule, format_path(path))}",
+        locations,
+        key_location=True,
+        found=value,
+        allowed=allowed,
+    )
+
+
+def _copy_spellings(fields, value, siblings, path, locations):
+    """Fields written in another field's spelling (`x-same-as`: `head.decoder: crf` for
+    `head.output: crf`) set that field; both given and differing is a problem."""
+    problems = []
+    for name, field in fields.items():
+        branch = _branch(field, value[name]) if name in value else {}
+        target = branch.get("x-same-as")
+        if target is None or not spec_schema.applies(branch, siblings):
+            continue
+        if value.get(target, value[name]) != value[name]:
+            problems.append(
+                _problem(
+                    path + (name,),
+                    f"{name}: {value[name]} is another spelling of "
+                    f"{format_path(path + (target,))}, which says {value[target]}",
+                    locations,
+                    key_location=True,
+                    found=value[name],
+                    allowed=f"one of {name!r} and {target!r}, or both alike",
+                )
+            )
+        else:
+            value[target] = value[name]
+    return problems
 
 
 def _cross_section_rules(data, locations):

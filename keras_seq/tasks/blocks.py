@@ -1,9 +1,26 @@
-"""Building blocks every task's model uses: initializers, the recurrent encoder, dense heads."""
+"""Building blocks every task's model uses: precision, initializers, the encoder, dense heads."""
+
+import contextlib
 
 import keras
 
 from keras_seq.initializers import portable
 from keras_seq.layers import Recurrent
+
+
+@contextlib.contextmanager
+def precision(name):
+    """Layers created inside take the dtype policy `name` (`training.precision`).
+
+    Each layer records its policy in its config, so the saved model carries it and loads in
+    the same precision; Keras' global policy is restored on the way out.
+    """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def initializer(identifier, key):
@@ -47,9 +64,12 @@ def recurrent(spec, stack, name, **options):
 
 
 def dense(units, activation=None, name="head"):
+    """An output layer: float32 under any precision (Keras' advice for mixed precision), so
+    the softmax, the loss and a CRF on top see float32 values."""
     return keras.layers.Dense(
         units,
         activation=activation,
+        dtype="float32",
         kernel_initializer=initializer("glorot_uniform", f"{name}/kernel"),
         bias_initializer=initializer("zeros", f"{name}/bias"),
         name=name,

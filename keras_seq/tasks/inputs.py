@@ -23,7 +23,7 @@ from keras_seq.data import (
     extend_vocabulary,
     read_vectors,
 )
-from keras_seq.layers import CharacterEncoder, MaskedConcatenate, TokenEmbedding
+from keras_seq.layers import CharacterEncoder, MaskedConcatenate, TokenEmbedding, WordDropout
 from keras_seq.spec import Problem, SpecError
 from keras_seq.tasks.blocks import initializer
 
@@ -49,9 +49,12 @@ def front(spec, name="tokens"):
             trainable=vectors is None or vectors.trainable,
             name="embedding",
         )
+        ids = tokens
+        if spec_input.word_dropout > 0:
+            ids = WordDropout(spec_input.word_dropout, seed=spec.seed, name="word_dropout")(ids)
         if spec_input.chars is None:
-            return tokens, embedding(tokens)
-        return _with_chars(spec_input, tokens, embedding(tokens))
+            return tokens, embedding(ids)
+        return _with_chars(spec_input, tokens, embedding(ids))
     features = keras.Input((spec_input.max_length, spec_input.dim), name="features")
     if spec_input.mask_value is None:
         return features, features

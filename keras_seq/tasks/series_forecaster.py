@@ -27,7 +27,7 @@ import numpy as np
 from keras_seq.data import DataError
 from keras_seq.data.encoding import Encoded, EncodeStats
 from keras_seq.data.series import Scaler, calendar_features, check_length, read_series_table
-from keras_seq.layers import StateBridge
+from keras_seq.layers import StateBridge, TokenEmbedding
 from keras_seq.layers.quantiles import OrderedQuantiles
 from keras_seq.losses import PinballLoss
 from keras_seq.metrics import forecasting as fm
@@ -238,7 +238,7 @@ class SeriesForecaster(Forecaster):
             series = keras.Input((1,), dtype="int32", name="series")
             inputs.append(series)
             vector = keras.layers.Flatten()(
-                keras.layers.Embedding(
+                TokenEmbedding(  # Keras' Embedding trains differently on TensorFlow
                     len(self.state["series_ids"]) + 1,
                     spec.input.series_embedding,
                     embeddings_initializer=blocks.initializer("random_uniform", "series"),

@@ -21,8 +21,9 @@ class Tagger(LabelTask):
     `data.tags_column`). Predictions are one tag string per input token; tokens past
     `input.max_length` get `"_"`.
 
-    With `head.output: crf` the tag scores go through a `keras_seq.layers.CRF`: the loss is the
-    gold sequence's negative log-likelihood and predictions are Viterbi's best sequence. When
+    With `head.output: crf` (also spelt `head.decoder: crf`, which the spec copies to
+    `output`) the tag scores go through a `keras_seq.layers.CRF`: the loss is the gold
+    sequence's negative log-likelihood and predictions are Viterbi's best sequence. When
     the training tags follow BIO, BIOES or IOB1 (learned as `state["scheme"]`), `evaluate` adds
     entity-level `entity_precision`, `entity_recall` and `entity_f1` (seqeval's figures) and
     `tables` an `entities` table per type.

@@ -163,6 +163,7 @@ class Task:
 
         from keras_seq import training
         from keras_seq.model import Model
+        from keras_seq.tasks import blocks
 
         missing = self.missing_sizes()
         if missing:
@@ -180,8 +181,9 @@ class Task:
             )
         if self.spec.seed is not None:
             keras.utils.set_random_seed(self.spec.seed)
-        inputs, outputs = self.build_layers()
-        model = Model(inputs, outputs, name=self.spec.name)
+        with blocks.precision(self.spec.training.precision):
+            inputs, outputs = self.build_layers()
+            model = Model(inputs, outputs, name=self.spec.name)
         model.task_config = self.get_config()
         # A layer that supplies the loss (a CRF) needs loss=None, and the default metrics would
         # score its raw per-step outputs: `evaluate` scores the decoded predictions instead.

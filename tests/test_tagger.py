@@ -1,0 +1,80 @@
+"""The tagger's `head.decoder: crf`, another spelling of `head.output: crf`, end to end."""
+
+import numpy as np
+
+import keras_seq
+from keras_seq.tasks import Task
+
+SPEC = """
+seed: 4
+input: {kind: tokens, embedding_dim: 8}
+encoder: {cell: gru, units: 8, direction: forward}
+head: {type: tagger, %s}
+training: {learning_rate: 0.05, batch_size: 16}
+"""
+
+
+def _records(count, seed):
+    """BIO tags that need the previous word: x begins an entity, y continues one after x or y
+    (else it is O), z is O."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for _ in range(count):
+        tokens = [str(t) for t in rng.choice(["x", "y", "z"], size=int(rng.integers(3, 8)))]
+        tags = []
+        for token in tokens:
+            inside = token == "y" and tags and tags[-1] != "O"
+            tags.append("B-E" if token == "x" else "I-E" if inside else "O")
+        records.append({"tokens": tokens, "tags": tags})
+    return records
+
+
+def _trained(head, train, epochs=6):
+    task = Task.for_spec(SPEC % head).learn(train)
+    model = task.build_model()
+    encoded = task.encode(train)
+    history = model.fit(
+        encoded.x,
+        encoded.y,
+        sample_weight=encoded.sample_weight,
+        epochs=epochs,
+        batch_size=16,
+        shuffle=False,
+        verbose=0,
+    )
+    return task, history.history["loss"]
+
+
+def test_decoder_crf_trains_and_predicts_as_output_crf(tmp_path):
+    train, test = _records(48, 0), _records(16, 1)
+    task, losses = _trained("decoder: crf", train)
+    assert (task.spec.head.decoder, task.spec.head.output) == ("crf", "crf")
+    assert isinstance(task.model.layers[-1], keras_seq.layers.CRF) and task.model.loss is None
+    assert losses[-1] < 0.5 * losses[0], losses
+    predicted = task.predict([record["tokens"] for record in test])
+    gold = [tag for record in test for tag in record["tags"]]
+    flat = [tag for tags in predicted for tag in tags]
+    assert np.mean([g == p for g, p in zip(gold, flat)]) > 0.9
+
+    # The same seed and data with `output: crf`: the same model, losses and predictions.
+    other, other_losses = _trained("output: crf", train)
+    np.testing.assert_allclose(other_losses, losses, rtol=1e-5)
+    assert other.predict([record["tokens"] for record in test]) == predicted
+
+    task.save(tmp_path / "tagger.keras")
+    loaded = keras_seq.load(tmp_path / "tagger.keras")
+    assert loaded.spec.head.decoder == "crf" and loaded.spec == task.spec
+    assert loaded.predict([record["tokens"] for record in test]) == predicted
+
+
+def test_decoder_softmax_is_the_default_softmax_tagger():
+    train = _records(8, 2)
+    models = [
+        Task.for_spec(SPEC % head).learn(train).build_model()
+        for head in ("decoder: softmax", "output: softmax")
+    ]
+    for model in models:
+        assert model.layers[-1].name == "head" and model.loss is not None
+        assert not any(isinstance(layer, keras_seq.layers.CRF) for layer in model.layers)
+    for mine, theirs in zip(*(model.get_weights() for model in models)):
+        np.testing.assert_array_equal(mine, theirs)
