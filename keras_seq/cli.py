@@ -75,6 +75,15 @@ def _quiet_backends():
     warnings.simplefilter("ignore")
 
 
+def _out_of_memory(error):
+    """Whether `error` is an allocation that failed (NumPy's MemoryError, a backend's
+    RuntimeError saying so), not a bug to show in full."""
+    text = str(error).lower()
+    return isinstance(error, MemoryError) or any(
+        words in text for words in ("out of memory", "not enough memory", "can't allocate")
+    )
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.command in _HEAVY_COMMANDS and not args.verbose and argv is None:
@@ -97,8 +106,20 @@ def main(argv=None):
     except (SpecError, DataError, FileExistsError) as error:
         print(error, file=sys.stderr)
         return 1
+    except (MemoryError, RuntimeError) as error:
+        if not _out_of_memory(error):
+            raise
+        print(
+            f"keras-seq {args.command}: out of memory ({str(error).splitlines()[0][:200]}). "
+            "Fix: make the model or the batches smaller (encoder.units, input.embedding_dim, "
+            "input.vocab_size, training.batch_size, input.max_length)",
+            file=sys.stderr,
+        )
+        return 1
     except OSError as error:  # the file system refused: permissions, a full disk, ...
-        print(f"keras-seq {args.command}: {error}", file=sys.stderr)
+        text = str(error)
+        text = text if len(text) <= 300 else f"{text[:297]}..."  # a file name of 5000 characters
+        print(f"keras-seq {args.command}: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"keras-seq {args.command}: interrupted", file=sys.stderr)

@@ -147,10 +147,32 @@ class RunFolder:
         return False
 
 
-def write_text_atomic(path, text):
-    """Writes `text` to `path` through a temporary file in the same folder and `os.replace`."""
+def check_writable(path, option=None):
+    """Raises `OSError` with a one-line message naming `path` (and the command-line `option`
+    it came from) unless a file can be written there: not a folder, in a folder that exists
+    and can be written. Commands call it before their work, not after."""
     path = pathlib.Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    parent = path.parent
+    reason = None
+    if path.is_dir():
+        reason = "it is a folder; give a file name"
+    elif not parent.is_dir():
+        reason = f"the folder {parent} {'is a file' if parent.exists() else 'does not exist'}"
+    elif not os.access(parent, os.W_OK):
+        reason = f"permission denied in {parent}"
+    if reason:
+        raise OSError(f"cannot write {f'{option} ' if option else ''}{path}: {reason}")
+
+
+def write_text_atomic(path, text):
+    """Writes `text` to `path` through a temporary file in the same folder and `os.replace`;
+    an `OSError` names `path`, never the temporary file."""
+    path = pathlib.Path(path)
+    check_writable(path)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    except OSError as error:
+        raise OSError(f"cannot write {path}: {error.strerror}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(text)
@@ -164,6 +186,35 @@ def write_text_atomic(path, text):
 def _plain_number(value):
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def finite_json(data):
+    """`data` as standard JSON text (indented, newline-ended): NaN and infinities, which
+    `json.dumps` would write as the non-standard `NaN`/`Infinity`, become null.
+
+    Examples:
+
+    >>> from keras_seq.runs import finite_json
+    >>> print(finite_json({"mase": float("nan"), "mae": [0.5, float("inf")]}), end="")
+    {
+      "mase": null,
+      "mae": [
+        0.5,
+        null
+      ]
+    }
+    """
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(item) for item in value]
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return value
+
+    return json.dumps(plain(data), indent=2, allow_nan=False) + "\n"
 
 
 def write_metrics(folder, metrics):

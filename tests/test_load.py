@@ -94,7 +94,7 @@ def test_bad_paths_and_files_are_data_errors(tmp_path):
     with pytest.raises(DataError, match="not a run folder"):
         keras_seq.load(tmp_path)
     (tmp_path / "model.keras").write_bytes(b"not a zip file")
-    with pytest.raises(DataError, match="cannot load the model"):
+    with pytest.raises(DataError, match="not a .keras model file"):
         keras_seq.load(tmp_path)
     with pytest.raises(DataError, match="no such .keras file"):
         keras_seq.load(tmp_path / "missing.keras")

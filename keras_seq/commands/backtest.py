@@ -10,7 +10,10 @@ to the output folder (atomically): `backtest.json`, `backtest.md` (the table) an
 
 import json
 import logging
+import math
 import pathlib
+
+from keras_seq.commands.arguments import positive_int
 
 HELP = "rolling-origin backtest of a time-series forecaster against naive baselines"
 METHODS = ("keras-seq", "naive", "seasonal_naive")
@@ -20,9 +23,11 @@ logger = logging.getLogger("keras_seq.backtest")
 
 def add_arguments(parser):
     parser.add_argument("spec", metavar="SPEC")
-    parser.add_argument("--folds", type=int, default=5, metavar="K", help="origins (default 5)")
+    parser.add_argument(
+        "--folds", type=positive_int, default=5, metavar="K", help="origins (default 5)"
+    )
     parser.add_argument("--train", metavar="F", help="the series file (default: data.train)")
-    parser.add_argument("--epochs", type=int, metavar="N", help="default: training.epochs")
+    parser.add_argument("--epochs", type=positive_int, metavar="N", help="default: training.epochs")
     parser.add_argument("--output", metavar="DIR", help="default: runs/NAME-backtest-TIME")
 
 
@@ -100,9 +105,15 @@ def backtest(source, *, folds=5, train=None, epochs=None, output=None, verbose=0
         report["folds"].append(entry)
         logger.info("fold %d: %s", k + 1, json.dumps(entry))
     report["overall"] = fold.score(records, None, all_cases)
+    if any(math.isnan(scores.get("mase", 0.0)) for scores in report["overall"].values()):
+        logger.warning(
+            "MASE is undefined (null in backtest.json): the seasonal-naive error on the "
+            "training part is 0 (a constant or exactly periodic series, or one shorter than "
+            "data.season_length); compare the methods by MAE or sMAPE instead"
+        )
     path = pathlib.Path(output or runs.default_path(f"{task.spec.name}-backtest"))
     with runs.RunFolder(path) as folder:
-        runs.write_text_atomic(folder / "backtest.json", json.dumps(report, indent=2) + "\n")
+        runs.write_text_atomic(folder / "backtest.json", runs.finite_json(report))
         runs.write_text_atomic(folder / "backtest.md", table(report))
         plot(all_cases, folds, task.spec.head.horizon, folder / "forecast.png")
     return path, report

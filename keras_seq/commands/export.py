@@ -4,6 +4,8 @@
 import pathlib
 import sys
 
+from keras_seq.commands.arguments import positive_int
+
 HELP = "export a run as SavedModel (tensorflow, jax) or ONNX (torch), with its preprocessing"
 
 
@@ -15,7 +17,7 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--length",
-        type=int,
+        type=positive_int,
         metavar="N",
         help="ONNX: the inputs' time length (default: input.max_length)",
     )

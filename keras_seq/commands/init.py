@@ -69,7 +69,9 @@ def guess(
     """
     from keras_seq.commands.datafiles import file_format
     from keras_seq.data import DataError, readers, sniffing
+    from keras_seq.data.errors import check_file
 
+    check_file(path, "DATA_FILE")  # a missing file or a folder, named as such
     fmt = file_format(path, None)
     if fmt is None:
         raise DataError(

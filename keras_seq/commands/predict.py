@@ -31,6 +31,8 @@ def predict(run_dir, data):
 def run(args):
     from keras_seq import runs
 
+    if args.output:
+        runs.check_writable(args.output, "--output")  # before the work, not after
     text = predict(args.run_dir, args.data)
     if args.output:
         runs.write_text_atomic(args.output, text)

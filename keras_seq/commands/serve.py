@@ -3,6 +3,8 @@
 import dataclasses
 import sys
 
+from keras_seq.commands.arguments import positive_int
+
 HELP = "serve a run's predictions over HTTP (POST /predict) until Ctrl-C"
 
 # Limits field -> (option, help).
@@ -15,17 +17,40 @@ _LIMITS = {
 }
 
 
+def _port(text):
+    """argparse type: a TCP port number, 0 to 65535."""
+    import argparse
+
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
+    return int(text)
+
+
+def _non_negative(text):
+    """argparse type: a finite number >= 0."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
+
+
 def add_arguments(parser):
     parser.add_argument("run_dir", metavar="RUN", help="a run folder or a model.keras file")
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
     )
     parser.add_argument(
-        "--port", type=int, default=8000, help="0 takes a free port (default: %(default)s)"
+        "--port", type=_port, default=8000, help="0 takes a free port (default: %(default)s)"
     )
     parser.add_argument("--no-access-log", action="store_true", help="do not log every request")
     for name, (option, text) in _LIMITS.items():
-        kind = float if name == "max_wait_ms" else int
+        kind = _non_negative if name == "max_wait_ms" else positive_int
         parser.add_argument(option, type=kind, metavar="N", help=text)
 
 

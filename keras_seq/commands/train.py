@@ -6,21 +6,11 @@ import pathlib
 import shutil
 import sys
 
+from keras_seq.commands.arguments import positive_int
+
 HELP = "train a spec's model; write a run folder"
 
 logger = logging.getLogger("keras_seq.train")
-
-
-def _positive(text):
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return value
 
 
 def add_arguments(parser):
@@ -30,7 +20,7 @@ def add_arguments(parser):
     )
     for split in ("train", "validation", "test"):
         parser.add_argument(f"--{split}", metavar="F", help=f"default: data.{split}")
-    parser.add_argument("--epochs", type=_positive, metavar="N", help="default: training.epochs")
+    parser.add_argument("--epochs", type=positive_int, metavar="N", help="default: training.epochs")
     parser.add_argument("--output", metavar="DIR", help="run folder (default: runs/NAME-TIME)")
     parser.add_argument(
         "--set",
@@ -69,14 +59,19 @@ def overrides(assignments):
                         allowed="e.g. encoder.units=128",
                     )
                 ],
-                f"--set {assignment}",
+                f"--set {_shortened(assignment)}",
             )
         try:
-            value = read_yaml(text, f"--set {assignment}")[0] if text.strip() else None
+            value = read_yaml(text, f"--set {_shortened(assignment)}")[0] if text.strip() else None
         except SpecError as error:
-            raise SpecError(error.problems, f"--set {assignment}") from None
+            raise SpecError(error.problems, f"--set {_shortened(assignment)}") from None
         changes[field.strip()] = value
     return changes
+
+
+def _shortened(text, limit=80):
+    """A command-line argument as messages show it: at most `limit` characters."""
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def with_overrides(spec, assignments):
@@ -90,7 +85,7 @@ def with_overrides(spec, assignments):
     try:
         return spec.replace(changes)
     except SpecError as error:
-        origin = {field: f"--set {a}" for field, a in zip(changes, assignments)}
+        origin = {field: f"--set {_shortened(a)}" for field, a in zip(changes, assignments)}
         problems = []
         for problem in error.problems:
             source = next(

@@ -13,6 +13,10 @@ from keras_seq.spec.schema import ROOT
 # The longest sequence padded when `input.max_length` is unset.
 MAX_AUTO_LENGTH = ROOT["properties"]["input"]["properties"]["max_length"]["x-auto-limit"]
 
+# Above this share of out-of-vocabulary tokens a split gets a warning: its predictions are
+# mostly guesses from <unk>.
+OOV_WARNING_SHARE = 0.5
+
 logger = logging.getLogger("keras_seq.data")
 
 
@@ -53,6 +57,13 @@ class EncodeStats:
                 source,
                 self.cut_words,
                 self.tokens,
+            )
+        if self.tokens and self.oov / self.tokens > OOV_WARNING_SHARE:
+            logger.warning(
+                "%s: %.0f%% of the tokens are not in the training vocabulary (read as <unk>); "
+                "check that the file holds the same kind of text, and input.lowercase",
+                source,
+                100.0 * self.oov / self.tokens,
             )
         if self.unseen_labels:
             logger.warning(

@@ -1,6 +1,7 @@
 """`DataError` and the file reading every reader shares."""
 
 import os
+import stat
 from pathlib import Path
 
 
@@ -55,6 +56,11 @@ def check_file(path, source=None):
         raise DataError("a folder, not a file", path=path, hint=f"check the path given in {where}")
     if not os.access(path, os.R_OK):
         raise DataError("the file cannot be read (permission denied)", path=path)
+    if stat.S_ISCHR(path.stat().st_mode) or stat.S_ISBLK(path.stat().st_mode):
+        # /dev/zero would be read until memory runs out; /dev/null is better said plainly
+        raise DataError(
+            "a device, not a data file", path=path, hint=f"check the path given in {where}"
+        )
 
 
 def read_text(path, source=None):
@@ -65,10 +71,10 @@ def read_text(path, source=None):
     the first bad byte) or a file with nothing but whitespace.
     """
     path = Path(path)
+    check_file(path, source)
     try:
         raw = path.read_bytes()
     except OSError as err:
-        check_file(path, source)  # names what is wrong where it can
         raise DataError(f"cannot read the file ({err.strerror})", path=path) from None
     try:
         text = raw.decode("utf-8-sig")

@@ -51,10 +51,10 @@ class FileLines:
 
     def __iter__(self):
         offset, number = self.position
+        check_file(self.path)
         try:
             file = open(self.path, "rb")
         except OSError as err:
-            check_file(self.path)  # names what is wrong where it can
             raise DataError(f"cannot read the file ({err.strerror})", path=self.path) from None
         with file:
             file.seek(offset)
@@ -217,6 +217,15 @@ def _conllu_sentence(block, path, tags_field):
     for (number, _), token in zip(block, tokens):
         if not isinstance(token["id"], int):
             continue
+        if token["id"] != len(words) + 1:
+            raise DataError(
+                f"word ID {token['id']} where {len(words) + 1} comes next",
+                path=path,
+                line=number,
+                field="id",
+                hint="number each sentence's words 1, 2, 3, ... and end a sentence with a "
+                "blank line",
+            )
         tag = token[tags_field]
         if tag in (None, "_"):
             raise DataError(
@@ -226,6 +235,15 @@ def _conllu_sentence(block, path, tags_field):
                 field=tags_field,
                 hint="fill in the tag, or choose another data.tags_field (e.g. xpos)",
             )
+        for field in ("form", tags_field):
+            if any(mark in token[field] for mark in LINE_BREAKS):
+                raise DataError(
+                    f"{json.dumps(token[field])} contains a line break character",
+                    path=path,
+                    line=number,
+                    field=field,
+                    hint="remove it (vocabularies and label files hold one entry per line)",
+                )
         words.append(token["form"])
         word_tags.append(tag)
     return words, word_tags
@@ -345,6 +363,17 @@ def _csv_records(path, columns, lines, header, delimiter):
 
 
 def _check_header(path, columns, header, line, delimiter):
+    for column in columns.values():
+        if header.count(column) > 1:
+            places = [str(i + 1) for i, name in enumerate(header) if name == column]
+            raise DataError(
+                f"the header names column {column!r} {len(places)} times "
+                f"(columns {', '.join(places)})",
+                path=path,
+                line=line,
+                field=column,
+                hint="give each column its own name",
+            )
     for option, column in columns.items():
         if column not in header:
             error = _missing_column(path, line, "the header has no column", option, column, header)
@@ -391,13 +420,25 @@ def _jsonl_records(path, columns, lines):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as err:
             raise DataError(
                 f"not valid JSON at column {err.colno} ({err.msg})",
                 path=path,
                 line=number,
                 hint="write one JSON object per line",
+            ) from None
+        except _DuplicateKey as err:
+            raise DataError(
+                f"the key {err.key!r} appears twice in one object",
+                path=path,
+                line=number,
+                field=err.key,
+                hint="keep one of them",
+            ) from None
+        except ValueError as err:  # e.g. an integer with thousands of digits
+            raise DataError(
+                f"not usable JSON ({err})", path=path, line=number, hint="write smaller values"
             ) from None
         except RecursionError:
             raise DataError(
@@ -417,6 +458,23 @@ def _jsonl_records(path, columns, lines):
             if column not in record:
                 raise _missing_column(path, number, "no key", option, column, list(record))
         yield number, record
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs):
+    """`json.loads` hook: an object as a dict, refusing a key given twice (JSON would keep
+    the last one silently)."""
+    record = {}
+    for key, value in pairs:
+        if key in record:
+            raise _DuplicateKey(key)
+        record[key] = value
+    return record
 
 
 def split_tokens(value, path, line, column):

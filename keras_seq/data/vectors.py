@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_seq.data.errors import DataError
+from keras_seq.data.errors import DataError, check_file
 from keras_seq.data.vocabulary import Vocabulary
 
 logger = logging.getLogger("keras_seq.data")
@@ -15,6 +15,7 @@ logger = logging.getLogger("keras_seq.data")
 
 def _lines(path):
     """Yields (line number, text) of a UTF-8 file, gunzipped when its name ends in `.gz`."""
+    check_file(path, "input.vectors.path")  # missing, a folder or a device: said plainly
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as raw:
@@ -29,8 +30,6 @@ def _lines(path):
                         hint="save the vectors file as UTF-8",
                     ) from None
                 yield number, text.rstrip("\r\n")
-    except FileNotFoundError:
-        raise DataError("file not found", path=path, hint="check input.vectors.path") from None
     except (OSError, EOFError, zlib.error) as err:
         raise DataError(f"cannot read the file ({err})", path=path) from None
 
@@ -104,11 +103,22 @@ def read_vectors(path, dim, words=None, lowercase=False):
         if word in vectors or (words is not None and word not in words):
             continue
         try:
-            vectors[word] = np.array(fields[1:], dtype="float32")
+            vector = np.array(fields[1:], dtype="float32")
         except ValueError:
             raise DataError(
-                f"a value of {fields[0]!r} is not a number", path=path, line=number
+                f"a value of {fields[0]!r} is not a number",
+                path=path,
+                line=number,
+                hint="write each value as a decimal number such as 0.125",
             ) from None
+        if not np.isfinite(vector).all():
+            raise DataError(
+                f"a value of {fields[0]!r} is NaN, infinite or too large for float32",
+                path=path,
+                line=number,
+                hint="replace it by a finite number (or drop the line)",
+            )
+        vectors[word] = vector
     if not lines:
         raise DataError("no vectors in the file", path=path, hint="give one word per line")
     if count is not None and count != lines:
@@ -171,11 +181,16 @@ def embedding_matrix(table, vocab, vectors, source=None):
     for i in rows:
         matrix[i] = vectors[vocab.tokens[i]]
     words = len(vocab) - len(specials - {None})
-    logger.info(
-        "pretrained vectors%s: %d of %d vocabulary words found (%.1f%%)",
+    share = len(rows) / max(words, 1)
+    # Under a tenth found: the file is most likely not meant for this data (another language,
+    # another casing than input.lowercase): say so where it is seen, not only in -v output.
+    logger.log(
+        logging.INFO if share >= 0.1 else logging.WARNING,
+        "pretrained vectors%s: %d of %d vocabulary words found (%.1f%%)%s",
         f" ({source})" if source else "",
         len(rows),
         words,
-        100.0 * len(rows) / max(words, 1),
+        100.0 * share,
+        "" if share >= 0.1 else "; check the file's language and input.lowercase",
     )
     return matrix, len(rows)

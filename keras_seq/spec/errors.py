@@ -2,6 +2,7 @@
 
 import dataclasses
 import difflib
+import math
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +34,11 @@ class Problem:
         return text
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        """The fields as standard JSON values (a non-finite `found` becomes its text)."""
+        data = dataclasses.asdict(self)
+        if isinstance(self.found, float) and not math.isfinite(self.found):
+            data["found"] = str(self.found)
+        return data
 
 
 class SpecError(ValueError):

@@ -7,7 +7,7 @@ import pathlib
 from keras_seq.spec.errors import Problem, SpecError
 from keras_seq.spec.types import SCHEMAS, Spec, from_data
 from keras_seq.spec.validation import check, fill_section
-from keras_seq.spec.yaml_source import read_yaml
+from keras_seq.spec.yaml_source import MAX_BYTES, read_yaml
 
 _TOO_DEEP = Problem("", "the spec nests too deeply", allowed="a few levels of sections")
 
@@ -68,18 +68,7 @@ def _read(source):
             raise SpecError([_TOO_DEEP]) from None
     if isinstance(source, os.PathLike) or _looks_like_path(source):
         path = pathlib.Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise SpecError(
-                [Problem("", "spec file not found", allowed="a path to an existing .yaml file")],
-                str(path),
-            ) from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise SpecError(
-                [Problem("", f"cannot read the spec file: {error}")], str(path)
-            ) from None
-        data, locations = read_yaml(text, str(path))
+        data, locations = read_yaml(_read_spec_file(path), str(path))
         return data, locations, str(path), path
     if isinstance(source, str):
         data, locations = read_yaml(source)
@@ -96,11 +85,50 @@ def _read(source):
 
 
 def _looks_like_path(source):
+    """A one-line string is a path when it names a spec file, an existing path, or cannot be
+    a YAML mapping (no colon or bracket: `myspec` is a missing file, not a string spec)."""
     return (
         isinstance(source, str)
         and "\n" not in source
-        and (source.endswith((".yaml", ".yml")) or os.path.isfile(source))
+        and (
+            source.endswith((".yaml", ".yml", ".json"))
+            or os.path.exists(source)
+            or (source.strip() and not any(mark in source for mark in ":{}[]"))
+        )
     )
+
+
+def _read_spec_file(path):
+    """The text of a spec file; a missing file, a folder or bytes that are not UTF-8 raise
+    `SpecError` naming the file (and the line of the first bad byte)."""
+    allowed = "a path to an existing .yaml file"
+    try:
+        with open(path, "rb") as file:  # never more than a spec may hold (/dev/zero ends)
+            raw = file.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise SpecError([Problem("", "spec file not found", allowed=allowed)], str(path)) from None
+    except IsADirectoryError:
+        raise SpecError(
+            [Problem("", "a folder, not a spec file", allowed=allowed)], str(path)
+        ) from None
+    except OSError as error:
+        raise SpecError(
+            [Problem("", f"cannot read the spec file ({error.strerror})")], str(path)
+        ) from None
+    if len(raw) > MAX_BYTES:
+        too_big = f"the spec is larger than {MAX_BYTES // 1000} kB; a spec is a short file"
+        raise SpecError([Problem("", too_big)], str(path))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        problem = Problem(
+            "",
+            f"not valid UTF-8 (byte 0x{raw[error.start]:02x})",
+            line,
+            allowed="text saved as UTF-8",
+        )
+        raise SpecError([problem], str(path)) from None
 
 
 def _fill_derived_defaults(data, path):

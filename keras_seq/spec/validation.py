@@ -5,6 +5,7 @@ at once; defaults are only filled into data that has none.
 """
 
 import copy
+import math
 
 import jsonschema
 
@@ -215,6 +216,18 @@ def fill_section(node_schema, values, path=()):
 
 def _walk(node_schema, value, path, problems, locations):
     """Check x-applies-when / x-required-when and fill defaults, depth first."""
+    if isinstance(value, float) and not math.isfinite(value):
+        if not any(problem.path == format_path(path) for problem in problems):
+            problems.append(
+                _problem(
+                    path,
+                    f"{value} is not a finite number",
+                    locations,
+                    found=value,
+                    allowed=spec_schema.allowed_text(node_schema),
+                )
+            )
+        return
     node_schema = spec_schema.resolve(node_schema, value)
     if isinstance(value, str):
         problems.extend(_check_name(node_schema, value, path, locations))
@@ -338,6 +351,8 @@ def _cross_section_rules(data, locations):
             )
         )
     problems.extend(_monitor_rules(data, locations))
+    problems.extend(_target_rules(data, locations))
+    problems.extend(_path_rules(data, locations))
     # input.chars / input.vectors: the heads each is wired into (see their descriptions).
     for field, heads in (
         ("chars", ("tagger", "classifier")),
@@ -405,6 +420,66 @@ def logged_names(data):
 _TRAINING_FIELDS = spec_schema.ROOT["properties"]["training"]["properties"]
 
 
+# The fields that name files (made absolute, relative to the spec, when it loads).
+PATH_FIELDS = (
+    ("data", "train"),
+    ("data", "validation"),
+    ("data", "test"),
+    ("data", "vocabulary"),
+    ("input", "vectors", "path"),
+)
+
+
+def _path_rules(data, locations):
+    """A file name cannot hold a NUL character (the operating system refuses it)."""
+    problems = []
+    for path in PATH_FIELDS:
+        value = data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str) and "\x00" in value:
+            problems.append(
+                _problem(
+                    path,
+                    "a file name cannot hold a NUL character",
+                    locations,
+                    found=value,
+                    allowed="a path to a file",
+                )
+            )
+    return problems
+
+
+def _target_rules(data, locations):
+    """`training.loss` and `training.metrics` must fit the head's targets (`x-head-names` in
+    the schema); names Keras does not know are reported by the name check instead."""
+    training = data.get("training")
+    if not isinstance(training, dict):
+        return []
+    head = (data.get("head") or {}).get("type")
+    metrics = training.get("metrics")
+    chosen = [(("training", "loss"), "loss", training.get("loss"))]
+    if isinstance(metrics, list):
+        chosen += [(("training", "metrics", i), "metrics", m) for i, m in enumerate(metrics)]
+    problems = []
+    for path, name, value in chosen:
+        field = _TRAINING_FIELDS[name]
+        names = field["x-head-names"].get(head)
+        known = field["x-names"] if name == "loss" else field["items"]["x-names"]
+        if names is None or value in names or value not in known:
+            continue
+        problems.append(
+            _problem(
+                path,
+                f"{value!r} does not fit a {head}'s targets (integer class ids)",
+                locations,
+                found=value,
+                allowed=", ".join(names) + f" (or no training.{name}: the head's default)",
+            )
+        )
+    return problems
+
+
 def _monitor_rules(data, locations):
     training = data.get("training")
     if not isinstance(training, dict):
@@ -441,9 +516,12 @@ def _unique(problems):
     return result
 
 
-def _show(value):
+def _show(value, limit=60):
+    """A value as messages quote it; a long string is cut to `limit` characters."""
     if value is None:
         return "null"
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"
     return repr(value) if isinstance(value, str) else str(value)
 
 

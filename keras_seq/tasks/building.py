@@ -1,6 +1,7 @@
 """`build`, `load` and `load_dataset`: the public ways in, each through the spec's task."""
 
 import pathlib
+import zipfile
 
 from keras_seq.data import DataError, Vocabulary
 from keras_seq.spec import Problem, SpecError, load_spec
@@ -112,14 +113,21 @@ def load(path):
             path=path,
             hint="give a folder written by `keras-seq train`, or its model.keras",
         )
+    hint = "give a model.keras written by keras-seq; files that would run code are refused"
+    if model_path.suffix != ".keras" or not zipfile.is_zipfile(model_path):
+        raise DataError(
+            "not a .keras model file (a .keras file is a zip archive; this one is not, or is "
+            "truncated)",
+            path=model_path,
+            hint=hint,
+        )
     try:
         model = keras.saving.load_model(model_path)
     except Exception as error:  # noqa: BLE001 -- any failure to load is the file's problem
-        raise DataError(
-            f"cannot load the model: {str(error).splitlines()[0][:300]}",
-            path=model_path,
-            hint="give a model.keras written by keras-seq; files that would run code are refused",
-        ) from None
+        reason = str(error).splitlines()[0][:300]
+        if "safe_mode" in reason:
+            reason = "it would run Python code when loaded (e.g. a Lambda layer); refused"
+        raise DataError(f"cannot load the model: {reason}", path=model_path, hint=hint) from None
     config = getattr(model, "task_config", None)
     if config:
         task = Task.from_config(config, model)

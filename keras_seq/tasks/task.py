@@ -249,9 +249,11 @@ class Task:
     def evaluate(self, records, batch_size=None):
         """`{metric: value}` on labelled records (or a data file's path): loss, the compiled
         metrics and the task's own figures (e.g. out-of-vocabulary share)."""
+        source = "the records"
         if isinstance(records, str) or hasattr(records, "__fspath__"):
-            records = self.read(records)
+            source, records = records, self.read(records)
         encoded = self.encode(records)
+        encoded.stats.warn(source)  # truncation, unseen labels, a mostly unknown vocabulary
         scores = self._model().evaluate(
             encoded.x,
             encoded.y,

@@ -146,6 +146,15 @@ class LabelTask(TokenTask):
             label for record in records for label in self.labels_in(record)
         )
         classes = self.spec.head.classes
+        if len(labels) < 2:
+            found = ", ".join(repr(label) for label in labels.tokens) or "none"
+            raise DataError(
+                f"the training data has {len(labels)} distinct label(s) ({found}); a "
+                f"{self.head_type} needs at least 2",
+                path=self.spec.data.train if self.spec.data else None,
+                hint="check that the label column (data.label_column, data.tags_column or "
+                "data.tags_field) is the right one, and that the file holds every class",
+            )
         if classes != "auto" and len(labels) > classes:
             raise DataError(
                 f"the training data has {len(labels)} labels but head.classes is {classes}",
