@@ -231,7 +231,7 @@ ERRORS = [
         "resume from a damaged checkpoint",
         ["train", "--resume", "{d}/run"],
         {"run/checkpoint/progress.json": "{garbage"},
-        ["progress.json: not a checkpoint's progress file", "Fix: start the run again"],
+        ["run/checkpoint/progress.json: not a checkpoint's progress file", "Fix: start the run"],
     ),
     (
         "serve --port out of range",

@@ -216,10 +216,11 @@ def resume(run_dir, verbose=None):
             path=run_dir,
             hint="give the folder of an interrupted `keras-seq train`",
         )
+    # Read before the folder is renamed, so a damaged file is named where the user sees it.
+    progress = checkpoint.read(progress_file.parent)
+    task = checkpoint.load_task(progress_file.parent, progress)
     run_folder = runs.RunFolder(run_dir, resume=True)
     with run_folder as folder:
-        progress = checkpoint.read(folder / runs.CHECKPOINT)
-        task = checkpoint.load_task(folder / runs.CHECKPOINT, progress)
         with distribution.scope(task.spec.training) as engine:
             if engine is not None:  # its variables made again, now under the distribution
                 task = checkpoint.load_task(folder / runs.CHECKPOINT, progress)
