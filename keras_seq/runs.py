@@ -183,11 +183,6 @@ def write_text_atomic(path, text):
         raise
 
 
-def _plain_number(value):
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def finite_json(data):
     """`data` as standard JSON text (indented, newline-ended): NaN and infinities, which
     `json.dumps` would write as the non-standard `NaN`/`Infinity`, become null.
@@ -220,10 +215,10 @@ def finite_json(data):
 def write_metrics(folder, metrics):
     """Writes `metrics.json`: split -> metric name -> number (NaN/inf written as null)."""
     plain = {
-        split: {name: _plain_number(value) for name, value in scores.items()}
+        split: {name: float(value) for name, value in scores.items()}
         for split, scores in metrics.items()
     }
-    write_text_atomic(pathlib.Path(folder) / METRICS, json.dumps(plain, indent=2) + "\n")
+    write_text_atomic(pathlib.Path(folder) / METRICS, finite_json(plain))
 
 
 def write_tables(folder, tables):

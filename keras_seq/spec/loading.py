@@ -6,7 +6,7 @@ import pathlib
 
 from keras_seq.spec.errors import Problem, SpecError
 from keras_seq.spec.types import SCHEMAS, Spec, from_data
-from keras_seq.spec.validation import check, fill_section
+from keras_seq.spec.validation import PATH_FIELDS, check, fill_section, path_field_owner
 from keras_seq.spec.yaml_source import MAX_BYTES, read_yaml
 
 _TOO_DEEP = Problem("", "the spec nests too deeply", allowed="a few levels of sections")
@@ -148,14 +148,10 @@ def _fill_derived_defaults(data, path):
         decoder.setdefault("layers", len(layers) if isinstance(layers, list) else layers)
         decoder.setdefault("embedding_dim", data["input"].get("embedding_dim") or decoder["units"])
     base = path.parent if path else pathlib.Path.cwd()
-    files = data.get("data")
-    if files:
-        for name in ("train", "validation", "test", "vocabulary"):
-            if files.get(name):
-                files[name] = str((base / files[name]).resolve())
-    vectors = data["input"].get("vectors")
-    if vectors:
-        vectors["path"] = str((base / vectors["path"]).resolve())
+    for field in PATH_FIELDS:
+        owner = path_field_owner(data, field)
+        if owner and owner.get(field[-1]):
+            owner[field[-1]] = str((base / owner[field[-1]]).resolve())
 
 
 def make_section(title, **values):

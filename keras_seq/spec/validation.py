@@ -430,13 +430,20 @@ PATH_FIELDS = (
 )
 
 
+def path_field_owner(data, path):
+    """The mapping in `data` that holds the last key of `path` (a `PATH_FIELDS` entry), or
+    None where a section on the way is absent."""
+    owner = data
+    for key in path[:-1]:
+        owner = owner.get(key) if isinstance(owner, dict) else None
+    return owner if isinstance(owner, dict) else None
+
+
 def _path_rules(data, locations):
     """A file name cannot hold a NUL character (the operating system refuses it)."""
     problems = []
     for path in PATH_FIELDS:
-        value = data
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
+        value = (path_field_owner(data, path) or {}).get(path[-1])
         if isinstance(value, str) and "\x00" in value:
             problems.append(
                 _problem(
