@@ -239,9 +239,8 @@ def _walk(node_schema, value, path, problems, locations):
     if not isinstance(value, dict) or "properties" not in node_schema:
         return
     fields = node_schema["properties"]
-    siblings = {name: value.get(name, field.get("default")) for name, field in fields.items()}
-    problems.extend(_copy_spellings(fields, value, siblings, path, locations))
-    siblings = {name: value.get(name, field.get("default")) for name, field in fields.items()}
+    problems.extend(_copy_spellings(fields, value, path, locations))
+    siblings = _siblings(fields, value)
     for name, field in fields.items():
         branch = _branch(field, value[name]) if name in value else {}
         rule = next((r for r in (branch, field) if not spec_schema.applies(r, siblings)), None)
@@ -309,10 +308,16 @@ def _not_applying(name, value, field, rule, siblings, path, locations):
     )
 
 
-def _copy_spellings(fields, value, siblings, path, locations):
+def _siblings(fields, value):
+    """Each field of a section: its value, else its default (what `x-applies-when` reads)."""
+    return {name: value.get(name, field.get("default")) for name, field in fields.items()}
+
+
+def _copy_spellings(fields, value, path, locations):
     """Fields written in another field's spelling (`x-same-as`: `head.decoder: crf` for
     `head.output: crf`) set that field; both given and differing is a problem."""
     problems = []
+    siblings = _siblings(fields, value)
     for name, field in fields.items():
         branch = _branch(field, value[name]) if name in value else {}
         target = branch.get("x-same-as")
