@@ -71,20 +71,30 @@ def generic(monkeypatch):
     def run(fn, *args, **kwargs):
         with monkeypatch.context() as m:
             m.setattr(custom_backward, "run_cell", lambda *a, **k: None)
+            m.setattr(custom_backward, "run_pair", lambda *a, **k: None)
             return fn(*args, **kwargs)
 
     return run
 
 
+def both_directions(cell):
+    """The recurrences a bidirectional layer runs: one for both (JAX), else one per direction."""
+    if keras.backend.backend() == "jax":
+        return [(cell, 2)]
+    return [cell, cell]
+
+
 @pytest.fixture
 def fast_calls(monkeypatch):
-    """Counts the recurrences run through the hand-written backward pass."""
+    """The recurrences run through the hand-written backward pass: the cell kind, and with
+    the direction count when one loop runs stacked directions."""
     module = custom_backward.backend_module()
     calls = []
     recur = module.recur
 
     def spy(*args):
-        calls.append(args[0])
+        stacked = len(args[4].shape) == 3  # the recurrent kernel, per direction
+        calls.append((args[0], args[4].shape[0]) if stacked else args[0])
         return recur(*args)
 
     monkeypatch.setattr(module, "recur", spy)
@@ -102,7 +112,8 @@ def test_fast_path_matches_generic_loop(cell, activation, mask, generic, fast_ca
     expected = generic(forward_and_grads, layer, x, MASKS[mask], initial_state)
     assert not fast_calls
     got = forward_and_grads(layer, x, MASKS[mask], initial_state)
-    assert len(fast_calls) == 2  # both directions, none fell back
+    kind = activation if cell == "simple" else cell
+    assert fast_calls == both_directions(kind)  # none fell back
     assert len(got[1]) == len(expected[1]) == len(layer.trainable_weights) + 1 + count
     assert_same(got, expected)
 
@@ -123,7 +134,7 @@ def test_inference_path_matches_generic_loop(cell, mask, generic, fast_calls):
     states = [rng.normal(size=(BATCH, UNITS)).astype("float32")] * (4 if cell == "lstm" else 2)
     expected = generic(forward_and_grads, layer, x, MASKS[mask], states, training=False)
     got = forward_and_grads(layer, x, MASKS[mask], states, training=False)
-    assert fast_calls == [cell, cell]
+    assert fast_calls == both_directions(cell)
     assert_same(got, expected)
 
 
@@ -169,3 +180,32 @@ def test_unknown_length_on_tensorflow_takes_the_generic_loop_with_a_reason(fast_
     assert reasons == ["time dimension unknown at trace time (TensorFlow)"]
     np.testing.assert_allclose(traced, layer(x)[0], atol=1e-5)
     assert fast_calls == ["gru"]  # the eager call, with a known length
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_stacked_directions_equal_one_loop_per_direction(cell, monkeypatch, fast_calls):
+    """`run_pair` (one loop, JAX) gives what `run_cell` per direction gives, gradients too."""
+    layer = make_layer(cell, "tanh", direction="bidirectional", layers=2)
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(BATCH, TIME, FEATURES)).astype("float32")
+    states = [rng.normal(size=(BATCH, UNITS)).astype("float32")] * (4 if cell == "lstm" else 2)
+    got = forward_and_grads(layer, x, MASKS["pre-padding"], states)
+    assert fast_calls == both_directions(cell) * 2
+    fast_calls.clear()
+    monkeypatch.setattr(custom_backward, "run_pair", lambda *a, **k: None)
+    expected = forward_and_grads(layer, x, MASKS["pre-padding"], states)
+    assert fast_calls == [cell] * 4
+    assert_same(got, expected)
+
+
+def test_pair_reason_names_why_directions_run_apart():
+    layer = make_layer("lstm", "tanh", direction="bidirectional")
+    gru = make_layer("gru", "tanh", direction="bidirectional")
+    x = np.ones((BATCH, TIME, FEATURES), "float32")
+    reason = custom_backward.pair_reason(layer.cells[0], x)
+    if keras.backend.backend() == "jax":
+        assert reason is None
+        mixed = [layer.cells[0][0], gru.cells[0][1]]
+        assert custom_backward.pair_reason(mixed, x) == "the two directions' cells differ"
+    else:
+        assert reason.startswith("backend is tensorflow: its two directions run apart")

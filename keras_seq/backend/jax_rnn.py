@@ -29,9 +29,9 @@ def _recurrence(kind, reverse):
         d_xp, d_w, d_b, d_states = recurrence.backward(
             kind, w, b, mask, reverse, residuals, d_hs, d_finals
         )
-        d_x = jnp.matmul(d_xp, w_ih.T)
-        d_w_ih = jnp.matmul(x.reshape(-1, x.shape[-1]).T, d_xp.reshape(-1, d_xp.shape[-1]))
-        d_b_ih = None if b_ih is None else d_xp.sum(axis=(0, 1))
+        d_x = jnp.matmul(d_xp, jnp.swapaxes(w_ih, -1, -2))
+        d_w_ih = recurrence.over_steps(x, d_xp)
+        d_b_ih = None if b_ih is None else d_xp.sum(axis=(0, -2)).reshape(b_ih.shape)
         return d_x, d_w_ih, d_b_ih, d_w, d_b, d_states, None
 
     run.defvjp(run_forward, run_backward)

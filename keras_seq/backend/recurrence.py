@@ -13,6 +13,9 @@ Arrays are time-major. Arguments of `forward`:
 - `w` (units, G * units) = `recurrent_kernel`; `b` (G * units,) = `recurrent_bias` or None.
 - `states`: tuple of the initial states, `(h,)` or `(h, c)` for an LSTM.
 - `mask` (time, batch, 1) bool, or None: at masked steps the states pass through.
+With a leading direction axis on the weights ((directions, units, G * units), biases
+(directions, 1, G * units)) and after the time axis of every other array, one loop runs
+several directions at once (`custom_backward.run_pair`).
 `forward` returns `(hs, finals)`: the carried h at every step (time, batch, units) and the
 final states, exactly as `keras_seq.layers.recurrent._time_loop` computes them.
 
@@ -22,6 +25,21 @@ carried states and, for a GRU, h W_hn + b_hn.
 
 import keras
 from keras import ops
+
+
+def _gate_shape(state, w):
+    """(batch, G * units), or (directions, batch, G * units) for stacked directions."""
+    return tuple(ops.shape(state)[:-1]) + (ops.shape(w)[-1],)
+
+
+def over_steps(a, b):
+    """sum over time and batch of a_t^T b_t: (.., m), (.., n) -> (m, n), or per direction."""
+    if len(a.shape) == 4:
+        return ops.einsum("tdbm,tdbn->dmn", a, b)
+    return ops.matmul(
+        ops.transpose(ops.reshape(a, (-1, ops.shape(a)[-1]))),
+        ops.reshape(b, (-1, ops.shape(b)[-1])),
+    )
 
 
 def _step(kind, xp_t, states, w, b):
@@ -90,7 +108,7 @@ def forward(kind, xp, w, b, states, mask, reverse, project=None, keep=True):
     states = tuple(states)
     count = len(states)
     # Initial values of the saved per-step values (the scan stacks its whole carry).
-    gates = ops.zeros((ops.shape(states[0])[0], ops.shape(w)[1]), dtype=states[0].dtype)
+    gates = ops.zeros(_gate_shape(states[0], w), dtype=states[0].dtype)
     blank = {"lstm": [gates], "gru": [gates, ops.zeros_like(states[0])]}.get(kind, [])
     blank = blank if keep else []
 
@@ -155,7 +173,7 @@ def backward(kind, w, b, mask, reverse, residuals, d_hs, d_finals):
         saved = (saved[0], cs)
     elif kind != "gru":
         saved = (hs,)
-    w_t = ops.transpose(w)
+    w_t = ops.swapaxes(w, -1, -2)
 
     def step(carry, inputs):
         inputs = list(inputs)
@@ -179,16 +197,15 @@ def backward(kind, w, b, mask, reverse, residuals, d_hs, d_finals):
         new = [dh_prev] + ([dc_prev] if kind == "lstm" else [])
         if mask_t is not None:
             new = [ops.where(mask_t, n, o) for n, o in zip(new, [dh, dc][:count])]
-        return tuple(new) + (dxp, dhp)
+        # Only a GRU's two gate gradients differ (d xp and d hp are one tensor otherwise).
+        return tuple(new) + ((dxp, dhp) if kind == "gru" else (dxp,))
 
-    gates_like = ops.zeros((ops.shape(hs)[1], ops.shape(w)[1]), dtype=hs.dtype)
-    init = tuple(d_finals) + (gates_like, gates_like)
+    gates_like = ops.zeros(_gate_shape(hs[0], w), dtype=hs.dtype)
+    init = tuple(d_finals) + (gates_like,) * (2 if kind == "gru" else 1)
     xs = list(saved) + [h_prev, d_hs] + ([c_prev] if kind == "lstm" else [])
     xs += [mask] if mask is not None else []
-    d_first, (dxp, dhp) = _scan(step, init, tuple(xs), not reverse, count, count)
-    units = ops.shape(w)[0]
-    d_w = ops.matmul(
-        ops.transpose(ops.reshape(h_prev, (-1, units))), ops.reshape(dhp, (-1, ops.shape(w)[1]))
-    )
-    d_b = ops.sum(dhp, axis=(0, 1)) if b is not None else None
+    d_first, per_step = _scan(step, init, tuple(xs), not reverse, count, count)
+    dxp, dhp = per_step if kind == "gru" else (per_step[0], per_step[0])
+    d_w = over_steps(h_prev, dhp)
+    d_b = ops.reshape(ops.sum(dhp, axis=(0, -2)), ops.shape(b)) if b is not None else None
     return dxp, d_w, d_b, tuple(d_first[:count])

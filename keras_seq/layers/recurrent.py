@@ -391,24 +391,38 @@ class Recurrent(keras.layers.Layer):
         for k, cells in enumerate(self.cells):
             if k > 0 and training and self.dropout:
                 sequence = keras.random.dropout(sequence, self.dropout, seed=self.seed_generator)
-            outputs, finals = [], []
-            for d, cell in enumerate(cells):
-                states = first_states[d] if k == 0 else cell.get_initial_state(batch_size)
-                recurrent_mask = None
-                if training and self.recurrent_dropout:
-                    recurrent_mask = keras.random.dropout(
-                        ops.ones((batch_size, cell.units), dtype=self.compute_dtype),
-                        self.recurrent_dropout,
-                        seed=self.seed_generator,
-                    )
-                reverse = self.direction == "backward" or d == 1
-                output, states = self.run_cell(
-                    cell, sequence, mask, states, reverse, recurrent_mask, training
-                )
-                outputs.append(output)
-                finals.append(states)
+            states = first_states if k == 0 else [c.get_initial_state(batch_size) for c in cells]
+            outputs, finals = self._run_layer(cells, sequence, mask, states, training)
             sequence = self._merge(outputs)
         return self._outputs(sequence, finals)
+
+    def _run_layer(self, cells, sequence, mask, states, training):
+        """One layer, every direction: `([outputs per direction], [final states per direction])`.
+
+        Both directions of a bidirectional layer go to `custom_backward.run_pair` first (one
+        loop for both, JAX); otherwise each direction goes through `run_cell`.
+        """
+        recurrent_active = bool(training and self.recurrent_dropout)
+        if len(cells) == 2 and not recurrent_active:
+            pair = custom_backward.run_pair(cells, sequence, mask, states, bool(training))
+            if pair is not None:
+                return pair
+        outputs, finals = [], []
+        for d, cell in enumerate(cells):
+            recurrent_mask = None
+            if recurrent_active:
+                recurrent_mask = keras.random.dropout(
+                    ops.ones((ops.shape(sequence)[0], cell.units), dtype=self.compute_dtype),
+                    self.recurrent_dropout,
+                    seed=self.seed_generator,
+                )
+            reverse = self.direction == "backward" or d == 1
+            output, final = self.run_cell(
+                cell, sequence, mask, states[d], reverse, recurrent_mask, training
+            )
+            outputs.append(output)
+            finals.append(final)
+        return outputs, finals
 
     def _outputs(self, sequence, finals):
         """The call's result from the last layer's merged outputs and per-direction states."""
