@@ -43,13 +43,15 @@ def recur(kind, x, w_ih, b_ih, w, b, states, mask, reverse, training=True):
     `x` (time, batch, features) holds the raw inputs, projected by `w_ih` and `b_ih` (or
     None) in one matmul over the whole sequence (autodiff forms its gradients likewise).
 
-    With `training` False the recurrence is compiled by XLA (Keras compiles the built-in
-    LSTM's predict so too); its gradient, `recurrence.backward`, compiles as well.
+    The recurrence and its gradient, `recurrence.backward`, are compiled by XLA (Keras
+    compiles the built-in LSTM's predict so too; XLA cannot differentiate a scan, but here
+    it differentiates nothing). Measured against the uncompiled loops: train step 0.85-0.9x
+    on the reference tagger, 0.75-0.9x on a 512-step LSTM. `training` is unused: both ways
+    compile.
     """
     xp = tf.matmul(x, w_ih)
     xp = xp + b_ih if b_ih is not None else xp
-    choose = _recurrence if training else _compiled
-    run = choose(kind, reverse, b is not None, mask is not None)
+    run = _compiled(kind, reverse, b is not None, mask is not None)
     # Variables are read here: custom_gradient would otherwise see (and refuse) them.
     args = [
         tf.convert_to_tensor(a) for a in [xp, w] + ([b] if b is not None else []) + list(states)
