@@ -26,6 +26,8 @@ carried states and, for a GRU, h W_hn + b_hn.
 import keras
 from keras import ops
 
+INFERENCE_UNROLL = 8
+
 
 def _gate_shape(state, w):
     """(batch, G * units), or (directions, batch, G * units) for stacked directions."""
@@ -67,12 +69,13 @@ def _step(kind, xp_t, states, w, b):
     return (h,), []
 
 
-def _scan(step, init, xs, reverse, carried=None, emit_from=0):
+def _scan(step, init, xs, reverse, carried=None, emit_from=0, unroll=1):
     """Runs `step` (carry, x) -> new carry; returns (final carry, stacked carries[emit_from:]).
 
     Only the first `carried` entries of the carry flow from step to step (the rest are
     per-step results); Keras' TensorFlow scan can only stack the whole carry, so there
-    the whole carry flows.
+    the whole carry flows. `unroll` steps per loop iteration (JAX only: on TensorFlow it
+    would only set the loop's parallel iterations).
     """
     if keras.backend.backend() == "tensorflow":
 
@@ -88,7 +91,7 @@ def _scan(step, init, xs, reverse, carried=None, emit_from=0):
         new = step(carry, x)
         return new[:carried], new[emit_from:]
 
-    return ops.scan(body, init[:carried], xs, reverse=reverse)
+    return ops.scan(body, init[:carried], xs, reverse=reverse, unroll=unroll)
 
 
 def _previous(sequence, first, reverse):
@@ -124,7 +127,10 @@ def forward(kind, xp, w, b, states, mask, reverse, project=None, keep=True):
         return tuple(new) + (tuple(saved) if keep else ())
 
     xs = (xp, mask) if mask is not None else (xp,)
-    finals, stacked = _scan(step, states + tuple(blank), xs, reverse, count)
+    # Inference unrolls 8 steps per iteration: JAX predicts the reference tagger in 0.8x the
+    # time of a rolled loop (2 to 32 time the same; training unrolled was slower, measured).
+    unroll = 1 if keep else INFERENCE_UNROLL
+    finals, stacked = _scan(step, states + tuple(blank), xs, reverse, count, unroll=unroll)
     finals = finals[:count]
     residuals = (stacked, states) if keep else None
     return (stacked[0], finals), residuals
