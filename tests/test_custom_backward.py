@@ -19,8 +19,8 @@ MASKS = {
 pytestmark = pytest.mark.backend("jax", "tensorflow")
 
 
-def make_layer(cell, activation, **kwargs):
-    layer = keras_seq.Recurrent(cell, UNITS, activation=activation, return_state=True, **kwargs)
+def make_layer(cell, activation, units=UNITS, **kwargs):
+    layer = keras_seq.Recurrent(cell, units, activation=activation, return_state=True, **kwargs)
     layer.build((None, TIME, FEATURES))
     rng = np.random.default_rng(0)
     for variable in layer.weights:  # distinct values, b_ih != b_hh
@@ -113,7 +113,7 @@ def test_fast_path_matches_generic_loop(cell, activation, mask, generic, fast_ca
     assert not fast_calls
     got = forward_and_grads(layer, x, MASKS[mask], initial_state)
     kind = activation if cell == "simple" else cell
-    assert fast_calls == both_directions(kind)  # none fell back
+    assert fast_calls == [kind, kind]  # training: a loop per direction, none fell back
     assert len(got[1]) == len(expected[1]) == len(layer.trainable_weights) + 1 + count
     assert_same(got, expected)
 
@@ -184,16 +184,20 @@ def test_unknown_length_on_tensorflow_takes_the_generic_loop_with_a_reason(fast_
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_stacked_directions_equal_one_loop_per_direction(cell, monkeypatch, fast_calls):
-    """`run_pair` (one loop, JAX) gives what `run_cell` per direction gives, gradients too."""
+    """Inference: `run_pair` (one loop, JAX) gives what `run_cell` per direction gives; its
+    gradients (autodiff) too. Training always runs a loop per direction."""
     layer = make_layer(cell, "tanh", direction="bidirectional", layers=2)
     rng = np.random.default_rng(7)
     x = rng.normal(size=(BATCH, TIME, FEATURES)).astype("float32")
     states = [rng.normal(size=(BATCH, UNITS)).astype("float32")] * (4 if cell == "lstm" else 2)
-    got = forward_and_grads(layer, x, MASKS["pre-padding"], states)
+    got = forward_and_grads(layer, x, MASKS["pre-padding"], states, training=False)
     assert fast_calls == both_directions(cell) * 2
     fast_calls.clear()
+    forward_and_grads(layer, x, MASKS["pre-padding"], states, training=True)
+    assert fast_calls == [cell] * 4
+    fast_calls.clear()
     monkeypatch.setattr(custom_backward, "run_pair", lambda *a, **k: None)
-    expected = forward_and_grads(layer, x, MASKS["pre-padding"], states)
+    expected = forward_and_grads(layer, x, MASKS["pre-padding"], states, training=False)
     assert fast_calls == [cell] * 4
     assert_same(got, expected)
 
@@ -207,5 +211,26 @@ def test_pair_reason_names_why_directions_run_apart():
         assert reason is None
         mixed = [layer.cells[0][0], gru.cells[0][1]]
         assert custom_backward.pair_reason(mixed, x) == "the two directions' cells differ"
+        training = custom_backward.pair_reason(layer.cells[0], x, training=True)
+        assert training == "training: a loop per direction trains faster (measured)"
     else:
         assert reason.startswith("backend is tensorflow: its two directions run apart")
+
+
+@pytest.mark.backend("jax")
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_narrow_inputs_project_inside_the_training_loop(cell, generic, fast_calls):
+    """JAX trains with inputs narrower than a quarter of the units projected step by step
+    (`jax_rnn._hoisted`), wider ones projected before the loop: both equal the generic loop."""
+    from keras_seq.backend import jax_rnn
+
+    units = 4 * FEATURES + 1
+    layer = make_layer(cell, "tanh", units=units, direction="backward")
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(BATCH, TIME, FEATURES)).astype("float32")
+    states = [rng.normal(size=(BATCH, units)).astype("float32")] * (2 if cell == "lstm" else 1)
+    assert not jax_rnn._hoisted(x, layer.cells[0][0].recurrent_kernel)
+    expected = generic(forward_and_grads, layer, x, MASKS["gaps"], states)
+    got = forward_and_grads(layer, x, MASKS["gaps"], states)
+    assert fast_calls == [cell]
+    assert_same(got, expected)

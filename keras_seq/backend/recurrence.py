@@ -13,9 +13,9 @@ Arrays are time-major. Arguments of `forward`:
 - `w` (units, G * units) = `recurrent_kernel`; `b` (G * units,) = `recurrent_bias` or None.
 - `states`: tuple of the initial states, `(h,)` or `(h, c)` for an LSTM.
 - `mask` (time, batch, 1) bool, or None: at masked steps the states pass through.
-With a leading direction axis on the weights ((directions, units, G * units), biases
-(directions, 1, G * units)) and after the time axis of every other array, one loop runs
-several directions at once (`custom_backward.run_pair`).
+`forward` also takes a direction axis after the time axis of every array and before the
+weights' own axes (w (directions, units, G * units), b (directions, 1, G * units)): one
+loop then runs several directions at once (`custom_backward.run_pair`, inference).
 `forward` returns `(hs, finals)`: the carried h at every step (time, batch, units) and the
 final states, exactly as `keras_seq.layers.recurrent._time_loop` computes them.
 
@@ -35,9 +35,7 @@ def _gate_shape(state, w):
 
 
 def over_steps(a, b):
-    """sum over time and batch of a_t^T b_t: (.., m), (.., n) -> (m, n), or per direction."""
-    if len(a.shape) == 4:
-        return ops.einsum("tdbm,tdbn->dmn", a, b)
+    """The sum over time and batch of a_t^T b_t: (time, batch, m), (time, batch, n) -> (m, n)."""
     return ops.matmul(
         ops.transpose(ops.reshape(a, (-1, ops.shape(a)[-1]))),
         ops.reshape(b, (-1, ops.shape(b)[-1])),
