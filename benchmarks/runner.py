@@ -9,9 +9,11 @@ Every (implementation, backend, workload) runs in its own process; with --proces
 runs go in N rounds, each round running every combination once, so keras-seq and the
 built-in alternate under the same machine load. Prints one table per thread setting (train
 step and predict batch, ms, medians over rounds; ratios keras-seq / built-in and keras-seq /
-native PyTorch; "roof": train step time over the ideal time of the recurrent layers' matmuls
-(3x the forward FLOPs, forward + backward) at this machine's measured float32 matmul speed;
-peak memory growth, MB) and writes benchmarks/results/latest.json.
+native PyTorch, "ratio" of the medians and "paired", the median of the ratios within each
+round, which the machine's slow drift does not move; "roof": train step time over the ideal
+time of the recurrent layers' matmuls (3x the forward FLOPs, forward + backward) at this
+machine's measured float32 matmul speed; peak memory growth, MB) and writes
+benchmarks/results/latest.json.
 """
 
 import argparse
@@ -126,6 +128,18 @@ def _ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def _paired(ours, theirs, metric):
+    """The median over rounds of ours / theirs within a round: slow drift of the machine cancels."""
+    if not ours or not theirs:
+        return None
+    ratios = [
+        a[metric] / b[metric]
+        for a, b in zip(ours["runs"], theirs["runs"])
+        if a.get(metric) and b.get(metric)
+    ]
+    return statistics.median(ratios) if ratios else None
+
+
 def table(rows, gflops=None):
     """The results as text; `gflops`: the machine's matmul roof, for the "roof" column."""
     by_key = {(r["impl"], r["backend"], r["workload"]): r for r in rows}
@@ -138,10 +152,11 @@ def table(rows, gflops=None):
         lines.append(f"\n{label}, ms (median)")
         lines.append(
             f"{'workload':15s} {'backend':10s} {'keras-seq':>9s} {'built-in':>9s} {'ratio':>6s}"
-            f" {'torch':>7s} {'ratio':>6s} {'roof':>6s}"
+            f" {'paired':>6s} {'torch':>7s} {'ratio':>6s} {'paired':>6s} {'roof':>6s}"
         )
         for workload in dict.fromkeys(r["workload"] for r in rows):
-            native = by_key.get(("torch", "torch", workload), {}).get(metric)
+            torch_row = by_key.get(("torch", "torch", workload))
+            native = (torch_row or {}).get(metric)
             for backend in BACKENDS:
                 ours = by_key.get(("keras-seq", backend, workload))
                 theirs = by_key.get(("builtin", backend, workload))
@@ -152,8 +167,10 @@ def table(rows, gflops=None):
                 ideal = gflops and passes * workloads.WORKLOADS[workload].flops() / gflops / 1e6
                 lines.append(
                     f"{workload:15s} {backend:10s} {_fmt(a, '9.1f')} {_fmt(b, '9.1f')}"
-                    f" {_fmt(_ratio(a, b), '6.2f')} {_fmt(native, '7.1f')}"
-                    f" {_fmt(_ratio(a, native), '6.2f')} {_fmt(_ratio(a, ideal), '6.1f')}"
+                    f" {_fmt(_ratio(a, b), '6.2f')} {_fmt(_paired(ours, theirs, metric), '6.2f')}"
+                    f" {_fmt(native, '7.1f')} {_fmt(_ratio(a, native), '6.2f')}"
+                    f" {_fmt(_paired(ours, torch_row, metric), '6.2f')}"
+                    f" {_fmt(_ratio(a, ideal), '6.1f')}"
                 )
     lines.append("\npeak memory growth, MB (max RSS after imports -> end of run)")
     lines.append(
