@@ -26,7 +26,7 @@ carried states and, for a GRU, h W_hn + b_hn.
 import keras
 from keras import ops
 
-INFERENCE_UNROLL = 8
+INFERENCE_UNROLL = 2
 
 
 def _gate_shape(state, w):
@@ -125,9 +125,11 @@ def forward(kind, xp, w, b, states, mask, reverse, project=None, keep=True):
         return tuple(new) + (tuple(saved) if keep else ())
 
     xs = (xp, mask) if mask is not None else (xp,)
-    # Inference unrolls 8 steps per iteration: JAX predicts the reference tagger in 0.8x the
-    # time of a rolled loop (2 to 32 time the same; training unrolled was slower, measured).
-    unroll = 1 if keep else INFERENCE_UNROLL
+    # Inference unrolls 2 steps per iteration: JAX predicts the reference tagger in 0.85x
+    # the time of a rolled loop, for 0.3-0.7 s more compile time per input shape (8 steps:
+    # 0.8x, but 2-3 s more; training unrolled was slower; measured). Not over a symbolic
+    # length (an export): the steps left over would be unknown.
+    unroll = INFERENCE_UNROLL if not keep and isinstance(xp.shape[0], int) else 1
     finals, stacked = _scan(step, states + tuple(blank), xs, reverse, count, unroll=unroll)
     finals = finals[:count]
     residuals = (stacked, states) if keep else None
