@@ -86,18 +86,19 @@ def _out_of_memory(error):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    backend = getattr(args, "backend", None)
+    if backend and os.environ.get("KERAS_BACKEND") != backend:
+        # Keras reads KERAS_BACKEND once, at import: run the command again in a fresh process
+        # (before standard error is quietened: the new process inherits file descriptor 2).
+        env = {**os.environ, "KERAS_BACKEND": backend}
+        argv = sys.argv[1:] if argv is None else list(argv)
+        os.execve(sys.executable, [sys.executable, "-m", "keras_seq.cli", *argv], env)
     if args.command in _HEAVY_COMMANDS and not args.verbose and argv is None:
         _quiet_backends()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    backend = getattr(args, "backend", None)
-    if backend and os.environ.get("KERAS_BACKEND") != backend:
-        # Keras reads KERAS_BACKEND once, at import: run the command again in a fresh process.
-        env = {**os.environ, "KERAS_BACKEND": backend}
-        argv = sys.argv[1:] if argv is None else list(argv)
-        os.execve(sys.executable, [sys.executable, "-m", "keras_seq.cli", *argv], env)
     from keras_seq.errors import DataError, SpecError
 
     try:

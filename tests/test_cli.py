@@ -397,3 +397,15 @@ def test_backend_flag_runs_the_command_on_that_backend(tagger, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "keras backend: jax" in done.stderr
     assert done.stdout.splitlines()[-1].startswith(f"run saved to {tmp_path / 'run'}: ")
+
+
+@pytest.mark.backend("torch")  # one backend is enough: the subprocess switches to jax
+def test_backend_flag_keeps_errors_on_standard_error(tmp_path):
+    """Without -v the command quietens the backends' start-up logs; the process it restarts
+    on the other backend must still print its error (it once inherited a silenced stderr)."""
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    missing = tmp_path / "missing.yaml"
+    command = [sys.executable, "-m", "keras_seq.cli", "train", str(missing), "--backend", "jax"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert str(missing) in done.stderr
