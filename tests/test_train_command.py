@@ -208,6 +208,25 @@ def test_output_under_a_file_and_missing_train_file_are_clear_errors(spec, tmp_p
     assert "file not found. Fix: check the path given in --train" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_a_spec_file_naming_a_missing_data_file_names_the_field(split, tmp_path, capsys):
+    """The bundled tagger spec copied elsewhere: its relative data paths no longer exist."""
+    copied = tmp_path / "tagger.yaml"
+    text = (ROOT / "specs" / "tagger.yaml").read_text()
+    data = ROOT / "keras_seq" / "datasets"
+    other = "test" if split == "train" else "train"
+    text = text.replace(f"../keras_seq/datasets/tagger-{other}", str(data / f"tagger-{other}"))
+    text = text.replace("../keras_seq/datasets/tagger-validation", str(data / "tagger-validation"))
+    copied.write_text(text)
+    assert cli.main(["train", str(copied), "--output", str(tmp_path / "run")]) == 1
+    missing = (tmp_path.parent / "keras_seq" / "datasets" / f"tagger-{split}.conllu").resolve()
+    assert capsys.readouterr().err.strip() == (
+        f"{missing}: file not found. Fix: check the path given in data.{split} in the spec "
+        "(a relative path starts at its folder)"
+    )
+    assert not (tmp_path / "run").exists()
+
+
 def _weights(path):
     import keras
 

@@ -54,6 +54,9 @@ def with_files(task, **paths):
             "no training data: the spec has no data.train",
             hint="give it on the command line (--train FILE) or as data.train in the spec",
         )
+    for split, path in split_paths(spec).items():
+        if not paths.get(split):
+            check_file(path, f"data.{split} in the spec (a relative path starts at its folder)")
     return spec
 
 
