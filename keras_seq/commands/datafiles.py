@@ -54,9 +54,6 @@ def with_files(task, **paths):
             "no training data: the spec has no data.train",
             hint="give it on the command line (--train FILE) or as data.train in the spec",
         )
-    for split, path in split_paths(spec).items():
-        if not paths.get(split):
-            check_file(path, f"data.{split} in the spec (a relative path starts at its folder)")
     return spec
 
 
@@ -69,3 +66,10 @@ def for_file(task, path):
 def split_paths(spec):
     """`{split: path}` for the splits the spec's data section names, in SPLITS order."""
     return {split: getattr(spec.data, split) for split in SPLITS if getattr(spec.data, split)}
+
+
+def check_split_files(spec):
+    """Raises `DataError` for a data file the spec names that cannot be read, naming its field
+    (`data.train`, ...): a spec copied to another folder keeps its relative paths."""
+    for split, path in split_paths(spec).items():
+        check_file(path, f"data.{split} in the spec (a relative path starts at its folder)")

@@ -327,9 +327,10 @@ def _read(task, learn):
     `learn`) and `{split: records}` of those read whole. A file `data.streaming` streams is
     read a chunk at a time (`keras_seq.data.streaming`): its `Encoded.x` is a
     `StreamingDataset` and it has no records in `splits`."""
-    from keras_seq.commands.datafiles import split_paths
+    from keras_seq.commands.datafiles import check_split_files, split_paths
     from keras_seq.data import streaming
 
+    check_split_files(task.spec)
     paths = split_paths(task.spec)
     streamed = [split for split, file in paths.items() if streaming.wants_streaming(task, file)]
     splits = read_splits(task, skip=streamed)
