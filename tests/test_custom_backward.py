@@ -71,30 +71,20 @@ def generic(monkeypatch):
     def run(fn, *args, **kwargs):
         with monkeypatch.context() as m:
             m.setattr(custom_backward, "run_cell", lambda *a, **k: None)
-            m.setattr(custom_backward, "run_pair", lambda *a, **k: None)
             return fn(*args, **kwargs)
 
     return run
 
 
-def both_directions(cell):
-    """The recurrences a bidirectional layer runs: one for both (JAX), else one per direction."""
-    if keras.backend.backend() == "jax":
-        return [(cell, 2)]
-    return [cell, cell]
-
-
 @pytest.fixture
 def fast_calls(monkeypatch):
-    """The recurrences run through the hand-written backward pass: the cell kind, and with
-    the direction count when one loop runs stacked directions."""
+    """The kind of each recurrence run through the hand-written backward pass."""
     module = custom_backward.backend_module()
     calls = []
     recur = module.recur
 
     def spy(*args):
-        stacked = len(args[4].shape) == 3  # the recurrent kernel, per direction
-        calls.append((args[0], args[4].shape[0]) if stacked else args[0])
+        calls.append(args[0])
         return recur(*args)
 
     monkeypatch.setattr(module, "recur", spy)
@@ -113,7 +103,7 @@ def test_fast_path_matches_generic_loop(cell, activation, mask, generic, fast_ca
     assert not fast_calls
     got = forward_and_grads(layer, x, MASKS[mask], initial_state)
     kind = activation if cell == "simple" else cell
-    assert fast_calls == [kind, kind]  # training: a loop per direction, none fell back
+    assert fast_calls == [kind, kind]  # a loop per direction, none fell back
     assert len(got[1]) == len(expected[1]) == len(layer.trainable_weights) + 1 + count
     assert_same(got, expected)
 
@@ -134,7 +124,7 @@ def test_inference_path_matches_generic_loop(cell, mask, generic, fast_calls):
     states = [rng.normal(size=(BATCH, UNITS)).astype("float32")] * (4 if cell == "lstm" else 2)
     expected = generic(forward_and_grads, layer, x, MASKS[mask], states, training=False)
     got = forward_and_grads(layer, x, MASKS[mask], states, training=False)
-    assert fast_calls == both_directions(cell)
+    assert fast_calls == [cell, cell]
     assert_same(got, expected)
 
 
@@ -182,46 +172,12 @@ def test_unknown_length_on_tensorflow_takes_the_generic_loop_with_a_reason(fast_
     assert fast_calls == ["gru"]  # the eager call, with a known length
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_stacked_directions_equal_one_loop_per_direction(cell, monkeypatch, fast_calls):
-    """Inference: `run_pair` (one loop, JAX) gives what `run_cell` per direction gives; its
-    gradients (autodiff) too. Training always runs a loop per direction."""
-    layer = make_layer(cell, "tanh", direction="bidirectional", layers=2)
-    rng = np.random.default_rng(7)
-    x = rng.normal(size=(BATCH, TIME, FEATURES)).astype("float32")
-    states = [rng.normal(size=(BATCH, UNITS)).astype("float32")] * (4 if cell == "lstm" else 2)
-    got = forward_and_grads(layer, x, MASKS["pre-padding"], states, training=False)
-    assert fast_calls == both_directions(cell) * 2
-    fast_calls.clear()
-    forward_and_grads(layer, x, MASKS["pre-padding"], states, training=True)
-    assert fast_calls == [cell] * 4
-    fast_calls.clear()
-    monkeypatch.setattr(custom_backward, "run_pair", lambda *a, **k: None)
-    expected = forward_and_grads(layer, x, MASKS["pre-padding"], states, training=False)
-    assert fast_calls == [cell] * 4
-    assert_same(got, expected)
-
-
-def test_pair_reason_names_why_directions_run_apart():
-    layer = make_layer("lstm", "tanh", direction="bidirectional")
-    gru = make_layer("gru", "tanh", direction="bidirectional")
-    x = np.ones((BATCH, TIME, FEATURES), "float32")
-    reason = custom_backward.pair_reason(layer.cells[0], x)
-    if keras.backend.backend() == "jax":
-        assert reason is None
-        mixed = [layer.cells[0][0], gru.cells[0][1]]
-        assert custom_backward.pair_reason(mixed, x) == "the two directions' cells differ"
-        training = custom_backward.pair_reason(layer.cells[0], x, training=True)
-        assert training == "training: a loop per direction trains faster (measured)"
-    else:
-        assert reason.startswith("backend is tensorflow: its two directions run apart")
-
-
 @pytest.mark.backend("jax")
+@pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_narrow_inputs_project_inside_the_training_loop(cell, generic, fast_calls):
-    """JAX trains with inputs narrower than a quarter of the units projected step by step
-    (`jax_rnn._hoisted`), wider ones projected before the loop: both equal the generic loop."""
+def test_narrow_inputs_project_inside_the_loop(cell, training, generic, fast_calls):
+    """JAX projects inputs narrower than a quarter of the units step by step
+    (`jax_rnn._hoisted`), wider ones before the loop: both equal the generic loop."""
     from keras_seq.backend import jax_rnn
 
     units = 4 * FEATURES + 1
@@ -230,7 +186,7 @@ def test_narrow_inputs_project_inside_the_training_loop(cell, generic, fast_call
     x = rng.normal(size=(BATCH, TIME, FEATURES)).astype("float32")
     states = [rng.normal(size=(BATCH, units)).astype("float32")] * (2 if cell == "lstm" else 1)
     assert not jax_rnn._hoisted(x, layer.cells[0][0].recurrent_kernel)
-    expected = generic(forward_and_grads, layer, x, MASKS["gaps"], states)
-    got = forward_and_grads(layer, x, MASKS["gaps"], states)
+    expected = generic(forward_and_grads, layer, x, MASKS["gaps"], states, training=training)
+    got = forward_and_grads(layer, x, MASKS["gaps"], states, training=training)
     assert fast_calls == [cell]
     assert_same(got, expected)

@@ -97,10 +97,8 @@ def test_recurrent_computes_in_bfloat16_on_the_fast_path(cell, fast_path_dtypes)
     assert set(fast_path_dtypes) == {"float32"}
     fast_path_dtypes.clear()
     got = mixed(x, mask=post_mask())
-    # The fast path ran (no silent fallback), once per direction (JAX: once for both), in
-    # the backend's dtype.
-    loops = 1 if keras.backend.backend() == "jax" else 2
-    assert fast_path_dtypes == [FAST_PATH_DTYPE[keras.backend.backend()]] * loops
+    # The fast path ran (no silent fallback), once per direction, in the backend's dtype.
+    assert fast_path_dtypes == [FAST_PATH_DTYPE[keras.backend.backend()]] * 2
     assert {keras.backend.standardize_dtype(v.dtype) for v in mixed.weights} == {"float32"}
     for a, b in zip(got, expected):
         assert keras.backend.standardize_dtype(a.dtype) == "bfloat16"

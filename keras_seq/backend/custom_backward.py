@@ -5,8 +5,10 @@
 `recurrence.backward` (`jax_rnn` attaches it with `jax.custom_vjp`, `tf_rnn` with
 `tf.custom_gradient`). Any mask works (the recurrence passes states through at masked
 steps, like the generic loop). `plan_reason` says why a configuration is refused (None:
-it is taken); the layer then runs its generic loop. On JAX, `Recurrent.call` first offers a
-bidirectional layer's two cells to `run_pair`, which predicts both directions in one loop.
+it is taken); the layer then runs its generic loop. A bidirectional layer runs a loop per
+direction: TensorFlow's executor runs the two at once on two cores; on JAX (whose loops run
+on one core) one loop over both directions' stacked weights predicted the reference tagger
+in 1.2x the time of two loops, each over a hoisted input projection (measured).
 
 Precision: under a mixed dtype policy (`"mixed_bfloat16"`) the weights arrive read as
 bfloat16 (the layer's autocast scope), like the inputs, and the float32 variables receive the
@@ -23,12 +25,6 @@ from keras import ops
 from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 
 _MODULES = {"jax": "keras_seq.backend.jax_rnn", "tensorflow": "keras_seq.backend.tf_rnn"}
-# Backends that predict with a bidirectional layer's two directions in one stacked loop
-# (`run_pair`). JAX: 0.85x the time of two loops for the reference tagger; in training two
-# loops, each over a hoisted input projection (`jax_rnn`), are faster (0.85x the stacked
-# loop). TensorFlow's executor already runs the two loops at once on two cores: one stacked
-# loop took 1.7x as long there (measured, `python -m benchmarks.worker`).
-_FOLDED = {"jax"}
 
 
 def _kind(cell):
@@ -84,59 +80,3 @@ def run_cell(cell, inputs, mask, initial_state, reverse, recurrent_mask, trainin
     if mask is not None:
         outputs = ops.where(mask[:, :, None], outputs, ops.zeros_like(outputs))
     return outputs, list(finals)
-
-
-def pair_reason(cells, inputs, training=False):
-    """Why `run_pair` refuses these two directions' cells, or None when it takes them."""
-    backend = keras.backend.backend()
-    if backend not in _FOLDED:
-        return f"backend is {backend}: its two directions run apart (faster there, measured)"
-    if training:
-        return "training: a loop per direction trains faster (measured)"
-    first, second = cells
-    reason = plan_reason(first, inputs, None)
-    if reason is None and (type(first) is not type(second) or _kind(first) != _kind(second)):
-        reason = "the two directions' cells differ"
-    if reason is None and first.use_bias != second.use_bias:
-        reason = "one direction has biases, the other not"
-    return reason
-
-
-def _stacked(variables):
-    # `.value` reads under the autocast scope; TensorFlow's stack refuses the variables.
-    return ops.stack([v.value for v in variables])
-
-
-def run_pair(cells, inputs, mask, initial_states, training):
-    """Both directions of a bidirectional layer in one recurrence, or None (`pair_reason`).
-
-    `training` True is refused (see `_FOLDED`); the gradient is still exact (autodiff).
-
-    The two cells' weights are stacked on a leading direction axis and the backward
-    direction reads the time-flipped sequence (a masked step passes the states through,
-    so flipping the whole padded sequence is exact), so one loop of `time` steps does the
-    work of two. Returns `([forward, backward] outputs, [forward, backward] final
-    states)`, as two `run_cell` calls would.
-    """
-    if pair_reason(cells, inputs, training) is not None:
-        return None
-    x = ops.transpose(inputs, (1, 0, 2))
-    x = ops.stack([x, ops.flip(x, axis=0)], axis=1)
-    w_ih, w = _stacked([c.kernel for c in cells]), _stacked([c.recurrent_kernel for c in cells])
-    b_ih, b = None, None
-    if cells[0].use_bias:
-        b_ih = _stacked([c.bias for c in cells])[:, None, :]
-        b = _stacked([c.recurrent_bias for c in cells])[:, None, :]
-    states = [ops.stack(pair) for pair in zip(*initial_states)]
-    steps = None
-    if mask is not None:
-        steps = ops.transpose(mask, (1, 0))
-        steps = ops.stack([steps, ops.flip(steps, axis=0)], axis=1)[..., None]
-    hs, finals = backend_module().recur(
-        _kind(cells[0]), x, w_ih, b_ih, w, b, states, steps, False, training
-    )
-    outputs = [hs[:, 0], ops.flip(hs[:, 1], axis=0)]
-    outputs = [ops.transpose(o, (1, 0, 2)) for o in outputs]
-    if mask is not None:
-        outputs = [ops.where(mask[:, :, None], o, ops.zeros_like(o)) for o in outputs]
-    return outputs, [[f[d] for f in finals] for d in range(2)]

@@ -397,16 +397,8 @@ class Recurrent(keras.layers.Layer):
         return self._outputs(sequence, finals)
 
     def _run_layer(self, cells, sequence, mask, states, training):
-        """One layer, every direction: `([outputs per direction], [final states per direction])`.
-
-        Both directions of a bidirectional layer go to `custom_backward.run_pair` first (one
-        loop for both, JAX); otherwise each direction goes through `run_cell`.
-        """
+        """One layer, every direction: `([outputs per direction], [final states per direction])`."""
         recurrent_active = bool(training and self.recurrent_dropout)
-        if len(cells) == 2 and not recurrent_active:
-            pair = custom_backward.run_pair(cells, sequence, mask, states, bool(training))
-            if pair is not None:
-                return pair
         outputs, finals = [], []
         for d, cell in enumerate(cells):
             recurrent_mask = None
