@@ -19,10 +19,13 @@ final states, exactly as `keras_seq.layers.recurrent._time_loop` computes them.
 The forward pass keeps only what the backward pass needs: the gate activations, the
 carried states and, for a GRU, h W_hn + b_hn.
 
-Each gate's slice of `xp`, and of the kept activations, is scanned as an array of its own:
-XLA's CPU code for an elementwise step that reads slices of the step's slice of one
-(time, batch, G * units) array runs 2-3x slower (a GRU's forward loop 3.9 vs 1.35 ms, the
-reference tagger's predict 21.6 vs 12.4 ms on JAX; measured).
+The kept gate activations, and each gate's slice of `xp`, are scanned as arrays of their
+own: XLA's CPU code for an elementwise step that reads slices of the step's slice of one
+(time, batch, G * units) array runs 2-3x slower (JAX: a GRU's forward loop 3.9 vs 1.35 ms,
+the reference tagger's predict 21.6 vs 12.4 ms, one LSTM backward loop 4.3 vs 3.1 ms;
+TensorFlow: GRU classifier predict 5.5 vs 2.7 ms). The exception: TensorFlow's XLA runs an
+LSTM step 0.93x as long with `xp` whole (one sum for the four gates, `lstm_whole`; measured
+in one process each, on the `python -m benchmarks.worker` models).
 """
 
 import keras
@@ -41,28 +44,32 @@ def over_steps(a, b):
 
 
 def _step(kind, xp_t, states, w, b):
-    """One step over `xp_t`, the step's projected inputs one array per gate.
+    """One step; returns (new states, the per-step values the backward pass reads).
 
-    Returns (new states, the per-step values the backward pass reads).
+    `xp_t`: the step's projected inputs, one array per gate (an LSTM's may be one array).
     """
     h = states[0]
     hp = ops.matmul(h, w)
     if b is not None:
         hp = hp + b
-    hp = ops.split(hp, len(xp_t), axis=-1) if len(xp_t) > 1 else [hp]
     if kind == "lstm":
-        i, f, g, o = (x + y for x, y in zip(xp_t, hp))
+        if len(xp_t) == 1:  # one sum over all gates (TensorFlow: 0.93x the time, measured)
+            i, f, g, o = ops.split(xp_t[0] + hp, 4, axis=-1)
+        else:
+            i, f, g, o = (x + y for x, y in zip(xp_t, ops.split(hp, 4, axis=-1)))
         i, f, g, o = ops.sigmoid(i), ops.sigmoid(f), ops.tanh(g), ops.sigmoid(o)
         c = f * states[1] + i * g
         h = o * ops.tanh(c)
         return (h, c), [i, f, g, o]
     if kind == "gru":
-        r = ops.sigmoid(xp_t[0] + hp[0])
-        z = ops.sigmoid(xp_t[1] + hp[1])
-        n = ops.tanh(xp_t[2] + r * hp[2])
+        x_r, x_z, x_n = xp_t
+        h_r, h_z, h_n = ops.split(hp, 3, axis=-1)
+        r = ops.sigmoid(x_r + h_r)
+        z = ops.sigmoid(x_z + h_z)
+        n = ops.tanh(x_n + r * h_n)
         h = (1.0 - z) * n + z * h
-        return (h,), [r, z, n, hp[2]]
-    pre = xp_t[0] + hp[0]
+        return (h,), [r, z, n, h_n]
+    pre = xp_t[0] + hp
     h = ops.tanh(pre) if kind == "tanh" else ops.relu(pre)
     return (h,), []
 
@@ -99,34 +106,35 @@ def _previous(sequence, first, reverse):
     return ops.concatenate([first[None], sequence[:-1]], axis=0)
 
 
-def forward(kind, xp, w, b, states, mask, reverse, project=None, keep=True):
+def forward(kind, xp, w, b, states, mask, reverse, project=None, keep=True, lstm_whole=False):
     """The recurrence over `xp`; returns `((hs, finals), residuals)` (see the module doc).
 
     `project`: None, or `(w_ih, b_ih)` (`b_ih` may be None): then `xp` holds the raw
     inputs and each step projects its own (XLA on CPU runs that faster, measured).
     `keep`: False for inference: nothing is kept for a backward pass (residuals None).
+    `lstm_whole`: an LSTM's `xp` is scanned whole (its four gates summed at once), not a
+    gate at a time (see the module doc).
     """
     states = tuple(states)
     count = len(states)
     gates = _GATES.get(kind, 1)
+    split = gates > 1 and not (kind == "lstm" and lstm_whole)
     # Shapes and dtypes of the saved per-step values (every one is (batch, units)).
     blank = (ops.zeros_like(states[0]),) * (4 if kind in ("lstm", "gru") and keep else 0)
 
     def step(carry, inputs):
         old = carry[:count]
-        if project is None:
-            xp_t = inputs[:gates]
-        else:
-            xp_t = ops.matmul(inputs[0], project[0])
+        xp_t = inputs[:-1] if mask is not None else inputs
+        if project is not None:
+            xp_t = ops.matmul(xp_t[0], project[0])
             xp_t = xp_t + project[1] if project[1] is not None else xp_t
-            xp_t = ops.split(xp_t, gates, axis=-1) if gates > 1 else [xp_t]
+            xp_t = ops.split(xp_t, gates, axis=-1) if split else [xp_t]
         new, saved = _step(kind, xp_t, old, w, b)
         if mask is not None:
             new = tuple(ops.where(inputs[-1], n, o) for n, o in zip(new, old))
         return tuple(new) + (tuple(saved) if keep else ())
 
-    # Each gate's inputs are scanned apart (see the module doc).
-    xs = (xp,) if project is not None or gates == 1 else tuple(ops.split(xp, gates, axis=-1))
+    xs = tuple(ops.split(xp, gates, axis=-1)) if split and project is None else (xp,)
     xs += (mask,) if mask is not None else ()
     # Inference unrolls 2 steps per iteration: JAX predicts the reference tagger in
     # 0.93-0.99x the time of a rolled loop (4 steps: no faster; 8: 2-3 s more compile time

@@ -15,7 +15,9 @@ def _recurrence(kind, reverse, has_bias, has_mask):
         xp, w, *rest = args
         b = rest.pop(0) if has_bias else None
         mask = rest.pop() if has_mask else None
-        (hs, finals), residuals = recurrence.forward(kind, xp, w, b, rest, mask, reverse)
+        (hs, finals), residuals = recurrence.forward(
+            kind, xp, w, b, rest, mask, reverse, lstm_whole=True
+        )
 
         def grad(d_hs, *d_finals):
             outputs = (hs, *finals)
