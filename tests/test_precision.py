@@ -35,12 +35,14 @@ def post_mask():
 
 
 # The dtype each backend's fast path computes a bfloat16 layer's recurrence in.
-FAST_PATH_DTYPE = {"torch": "bfloat16", "tensorflow": "bfloat16", "jax": "float32"}  # jax: CPU
+# The dtype each backend's fast-path loop computes in (JAX and TensorFlow: on CPU).
+FAST_PATH_DTYPE = {"torch": "bfloat16", "tensorflow": "float32", "jax": "float32"}
 
 
 @pytest.fixture
 def fast_path_dtypes(monkeypatch):
-    """The dtype each fast-path recurrence computed in (torch kernel, `_run` or `recur`)."""
+    """The dtype each fast-path recurrence computed in (torch kernel, JAX's `_run`, or the
+    loop TensorFlow compiles)."""
     seen = []
     if keras.backend.backend() == "jax":
         from keras_seq.backend import jax_rnn
@@ -64,14 +66,20 @@ def fast_path_dtypes(monkeypatch):
 
             monkeypatch.setattr(torch._VF, name, spy)
     else:
-        module = custom_backward.backend_module()
-        recur = module.recur
+        from keras_seq.backend import tf_rnn
 
-        def spy(*args):
-            seen.append(keras.backend.standardize_dtype(args[1].dtype))
-            return recur(*args)
+        compiled = tf_rnn._compiled
 
-        monkeypatch.setattr(module, "recur", spy)
+        def spy(*key):
+            run = compiled(*key)
+
+            def recorded(*args):
+                seen.append(keras.backend.standardize_dtype(args[0].dtype))
+                return run(*args)
+
+            return recorded
+
+        monkeypatch.setattr(tf_rnn, "_compiled", spy)
     return seen
 
 

@@ -12,9 +12,9 @@ in 1.2x the time of two loops, each over a hoisted input projection (measured).
 
 Precision: under a mixed dtype policy (`"mixed_bfloat16"`) the weights arrive read as
 bfloat16 (the layer's autocast scope), like the inputs, and the float32 variables receive the
-gradients through that cast. TensorFlow runs the recurrence in bfloat16; JAX on CPU runs it in
-float32 (`jax_rnn.recur`: faster there, measured) and returns bfloat16
-(`tests/test_precision.py` spies on the dtype each one computes in).
+gradients through that cast. On CPU both run the loop over the steps in float32 (`jax_rnn.recur`,
+`tf_rnn.recur`: faster there, measured) and return bfloat16 (`tests/test_precision.py` spies
+on the dtype each one computes in).
 """
 
 import importlib

@@ -51,6 +51,10 @@ def recur(kind, x, w_ih, b_ih, w, b, states, mask, reverse, training=True):
     uncompiled loops: train step 0.85-0.9x on the reference tagger, 0.75-0.9x on a 512-step
     LSTM, for about 70 MB more peak memory (the compiler). `training` is unused: both ways
     compile.
+
+    bfloat16 on CPU: the input projection runs in bfloat16, the loop in float32 (its results
+    are cast back): XLA's CPU loop over bfloat16 steps made the reference tagger's train step
+    1.4-1.5x slower than float32 (measured, `python -m benchmarks.bfloat16`).
     """
     xp = tf.matmul(x, w_ih)
     xp = xp + b_ih if b_ih is not None else xp
@@ -59,5 +63,7 @@ def recur(kind, x, w_ih, b_ih, w, b, states, mask, reverse, training=True):
     args = [
         tf.convert_to_tensor(a) for a in [xp, w] + ([b] if b is not None else []) + list(states)
     ]
+    if xp.dtype == tf.bfloat16 and not tf.config.list_logical_devices("GPU"):
+        args = [tf.cast(a, tf.float32) for a in args]
     hs, *finals = run(*args, *([mask] if mask is not None else []))
-    return hs, tuple(finals)
+    return tf.cast(hs, xp.dtype), tuple(tf.cast(f, xp.dtype) for f in finals)
