@@ -34,8 +34,8 @@ def post_mask():
     return np.arange(TIME)[None, :] < np.array(LENGTHS)[:, None]
 
 
-# The dtype each backend's fast path computes a bfloat16 layer's recurrence in.
-# The dtype each backend's fast-path loop computes in (JAX and TensorFlow: on CPU).
+# The dtype each backend's fast-path loop computes a bfloat16 layer's recurrence in (JAX and
+# TensorFlow: on CPU).
 FAST_PATH_DTYPE = {"torch": "bfloat16", "tensorflow": "float32", "jax": "float32"}
 
 

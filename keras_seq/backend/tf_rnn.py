@@ -8,7 +8,9 @@ from keras_seq.backend import recurrence
 
 
 @functools.cache
-def _recurrence(kind, reverse, has_bias, has_mask):
+def _compiled(kind, reverse, has_bias, has_mask):
+    """`recurrence.forward` with `recurrence.backward` as its gradient, compiled by XLA."""
+
     # tf.custom_gradient takes tensors only: None arguments are left out of the call.
     @tf.custom_gradient
     def run(*args):
@@ -31,12 +33,7 @@ def _recurrence(kind, reverse, has_bias, has_mask):
 
         return (hs, *finals), grad
 
-    return run
-
-
-@functools.cache
-def _compiled(kind, reverse, has_bias, has_mask):
-    return tf.function(_recurrence(kind, reverse, has_bias, has_mask), jit_compile=True)
+    return tf.function(run, jit_compile=True)
 
 
 def recur(kind, x, w_ih, b_ih, w, b, states, mask, reverse, training=True):
