@@ -87,6 +87,7 @@ class RunFolder:
     """
 
     last_kept = None  # the folder the latest interrupted block left resumable, if any
+    _made = ()  # the folders above `path` that entering created
 
     def __init__(self, path, unique=False, resume=False):
         self.path = pathlib.Path(path)
@@ -108,6 +109,8 @@ class RunFolder:
             self._reserved = True
             return self.partial
         base, number = self.path, 1
+        # Folders this run creates above its own: removed again if it fails.
+        self._made = [parent for parent in self.path.parents if not parent.exists()]
         while True:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +147,11 @@ class RunFolder:
             shutil.rmtree(self.partial, ignore_errors=True)
             if self._reserved:
                 shutil.rmtree(self.path, ignore_errors=True)
+            for parent in self._made:  # deepest first; one another run now uses stays
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
         return False
 
 

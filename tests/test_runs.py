@@ -34,6 +34,17 @@ def test_run_folder_is_removed_on_error(tmp_path, error):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_folders_a_failed_run_created_above_its_own_are_removed(tmp_path):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "other").mkdir()  # an earlier run's: kept
+    with pytest.raises(RuntimeError), runs.RunFolder(tmp_path / "runs" / "a" / "b" / "run"):
+        raise RuntimeError()
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["other"]
+    with pytest.raises(RuntimeError), runs.RunFolder(tmp_path / "new" / "run"):
+        raise RuntimeError()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
+
+
 def test_run_folder_never_overwrites(tmp_path):
     (tmp_path / "run").mkdir()
     with (
