@@ -183,6 +183,7 @@ def test_interrupted_run_leaves_no_complete_looking_folder(tagger, monkeypatch, 
     else:
         monkeypatch.setattr(runs, "write_metrics", interrupt)
     parent = tagger / f"interrupted-{where.split()[0]}"
+    parent.mkdir()  # the user's folder: kept (folders the run itself created go with it)
     argv = ["train", str(tagger / "tagger.yaml"), "--epochs", "1", "--output", str(parent / "run")]
     assert cli.main(argv) == 130  # one line, no traceback
     if where == "fit":  # before the first checkpoint: nothing is left
