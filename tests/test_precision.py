@@ -68,7 +68,7 @@ def fast_path_dtypes(monkeypatch):
     else:
         from keras_seq.backend import tf_rnn
 
-        compiled = tf_rnn._compiled
+        compiled = tf_rnn._forward
 
         def spy(*key):
             run = compiled(*key)
@@ -79,7 +79,7 @@ def fast_path_dtypes(monkeypatch):
 
             return recorded
 
-        monkeypatch.setattr(tf_rnn, "_compiled", spy)
+        monkeypatch.setattr(tf_rnn, "_forward", spy)
     return seen
 
 
