@@ -80,6 +80,12 @@ WORKLOADS = {
             features=16, head="regressor", classes=1,
         ),
         Workload(
+            "tagger_large",
+            "as tagger at batch 256, len 128: memory that grows with the batch, not one-off costs",
+            cell="lstm", units=128, layers=2, bidirectional=True, batch=256, length=128,
+            vocab=5000, embed=64, head="tagger", classes=10,
+        ),
+        Workload(
             "padded",
             "padded tagger: as tagger, post-padded, lengths uniform 10-64, mask_zero",
             cell="lstm", units=128, layers=2, bidirectional=True, batch=32, length=64,
