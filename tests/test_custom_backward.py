@@ -190,3 +190,26 @@ def test_narrow_inputs_project_inside_the_loop(cell, training, generic, fast_cal
     got = forward_and_grads(layer, x, MASKS["gaps"], states, training=training)
     assert fast_calls == [cell]
     assert_same(got, expected)
+
+
+@pytest.mark.backend("jax")
+def test_predicting_many_rows_projects_inside_the_loop(generic, fast_calls, monkeypatch):
+    """Predicting more than `HOISTED_INFERENCE_ROWS` (time x batch) rows, JAX projects each
+    step's inputs in the loop; training still hoists. Both equal the generic loop."""
+    from keras_seq.backend import jax_rnn
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(BATCH, TIME, FEATURES)).astype("float32")
+    layer = make_layer("lstm", "tanh", units=FEATURES, direction="bidirectional")
+    kernel = layer.cells[0][0].recurrent_kernel
+    assert jax_rnn._hoisted(x, kernel, training=False)
+    monkeypatch.setattr(jax_rnn, "HOISTED_INFERENCE_ROWS", BATCH * TIME - 1)
+    assert not jax_rnn._hoisted(x, kernel, training=False)
+    assert jax_rnn._hoisted(x, kernel, training=True)
+    states = [rng.normal(size=(BATCH, FEATURES)).astype("float32")] * 4
+    for training in (False, True):
+        expected = generic(forward_and_grads, layer, x, MASKS["gaps"], states, training=training)
+        fast_calls.clear()
+        got = forward_and_grads(layer, x, MASKS["gaps"], states, training=training)
+        assert fast_calls == ["lstm", "lstm"]
+        assert_same(got, expected)
