@@ -1,6 +1,6 @@
 """Run every (implementation, backend, workload) in its own process and compare.
 
-    python -m benchmarks            # all workloads, 3 backends, keras-seq / built-in / PyTorch
+    python -m benchmarks            # all workloads but tagger_large, 3 backends, 3 implementations
     python -m benchmarks --quick    # tagger + padded tagger, fewer steps (a few minutes)
     python -m benchmarks --workloads tagger long --backends torch --processes 3
     python -m benchmarks --threads 0 1    # both thread settings (0: the frameworks' defaults)
@@ -226,7 +226,7 @@ def main(argv=None):
     )
     parser.add_argument("--output", type=pathlib.Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
-    names = args.workloads or (workloads.QUICK if args.quick else list(workloads.WORKLOADS))
+    names = args.workloads or (workloads.QUICK if args.quick else workloads.DEFAULT)
     args.warmup = args.warmup or 3
     args.steps = args.steps or (5 if args.quick else 10)
     args.repeats = args.repeats or (3 if args.quick else 5)
