@@ -22,8 +22,10 @@ def _hoisted(x, w, training=True):
     """
     if 4 * x.shape[-1] < w.shape[-2]:
         return False
-    rows = x.shape[0] * x.shape[1] if None not in x.shape[:2] else None
-    return training or rows is None or rows <= HOISTED_INFERENCE_ROWS
+    time, batch = x.shape[:2]
+    if training or not (isinstance(time, int) and isinstance(batch, int)):
+        return True  # an export's symbolic shape: no size to compare
+    return time * batch <= HOISTED_INFERENCE_ROWS
 
 
 def _forward(kind, reverse, x, w_ih, b_ih, w, b, states, mask, keep=True):
