@@ -6,8 +6,8 @@ cannot differentiate a scan, but here it differentiates nothing), joined by a
 backward pass reads. Compiling the custom gradient itself instead (one XLA function with
 `tf.custom_gradient` inside) made TensorFlow's function-gradient machinery hand the
 backward pass the forward loop's whole state, the projected inputs included: 1,285 MB peak
-growth against 1,003 MB now for the reference tagger at batch 256, length 128 (350 vs
-310 MB at batch 32, length 64; measured, `python -m benchmarks.worker`).
+growth against 1,003 MB for the reference tagger at batch 256, length 128 (350 vs 310 MB at
+batch 32, length 64; measured, `python -m benchmarks.worker`). docs/speed.md has the rest.
 """
 
 import functools
@@ -77,8 +77,9 @@ def recur(kind, x, w_ih, b_ih, w, b, states, mask, reverse, training=True):
     keeps nothing for a backward pass.
 
     Both directions run one compiled loop forward in time, the backward direction over
-    reversed inputs: half the compiled functions of a loop per direction, peak memory
-    growth of the tagger 290-300 MB instead of 305-315 (train and predict times the same).
+    reversed inputs: half the compiled functions of a loop per direction; peak memory growth
+    training the tagger at batch 256, length 128: 880-960 MB instead of 960-1,010 (train and
+    predict times the same on the reference tagger).
 
     bfloat16 on CPU: the input projection runs in bfloat16, the loop in float32 (its results
     are cast back): XLA's CPU loop over bfloat16 steps made the reference tagger's train step
