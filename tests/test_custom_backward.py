@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_seq
-from keras_seq.backend import custom_backward
+from keras_seq.backend import custom_backward, recurrence
 
 TIME, FEATURES, UNITS, BATCH = 6, 3, 5, 4
 CELLS = [("lstm", "tanh"), ("gru", "tanh"), ("simple", "tanh"), ("simple", "relu")]
@@ -207,9 +207,19 @@ def test_predicting_many_rows_projects_inside_the_loop(generic, fast_calls, monk
     assert not jax_rnn._hoisted(x, kernel, training=False)
     assert jax_rnn._hoisted(x, kernel, training=True)
     states = [rng.normal(size=(BATCH, FEATURES)).astype("float32")] * 4
+    forward, projected_per_step = recurrence.forward, []
+
+    def spy(*args, project=None, **kwargs):
+        projected_per_step.append(project is not None)
+        return forward(*args, project=project, **kwargs)
+
     for training in (False, True):
         expected = generic(forward_and_grads, layer, x, MASKS["gaps"], states, training=training)
         fast_calls.clear()
+        monkeypatch.setattr(recurrence, "forward", spy)
         got = forward_and_grads(layer, x, MASKS["gaps"], states, training=training)
+        monkeypatch.setattr(recurrence, "forward", forward)
         assert fast_calls == ["lstm", "lstm"]
+        assert set(projected_per_step) == {not training}
+        projected_per_step.clear()
         assert_same(got, expected)
