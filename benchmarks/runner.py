@@ -13,7 +13,8 @@ native PyTorch, "ratio" of the medians and "paired", the median of the ratios wi
 round, which the machine's slow drift does not move; "roof": train step time over the ideal
 time of the recurrent layers' matmuls (3x the forward FLOPs, forward + backward) at this
 machine's float32 matmul speed, the fastest of the backends' own matmuls; peak memory growth,
-MB) and writes benchmarks/results/latest.json.
+MB, with the part of it that is library code read in from disk) and writes
+benchmarks/results/latest.json.
 """
 
 import argparse
@@ -95,6 +96,7 @@ def summarize(impl, backend, workload, runs):
         "train_ms": _median_of(runs, "train_ms"),
         "predict_ms": _median_of(runs, "predict_ms"),
         "peak_mem_mb": _median_of(runs, "peak_mem_mb"),
+        "file_mem_mb": _median_of(runs, "file_mem_mb"),
         "runs": runs,
     }
 
@@ -180,20 +182,28 @@ def table(rows, roofs=None):
                     f" {_fmt(_paired(ours, torch_row, metric), '6.2f')}"
                     f" {_fmt(_ratio(a, ideal), '6.1f')}"
                 )
-    lines.append("\npeak memory growth, MB (max RSS after imports -> end of run)")
     lines.append(
-        f"{'workload':15s} {'backend':10s} {'keras-seq':>9s} {'built-in':>9s} {'torch':>7s}"
+        "\npeak memory growth, MB (max RSS after imports -> end of run); code: the part that is"
+        "\nthe libraries' own code read in from disk (file-backed, shared, not allocated)"
+    )
+    lines.append(
+        f"{'workload':15s} {'backend':10s} {'keras-seq':>9s} {'code':>5s} {'built-in':>9s}"
+        f" {'code':>5s} {'torch':>7s} {'code':>5s}"
     )
     for workload in dict.fromkeys(r["workload"] for r in rows):
-        native = by_key.get(("torch", "torch", workload), {}).get("peak_mem_mb")
+        native = by_key.get(("torch", "torch", workload), {})
         for backend in BACKENDS:
-            ours = by_key.get(("keras-seq", backend, workload), {}).get("peak_mem_mb")
-            theirs = by_key.get(("builtin", backend, workload), {}).get("peak_mem_mb")
-            if ours is None and theirs is None:
+            ours = by_key.get(("keras-seq", backend, workload), {})
+            theirs = by_key.get(("builtin", backend, workload), {})
+            if not ours and not theirs:
                 continue
             lines.append(
-                f"{workload:15s} {backend:10s} {_fmt(ours, '9.0f')} {_fmt(theirs, '9.0f')}"
-                f" {_fmt(native, '7.0f')}"
+                f"{workload:15s} {backend:10s}"
+                + "".join(
+                    f" {_fmt(row.get('peak_mem_mb'), width + '.0f')}"
+                    f" {_fmt(row.get('file_mem_mb'), '5.0f')}"
+                    for row, width in [(ours, "9"), (theirs, "9"), (native, "7")]
+                )
             )
     return "\n".join(lines)
 

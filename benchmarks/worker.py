@@ -5,7 +5,10 @@ compiles), then `repeats` blocks of `steps` calls each; a block's time / steps i
 the median sample is reported. Peak memory: growth of the process' maximum resident set size
 (`resource.getrusage(RUSAGE_SELF).ru_maxrss`) from after building the data (imports done) to the
 end of the run, so it includes the model, optimizer state, activations kept for the backward pass
-and any compiled-graph caches.
+and any compiled-graph caches. On Linux the worker also reports how much of the growth is
+file-backed (`RssFile` in /proc/self/status): the libraries' own code read in from disk, such as
+TensorFlow's XLA compiler on first use (shared between processes, dropped by the kernel under
+memory pressure, not allocated memory).
 """
 
 import argparse
@@ -19,6 +22,18 @@ import time
 
 def _max_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _file_rss_mb():
+    """Resident file-backed memory (library code read in), or None off Linux."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("RssFile:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
 
 
 def _time(fn, warmup, steps, repeats):
@@ -86,7 +101,7 @@ def main(argv=None):
         import torch  # noqa: F401  (imported before the baseline, like keras below)
     else:
         import keras  # noqa: F401
-    base = _max_rss_mb()
+    base, base_file = _max_rss_mb(), _file_rss_mb()
     harness = workloads.build(args.impl, w)
     train_ms, train_samples = _time(harness.train_step, args.warmup, args.steps, args.repeats)
     predict_ms, predict_samples = _time(harness.predict, args.warmup, args.steps, args.repeats)
@@ -100,6 +115,8 @@ def main(argv=None):
         "predict_samples": predict_samples,
         "peak_mem_mb": _max_rss_mb() - base,
     }
+    if base_file is not None:
+        result["file_mem_mb"] = _file_rss_mb() - base_file
     sys.stdout.write("RESULT " + json.dumps(result) + "\n")
 
 
