@@ -41,7 +41,8 @@ def _run(kind, keep, reverse, xp, w, b, states, mask):
     """`(hs, *finals)` with `recurrence.backward` as the gradient.
 
     With `keep` False nothing is kept for a backward pass; one that comes anyway (a gradient
-    taken in inference mode) runs the forward pass again first.
+    taken in inference mode) runs the forward pass again first. `reverse`: the loop runs
+    backward in time (`recur` passes it for inference only).
     """
 
     @tf.custom_gradient
