@@ -185,11 +185,13 @@ def backward(kind, w, b, mask, reverse, residuals, d_hs, d_finals):
     """Gradients of `forward`'s outputs; returns (d xp, d w, d b, d states)."""
     stacked, states = residuals
     count = len(states)
-    hs = stacked[0] if stacked[0] is not None else stacked[5] * ops.tanh(stacked[1])
+    saved = stacked[count:]
+    hs = stacked[0]
+    if hs is None:  # an unmasked LSTM's: h = o * tanh(c)
+        hs = saved[3] * ops.tanh(stacked[1])
     h_prev = _previous(hs, states[0], reverse)
     cs = stacked[1] if kind == "lstm" else None
     c_prev = _previous(cs, states[1], reverse) if kind == "lstm" else None
-    saved = stacked[count:]
     if kind == "lstm":
         saved = (*saved, cs)
     elif kind != "gru":

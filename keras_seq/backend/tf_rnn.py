@@ -102,11 +102,11 @@ def recur(kind, x, w_ih, b_ih, w, b, states, mask, reverse, training=True):
         xp, w, b, states = tf.nest.map_structure(
             lambda a: None if a is None else tf.cast(a, tf.float32), (xp, w, b, states)
         )
-    flip = reverse and training
+    flip = reverse and training  # training: the one loop of both directions, over flipped inputs
     if flip:
         xp = tf.reverse(xp, [0])
         mask = None if mask is None else tf.reverse(mask, [0])
-    hs, *finals = _run(kind, training, reverse and not training, xp, w, b, states, mask)
+    hs, *finals = _run(kind, training, reverse and not flip, xp, w, b, states, mask)
     if flip:
         hs = tf.reverse(hs, [0])
     return tf.cast(hs, dtype), tuple(tf.cast(f, dtype) for f in finals)
