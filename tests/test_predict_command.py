@@ -1,7 +1,9 @@
-"""`keras-seq predict` on CSV files: the output keeps the input's delimiter."""
+"""`keras-seq predict` on CSV files: the output keeps the input's delimiter; a missing `--data`."""
 
 import csv
 import io
+
+import pytest
 
 from keras_seq import cli
 
@@ -49,3 +51,14 @@ def test_an_explicit_data_delimiter_is_the_one_written(tmp_path):
     records, predictions = [(2, {"text": "a|b"})], [{"prediction": "pos"}]
     text = writers.file_text(path, spec.data, records, predictions)
     assert text == 'text|prediction\n"a|b"|pos\n'
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_missing_data_file_is_named_with_the_option_it_came_from(
+    command, small_runs, tmp_path, capsys
+):
+    missing = tmp_path / "nothere.csv"
+    assert cli.main([command, str(small_runs["classifier"][0]), "--data", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert f"{missing}: file not found. Fix: check the path given in --data" in err
+    assert "data section" not in err

@@ -59,7 +59,8 @@ def with_files(task, **paths):
 
 def for_file(task, path):
     """A trained task's spec reading `path` as its `test` split (in the format its extension
-    names): the one file `keras-seq evaluate` and `predict` read."""
+    names): the one file `keras-seq evaluate` and `predict` read, given as `--data`."""
+    check_file(path, "--data")
     return _with_section(task, task.data_section().to_dict(), {"test": path}, "test")
 
 
