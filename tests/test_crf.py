@@ -1,4 +1,5 @@
-"""CRF: log-partition, gold scores, Viterbi and gradients against brute-force enumeration."""
+"""CRF: log-partition, gold scores, Viterbi and gradients against brute-force enumeration,
+with and without the constraints of a tag scheme (over the legal paths only)."""
 
 import itertools
 import os
@@ -10,6 +11,7 @@ from keras import ops
 
 import keras_seq
 from keras_seq.backend import gradients
+from keras_seq.metrics.spans import allowed_transitions
 
 TIME = 5
 # Rows: post-padded, pre-padded, full, gaps in the middle, one real step, no real step.
@@ -216,3 +218,105 @@ def test_a_compiled_loss_next_to_the_crf_is_refused():
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ValueError, match="loss=None"):
         model.compute_loss(y=np.zeros((1, 2)), y_pred=np.zeros((1, 2, 3), "float32"))
+
+
+# Per scheme, a label set whose tags are ids 0..C-1 (the order a learned label set may have).
+SCHEME_LABELS = {
+    "BIO": ["B-LOC", "B-PER", "I-LOC", "I-PER", "O"],
+    "IOB1": ["B-X", "I-X", "I-Y", "O", "B-Y"],
+    "BIOES": ["B-X", "E-X", "I-X", "O", "S-X", "S-Y"],
+}
+
+
+def constrained_crf(scheme, seed, scale=1.0, train_constraints=False):
+    """`random_crf` with the scheme's constraints; also returns the allowed pairs."""
+    labels = SCHEME_LABELS[scheme]
+    allowed = allowed_transitions(scheme, labels)
+    crf, emissions, gold = random_crf(len(labels), seed, scale)
+    constrained = keras_seq.layers.CRF(constraints=allowed, train_constraints=train_constraints)
+    constrained.build((None, None, len(labels)))
+    constrained.set_weights(crf.get_weights())
+    return constrained, emissions, gold, set(allowed)
+
+
+def legal(path, allowed, tags):
+    """Whether a path's first tag, transitions and last tag are all allowed."""
+    if not path:
+        return True
+    pairs = [(tags, path[0]), *zip(path, path[1:]), (path[-1], tags + 1)]
+    return all(pair in allowed for pair in pairs)
+
+
+@pytest.mark.parametrize("scheme", sorted(SCHEME_LABELS))
+def test_constrained_viterbi_is_the_best_legal_path_by_enumeration(scheme):
+    crf, emissions, _, allowed = constrained_crf(scheme, seed=len(scheme), scale=2.0)
+    tags = len(SCHEME_LABELS[scheme])
+    decoded = numpy_of(crf.decode(emissions, MASK))
+    illegal_best = 0  # rows whose unconstrained best path is illegal: the constraints matter
+    for row, mask in enumerate(MASK):
+        reference = Enumeration(crf, emissions[row], mask)
+        legal_scores = [
+            score if legal(path, allowed, tags) else -np.inf
+            for path, score in zip(reference.paths, reference.scores)
+        ]
+        assert tuple(decoded[row][mask]) == reference.paths[int(np.argmax(legal_scores))]
+        assert not decoded[row][~mask].any()
+        illegal_best += not legal(reference.best, allowed, tags)
+    assert illegal_best >= 1
+
+
+@pytest.mark.parametrize("scheme", sorted(SCHEME_LABELS))
+def test_a_random_constrained_crf_predicts_no_illegal_transition(scheme):
+    labels = SCHEME_LABELS[scheme]
+    crf, _, _, allowed = constrained_crf(scheme, seed=3, scale=5.0)
+    rng = np.random.default_rng(0)
+    emissions = rng.normal(0, 5.0, (64, 12, len(labels))).astype("float32")
+    lengths = rng.integers(0, 13, 64)
+    mask = np.arange(12)[None, :] < lengths[:, None]
+    decoded = numpy_of(crf.decode(emissions, mask))
+    paths = [tuple(row[m]) for row, m in zip(decoded, mask)]
+    assert all(legal(path, allowed, len(labels)) for path in paths)
+    unconstrained = keras_seq.layers.CRF()
+    unconstrained.build((None, None, len(labels)))
+    unconstrained.set_weights(crf.get_weights())
+    loose = numpy_of(unconstrained.decode(emissions, mask))
+    assert not all(legal(tuple(row[m]), allowed, len(labels)) for row, m in zip(loose, mask))
+
+
+@pytest.mark.parametrize("scheme", sorted(SCHEME_LABELS))
+def test_the_constrained_likelihood_sums_over_legal_paths_only(scheme):
+    tags = len(SCHEME_LABELS[scheme])
+    crf, emissions, _, allowed = constrained_crf(scheme, seed=9, train_constraints=True)
+    log_z = numpy_of(crf.log_partition(emissions, MASK))
+    gold = np.zeros(MASK.shape, "int32")
+    references = []
+    for row, mask in enumerate(MASK):
+        reference = Enumeration(crf, emissions[row], mask)
+        legal_rows = [i for i, path in enumerate(reference.paths) if legal(path, allowed, tags)]
+        np.testing.assert_allclose(
+            log_z[row], np.logaddexp.reduce(reference.scores[legal_rows]), atol=1e-4
+        )
+        path = reference.paths[legal_rows[len(legal_rows) // 2]]  # some legal gold path
+        gold[row, np.flatnonzero(mask)] = path
+        references.append(reference.score(emissions[row], path) - log_z[row])
+    likelihood = numpy_of(crf.log_likelihood(emissions, gold, MASK))
+    np.testing.assert_allclose(likelihood, references, atol=1e-4)
+    # Without train_constraints, the same layer's likelihood sums over every path.
+    loose = keras_seq.layers.CRF.from_config({**crf.get_config(), "train_constraints": False})
+    loose.build((None, None, tags))
+    loose.set_weights(crf.get_weights())
+    all_paths = [Enumeration(crf, e, m).log_z for e, m in zip(emissions, MASK)]
+    np.testing.assert_allclose(numpy_of(loose.log_partition(emissions, MASK)), all_paths, atol=1e-4)
+
+
+def test_the_constraints_are_saved_in_the_config():
+    crf, emissions, _, allowed = constrained_crf("BIO", seed=1, scale=3.0, train_constraints=True)
+    config = crf.get_config()
+    assert {tuple(pair) for pair in config["constraints"]} == allowed
+    assert config["train_constraints"] is True
+    again = keras_seq.layers.CRF.from_config(config)
+    again.build((None, None, len(SCHEME_LABELS["BIO"])))
+    again.set_weights(crf.get_weights())
+    np.testing.assert_array_equal(
+        numpy_of(again.decode(emissions, MASK)), numpy_of(crf.decode(emissions, MASK))
+    )

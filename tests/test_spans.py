@@ -5,7 +5,7 @@ import warnings
 
 import pytest
 
-from keras_seq.metrics.spans import entities, scheme_of, span_scores
+from keras_seq.metrics.spans import allowed_transitions, entities, scheme_of, span_scores
 
 # Tags -> the entities seqeval's default mode finds, worked out by hand from its rules.
 ADVERSARIAL = [
@@ -117,3 +117,73 @@ def test_span_scores_equal_seqeval_exactly():
             gold, predicted, output_dict=True, zero_division=0
         )
         assert list(scores["types"]) == [k for k in report if not k.endswith(" avg")]
+
+
+def _allennlp_allowed(constraint_type, from_tag, from_entity, to_tag, to_entity):
+    """AllenNLP's `is_transition_allowed` (allennlp/modules/conditional_random_field.py),
+    transcribed; its BIOUL is BIOES with L for E and U for S."""
+    if to_tag == "START" or from_tag == "END":
+        return False
+    if constraint_type == "BIOUL":
+        if from_tag == "START":
+            return to_tag in ("O", "B", "U")
+        if to_tag == "END":
+            return from_tag in ("O", "L", "U")
+        return any(
+            [
+                from_tag in ("O", "L", "U") and to_tag in ("O", "B", "U"),
+                from_tag in ("B", "I") and to_tag in ("I", "L") and from_entity == to_entity,
+            ]
+        )
+    if constraint_type == "BIO":
+        if from_tag == "START":
+            return to_tag in ("O", "B")
+        if to_tag == "END":
+            return from_tag in ("O", "B", "I")
+        return any(
+            [
+                to_tag in ("O", "B"),
+                to_tag == "I" and from_tag in ("B", "I") and from_entity == to_entity,
+            ]
+        )
+    assert constraint_type == "IOB1"
+    if from_tag == "START":
+        return to_tag in ("O", "I")
+    if to_tag == "END":
+        return from_tag in ("O", "B", "I")
+    return any(
+        [
+            to_tag in ("O", "I"),
+            to_tag == "B" and from_tag in ("B", "I") and from_entity == to_entity,
+        ]
+    )
+
+
+def _allennlp_transitions(constraint_type, labels):
+    """AllenNLP's `allowed_transitions(constraint_type, labels)`, transcribed."""
+    named = [*enumerate(labels), (len(labels), "START"), (len(labels) + 1, "END")]
+    parts = [(i, (t, "") if t in ("START", "END") else (t[0], t[1:])) for i, t in named]
+    return [
+        (i, j)
+        for i, (from_tag, from_entity) in parts
+        for j, (to_tag, to_entity) in parts
+        if _allennlp_allowed(constraint_type, from_tag, from_entity, to_tag, to_entity)
+    ]
+
+
+@pytest.mark.parametrize("scheme", ["BIO", "IOB1", "BIOES"])
+def test_allowed_transitions_are_allennlps(scheme):
+    rng = random.Random(scheme)
+    letters = "BIOES" if scheme == "BIOES" else "BIO"
+    pool = ["O"] + [f"{p}-{t}" for p in letters.replace("O", "") for t in ("PER", "LOC", "B-X")]
+    for _ in range(20):
+        labels = rng.sample(pool, rng.randint(2, len(pool)))
+        theirs = [{"E": "L", "S": "U"}.get(tag[0], tag[0]) + tag[1:] for tag in labels]
+        expected = _allennlp_transitions("BIOUL" if scheme == "BIOES" else scheme, theirs)
+        assert allowed_transitions(scheme, labels) == expected
+
+
+def test_ids_without_a_label_are_never_allowed():
+    pairs = allowed_transitions("BIO", ["B-PER", "O"], size=4)  # ids 2, 3: no label
+    assert all(2 not in pair and 3 not in pair for pair in pairs)
+    assert (4, 0) in pairs and (1, 5) in pairs  # start is id 4, end id 5

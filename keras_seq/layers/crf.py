@@ -22,6 +22,19 @@ def _mask(emissions, mask):
     return ops.cast(ops.convert_to_tensor(mask), "bool")
 
 
+# The score added to a transition the constraints forbid: finite, so that the forward algorithm
+# stays finite (logsumexp of only -inf is NaN) and a forbidden gold path gets a large but
+# finite loss; exp(PENALTY) is 0 in float32, so forbidden paths weigh nothing.
+PENALTY = -1e4
+
+
+def _penalties(constraints, tags):
+    """Scores (tags + 2, tags + 2) to add to [A, s; e]: 0 where allowed, PENALTY elsewhere."""
+    allowed = {(i, j) for i, j in constraints}
+    ids = range(tags + 2)
+    return [[0.0 if (i, j) in allowed else PENALTY for j in ids] for i in ids]
+
+
 def _gather_steps(x, order):
     """`x` (batch, time, ...) with each row's steps taken in `order` (batch, time)."""
     if len(x.shape) == 3:
@@ -56,6 +69,14 @@ class CRF(keras.layers.Layer):
     `keras_seq.Model` trains a model whose output comes from a `CRF` with the CRF's loss
     (`compile` with `loss=None`); `decode` gives the tags.
 
+    Constraints: given `constraints`, the allowed (from, to) pairs over the ids 0..C-1 (tags),
+    C (the start) and C+1 (the end), as AllenNLP's `allowed_transitions` returns them
+    (`keras_seq.metrics.spans.allowed_transitions` for BIO, BIOES and IOB1), every other
+    transition, first tag and last tag scores PENALTY (-1e4) more. `decode` always applies
+    them, so Viterbi returns only allowed sequences; with `train_constraints=True` the
+    likelihood does too (log Z sums over allowed sequences only; a forbidden gold sequence gets
+    a large, finite loss). They are saved in the layer's config.
+
     Precision: the layer is float32 by default, whatever Keras' global dtype policy (e.g.
     `"mixed_bfloat16"`); the scores, log Z, the loss and Viterbi are computed in float32.
 
@@ -66,6 +87,10 @@ class CRF(keras.layers.Layer):
     Args:
         transitions_initializer: initializer for A (C, C). Default `"zeros"`.
         boundary_initializer: initializer for s and e (C,). Default `"zeros"`.
+        constraints: optional list of allowed (from, to) id pairs (see Constraints). Default
+            None: every transition allowed.
+        train_constraints: bool. Whether the likelihood (the loss) applies the constraints
+            too. Default False: they apply only to `decode`.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -88,13 +113,24 @@ class CRF(keras.layers.Layer):
     -0.4402
     """
 
-    def __init__(self, transitions_initializer="zeros", boundary_initializer="zeros", **kwargs):
+    def __init__(
+        self,
+        transitions_initializer="zeros",
+        boundary_initializer="zeros",
+        constraints=None,
+        train_constraints=False,
+        **kwargs,
+    ):
         # float32 unless asked otherwise: under a global mixed policy the scores it passes on
         # would otherwise be rounded to bfloat16 before the float32 forward algorithm reads them.
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.transitions_initializer = keras.initializers.get(transitions_initializer)
         self.boundary_initializer = keras.initializers.get(boundary_initializer)
+        self.constraints = None
+        if constraints is not None:
+            self.constraints = [[int(i), int(j)] for i, j in constraints]
+        self.train_constraints = bool(train_constraints)
         self.supports_masking = True
         if keras.backend.backend() == "tensorflow":
             self.supports_jit = False  # XLA can't differentiate TF's scan (no maximum_iterations).
@@ -120,8 +156,24 @@ class CRF(keras.layers.Layer):
         config.update(
             transitions_initializer=keras.initializers.serialize(self.transitions_initializer),
             boundary_initializer=keras.initializers.serialize(self.boundary_initializer),
+            constraints=self.constraints,
+            train_constraints=self.train_constraints,
         )
         return config
+
+    def scores(self, constrained):
+        """(A, s, e) in float32; with `constrained` (and constraints), the forbidden ones
+        PENALTY lower."""
+        weights = [ops.cast(w, "float32") for w in (self.transitions, self.start, self.end)]
+        if not constrained or self.constraints is None:
+            return weights
+        tags = self.start.shape[0]
+        penalty = ops.convert_to_tensor(_penalties(self.constraints, tags), "float32")
+        return [
+            weights[0] + penalty[:tags, :tags],
+            weights[1] + penalty[tags, :tags],
+            weights[2] + penalty[:tags, tags + 1],
+        ]
 
     def _aligned(self, emissions, mask, tags=None):
         """Float32 emissions, mask (and tags) with each row's real steps moved to the front."""
@@ -135,15 +187,15 @@ class CRF(keras.layers.Layer):
             aligned.append(_gather_steps(tags, order))
         return order, aligned
 
-    def _recursion(self, emissions, mask, combine):
-        """The recursion over post-padded steps with `combine` (logsumexp: alpha, max: delta).
+    def _recursion(self, emissions, mask, combine, transitions, start):
+        """The recursion over post-padded steps with `combine` (logsumexp: alpha, max: delta)
+        under the transition scores A (C, C) and start scores s (C,).
 
         Returns alpha_n (or delta_n) (batch, C), and per step t the previous tag that maximizes
         delta_{t-1}[i] + A[i, j] for each tag j (Viterbi backpointers; the tag itself at step 0
         and at padding), time-major (time, batch, C).
         """
-        transitions = ops.cast(self.transitions, "float32")
-        start = ops.cast(self.start, "float32")[None, :]
+        start = start[None, :]
         steps = ops.transpose(mask, (1, 0))
         identity = ops.broadcast_to(
             ops.arange(ops.shape(emissions)[-1], dtype="int32")[None, :], ops.shape(emissions[:, 0])
@@ -171,19 +223,22 @@ class CRF(keras.layers.Layer):
         return last, pointers
 
     def log_partition(self, emissions, mask=None):
-        """log Z for each sequence: float32 tensor (batch,), 0 for a sequence with no real step.
+        """log Z for each sequence: float32 tensor (batch,), 0 for a sequence with no real step
+        (with `train_constraints`, over the allowed sequences only).
 
         Args:
             emissions: float tensor (batch, time, C), the scores this layer passes on.
             mask: optional boolean tensor (batch, time), True at real steps.
         """
+        transitions, start, end = self.scores(self.train_constraints)
         _, (emissions, mask) = self._aligned(emissions, mask)
-        last, _ = self._recursion(emissions, mask, ops.logsumexp)
-        log_z = ops.logsumexp(last + ops.cast(self.end, "float32")[None, :], axis=-1)
+        last, _ = self._recursion(emissions, mask, ops.logsumexp, transitions, start)
+        log_z = ops.logsumexp(last + end[None, :], axis=-1)
         return ops.where(mask[:, 0], log_z, ops.zeros_like(log_z))
 
     def sequence_score(self, emissions, tags, mask=None):
-        """score(y) of the tag sequences `tags`: float32 tensor (batch,).
+        """score(y) of the tag sequences `tags`: float32 tensor (batch,) (with
+        `train_constraints`, forbidden transitions score PENALTY).
 
         Args:
             emissions: float tensor (batch, time, C).
@@ -194,14 +249,12 @@ class CRF(keras.layers.Layer):
         real = ops.cast(mask, "float32")
         emitted = ops.take_along_axis(emissions, tags[:, :, None], axis=2)[:, :, 0]
         score = ops.sum(emitted * real, axis=1)
-        transitions = ops.cast(self.transitions, "float32")
+        transitions, start, end = self.scores(self.train_constraints)
         pairs = ops.take(transitions, tags[:, :-1] * ops.shape(transitions)[0] + tags[:, 1:])
         score += ops.sum(pairs * real[:, 1:], axis=1)
         lengths = ops.sum(ops.cast(mask, "int32"), axis=1)
         last = ops.take_along_axis(tags, ops.maximum(lengths - 1, 0)[:, None], axis=1)[:, 0]
-        boundary = ops.take(ops.cast(self.start, "float32"), tags[:, 0]) + ops.take(
-            ops.cast(self.end, "float32"), last
-        )
+        boundary = ops.take(start, tags[:, 0]) + ops.take(end, last)
         return score + boundary * real[:, 0]
 
     def log_likelihood(self, emissions, tags, mask=None):
@@ -215,16 +268,18 @@ class CRF(keras.layers.Layer):
         return self.sequence_score(emissions, tags, mask) - self.log_partition(emissions, mask)
 
     def decode(self, emissions, mask=None):
-        """The Viterbi best path: int32 tensor (batch, time), 0 at masked steps.
+        """The Viterbi best path: int32 tensor (batch, time), 0 at masked steps; with
+        constraints, the best allowed path.
 
         Args:
             emissions: float tensor (batch, time, C).
             mask: optional boolean tensor (batch, time), True at real steps.
         """
+        transitions, start, end = self.scores(True)
         original_mask = _mask(emissions, mask)
         order, (emissions, mask) = self._aligned(emissions, original_mask)
-        last, pointers = self._recursion(emissions, mask, ops.max)
-        best = ops.cast(ops.argmax(last + ops.cast(self.end, "float32")[None, :], axis=-1), "int32")
+        last, pointers = self._recursion(emissions, mask, ops.max, transitions, start)
+        best = ops.cast(ops.argmax(last + end[None, :], axis=-1), "int32")
 
         def back(tag, pointers_t):
             previous = ops.take_along_axis(pointers_t, tag[:, None], axis=1)[:, 0]

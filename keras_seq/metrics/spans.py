@@ -140,3 +140,59 @@ def span_scores(gold, predicted):
         types[type_] = figures(len(true & guessed), len(guessed), len(true))
     totals = [sum(t[key] for t in types.values()) for key in ("correct", "predicted", "support")]
     return {**figures(*totals), "types": types}
+
+
+# The (previous letter, next letter) pairs each scheme allows within a sentence: `same` pairs
+# only between tags of one type. START and END stand for the sentence's boundaries.
+_FREE = {
+    "BIO": {"O": "OB", "B": "OB", "I": "OB"},
+    "IOB1": {"O": "OI", "B": "OI", "I": "OI"},
+    "BIOES": {"O": "OBS", "E": "OBS", "S": "OBS"},
+}
+_SAME = {"BIO": {"B": "I", "I": "I"}, "IOB1": {"B": "B", "I": "B"}, "BIOES": {"B": "IE", "I": "IE"}}
+_FIRST = {"BIO": "OB", "IOB1": "OI", "BIOES": "OBS"}
+_LAST = {"BIO": "OBI", "IOB1": "OBI", "BIOES": "OES"}
+
+
+def _allowed(scheme, previous, tag):
+    """Whether `tag` may follow `previous` (either may be "START" / "END") under `scheme`."""
+    if tag == "START" or previous == "END":
+        return False
+    if previous == "START":
+        return tag != "END" and tag[0] in _FIRST[scheme]
+    if tag == "END":
+        return previous[0] in _LAST[scheme]
+    (letter, type_), (next_letter, next_type) = _split(previous), _split(tag)
+    if next_letter in _FREE[scheme].get(letter, ""):
+        return True
+    return next_letter in _SAME[scheme].get(letter, "") and type_ == next_type
+
+
+def allowed_transitions(scheme, labels, size=None):
+    """The tag-to-tag transitions legal under a scheme, as AllenNLP's `allowed_transitions`.
+
+    Ids 0..C-1 are the tags (C = `size`, default `len(labels)`), C is the sentence's start and
+    C+1 its end. BIO: O and B-x may follow anything, I-x only B-x or I-x; a sentence starts
+    with O or B-x. IOB1: O and I-x may follow anything, B-x only B-x or I-x; a sentence starts
+    with O or I-x. BIOES: O, B-x and S-x follow O, E-y or S-y; I-x and E-x follow B-x or I-x; a
+    sentence starts with O, B-x or S-x and ends with O, E-x or S-x. BIO and IOB1 sentences end
+    with any tag. Ids from `len(labels)` to C-1 (no label) are never allowed.
+
+    Args:
+        scheme: str. `"BIO"`, `"IOB1"` or `"BIOES"` (as `scheme_of` finds it).
+        labels: list of str, the tag of each id.
+        size: int, optional. The number of tag ids C (>= len(labels)).
+
+    Returns:
+        A list of (from id, to id) pairs.
+
+    Examples:
+
+    >>> from keras_seq.metrics.spans import allowed_transitions
+    >>> pairs = allowed_transitions("BIO", ["B-PER", "I-PER", "O"])  # 3: start, 4: end
+    >>> [j for i, j in pairs if i == 2], [j for i, j in pairs if i == 3]  # after O; first
+    ([0, 2, 4], [0, 2])
+    """
+    size = len(labels) if size is None else size
+    named = [*enumerate(labels), (size, "START"), (size + 1, "END")]
+    return [(i, j) for i, previous in named for j, tag in named if _allowed(scheme, previous, tag)]
