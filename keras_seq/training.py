@@ -26,6 +26,7 @@ import keras
 import numpy as np
 
 from keras_seq import stopping
+from keras_seq.spec.search import direction
 
 
 @functools.cache
@@ -111,6 +112,7 @@ def callbacks(training):
         found.append(
             keras.callbacks.ReduceLROnPlateau(
                 monitor=schedule.monitor,
+                mode=direction(schedule.monitor),
                 factor=schedule.factor,
                 patience=schedule.patience,
                 min_lr=schedule.min_learning_rate,
@@ -121,6 +123,7 @@ def callbacks(training):
         found.append(
             keras.callbacks.EarlyStopping(
                 monitor=stopping.monitor,
+                mode=direction(stopping.monitor),
                 patience=stopping.patience,
                 min_delta=stopping.min_delta,
                 restore_best_weights=stopping.restore_best_weights,

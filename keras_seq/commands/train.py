@@ -241,6 +241,7 @@ def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
     checkpoint_dir.mkdir(exist_ok=True)
     fit = training.fit_options(task.spec.training)
     policies = list(fit["callbacks"])  # schedule, early stopping: their state is checkpointed
+    fit["callbacks"][:0] = task.epoch_callbacks(splits.get("validation"))  # before all
 
     def save_checkpoint(epoch, history):
         checkpoint.save(checkpoint_dir, task, epoch, history, policies)

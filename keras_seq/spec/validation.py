@@ -410,16 +410,21 @@ def _some(names, count=16):
 
 
 def logged_names(data):
-    """The names Keras will log for a (resolved) spec's model: `loss`, each metric as written
-    in `training.metrics` (or the head's defaults, `x-head-defaults` in the schema), and each
-    of those with `val_` (validation data is only known at training time, so it is allowed)."""
+    """The names a (resolved) spec's training will log: `loss`, each metric as written in
+    `training.metrics` (or the head's defaults: `x-head-defaults` in the schema, or
+    `x-output-defaults` for its `head.output`), each of those with `val_` (validation data is
+    only known at training time, so it is allowed), and the head's own validation scores
+    (`x-head-validation-scores`, with `val_`)."""
     training = data.get("training") or {}
+    head = data.get("head") or {}
+    field = _TRAINING_FIELDS["metrics"]
     metrics = training.get("metrics")
     if metrics is None:
-        defaults = _TRAINING_FIELDS["metrics"]["x-head-defaults"]
-        metrics = defaults.get((data.get("head") or {}).get("type")) or []
+        metrics = field["x-head-defaults"].get(head.get("type")) or []
+        metrics = field["x-output-defaults"].get(head.get("output"), metrics)
     names = ["loss"] + [m for m in metrics if isinstance(m, str)]
-    return names + [f"val_{name}" for name in names]
+    own = field["x-head-validation-scores"].get(head.get("type"), [])
+    return names + [f"val_{name}" for name in [*names, *own]]
 
 
 _TRAINING_FIELDS = spec_schema.ROOT["properties"]["training"]["properties"]

@@ -5,7 +5,8 @@ from keras import ops
 
 from keras_seq.data import encode_tagging, readers
 from keras_seq.layers import CRF
-from keras_seq.metrics.spans import scheme_of, span_scores
+from keras_seq.metrics.entity_callback import EntityScores
+from keras_seq.metrics.spans import allowed_transitions, entities, scheme_of, span_scores
 from keras_seq.spec import Problem, SpecError
 from keras_seq.tasks import blocks
 from keras_seq.tasks.inputs import front
@@ -23,10 +24,11 @@ class Tagger(LabelTask):
 
     With `head.output: crf` (also spelt `head.decoder: crf`, which the spec copies to
     `output`) the tag scores go through a `keras_seq.layers.CRF`: the loss is the gold
-    sequence's negative log-likelihood and predictions are Viterbi's best sequence. When
-    the training tags follow BIO, BIOES or IOB1 (learned as `state["scheme"]`), `evaluate` adds
-    entity-level `entity_precision`, `entity_recall` and `entity_f1` (seqeval's figures) and
-    `tables` an `entities` table per type.
+    sequence's negative log-likelihood and predictions are Viterbi's best sequence, kept to
+    the transitions the learned tag scheme allows (`head.crf_constraints`). When the training
+    tags follow BIO, BIOES or IOB1 (learned as `state["scheme"]`), `evaluate` adds entity-level
+    `entity_precision`, `entity_recall` and `entity_f1` (seqeval's figures) and `tables` an
+    `entities` table per type.
 
     Examples:
 
@@ -84,7 +86,20 @@ class Tagger(LabelTask):
                 ]
             )
         scores = blocks.dense(self.spec.head.classes)(features)
-        return tokens, CRF(name="crf")(scores)
+        crf = CRF(
+            constraints=self.crf_constraints(),
+            train_constraints=self.spec.head.crf_constraints == "decode_and_train",
+            name="crf",
+        )
+        return tokens, crf(scores)
+
+    def crf_constraints(self):
+        """The transitions the learned tag scheme allows (`allowed_transitions` over the learned
+        labels, ids past them never), or None when the tags follow no scheme."""
+        scheme, labels = self.state.get("scheme"), self.state.get("labels")
+        if not scheme or labels is None:
+            return None
+        return allowed_transitions(scheme, labels.tokens, self.spec.head.classes)
 
     def decode(self, outputs, inputs):
         labels = self.state["labels"].tokens
@@ -99,6 +114,39 @@ class Tagger(LabelTask):
             tags = [labels[i] for i in row[:count]]
             tagged.append(tags + ["_"] * (count - len(tags)))
         return tagged
+
+    def epoch_callbacks(self, validation):
+        """With span tags and validation records: `EntityScores`, which logs
+        `val_entity_precision`, `val_entity_recall`, `val_entity_f1` and `val_entity_f1_T` per
+        entity type T at every epoch's end.
+
+        Raises:
+            SpecError: a `monitor` field watches one of those, and the training tags follow no
+                span scheme or there are no validation records.
+        """
+        if self.state.get("scheme") and validation:
+            types = {t for tag in self.state["labels"].tokens for t, _, _ in entities([tag])}
+            return [EntityScores(lambda: self.labelled(validation), sorted(types))]
+        why = "the training tags follow no span scheme (BIO, BIOES or IOB1)"
+        if self.state.get("scheme"):
+            why = "there is no validation split read whole (data.validation, not streamed)"
+        problems = [
+            Problem(field, f"{monitor} is computed only on span tags, but {why}", found=monitor)
+            for field, monitor in self._monitors()
+            if monitor.startswith("val_entity_")
+        ]
+        if problems:
+            raise SpecError(problems)
+        return []
+
+    def _monitors(self):
+        """(field, name) of each `monitor` field in use."""
+        training, found = self.spec.training, []
+        if training.early_stopping is not None:
+            found.append(("training.early_stopping.monitor", training.early_stopping.monitor))
+        if training.schedule is not None and training.schedule.type == "plateau":
+            found.append(("training.schedule.monitor", training.schedule.monitor))
+        return found
 
     def label_scores(self, gold, predicted):
         if not self.state.get("scheme"):

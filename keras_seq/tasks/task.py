@@ -212,6 +212,12 @@ class Task:
         same names validation checks `monitor` fields against)."""
         return list(_TRAINING_FIELDS["metrics"]["x-head-defaults"].get(self.head_type) or [])
 
+    def epoch_callbacks(self, validation):
+        """Keras callbacks that add the task's own validation figures to each epoch's logs
+        (none by default), given the validation split's records (None when not read whole).
+        `fit` must run them before the callbacks that read the logs."""
+        return []
+
     # ---- use ----
 
     def _model(self):
