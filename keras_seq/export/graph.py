@@ -1,5 +1,10 @@
 """The exported graph: which backend writes which format, and Keras' `model.export` call.
 
+A model whose output comes from a `keras_seq.layers.CRF` is exported with the CRF's decoding
+in the graph: it returns the Viterbi tags (batch, time) as int32 ids, kept to the CRF's
+constraints, 0 at padding, as `predict` decodes them (on torch the time loops are traced
+unrolled, to the fixed length).
+
 | format        | backends          | file           | shapes                                   |
 |---------------|-------------------|----------------|------------------------------------------|
 | `saved_model` | tensorflow, jax   | `saved_model/` | batch and time dynamic                   |
@@ -54,8 +59,35 @@ def input_signature(model, lengths):
     return [keras.tree.map_structure(spec, model.input)]
 
 
+class _Viterbi(keras.layers.Layer):
+    """The tags a `CRF` decodes from the emission scores it is called on (with their mask)."""
+
+    def __init__(self, crf, **kwargs):
+        super().__init__(**kwargs)
+        self.crf = crf
+
+    def call(self, inputs, mask=None):
+        return self.crf.decode(inputs, mask)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[:-1]
+
+    def compute_output_spec(self, inputs, mask=None):
+        return keras.KerasTensor(inputs.shape[:-1], dtype="int32")
+
+
+def decoding_model(model):
+    """The model to export: `model`, or, when its output comes from a CRF, a model from the
+    same inputs to the CRF's Viterbi tags (int32, batch x time)."""
+    layer = getattr(model, "loss_layer", None)
+    if not callable(getattr(layer, "decode", None)):
+        return model
+    return keras.Model(model.input, _Viterbi(layer, name="viterbi")(model.output))
+
+
 def export_graph(model, directory, format, lengths=None):
-    """Writes `model`'s inference graph into `directory`; returns the file's name there.
+    """Writes `model`'s inference graph (`decoding_model`'s) into `directory`; returns the
+    file's name there.
 
     Args:
         model: a built `keras.Model`.
@@ -65,6 +97,7 @@ def export_graph(model, directory, format, lengths=None):
     """
     check_supported(format)
     name = FILES[format]
+    model = decoding_model(model)
     model.export(
         str(directory / name),
         format=_KERAS_FORMAT[format],

@@ -176,7 +176,8 @@ class CRF(keras.layers.Layer):
         ]
 
     def _aligned(self, emissions, mask, tags=None):
-        """Float32 emissions, mask (and tags) with each row's real steps moved to the front."""
+        """Float32 emissions, mask (and tags) with each row's real steps moved to the front
+        (`sequence_score` then reads consecutive real steps side by side)."""
         emissions = ops.cast(ops.convert_to_tensor(emissions), "float32")
         mask = _mask(emissions, mask)
         order = _left_aligned(mask)
@@ -185,15 +186,18 @@ class CRF(keras.layers.Layer):
             tags = ops.cast(ops.convert_to_tensor(tags), "int32")
             tags = ops.clip(tags, 0, emissions.shape[-1] - 1)  # unused ids at masked steps
             aligned.append(_gather_steps(tags, order))
-        return order, aligned
+        return aligned
 
     def _recursion(self, emissions, mask, combine, transitions, start):
-        """The recursion over post-padded steps with `combine` (logsumexp: alpha, max: delta)
+        """The recursion over the real steps with `combine` (logsumexp: alpha, max: delta)
         under the transition scores A (C, C) and start scores s (C,).
 
+        A masked step keeps the state it receives, so each real step links to the previous
+        real one wherever the padding is (no reordering, which PyTorch's ONNX export lacks).
+
         Returns alpha_n (or delta_n) (batch, C), and per step t the previous tag that maximizes
-        delta_{t-1}[i] + A[i, j] for each tag j (Viterbi backpointers; the tag itself at step 0
-        and at padding), time-major (time, batch, C).
+        delta_{t-1}[i] + A[i, j] for each tag j (Viterbi backpointers; the tag itself at a
+        row's first real step and at padding), time-major (time, batch, C).
         """
         start = start[None, :]
         steps = ops.transpose(mask, (1, 0))
@@ -202,14 +206,13 @@ class CRF(keras.layers.Layer):
         )
 
         def body(carry, emissions_t):
-            t, previous, _ = carry
+            t, previous, linked, _ = carry  # linked: a real step came before, per row
             scores = previous[:, :, None] + transitions[None, :, :]
-            linked = t > 0
             new = ops.where(linked, combine(scores, axis=1), start) + emissions_t
             pointers = ops.cast(ops.argmax(scores, axis=1), "int32")
             real = steps[t][:, None]
             pointers = ops.where(ops.logical_and(real, linked), pointers, identity)
-            new = [t + 1, ops.where(real, new, previous), pointers]
+            new = [t + 1, ops.where(real, new, previous), ops.logical_or(linked, real), pointers]
             return new, new
 
         # Every step is scanned, the first too (with s in place of the transitions): a scan over
@@ -217,9 +220,11 @@ class CRF(keras.layers.Layer):
         carry = [
             ops.convert_to_tensor(0, "int32"),
             ops.zeros_like(start + emissions[:, 0]),
+            ops.zeros_like(steps[0][:, None]),
             identity,
         ]
-        (_, last, _), (_, _, pointers) = ops.scan(body, carry, ops.transpose(emissions, (1, 0, 2)))
+        outputs = ops.scan(body, carry, ops.transpose(emissions, (1, 0, 2)))
+        (_, last, _, _), (_, _, _, pointers) = outputs
         return last, pointers
 
     def log_partition(self, emissions, mask=None):
@@ -231,10 +236,11 @@ class CRF(keras.layers.Layer):
             mask: optional boolean tensor (batch, time), True at real steps.
         """
         transitions, start, end = self.scores(self.train_constraints)
-        _, (emissions, mask) = self._aligned(emissions, mask)
+        emissions = ops.cast(ops.convert_to_tensor(emissions), "float32")
+        mask = _mask(emissions, mask)
         last, _ = self._recursion(emissions, mask, ops.logsumexp, transitions, start)
         log_z = ops.logsumexp(last + end[None, :], axis=-1)
-        return ops.where(mask[:, 0], log_z, ops.zeros_like(log_z))
+        return ops.where(ops.any(mask, axis=1), log_z, ops.zeros_like(log_z))
 
     def sequence_score(self, emissions, tags, mask=None):
         """score(y) of the tag sequences `tags`: float32 tensor (batch,) (with
@@ -245,7 +251,7 @@ class CRF(keras.layers.Layer):
             tags: int tensor (batch, time), the tag at each step (ignored at masked steps).
             mask: optional boolean tensor (batch, time), True at real steps.
         """
-        _, (emissions, mask, tags) = self._aligned(emissions, mask, tags)
+        emissions, mask, tags = self._aligned(emissions, mask, tags)
         real = ops.cast(mask, "float32")
         emitted = ops.take_along_axis(emissions, tags[:, :, None], axis=2)[:, :, 0]
         score = ops.sum(emitted * real, axis=1)
@@ -276,20 +282,22 @@ class CRF(keras.layers.Layer):
             mask: optional boolean tensor (batch, time), True at real steps.
         """
         transitions, start, end = self.scores(True)
-        original_mask = _mask(emissions, mask)
-        order, (emissions, mask) = self._aligned(emissions, original_mask)
+        emissions = ops.cast(ops.convert_to_tensor(emissions), "float32")
+        mask = _mask(emissions, mask)
         last, pointers = self._recursion(emissions, mask, ops.max, transitions, start)
         best = ops.cast(ops.argmax(last + end[None, :], axis=-1), "int32")
+        tags = ops.shape(emissions)[-1]
 
         def back(tag, pointers_t):
-            previous = ops.take_along_axis(pointers_t, tag[:, None], axis=1)[:, 0]
+            chosen = ops.one_hot(tag, tags, dtype="int32")  # a gather PyTorch exports to ONNX
+            previous = ops.sum(pointers_t * chosen, axis=1)
             return previous, previous
 
-        # Step t's pointers map its tag to step t-1's: the scan's output at t is the tag at t-1.
+        # Step t's pointers map its tag to the previous real step's (the tag itself at padding):
+        # the scan's output at t is the tag there.
         _, previous = ops.scan(back, best, pointers, reverse=True)
         path = ops.concatenate([ops.transpose(previous, (1, 0))[:, 1:], best[:, None]], axis=1)
-        path = _gather_steps(path, ops.cast(ops.argsort(order, axis=1), "int32"))
-        return ops.where(original_mask, path, ops.zeros_like(path))
+        return ops.where(mask, path, ops.zeros_like(path))
 
     def sequence_loss(self, y_true, y_pred, mask=None, sample_weight=None):
         """The training loss: sum of w_b * (log Z - score(gold)) over real steps counted.
