@@ -136,3 +136,56 @@ def test_the_cli_writes_the_folder_beside_the_run(small_runs, capsys):
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         ["preprocessing.json", "model-card.md", "model.onnx" if fmt == "onnx" else "saved_model"]
     )
+
+
+CRF_LENGTH = 16
+
+
+@pytest.fixture(scope="module")
+def crf_tagger(tmp_path_factory):
+    """A CRF tagger trained briefly on the bundled BIO data, saved and loaded again (its CRF
+    constraints come from the file), and the validation sentences."""
+    import pathlib
+
+    from keras_seq.tasks import Task
+
+    data = pathlib.Path(keras_seq.__file__).parent / "datasets"
+    task = Task.for_spec(
+        f"seed: 2\ninput: {{kind: tokens, embedding_dim: 8, max_length: {CRF_LENGTH}}}\n"
+        "encoder: {cell: gru, units: 8, direction: bidirectional}\n"
+        "head: {type: tagger, output: crf}\ntraining: {learning_rate: 0.02}\n"
+        "data: {format: jsonl, tokens_column: tokens, tags_column: tags, "
+        f"train: {data / 'ner-train.jsonl'}, validation: {data / 'ner-validation.jsonl'}}}\n"
+    )
+    train = task.read_split("train")
+    task.learn(train)
+    encoded = task.encode(train)
+    task.build_model().fit(encoded.x, encoded.y, sample_weight=encoded.sample_weight, verbose=0)
+    path = tmp_path_factory.mktemp("crf") / "tagger.keras"
+    task.save(path)
+    sentences = [record["tokens"] for record in task.read_split("validation")]
+    return keras_seq.load(path), sentences
+
+
+def test_an_exported_crf_tagger_returns_the_tags_predict_returns(crf_tagger, tmp_path):
+    task, sentences = crf_tagger
+    assert task.model.get_layer("crf").constraints  # the scheme's, read back from the file
+    fmt = FORMAT[keras.backend.backend()]
+    folder = export(task, tmp_path / "out", fmt)
+    ids = task.encode_inputs(sentences)
+    ids = np.pad(ids, ((0, 0), (0, CRF_LENGTH - ids.shape[1])))
+    read = _onnx_outputs if fmt == "onnx" else _saved_model_outputs
+    tags = read(folder, [ids])
+    assert tags.shape == ids.shape and tags.dtype.kind == "i"
+    assert not tags[ids == 0].any()
+    labels = task.state["labels"].tokens
+    exported = [[labels[i] for i in row[: len(s)]] for row, s in zip(tags, sentences)]
+    predicted = [p[:CRF_LENGTH] for p in task.predict(sentences)]
+    assert exported == predicted  # every token of every sentence
+    np.testing.assert_array_equal(read(folder, [ids[3:4]]), tags[3:4])  # the batch is dynamic
+
+    info = json.loads((folder / "preprocessing.json").read_text())
+    outputs = info["graph"]["outputs"]
+    assert "Viterbi" in outputs and "kept to the transitions BIO allows" in outputs
+    assert "not probabilities" in outputs
+    assert f"- output: {outputs}" in (folder / "model-card.md").read_text()

@@ -9,7 +9,7 @@ import numpy as np
 import yaml
 
 from keras_seq.data.vocabulary import Vocabulary
-from keras_seq.export.graph import input_signature
+from keras_seq.export.graph import crf_of, input_signature
 
 _OUTPUTS = {
     "tagger": "probabilities (batch, time, labels): the tag of token t is labels[argmax]",
@@ -19,6 +19,12 @@ _OUTPUTS = {
     "gives the token after decoder_tokens[:, t]",
     "none": "the encoder's per-step outputs (batch, time, units)",
 }
+
+_CRF_TAGS = (
+    "tags (batch, time), int32: the label ids of the best tag sequence under the model's CRF "
+    "(Viterbi decoding is part of the graph{constrained}), 0 at padding: the tag of token t is "
+    "labels[id]. These are ids, not probabilities."
+)
 
 _DECODING = """Generating with the exported graph (greedy): set `tokens` to the padded source
 ids and `decoder_tokens` to `<bos>` (id {bos}) followed by zeros; run the graph, take the
@@ -42,6 +48,16 @@ def _inputs(model, lengths):
     ]
 
 
+def _outputs(task):
+    """What the graph returns, in words."""
+    crf = crf_of(task.model)
+    if crf is None:
+        return _OUTPUTS.get(task.head_type, "see the model card")
+    scheme = task.state.get("scheme")
+    rule = f", kept to the transitions {scheme} allows" if crf.constraints and scheme else ""
+    return _CRF_TAGS.format(constrained=rule)
+
+
 def preprocessing(task, format, graph_file, lengths):
     """The content of `preprocessing.json`: the graph's inputs and outputs, the learned
     vocabularies, labels and scales (the task's whole `state`), and the input settings."""
@@ -52,7 +68,7 @@ def preprocessing(task, format, graph_file, lengths):
             "format": format,
             "file": graph_file,
             "inputs": _inputs(task.model, lengths),
-            "outputs": _OUTPUTS.get(task.head_type, "see the model card"),
+            "outputs": _outputs(task),
         },
         "input": {
             "kind": spec.input.kind,

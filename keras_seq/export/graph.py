@@ -76,13 +76,19 @@ class _Viterbi(keras.layers.Layer):
         return keras.KerasTensor(inputs.shape[:-1], dtype="int32")
 
 
+def crf_of(model):
+    """The CRF layer whose scores are `model`'s output, or None."""
+    layer = getattr(model, "loss_layer", None)
+    return layer if callable(getattr(layer, "decode", None)) else None
+
+
 def decoding_model(model):
     """The model to export: `model`, or, when its output comes from a CRF, a model from the
     same inputs to the CRF's Viterbi tags (int32, batch x time)."""
-    layer = getattr(model, "loss_layer", None)
-    if not callable(getattr(layer, "decode", None)):
+    crf = crf_of(model)
+    if crf is None:
         return model
-    return keras.Model(model.input, _Viterbi(layer, name="viterbi")(model.output))
+    return keras.Model(model.input, _Viterbi(crf, name="viterbi")(model.output))
 
 
 def export_graph(model, directory, format, lengths=None):
