@@ -1,8 +1,11 @@
-"""The tagger's `head.decoder: crf`, another spelling of `head.output: crf`, end to end."""
+"""The tagger's `head.decoder: crf`, another spelling of `head.output: crf`, end to end; its CRF
+keeps to the transitions of the learned tag scheme."""
 
 import numpy as np
+from keras import ops
 
 import keras_seq
+from keras_seq.metrics.spans import allowed_transitions
 from keras_seq.tasks import Task
 
 SPEC = """
@@ -78,3 +81,38 @@ def test_decoder_softmax_is_the_default_softmax_tagger():
         assert not any(isinstance(layer, keras_seq.layers.CRF) for layer in model.layers)
     for mine, theirs in zip(*(model.get_weights() for model in models)):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_a_crf_tagger_decodes_only_sequences_legal_in_the_learned_scheme(tmp_path):
+    train = _records(32, 3)
+    task = Task.for_spec(SPEC % "output: crf").learn(train)
+    crf = task.build_model().get_layer("crf")
+    labels = task.state["labels"].tokens
+    assert (task.state["scheme"], labels) == ("BIO", ["B-E", "I-E", "O"])
+    assert crf.constraints == [list(pair) for pair in allowed_transitions("BIO", labels)]
+    assert crf.train_constraints is False
+    # Weights that favour the illegal: I-E first, and I-E after O.
+    transitions = np.zeros((3, 3), "float32")
+    transitions[2, 1] = 5.0
+    crf.set_weights([transitions, np.array([0, 5, 0], "float32"), np.zeros(3, "float32")])
+    sentences = [record["tokens"] for record in _records(24, 4)]
+    for tags in task.predict(sentences):
+        assert tags[0] != "I-E" and ("O", "I-E") not in zip(tags, tags[1:])
+    scores = task.model.predict(task.encode_inputs(sentences), verbose=0)
+    loose = keras_seq.layers.CRF.from_config({**crf.get_config(), "constraints": None})
+    loose.build(scores.shape)
+    loose.set_weights(crf.get_weights())
+    assert (ops.convert_to_numpy(loose.decode(scores))[:, 0] == 1).any()  # I-E first, unchecked
+
+    task.save(tmp_path / "tagger.keras")
+    assert keras_seq.load(tmp_path / "tagger.keras").predict(sentences) == task.predict(sentences)
+
+
+def test_crf_constraints_in_training_and_tags_without_a_scheme():
+    train = _records(8, 5)
+    spec = SPEC % "output: crf, crf_constraints: decode_and_train"
+    crf = Task.for_spec(spec).learn(train).build_model().get_layer("crf")
+    assert crf.train_constraints is True and crf.constraints
+    pos = [{"tokens": ["the", "dog"], "tags": ["DET", "NOUN"]}]
+    crf = Task.for_spec(SPEC % "output: crf").learn(pos).build_model().get_layer("crf")
+    assert crf.constraints is None
