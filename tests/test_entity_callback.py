@@ -172,6 +172,9 @@ def test_entity_monitors_on_tags_without_a_scheme_are_refused_before_training():
     with pytest.raises(SpecError, match="follow no span scheme") as error:
         task.epoch_callbacks(records)
     assert error.value.problems[0].path == "training.early_stopping.monitor"
+    bio = [{"tokens": ["Ann", "ran"], "tags": ["B-PER", "O"]}]
+    with pytest.raises(SpecError, match="no validation split read whole"):
+        task.learn(bio).epoch_callbacks(None)
 
 
 def test_the_schema_names_what_the_callback_logs():

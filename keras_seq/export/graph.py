@@ -69,9 +69,6 @@ class _Viterbi(keras.layers.Layer):
     def call(self, inputs, mask=None):
         return self.crf.decode(inputs, mask)
 
-    def compute_output_shape(self, input_shape):
-        return input_shape[:-1]
-
     def compute_output_spec(self, inputs, mask=None):
         return keras.KerasTensor(inputs.shape[:-1], dtype="int32")
 

@@ -128,10 +128,12 @@ class Tagger(LabelTask):
             types = {t for tag in self.state["labels"].tokens for t, _, _ in entities([tag])}
             return [EntityScores(lambda: self.labelled(validation), sorted(types))]
         why = "the training tags follow no span scheme (BIO, BIOES or IOB1)"
+        fix = "val_loss, or tags such as B-PER, I-PER, O"
         if self.state.get("scheme"):
-            why = "there is no validation split read whole (data.validation, not streamed)"
+            why = "there is no validation split read whole"
+            fix = "a data.validation file (not streamed), or monitor val_loss"
         problems = [
-            Problem(field, f"{monitor} is computed only on span tags, but {why}", found=monitor)
+            Problem(field, f"{monitor} needs entity scores, but {why}", found=monitor, allowed=fix)
             for field, monitor in self._monitors()
             if monitor.startswith("val_entity_")
         ]
