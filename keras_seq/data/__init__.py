@@ -11,6 +11,7 @@ Layers, each usable on its own:
 3. Encoders (`encode_classification`, `encode_tagging`, `encode_seq2seq`, `make_windows`)
    return NumPy arrays for `model.fit(x, y, sample_weight=...)`, post-padded with 0 and
    truncated at the end to `max_length` (the count is in `stats.truncated` and logged).
+   Forecasting windows are cut in one place: `windows`, at the origins `window_origins` lists.
 4. `keras_seq.load_dataset(spec, split)` (in `keras_seq.tasks`) does all three for a spec.
 5. Words' characters (`build_char_vocabulary`, `encode_characters`: (n, words, chars) ids)
    and pretrained word vectors (`read_vectors`, `extend_vocabulary`, `embedding_matrix`).
@@ -66,4 +67,4 @@ from keras_seq.data.vocabulary import (
     TOKEN_SPECIALS,
     Vocabulary,
 )
-from keras_seq.data.windows import make_windows
+from keras_seq.data.windows import make_windows, window_origins, windows
