@@ -67,10 +67,10 @@ def backtest(source, *, folds=5, train=None, epochs=None, output=None, verbose=0
     from keras_seq.commands.datafiles import with_files
     from keras_seq.data import DataError
     from keras_seq.tasks import Task
-    from keras_seq.tasks.series_forecaster import SeriesForecaster, time_text
+    from keras_seq.tasks.series_forecaster import time_text
 
     task = Task.for_spec(source)
-    if not isinstance(task, SeriesForecaster):
+    if not task.supports_backtest:
         raise DataError(
             "backtest needs a forecaster reading time series",
             hint="set head.type: forecaster and data.time_column (see specs/co2.yaml)",

@@ -22,28 +22,45 @@ from keras_seq.spec.schema import ROOT
 _TRAINING_FIELDS = ROOT["properties"]["training"]["properties"]
 logger = logging.getLogger("keras_seq.tasks")
 
-TASKS = {}
+TASKS = {}  # head type -> the task of the specs that set none of its variants' fields
+VARIANTS = {}  # head type -> [(spec field, task)]: the task of the specs that set the field
 
 
-def register_task(head_type):
-    """Class decorator: the task for specs whose `head.type` is `head_type`."""
+def register_task(head_type, when=None):
+    """Class decorator: the task for specs whose `head.type` is `head_type`.
+
+    With `when` (a spec field, e.g. `data.time_column`), the task only of the specs that set
+    that field: one head type can then have several tasks, each a class of its own, chosen
+    from the spec as the schema's descriptions of that field say.
+    """
 
     def decorate(cls):
         cls.head_type = head_type
-        TASKS[head_type] = cls
+        if when is None:
+            TASKS[head_type] = cls
+        else:
+            VARIANTS.setdefault(head_type, []).append((when, cls))
         return cls
 
     return decorate
 
 
-def task_class(head_type):
-    """The registered `Task` subclass for a head type."""
+def task_class(head_type, spec=None):
+    """The registered `Task` subclass for a head type (and `spec`, which picks a variant)."""
+    for field, cls in VARIANTS.get(head_type, []) if spec is not None else []:
+        if spec.get(field):
+            return cls
     try:
         return TASKS[head_type]
     except KeyError:
         raise SpecError(
             [Problem("head.type", f"no task is registered for {head_type!r}", found=head_type)]
         ) from None
+
+
+def task_classes():
+    """Every registered task, variants included."""
+    return [*TASKS.values(), *(cls for variants in VARIANTS.values() for _, cls in variants)]
 
 
 class Task:
@@ -61,6 +78,8 @@ class Task:
         input_column: the `data` option naming the column of the inputs in CSV / JSONL.
         sizes: `{state name: spec field}`: the spec sizes a learned vocabulary fixes.
         bundled: the bundled dataset's `data` section options (None: no bundled data).
+        supports_backtest: whether `keras-seq backtest` runs the task (it then has
+            `column_groups`, `forecast_arrays` and `score`, as `SeriesForecaster` has).
     """
 
     head_type = None
@@ -69,6 +88,7 @@ class Task:
     input_column = None
     sizes = {}
     bundled = None
+    supports_backtest = False
 
     def __init__(self, spec, state=None, model=None):
         self.spec = load_spec(spec)
@@ -79,7 +99,7 @@ class Task:
     def for_spec(source, state=None, model=None):
         """The task a spec describes (a path, YAML text, dict or `Spec`)."""
         spec = load_spec(source)
-        return task_class(spec.head.type)(spec, state, model)
+        return task_class(spec.head.type, spec)(spec, state, model)
 
     # ---- data ----
 
@@ -288,7 +308,7 @@ class Task:
     def from_config(cls, config, model=None):
         spec = load_spec(config["spec"])
         state = {name: _state_from_config(value) for name, value in config["state"].items()}
-        return task_class(spec.head.type)(spec, state, model)
+        return task_class(spec.head.type, spec)(spec, state, model)
 
     def save(self, path):
         """Saves the model, with the spec and state inside, as a `.keras` file."""
@@ -330,4 +350,4 @@ def _state_from_config(config):
     return config["value"]
 
 
-__all__ = ["Task", "register_task", "task_class", "TASKS", "EncodeStats"]
+__all__ = ["Task", "register_task", "task_class", "task_classes", "TASKS", "EncodeStats"]
