@@ -11,15 +11,6 @@ import yaml
 from keras_seq.data.vocabulary import Vocabulary
 from keras_seq.export.graph import input_signature
 
-_OUTPUTS = {
-    "tagger": "probabilities (batch, time, labels): the tag of token t is labels[argmax]",
-    "classifier": "probabilities (batch, labels): the label is labels[argmax]",
-    "forecaster": "values (batch, head.horizon, head.outputs): the forecast, as trained",
-    "seq2seq": "probabilities (batch, decoder time, target labels), teacher-forced: step t "
-    "gives the token after decoder_tokens[:, t]",
-    "none": "the encoder's per-step outputs (batch, time, units)",
-}
-
 _DECODING = """Generating with the exported graph (greedy): set `tokens` to the padded source
 ids and `decoder_tokens` to `<bos>` (id {bos}) followed by zeros; run the graph, take the
 argmax at the last filled position, write it into the next position, and repeat until `<eos>`
@@ -52,7 +43,7 @@ def preprocessing(task, format, graph_file, lengths):
             "format": format,
             "file": graph_file,
             "inputs": _inputs(task.model, lengths),
-            "outputs": _OUTPUTS.get(task.head_type, "see the model card"),
+            "outputs": task.graph_outputs,
         },
         "input": {
             "kind": spec.input.kind,

@@ -60,6 +60,7 @@ class Forecaster(Task):
         "value_columns": ("load", "temperature"),
         "target_columns": ("load",),
     }
+    graph_outputs = "values (batch, head.horizon, head.outputs): the forecast, as trained"
 
     def lookback(self):
         return lookback_steps(self.spec)

@@ -75,6 +75,12 @@ class SeriesForecaster(Task):
 
     input_key = target_key = "series"  # a series holds its targets
     supports_backtest = True  # `keras-seq backtest` uses `forecast_arrays` and `score`
+    graph_outputs = (
+        "values (batch, head.horizon, head.outputs), with head.quantiles a last axis of one "
+        "value per quantile: scaled per series and column (undo with state.scaler: x * scale "
+        "+ center, then exp for the columns in log); with head.anchor: last, the change from "
+        "the window's last target value"
+    )
 
     def lookback(self):
         return lookback_steps(self.spec)
@@ -310,6 +316,10 @@ class SeriesForecaster(Task):
             return inputs, keras.layers.Reshape((horizon, outputs), name="forecast")(values)
         values = keras.layers.Reshape((horizon, outputs, len(quantiles)))(values)
         return inputs, OrderedQuantiles(quantiles, name="forecast")(values)
+
+    def target_shape(self, output_shape):
+        """The output's without its quantile axis: a target is one value per step and column."""
+        return list(output_shape[:-1] if self.spec.head.quantiles else output_shape)
 
     def default_loss(self):
         quantiles = self.spec.head.quantiles

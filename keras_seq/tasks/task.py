@@ -80,6 +80,7 @@ class Task:
         bundled: the bundled dataset's `data` section options (None: no bundled data).
         supports_backtest: whether `keras-seq backtest` runs the task (it then has
             `column_groups`, `forecast_arrays` and `score`, as `SeriesForecaster` has).
+        graph_outputs: what the model's output is, for an exported graph's consumers.
     """
 
     head_type = None
@@ -89,6 +90,7 @@ class Task:
     sizes = {}
     bundled = None
     supports_backtest = False
+    graph_outputs = "see the model card"
 
     def __init__(self, spec, state=None, model=None):
         self.spec = load_spec(spec)
@@ -222,6 +224,10 @@ class Task:
     def build_layers(self):
         """`(inputs, outputs)` of the model: a subclass's job."""
         raise NotImplementedError
+
+    def target_shape(self, output_shape):
+        """One example's target shape, from the model output's (`[steps, ...]`): the same."""
+        return list(output_shape)
 
     def default_loss(self):
         """The loss when `training.loss` is unset: the schema's `x-head-defaults`."""
