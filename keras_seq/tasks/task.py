@@ -5,7 +5,9 @@ from the training split (vocabularies, label sets, scales), which model it build
 compiles it, how raw inputs become arrays and how outputs become readable predictions. The
 rest of keras-seq (the builder, the commands, the portability check) asks the task.
 
-Adding a task is one file: subclass `Task`, decorate it with `@register_task("name")`.
+Adding a task is one file: subclass `Task`, decorate it with `@register_task("name")`, and
+import it in `keras_seq/tasks/__init__.py`. A second task for one head type, chosen by a spec
+field, is registered with `when` (`@register_task("forecaster", when="data.time_column")`).
 """
 
 import logging
@@ -64,7 +66,7 @@ def task_classes():
 
 
 class Task:
-    """Base class: one subclass per `head.type`.
+    """Base class: one subclass per `head.type` (or per variant of one; see `register_task`).
 
     Attributes:
         spec: `keras_seq.Spec`, resolved (no `auto` left once the task has learned or been
