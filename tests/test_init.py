@@ -96,7 +96,7 @@ def test_forecaster_leaves_out_the_index_column(tmp_path):
 def test_unknown_extension_is_a_data_error(tmp_path):
     path = tmp_path / "data.txt"
     path.write_text("hello\n")
-    with pytest.raises(keras_seq.DataError, match="name it .conllu, .csv or .jsonl"):
+    with pytest.raises(keras_seq.DataError, match="name it .conllu, .conll, .csv or .jsonl"):
         init.guess(path)
 
 
