@@ -3,6 +3,7 @@ named by its line, and a CRF tagger trained, evaluated (entity F1 per type again
 count) and predicting back into the conlleval layout."""
 
 import json
+import pathlib
 import random
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 import keras_seq
 from keras_seq import cli
 from keras_seq.data import DataError, conll, readers
+
+SPECS = pathlib.Path(__file__).resolve().parents[1] / "specs"
 
 CONLL2003 = (
     "-DOCSTART- -X- -X- O\n"
@@ -119,6 +122,36 @@ def test_bad_files_name_the_line(tmp_path, text, options, message, line):
     if line is not None and not isinstance(text, bytes):  # the streaming source says the same
         with pytest.raises(DataError, match=message):
             list(conll.iter_conll(path, lines=readers.FileLines(path), **options))
+
+
+def test_bundled_ner_data_as_conll_reads_and_streams_as_its_jsonl(tmp_path):
+    import keras
+    import numpy as np
+
+    from keras_seq.data.streaming import learn_from_file, stream_split
+    from keras_seq.tasks import Task
+
+    ner = keras_seq.load_spec(SPECS / "ner.yaml")
+    records = Task.for_spec(ner).read(ner.data.train)
+    lines = ["-DOCSTART-\tO", ""]
+    for i, record in enumerate(records):  # WNUT's TAB-only lines between half the sentences
+        lines += [f"{w}\tNNP\t{t}" for w, t in zip(record["tokens"], record["tags"])]
+        lines.append("\t" if i % 2 else "")
+    path = write(tmp_path, "ner.conll", "\r\n".join(lines))
+    changes = {"data": {"format": "conll", "train": str(path)}, "training.batch_size": 16}
+    spec = ner.replace(changes).replace({"data.shuffle_buffer": 50})
+    task = Task.for_spec(spec)
+    assert task.read(path) == records
+    memory = task.learn(records).encode(records)
+    stream = stream_split(learn_from_file(Task.for_spec(spec), path), path, shuffle=False)
+    assert len(stream.x.layout.sizes) > 5 and stream.stats == memory.stats
+    parts = [stream.x[i] for i in range(stream.x.num_batches)]
+    x, y, weights = (
+        keras.tree.map_structure(lambda *a: np.concatenate(a), *part) for part in zip(*parts)
+    )
+    np.testing.assert_array_equal(x, memory.x)
+    np.testing.assert_array_equal(y, memory.y)
+    np.testing.assert_array_equal(weights, memory.sample_weight)
 
 
 def test_schema_defaults_and_column_kinds():
