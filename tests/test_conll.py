@@ -167,6 +167,10 @@ def test_schema_defaults_and_column_kinds():
     assert "here 'tags_column' is an integer (a column index in conll" in text
     with pytest.raises(keras_seq.SpecError, match="'tokens_column: 2' applies only when data.f"):
         keras_seq.load_spec(base + "data: {format: jsonl, tokens_column: 2}\n")
+    from keras_seq.spec.reference import markdown
+
+    rows = {row.split(" | ")[0]: row.split(" | ") for row in markdown().splitlines()}
+    assert rows["| `data.tags_column`"][2] == "`tags`; `-1` (when format is conll)"
 
 
 # ---- a CRF tagger trained on CoNLL files, end to end ----
