@@ -348,3 +348,15 @@ def test_predict_reads_a_file_of_tokens_alone(run, task, capsys):
     written = capsys.readouterr().out
     predicted = task.predict([["Anna", "Smith", "said"], ["Paris"]])
     assert written == "Anna {}\nSmith {}\nsaid {}\n\nParis {}\n".format(*sum(predicted, []))
+
+
+def test_a_conll_file_on_the_command_line_replaces_a_jsonl_spec_columns(tmp_path):
+    from keras_seq.commands.datafiles import for_file, with_files
+    from keras_seq.tasks import Task
+
+    task = Task.for_spec(SPECS / "ner.yaml")  # jsonl, tokens_column: tokens
+    path = write(tmp_path, "eng.conll", CONLL2003)
+    spec = with_files(task, train=str(path))
+    assert (spec.data.format, spec.data.tokens_column, spec.data.tags_column) == ("conll", 0, -1)
+    spec = for_file(Task.for_spec(spec), str(path))
+    assert (spec.data.test, spec.data.tags_column) == (str(path), -1)
