@@ -3,8 +3,9 @@
 Layers, each usable on its own:
 
 1. Readers (`read_conllu`, `read_classification`, `read_tagging`, `read_series`,
-   `read_pairs`) turn CoNLL-U, CSV and JSONL files into plain lists. Anything unusable raises
-   `DataError` naming the file, the line and the field, and what to change.
+   `read_pairs`; `conll.read_conll` for CoNLL column files) turn CoNLL-U, CoNLL, CSV and JSONL
+   files into plain lists. Anything unusable raises `DataError` naming the file, the line and
+   the field, and what to change.
 2. `Vocabulary` maps tokens to ids, learned from the training split only, saved as one token per
    line (line n holds id n). Token ids: 0 `<pad>`, 1 `<unk>` (out-of-vocabulary; also tokens
    rarer than `min_frequency`); seq2seq target ids add 2 `<bos>` and 3 `<eos>`.
