@@ -1,6 +1,6 @@
-"""Recurrent cells: one time step of an Elman RNN, an LSTM and a GRU.
+"""Recurrent cells: one time step of an Elman RNN, an LSTM, a GRU and Keras' reset-before GRU.
 
-Every cell holds PyTorch's parameters in Keras form, gates in PyTorch's order
+Every cell but the last holds PyTorch's parameters in Keras form, gates in PyTorch's order
 (LSTM i, f, g, o; GRU r, z, n; G gates):
 
 - `kernel` (input_dim, G * units) = W_ih^T
