@@ -43,6 +43,20 @@ def _check_mask(input_shape, mask_shape):
         )
 
 
+def _check_cell_options(cell, activation, reset_after):
+    """Options that apply to one cell only keep their defaults on the others."""
+    if cell != "simple" and activation != "tanh":
+        raise ValueError(
+            f"`activation` applies only to cell='simple'; {cell} cells use fixed "
+            f"activations. Received: activation={activation!r}"
+        )
+    if cell != "gru" and reset_after is not True:
+        raise ValueError(
+            f"`reset_after` applies only to cell='gru'. Received: cell={cell!r}, "
+            f"reset_after={reset_after!r}"
+        )
+
+
 def _for_cell(initializer, cell_name):
     """The initializer's config for one cell: each cell gets its own instance (an unseeded
     Keras initializer instance returns the same values on every call), and a seeded
@@ -184,17 +198,8 @@ class Recurrent(keras.layers.Layer):
         self.merge = _choice("merge", merge, _MERGES)
         self.dropout = _rate("dropout", dropout)
         self.recurrent_dropout = _rate("recurrent_dropout", recurrent_dropout)
-        if cell != "simple" and activation != "tanh":
-            raise ValueError(
-                f"`activation` applies only to cell='simple'; {cell} cells use fixed "
-                f"activations. Received: activation={activation!r}"
-            )
+        _check_cell_options(cell, activation, reset_after)
         self.activation = _choice("activation", activation, ("tanh", "relu"))
-        if cell != "gru" and reset_after is not True:
-            raise ValueError(
-                f"`reset_after` applies only to cell='gru'. Received: cell={cell!r}, "
-                f"reset_after={reset_after!r}"
-            )
         self.reset_after = bool(reset_after)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
