@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_seq.backend import quirks
+
 
 def _left_aligned(mask):
     """Per row, the time order that puts the real steps first, in their order (then padding).
@@ -96,8 +98,8 @@ class CRF(keras.layers.Layer):
         self.transitions_initializer = keras.initializers.get(transitions_initializer)
         self.boundary_initializer = keras.initializers.get(boundary_initializer)
         self.supports_masking = True
-        if keras.backend.backend() == "tensorflow":
-            self.supports_jit = False  # XLA can't differentiate TF's scan (no maximum_iterations).
+        if not quirks.xla_differentiates_scan():
+            self.supports_jit = False
 
     def build(self, input_shape):
         tags = input_shape[-1]
