@@ -238,6 +238,34 @@ def write_tables(folder, tables):
         write_text_atomic(pathlib.Path(folder) / f"{name}.json", text)
 
 
+def write_history(history, path):
+    """Writes `history.csv`: an `epoch` column (1, 2, ...), then one column per name of
+    `history` (Keras' `History.history` form)."""
+    names = list(history)
+    epochs = len(history[names[0]]) if names else 0
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["epoch", *names])
+        for epoch in range(epochs):
+            writer.writerow([epoch + 1, *(float(history[name][epoch]) for name in names)])
+
+
+def write_run(folder, task, history, metrics, tables):
+    """Writes a trained run's files into `folder`: the model, the resolved spec, the
+    vocabularies, `history.csv`, `curves.png`, `metrics.json` and the task's tables (the
+    report is `keras_seq.report.write_run`'s)."""
+    folder = pathlib.Path(folder)
+    task.save(folder / MODEL)
+    write_text_atomic(folder / SPEC, task.spec.to_yaml())
+    for name in ("vocab", "labels"):
+        if name in task.state:
+            task.state[name].save(folder / f"{name}.txt")
+    write_history(history, folder / HISTORY)
+    plot_curves(history, folder / CURVES)
+    write_metrics(folder, metrics)
+    write_tables(folder, tables)
+
+
 def read_metrics(folder):
     return json.loads((pathlib.Path(folder) / METRICS).read_text(encoding="utf-8"))
 

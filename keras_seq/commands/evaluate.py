@@ -13,7 +13,7 @@ def add_arguments(parser):
 def evaluate(run_dir, data):
     """`{metric: value}` of a run's model on the file `data` (format from its extension,
     columns from the run's spec; see `keras_seq.tasks.Task.evaluate`)."""
-    from keras_seq.commands.datafiles import for_file
+    from keras_seq.datafiles import for_file
     from keras_seq.tasks import load
 
     task = load(run_dir)

@@ -67,9 +67,9 @@ def guess(
         keras_seq.DataError: the file cannot be read, or no task fits its columns; the
             message names the column and the flag that settles it.
     """
-    from keras_seq.commands.datafiles import file_format
     from keras_seq.data import DataError, readers, sniffing
     from keras_seq.data.errors import check_file
+    from keras_seq.datafiles import file_format
 
     check_file(path, "DATA_FILE")  # a missing file or a folder, named as such
     fmt = file_format(path, None)

@@ -1,0 +1,65 @@
+"""`keras_seq.train` and `keras_seq.pipeline.resume`: the run they return against the folder
+they write, a resumed run against an uninterrupted one, and the history's time and speed."""
+
+import json
+
+import numpy as np
+import pytest
+
+import keras_seq
+from keras_seq import pipeline, runs, training
+
+# No data section: the bundled tagger data (train, validation and test).
+TAGGER = """
+name: tiny-tagger
+seed: 3
+input: {kind: tokens, embedding_dim: 8}
+encoder: {cell: gru, units: 8}
+head: {type: tagger, dropout: 0.2}
+training: {epochs: 1, batch_size: 128, learning_rate: 0.02}
+"""
+
+
+@pytest.mark.slow
+def test_train_returns_the_run_it_writes_scored_as_the_loaded_folder_scores(tmp_path):
+    run = keras_seq.train(TAGGER, output=tmp_path / "run", verbose=0)
+    assert isinstance(run, keras_seq.Run) and run.folder == tmp_path / "run"
+    assert not (run.folder / "checkpoint").exists() and (run.folder / "report.html").is_file()
+    loaded = keras_seq.load(run.folder)
+    assert set(run.metrics) == {"train", "validation", "test"}
+    expected = loaded.evaluate(run.task.spec.data.test)
+    assert run.metrics["test"] == pytest.approx(expected, rel=1e-6, abs=1e-7)
+    assert json.loads((run.folder / "metrics.json").read_text()) == run.metrics
+    written = runs.read_history(run.folder)
+    assert written.pop("epoch") == [1.0] and list(written) == list(run.history)
+    assert written == run.history
+
+
+@pytest.mark.slow
+def test_a_resumed_run_ends_as_an_uninterrupted_one(tmp_path, monkeypatch):
+    spec = TAGGER.replace("epochs: 1", "epochs: 2, schedule: {type: step, step_size: 1}")
+    whole = keras_seq.train(spec, output=tmp_path / "whole", verbose=0)
+
+    save = training.EpochCheckpoint.on_epoch_end
+
+    def crash_after_one_epoch(self, epoch, logs=None):
+        save(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", crash_after_one_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        keras_seq.train(spec, output=tmp_path / "broken", verbose=0)
+    assert runs.RunFolder.last_kept == tmp_path / "broken"
+    assert [p.name for p in (tmp_path / "broken").iterdir()] == ["checkpoint"]
+    monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", save)
+
+    resumed = pipeline.resume(tmp_path / "broken", verbose=0)
+    assert resumed.folder == tmp_path / "broken"
+    for split, scores in whole.metrics.items():
+        assert resumed.metrics[split] == pytest.approx(scores, rel=1e-5, abs=1e-7)
+    assert list(resumed.history) == list(whole.history)
+    for name, values in whole.history.items():
+        assert len(resumed.history[name]) == 2
+        np.testing.assert_allclose(resumed.history[name], values, rtol=1e-5)
+    for a, b in zip(whole.task.model.get_weights(), resumed.task.model.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
