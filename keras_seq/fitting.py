@@ -8,7 +8,9 @@ each fold of `keras-seq backtest`). Around Keras' `Model.fit` it adds:
 - a checkpoint after every epoch (`keras_seq.checkpoint`), and the state of the schedule and
   early stopping given back when resuming from one;
 - a stop with a clear error when the loss stops being finite, and within one batch of a
-  SIGTERM or Ctrl-C (`keras_seq.stopping`).
+  SIGTERM or Ctrl-C (`keras_seq.stopping`);
+- each epoch's seconds and speed in the history, and in a log that is not a terminal a
+  progress line at least every `keras_seq.progress.INTERVAL_SECONDS` (`keras_seq.progress`).
 """
 
 import sys
@@ -25,13 +27,13 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
         checkpoint_dir: path-like, optional. Where the checkpoint of every epoch goes (the
             folder exists); None writes none.
         verbose: int, optional. Keras' `fit` verbosity; default 1 (a progress bar) on a
-            terminal, 2 (a line per epoch) otherwise.
+            terminal, 2 (a line per epoch, and `ProgressLines`) otherwise.
         progress: dict, optional. A checkpoint's `progress.json` (`keras_seq.checkpoint.read`):
             training goes on from its epoch, with its history.
 
     Returns:
         dict: every logged value per epoch (Keras' `History.history` form, the epochs before
-        `progress`'s included).
+        `progress`'s included), with each epoch's `seconds` and `<unit>_per_second`.
     """
     from keras_seq import checkpoint, training
 
@@ -47,10 +49,14 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
 
     saver = training.EpochCheckpoint(save_checkpoint, progress["history"])
     batches, follow = _batches(task, encoded, records, options.pop("batch_size"), progress)
-    callbacks = [*follow, *policies, training.StopOnNonFiniteLoss()]
+    callbacks = [*follow, *policies, training.StopOnNonFiniteLoss(), _speed(task, encoded)]
     callbacks += [saver, training.StopWhenRequested()]
     if progress["epoch"]:
         callbacks.append(checkpoint.Restore(checkpoint_dir, progress, policies))
+    if verbose == 2:
+        from keras_seq.progress import ProgressLines
+
+        callbacks.append(ProgressLines())
     task.model.fit(
         batches,
         validation_data=_validation(encoded, records),
@@ -91,3 +97,12 @@ def _validation(encoded, records):
     if validation is None or "validation" not in records:
         return None if validation is None else validation.x
     return validation.x, validation.y, validation.sample_weight
+
+
+def _speed(task, encoded):
+    """`EpochSpeed` counting the training split's words or examples (`task.speed_unit`)."""
+    from keras_seq.progress import EpochSpeed
+
+    stats = encoded["train"].stats
+    count = stats.tokens if task.speed_unit == "words" else stats.examples
+    return EpochSpeed(count, task.speed_unit)

@@ -28,8 +28,9 @@ class Run:
             `keras_seq.load` to get the trained task back in a new process.
         metrics: dict. `{split: {metric: value}}`, as `metrics.json` holds them (the
             `Task.evaluate` figures of each split).
-        history: dict. Every logged value per epoch (`loss`, `val_loss`, ...), as
-            `history.csv` holds them (with an `epoch` column there).
+        history: dict. Every logged value per epoch (`loss`, `val_loss`, ..., `seconds`,
+            `words_per_second` or `examples_per_second`), as `history.csv` holds them (with
+            an `epoch` column there).
         task: `keras_seq.tasks.Task`. The trained task: `task.model`, `task.predict`,
             `task.evaluate`.
     """
@@ -52,7 +53,7 @@ def train(spec, train=None, validation=None, test=None, output=None, *, epochs=N
             exist: it is reserved before any data is read, so a taken name fails at once.
         epochs: int, optional. Replaces `training.epochs`.
         verbose: int, optional. Keras' `fit` verbosity; default 1 (a progress bar) on a
-            terminal, 2 (a line per epoch) otherwise.
+            terminal, 2 (a line per epoch and a progress line every 30 s) otherwise.
 
     Returns:
         `Run`: the folder, the metrics per split, the history and the trained task.

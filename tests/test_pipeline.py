@@ -2,12 +2,13 @@
 they write, a resumed run against an uninterrupted one, and the history's time and speed."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 import keras_seq
-from keras_seq import pipeline, runs, training
+from keras_seq import pipeline, progress, runs, training
 
 # No data section: the bundled tagger data (train, validation and test).
 TAGGER = """
@@ -18,6 +19,7 @@ encoder: {cell: gru, units: 8}
 head: {type: tagger, dropout: 0.2}
 training: {epochs: 1, batch_size: 128, learning_rate: 0.02}
 """
+TIMING = ("seconds", "words_per_second", "examples_per_second")
 
 
 @pytest.mark.slow
@@ -33,6 +35,11 @@ def test_train_returns_the_run_it_writes_scored_as_the_loaded_folder_scores(tmp_
     written = runs.read_history(run.folder)
     assert written.pop("epoch") == [1.0] and list(written) == list(run.history)
     assert written == run.history
+    # Speed: the real tokens of the training file (no padding) per second of each epoch.
+    words = sum(len(record["tokens"]) for record in loaded.read(run.task.spec.data.train))
+    assert all(seconds > 0 for seconds in written["seconds"])
+    for seconds, speed in zip(written["seconds"], written["words_per_second"]):
+        assert speed == pytest.approx(words / seconds, rel=1e-12)
 
 
 @pytest.mark.slow
@@ -60,6 +67,31 @@ def test_a_resumed_run_ends_as_an_uninterrupted_one(tmp_path, monkeypatch):
     assert list(resumed.history) == list(whole.history)
     for name, values in whole.history.items():
         assert len(resumed.history[name]) == 2
-        np.testing.assert_allclose(resumed.history[name], values, rtol=1e-5)
+        if name not in TIMING:
+            np.testing.assert_allclose(resumed.history[name], values, rtol=1e-5)
     for a, b in zip(whole.task.model.get_weights(), resumed.task.model.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
+
+
+def test_a_log_gets_progress_lines_and_the_history_examples_per_second(
+    tmp_path, monkeypatch, capsys
+):
+    words = {"pos": "good fine nice", "neg": "bad awful poor"}
+    rows = ["text,label"] + [f"{words[y]} thing,{y}" for y in ["pos", "neg"] * 12]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    spec = (
+        "seed: 1\ninput: {kind: tokens, embedding_dim: 4}\nencoder: {cell: gru, units: 4}\n"
+        "head: {type: classifier}\ntraining: {epochs: 2, batch_size: 8}\n"
+    )
+    monkeypatch.setattr(progress, "INTERVAL_SECONDS", 0.0)  # a line after every step
+    run = keras_seq.train(spec, train=tmp_path / "train.csv", output=tmp_path / "run", verbose=2)
+    printed = capsys.readouterr().out.splitlines()
+    lines = [line for line in printed if " - step " in line]  # Keras prints its own too
+    pattern = r"Epoch (\d)/2 - step (\d)/3 - loss: \d+\.\d{4} - ETA: \d+s"
+    found = [re.fullmatch(pattern, line) for line in lines]
+    assert all(found), lines
+    assert [m.groups() for m in found] == [(e, s) for e in "12" for s in "123"]
+    history = runs.read_history(run.folder)
+    assert set(TIMING) - set(history) == {"words_per_second"}  # a classifier counts examples
+    for seconds, speed in zip(history["seconds"], history["examples_per_second"]):
+        assert seconds > 0 and speed == pytest.approx(24 / seconds, rel=1e-12)

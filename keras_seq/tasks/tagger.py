@@ -46,6 +46,7 @@ class Tagger(LabelTask):
     input_key, target_key, input_column = "tokens", "tags", "tokens_column"
     encode_function = staticmethod(encode_tagging)
     bundled = {"format": "conllu"}
+    speed_unit = "words"
 
     def records(self, path, lines=None, header=None):
         data = self.data_section()

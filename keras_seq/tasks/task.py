@@ -61,6 +61,8 @@ class Task:
         input_column: the `data` option naming the column of the inputs in CSV / JSONL.
         sizes: `{state name: spec field}`: the spec sizes a learned vocabulary fixes.
         bundled: the bundled dataset's `data` section options (None: no bundled data).
+        speed_unit: what training speed counts (`history.csv`'s `<unit>_per_second`):
+            `examples`, or `words` when every input token is trained on.
     """
 
     head_type = None
@@ -69,6 +71,7 @@ class Task:
     input_column = None
     sizes = {}
     bundled = None
+    speed_unit = "examples"
 
     def __init__(self, spec, state=None, model=None):
         self.spec = load_spec(spec)
