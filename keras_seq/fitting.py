@@ -13,7 +13,10 @@ each fold of `keras-seq backtest`). Around Keras' `Model.fit` it adds:
   progress line at least every `keras_seq.progress.INTERVAL_SECONDS` (`keras_seq.progress`).
 """
 
+import logging
 import sys
+
+logger = logging.getLogger("keras_seq.train")
 
 
 def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None):
@@ -72,9 +75,19 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
 def _policies(callbacks, validated):
     """The spec's schedule and early stopping; without validation data, those that watch a
     `val_` quantity are left out (Keras would only warn, every epoch, that it is missing)."""
-    if validated:
-        return list(callbacks)
-    return [c for c in callbacks if not str(getattr(c, "monitor", "")).startswith("val_")]
+    kept = []
+    for callback in callbacks:
+        watched = str(getattr(callback, "monitor", ""))
+        if validated or not watched.startswith("val_"):
+            kept.append(callback)
+        else:
+            logger.warning(
+                "%s watches %s, but there is no validation data: it is left out (give "
+                "data.validation, or monitor a training quantity such as loss)",
+                type(callback).__name__,
+                watched,
+            )
+    return kept
 
 
 def _batches(task, encoded, records, batch_size, progress):

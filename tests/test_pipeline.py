@@ -73,18 +73,25 @@ def test_a_resumed_run_ends_as_an_uninterrupted_one(tmp_path, monkeypatch):
         np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
 
 
+CLASSIFIER = (
+    "seed: 1\ninput: {kind: tokens, embedding_dim: 4}\nencoder: {cell: gru, units: 4}\n"
+    "head: {type: classifier}\ntraining: {epochs: 2, batch_size: 8}\n"
+)
+
+
+def _reviews(folder):
+    words = {"pos": "good fine nice", "neg": "bad awful poor"}
+    rows = ["text,label"] + [f"{words[y]} thing,{y}" for y in ["pos", "neg"] * 12]
+    (folder / "train.csv").write_text("\n".join(rows) + "\n")
+    return folder / "train.csv"
+
+
 def test_a_log_gets_progress_lines_and_the_history_examples_per_second(
     tmp_path, monkeypatch, capsys
 ):
-    words = {"pos": "good fine nice", "neg": "bad awful poor"}
-    rows = ["text,label"] + [f"{words[y]} thing,{y}" for y in ["pos", "neg"] * 12]
-    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
-    spec = (
-        "seed: 1\ninput: {kind: tokens, embedding_dim: 4}\nencoder: {cell: gru, units: 4}\n"
-        "head: {type: classifier}\ntraining: {epochs: 2, batch_size: 8}\n"
-    )
+    train = _reviews(tmp_path)
     monkeypatch.setattr(progress, "INTERVAL_SECONDS", 0.0)  # a line after every step
-    run = keras_seq.train(spec, train=tmp_path / "train.csv", output=tmp_path / "run", verbose=2)
+    run = keras_seq.train(CLASSIFIER, train=train, output=tmp_path / "run", verbose=2)
     printed = capsys.readouterr().out.splitlines()
     lines = [line for line in printed if " - step " in line]  # Keras prints its own too
     pattern = r"Epoch (\d)/2 - step (\d)/3 - loss: \d+\.\d{4} - ETA: \d+s"
@@ -95,3 +102,18 @@ def test_a_log_gets_progress_lines_and_the_history_examples_per_second(
     assert set(TIMING) - set(history) == {"words_per_second"}  # a classifier counts examples
     for seconds, speed in zip(history["seconds"], history["examples_per_second"]):
         assert seconds > 0 and speed == pytest.approx(24 / seconds, rel=1e-12)
+
+
+def test_early_stopping_on_a_validation_quantity_without_validation_data_is_left_out(
+    tmp_path, caplog
+):
+    spec = CLASSIFIER.replace(
+        "epochs: 2,", "epochs: 3, early_stopping: {monitor: val_loss, patience: 0, min_delta: 9},"
+    )
+    run = keras_seq.train(spec, train=_reviews(tmp_path), output=tmp_path / "run", verbose=0)
+    assert len(run.history["loss"]) == 3  # every epoch, and one warning, not one per epoch
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert [w for w in warnings if "val_loss" in w] == [
+        "EarlyStopping watches val_loss, but there is no validation data: it is left out (give "
+        "data.validation, or monitor a training quantity such as loss)"
+    ]
