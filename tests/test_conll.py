@@ -351,7 +351,7 @@ def test_predict_reads_a_file_of_tokens_alone(run, task, capsys):
 
 
 def test_a_conll_file_on_the_command_line_replaces_a_jsonl_spec_columns(tmp_path):
-    from keras_seq.commands.datafiles import for_file, with_files
+    from keras_seq.datafiles import for_file, with_files
     from keras_seq.tasks import Task
 
     task = Task.for_spec(SPECS / "ner.yaml")  # jsonl, tokens_column: tokens

@@ -19,7 +19,7 @@ def evaluate(run_dir, data):
     (`keras_seq.metrics.spans.span_scores`, seqeval's figures), beside the overall
     `entity_precision`, `entity_recall` and `entity_f1`.
     """
-    from keras_seq.commands.datafiles import for_file
+    from keras_seq.datafiles import for_file
     from keras_seq.tasks import load
 
     task = load(run_dir)

@@ -119,8 +119,8 @@ _FORMAT_NAMES = {"conllu": "CoNLL-U", "conll": "CoNLL"}
 def _file_format(path):
     """The format the extension names; a `.conll` file, or one whose extension names none,
     sniffed from its first lines (CoNLL-U's 10 columns, or CoNLL columns)."""
-    from keras_seq.commands.datafiles import file_format
     from keras_seq.data import DataError, sniffing
+    from keras_seq.datafiles import file_format
 
     fmt = file_format(path, None)
     if fmt in (None, "conll"):

@@ -24,7 +24,7 @@ def add_arguments(parser):
 
 def predict(run_dir, data):
     """The text of `data` with a trained run's predictions added, in `data`'s own format."""
-    from keras_seq.commands.datafiles import for_file
+    from keras_seq.datafiles import for_file
     from keras_seq.tasks import load
 
     task = load(run_dir)

@@ -61,6 +61,7 @@ class Seq2Seq(TokenTask):
         "probabilities (batch, decoder time, target labels), teacher-forced: step t "
         "gives the token after decoder_tokens[:, t]"
     )
+    speed_unit = "words"
 
     def records(self, path, lines=None, header=None):
         data = self.data_section()

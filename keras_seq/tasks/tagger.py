@@ -47,6 +47,7 @@ class Tagger(LabelTask):
     encode_function = staticmethod(encode_tagging)
     bundled = {"format": "conllu"}
     graph_outputs = "probabilities (batch, time, labels): the tag of token t is labels[argmax]"
+    speed_unit = "words"
 
     def records(self, path, lines=None, header=None):
         data = self.data_section()

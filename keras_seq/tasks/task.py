@@ -83,6 +83,8 @@ class Task:
         supports_backtest: whether `keras-seq backtest` runs the task (it then has
             `column_groups`, `forecast_arrays` and `score`, as `SeriesForecaster` has).
         graph_outputs: what the model's output is, for an exported graph's consumers.
+        speed_unit: what training speed counts (`history.csv`'s `<unit>_per_second`):
+            `examples`, or `words` when every input token is trained on.
     """
 
     head_type = None
@@ -93,6 +95,7 @@ class Task:
     bundled = None
     supports_backtest = False
     graph_outputs = "see the model card"
+    speed_unit = "examples"
 
     def __init__(self, spec, state=None, model=None):
         self.spec = load_spec(spec)
