@@ -2,18 +2,20 @@
 
     KERAS_BACKEND=jax python -m benchmarks.fastpath --workload tagger --rounds 8
 
-Switches off `custom_backward.run_cell` (JAX, TensorFlow) or `torch_fused.run_stack`
-(torch) for the "generic" model; prints median train step and predict batch, ms.
+Switches off `keras_seq.backend.recur` and `recur_stack` (every backend) for the "generic"
+model; prints median train step and predict batch, ms.
 """
 
 import argparse
 import statistics
 import time
 
-import keras
-
 from benchmarks import workloads
-from keras_seq.backend import custom_backward, torch_fused
+from keras_seq import backend
+
+
+def _refuse(*args, **kwargs):
+    raise NotImplementedError("switched off: the generic scan runs")
 
 
 def main(argv=None):
@@ -22,19 +24,16 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--steps", type=int, default=3)
     args = parser.parse_args(argv)
-    module, name = (
-        (torch_fused, "run_stack")
-        if keras.backend.backend() == "torch"
-        else (custom_backward, "run_cell")
-    )
-    original = getattr(module, name)
+    originals = {name: getattr(backend, name) for name in ("recur", "recur_stack")}
     harnesses = {}
-    for label, function in [("fast", original), ("generic", lambda *a, **k: None)]:
-        setattr(module, name, function)  # models trace lazily: build and call under it
+    for label in ("fast", "generic"):
+        for name, original in originals.items():  # models trace lazily: build and call under it
+            setattr(backend, name, original if label == "fast" else _refuse)
         harnesses[label] = workloads.build("keras-seq", workloads.WORKLOADS[args.workload])
         harnesses[label].train_step()
         harnesses[label].predict()
-    setattr(module, name, original)
+    for name, original in originals.items():
+        setattr(backend, name, original)
     times = {(label, kind): [] for label in harnesses for kind in ("train", "predict")}
     for _ in range(args.rounds):
         for label, harness in harnesses.items():

@@ -52,10 +52,10 @@ def spec(path, fmt, streaming):
 
 
 def worker(spec_json, output):
-    from keras_seq.commands.train import train
+    import keras_seq
 
     started = time.perf_counter()
-    _, metrics = train(json.loads(spec_json), output=output, verbose=0)
+    metrics = keras_seq.train(json.loads(spec_json), output=output, verbose=0).metrics
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(

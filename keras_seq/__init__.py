@@ -6,6 +6,11 @@
 >>> spec.encoder.cell
 'lstm'
 
+`keras_seq.train(spec, train=..., validation=..., test=..., output=...)` trains a spec's model
+and writes its run folder, as `keras-seq train` does, and returns a `keras_seq.Run` (folder,
+metrics, history, task); `keras_seq.load(folder)` gives the trained task back later. Its
+docstring has a runnable example.
+
 The package imports lazily: `import keras_seq` loads neither Keras nor a backend, so the
 command line's quick commands start at once. Each public name is imported on first use, and
 the classes a saved model names are registered with Keras as soon as Keras is imported, so
@@ -36,8 +41,20 @@ _EXPORTS = {
     "TokenEmbedding": "keras_seq.layers",
     "Model": "keras_seq.model",
     "check_backends": "keras_seq.portability",
+    "train": "keras_seq.pipeline",
+    "Run": "keras_seq.pipeline",
 }
-_MODULES = ("data", "initializers", "interop", "layers", "portability", "spec", "tasks", "training")
+_MODULES = (
+    "data",
+    "initializers",
+    "interop",
+    "layers",
+    "pipeline",
+    "portability",
+    "spec",
+    "tasks",
+    "training",
+)
 __all__ = sorted([*_EXPORTS, *_MODULES])
 
 

@@ -32,10 +32,10 @@ import functools
 
 import keras
 
-# Keras keeps a tensor's mask in an attribute (for JAX arrays, in a table); these read/write it.
-from keras.src.backend import get_keras_mask, set_keras_mask
-
 from keras_seq.api import keras_seq_export
+
+# Keras keeps a tensor's mask in an attribute (for JAX arrays, in a table); these read/write it.
+from keras_seq.backend.quirks import get_keras_mask, set_keras_mask
 
 _BACKEND_MODULES = "keras.src.backend."
 

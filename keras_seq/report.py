@@ -94,6 +94,43 @@ def write(path, **sections):
     write_text_atomic(path, render(**sections))
 
 
+def data_figures(stats):
+    """The figures of a split's `keras_seq.data.encoding.EncodeStats` that the report's data
+    table shows: examples, and tokens, out-of-vocabulary share, truncated inputs and labels
+    unseen in training where there are any.
+
+    >>> from keras_seq.data.encoding import EncodeStats
+    >>> from keras_seq.report import data_figures
+    >>> data_figures(EncodeStats(examples=3, tokens=40, oov=4))
+    {'examples': 3, 'tokens': 40, 'oov_rate': 0.1}
+    """
+    figures = {"examples": stats.examples}
+    if stats.tokens:
+        figures["tokens"] = stats.tokens
+        figures["oov_rate"] = stats.oov / stats.tokens
+    if stats.truncated:
+        figures["truncated"] = stats.truncated
+    if stats.unseen_labels:
+        figures["unseen_labels"] = sum(stats.unseen_labels.values())
+    return figures
+
+
+def class_sections(tables):
+    """`{"per_class": ..., "confusion": ...}` for `render` from the run's tables
+    (`{split: {"classes": keras_seq.metrics.classification.class_table(...)}}`)."""
+    classes = {split: t["classes"] for split, t in tables.items() if "classes" in t}
+    return {
+        "per_class": {
+            split: [{"label": label, **figures} for label, figures in table["classes"].items()]
+            for split, table in classes.items()
+        },
+        "confusion": {
+            split: {"labels": table["labels"], "matrix": table["confusion"]}
+            for split, table in classes.items()
+        },
+    }
+
+
 def _e(value):
     return html.escape(str(value))
 

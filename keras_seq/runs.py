@@ -7,7 +7,8 @@ A run folder holds:
   data paths as used);
 - `vocab.txt` (input tokens, line n = id n) and `labels.txt` (tag or class names, or the seq2seq
   target vocabulary), when the model reads tokens;
-- `history.csv`: one row per epoch, one column per logged loss and metric;
+- `history.csv`: one row per epoch, one column per logged loss and metric, and the epoch's
+  `seconds` and training speed (`words_per_second` or `examples_per_second`);
 - `metrics.json`: final scores per split, `{"train": {...}, "validation": {...}, "test": {...}}`;
 - `classes.json` (classifiers and taggers): per split, each label's precision, recall, F1 and
   support, and the confusion matrix (rows gold, columns predicted, in `labels` order);
@@ -238,6 +239,34 @@ def write_tables(folder, tables):
         write_text_atomic(pathlib.Path(folder) / f"{name}.json", text)
 
 
+def write_history(history, path):
+    """Writes `history.csv`: an `epoch` column (1, 2, ...), then one column per name of
+    `history` (Keras' `History.history` form)."""
+    names = list(history)
+    epochs = len(history[names[0]]) if names else 0
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["epoch", *names])
+        for epoch in range(epochs):
+            writer.writerow([epoch + 1, *(float(history[name][epoch]) for name in names)])
+
+
+def write_run(folder, task, history, metrics, tables):
+    """Writes a trained run's files into `folder`: the model, the resolved spec, the
+    vocabularies, `history.csv`, `curves.png`, `metrics.json` and the task's tables (the
+    report is `keras_seq.report.write_run`'s)."""
+    folder = pathlib.Path(folder)
+    task.save(folder / MODEL)
+    write_text_atomic(folder / SPEC, task.spec.to_yaml())
+    for name in ("vocab", "labels"):
+        if name in task.state:
+            task.state[name].save(folder / f"{name}.txt")
+    write_history(history, folder / HISTORY)
+    plot_curves(history, folder / CURVES)
+    write_metrics(folder, metrics)
+    write_tables(folder, tables)
+
+
 def read_metrics(folder):
     return json.loads((pathlib.Path(folder) / METRICS).read_text(encoding="utf-8"))
 
@@ -259,6 +288,11 @@ def plot_curves(history, path):
     pyplot.close(figure)
 
 
+def _about_the_run(name):
+    """Whether a `history.csv` column measures the run, not the model (no curve drawn)."""
+    return name in ("epoch", "learning_rate", "seconds") or name.endswith("_per_second")
+
+
 def curves_figure(history):
     """A matplotlib figure: one panel per quantity (loss first), train against validation,
     per epoch.
@@ -270,7 +304,8 @@ def curves_figure(history):
 
     Args:
         history: dict. Name -> per-epoch values, as Keras' `History.history` (`loss`,
-            `val_loss`, `accuracy`, `val_accuracy`, ...); an `epoch` column is ignored.
+            `val_loss`, `accuracy`, `val_accuracy`, ...); the `epoch`, `learning_rate`,
+            `seconds` and `*_per_second` columns are not drawn.
 
     Returns:
         A `matplotlib.figure.Figure` (close it with `pyplot.close` when done).
@@ -280,7 +315,7 @@ def curves_figure(history):
     matplotlib.use("Agg")
     from matplotlib import pyplot, ticker
 
-    names = [n for n in history if not n.startswith("val_") and n not in ("epoch", "learning_rate")]
+    names = [n for n in history if not n.startswith("val_") and not _about_the_run(n)]
     names.sort(key=lambda n: n != "loss")
     figure, axes = pyplot.subplots(
         1, max(1, len(names)), figsize=(5 * max(1, len(names)), 3.6), squeeze=False

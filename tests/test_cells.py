@@ -65,7 +65,12 @@ def test_step_matches_numpy_with_distinct_biases(kind, activation):
         np.testing.assert_allclose(ops.convert_to_numpy(got), want, atol=1e-6)
     # The hoisted form (projection for all steps, then step) gives the same numbers.
     tensors = [ops.convert_to_tensor(s) for s in states]
-    _, stepped = cell.step(cell.project_inputs(ops.convert_to_tensor(x)), tensors)
+    projected = cell.project_inputs(ops.convert_to_tensor(x))
+    stepped, _ = cell.step(cell.params(), [projected], tensors)
+    np.testing.assert_allclose(ops.convert_to_numpy(stepped[0]), expected[0], atol=1e-6)
+    # So does the projection split per gate (how the fast paths scan it).
+    per_gate = ops.split(projected, cell.gate_count, axis=-1)
+    stepped, _ = cell.step(cell.params(), per_gate, tensors)
     np.testing.assert_allclose(ops.convert_to_numpy(stepped[0]), expected[0], atol=1e-6)
 
 

@@ -168,9 +168,9 @@ head: {type: classifier}
         vocab_size=20,
         classes=3,
     )
-    spec, model = task.spec, task.build_model()
-    x, y = worker._batch(spec, model, 4)
-    again, _ = worker._batch(spec, model, 4)
+    model = task.build_model()
+    x, y = worker._batch(task, model, 4)
+    again, _ = worker._batch(task, model, 4)
     np.testing.assert_array_equal(x, again)
     assert x.shape == (4, 6) and y.shape == (4,)
     assert (x > 0).sum(axis=1).tolist() == [6, 5, 3, 2]  # post-padded, lengths varied
@@ -222,7 +222,7 @@ def _fixed_batch(source, **sizes):
     from keras_seq.tasks.building import resolved_task
 
     task = resolved_task(source, **sizes)
-    return worker._batch(task.spec, task.build_model(), 4)
+    return worker._batch(task, task.build_model(), 4)
 
 
 def test_fixed_batch_gives_each_real_word_its_characters():

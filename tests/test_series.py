@@ -13,7 +13,6 @@ from keras_seq.data.series import (
     infer_frequency,
     parse_frequency,
     read_series_table,
-    series_windows,
 )
 
 TWO_SERIES = """id,date,load,temp
@@ -155,14 +154,6 @@ def test_parse_frequency_rejects_unknown_units():
     assert str(parse_frequency("15m")) == "15m"
     with pytest.raises(DataError, match="unknown frequency"):
         parse_frequency("3 fortnights")
-
-
-def test_windows_never_cross_series():
-    arrays = [np.arange(5), np.arange(3)]
-    starts = series_windows(arrays, lookback=2, horizon=2)
-    assert starts.tolist() == [[0, 2], [0, 3]]  # series 1 has 3 < 2 + 2 steps: no window
-    for index, origin in starts:
-        assert origin - 2 >= 0 and origin + 2 <= len(arrays[index])
 
 
 def test_series_shorter_than_lookback_plus_horizon(tmp_path):

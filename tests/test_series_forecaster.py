@@ -13,7 +13,7 @@ import keras_seq
 from keras_seq.commands.backtest import backtest, fold_origins
 from keras_seq.data import DataError
 from keras_seq.metrics import forecasting as fm
-from keras_seq.tasks import Task
+from keras_seq.tasks import Forecaster, SeriesForecaster, Task
 
 BUNDLED = keras_seq.__path__[0] + "/datasets/load-series.csv"
 SPEC = """
@@ -79,6 +79,60 @@ def test_encode_windows_scaled_per_series_never_crossing(tmp_path):
         expected_y = np.stack([scaled[o : o + 3] for o in range(4, 4 + windows)])
         np.testing.assert_allclose(encoded.x["features"][part, :, 0], expected_x, rtol=1e-5)
         np.testing.assert_allclose(encoded.y[part, :, 0], expected_y, rtol=1e-5)
+
+
+def test_encode_with_covariates_calendar_embedding_and_anchor_against_a_loop(tmp_path):
+    source = spec(
+        two_series(tmp_path, tail=3),
+        dim=4,
+        head=", anchor: last",
+        data="  future_covariates: [promo]\n  calendar: [weekday]\n",
+    )
+    task = Task.for_spec(keras_seq.load_spec(source).replace({"input.series_embedding": 2}))
+    records = task.read(task.spec.data.train)
+    task.learn(records)
+    encoded = task.encode(records)
+    features, future, ids, targets = [], [], [], []
+    for index, record in enumerate(records):
+        values = record["series"].values  # y, promo; 20 days, then 3 rows of promo alone
+        scaled = (values - values[:20].mean(0)) / values[:20].std(0)
+        days = record["series"].times.astype("datetime64[D]").astype("int64")
+        angle = 2 * np.pi * ((days + 3) % 7) / 7
+        step = np.column_stack([scaled, np.sin(angle), np.cos(angle)])  # y, promo, sin, cos
+        for origin in range(4, 20 - 3 + 1):
+            features.append([step[t] for t in range(origin - 4, origin)])
+            future.append([step[t, 1:] for t in range(origin, origin + 3)])
+            ids.append([index])
+            targets.append(
+                [[scaled[t, 0] - scaled[origin - 1, 0]] for t in range(origin, origin + 3)]
+            )
+    assert sorted(encoded.x) == ["features", "future", "series"]
+    np.testing.assert_allclose(encoded.x["features"], features, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(encoded.x["future"], future, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(encoded.x["series"], ids)
+    assert encoded.x["series"].dtype == np.int32
+    np.testing.assert_allclose(encoded.y, targets, rtol=1e-5, atol=1e-6)
+
+
+def test_the_spec_picks_the_forecaster_through_the_registry(tmp_path):
+    series = Task.for_spec(spec(two_series(tmp_path)))
+    plain_spec = """
+input: {kind: features, dim: 1, max_length: 4}
+encoder: {cell: gru, units: 2}
+head: {type: forecaster}
+"""
+    plain = Task.for_spec(plain_spec)
+    assert type(series) is SeriesForecaster and type(plain) is Forecaster
+    assert not issubclass(SeriesForecaster, Forecaster)  # two tasks, not one behind a swap
+    assert series.head_type == plain.head_type == "forecaster"
+    assert series.supports_backtest and not plain.supports_backtest
+    with pytest.raises(DataError, match="backtest needs a forecaster reading time series") as info:
+        backtest(plain_spec, output=str(tmp_path / "bt"))
+    assert "data.time_column" in info.value.hint
+    series.learn(series.read(series.spec.data.train)).build_model()
+    with pytest.raises(DataError, match="not from loose windows") as info:
+        series.predict([[[0.0]] * 4])
+    assert "forecast" in info.value.hint
 
 
 def test_forecast_predict_evaluate_in_data_units_survive_keras_file(tmp_path):

@@ -140,7 +140,7 @@ def test_misspelt_key_names_line_and_suggests():
     assert problem.format("s.yaml") == (
         "s.yaml:5:3: encoder.unitz: unknown field 'unitz'; allowed: cell, units, layers, "
         "direction, merge, dropout, recurrent_dropout, activation, initializers, "
-        "unit_forget_bias, use_bias. Did you mean 'units'?"
+        "unit_forget_bias, reset_after, use_bias. Did you mean 'units'?"
     )
 
 

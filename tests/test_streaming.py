@@ -198,9 +198,7 @@ def test_vocabulary_from_a_file_and_when_to_stream(tmp_path):
     assert not wants_streaming(forecaster, forecaster.split_path("train"))
 
 
-def test_train_command_streams_and_scores_like_keras_on_the_whole_file(tmp_path):
-    from keras_seq.commands.train import train
-
+def test_train_streams_and_scores_like_keras_on_the_whole_file(tmp_path):
     rng = np.random.default_rng(1)
     for split, count in (("train", 64), ("test", 40)):
         tagged_jsonl(tmp_path / f"{split}.jsonl", count, rng, words=40, longest=9)
@@ -218,7 +216,8 @@ def test_train_command_streams_and_scores_like_keras_on_the_whole_file(tmp_path)
             "shuffle_buffer": 16,
         },
     }
-    path, metrics = train(spec, output=tmp_path / "run", verbose=0)
+    run = keras_seq.train(spec, output=tmp_path / "run", verbose=0)
+    path, metrics = run.folder, run.metrics
     task = keras_seq.load(path)
     encoded = task.encode(task.read(tmp_path / "test.jsonl"))  # the whole file, in memory
     expected = task.model.evaluate(

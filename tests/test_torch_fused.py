@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import keras_seq
+import keras_seq.backend
 from keras_seq.backend import torch_fused
 
 TIME, FEATURES, UNITS = 6, 3, 5
@@ -52,14 +53,18 @@ def assert_same(fused, generic):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(b).max()))
 
 
+def refuse(*args, **kwargs):
+    raise NotImplementedError("switched off by the test")
+
+
 @pytest.fixture
 def generic(monkeypatch):
     """Calls `fn` with the fast path switched off."""
 
     def run(fn, *args, **kwargs):
         with monkeypatch.context() as m:
-            m.setattr(torch_fused, "run_cell", lambda *a, **k: None)
-            m.setattr(torch_fused, "run_stack", lambda *a, **k: None)
+            m.setattr(keras_seq.backend, "recur", refuse)
+            m.setattr(keras_seq.backend, "recur_stack", refuse)
             return fn(*args, **kwargs)
 
     return run
@@ -203,7 +208,11 @@ def test_fused_path_trains_a_model(fused_calls):
 def test_other_backends_take_the_generic_loop():
     layer = make_layer("gru", "tanh")
     x = np.ones((len(LENGTHS), TIME, FEATURES), "float32")
-    assert torch_fused.run_cell(layer.cells[0][0], x, None, [x[:, 0, :1]], False, None) is None
+    reason = f"backend is {keras.backend.backend()}, not torch"
+    with pytest.raises(NotImplementedError, match=reason):
+        torch_fused.recur(layer.cells[0][0], x, None, [x[:, 0, :1]], False)
+    with pytest.raises(NotImplementedError, match=reason):
+        keras_seq.backend.recur_stack(layer.cells, x, None, [], None, "concat", False)
     plan = torch_fused.fused_plan(layer.cells[0][0], x, None, None, False)
     assert plan.reason == f"backend is {keras.backend.backend()}, not torch"
 

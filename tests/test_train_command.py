@@ -281,8 +281,12 @@ def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
     assert not (broken / "checkpoint").exists() and (broken / "report.html").is_file()
     history, resumed = runs.read_history(whole), runs.read_history(broken)
     assert history["epoch"] == resumed["epoch"] == [1, 2, 3] and list(history) == list(resumed)
+    timing = ("seconds", "examples_per_second")  # the clock's, not the model's
     for name in history:
-        np.testing.assert_allclose(history[name], resumed[name], rtol=1e-6)
+        if name in timing:
+            assert min(history[name] + resumed[name]) > 0
+        else:
+            np.testing.assert_allclose(history[name], resumed[name], rtol=1e-6)
     for a, b in zip(_weights(whole), _weights(broken)):
         np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
 

@@ -7,8 +7,7 @@ import pytest
 from test_streaming import tagged_jsonl
 
 import keras_seq
-from keras_seq import cli
-from keras_seq.commands import train as train_command
+from keras_seq import cli, pipeline
 from keras_seq.commands import tune as tune_command
 
 pytest.importorskip("keras_tuner")
@@ -57,7 +56,7 @@ def test_search_writes_results_plot_and_a_best_spec_that_trains_to_its_score(tmp
     assert best.search is None
     best_row = min(rows, key=lambda row: float(row["val_loss"]))
     assert best.encoder.units == int(best_row["encoder.units"])
-    _, metrics = train_command.train(best_path, output=tmp_path / "again", verbose=0)
+    metrics = keras_seq.train(best_path, output=tmp_path / "again", verbose=0).metrics
     assert metrics["validation"]["loss"] == pytest.approx(float(best_row["val_loss"]), rel=1e-5)
 
 
@@ -65,7 +64,7 @@ def test_search_writes_results_plot_and_a_best_spec_that_trains_to_its_score(tmp
 def test_an_interrupted_search_resumes_where_it_stopped(tmp_path, monkeypatch):
     spec = write_spec(tmp_path, trials=3)
     calls = []
-    real_train = train_command.train
+    real_train = pipeline.train
 
     def interrupted(*args, **kwargs):
         calls.append(kwargs["output"])
@@ -73,11 +72,11 @@ def test_an_interrupted_search_resumes_where_it_stopped(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(train_command, "train", interrupted)
+    monkeypatch.setattr(pipeline, "train", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tune_command.tune(spec, tmp_path / "out")
     monkeypatch.setattr(
-        train_command, "train", lambda *a, **k: (calls.append(k["output"]), real_train(*a, **k))[1]
+        pipeline, "train", lambda *a, **k: (calls.append(k["output"]), real_train(*a, **k))[1]
     )
     _, rows = tune_command.tune(spec, tmp_path / "out")
     assert [row["status"] for row in rows] == ["COMPLETED"] * 3

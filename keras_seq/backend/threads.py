@@ -1,10 +1,8 @@
 """`model_thread`: what a backend needs to run a model well outside the main thread.
 
 On torch, oneDNN's fused RNN kernel (`torch.lstm` and kin, which `torch_fused` calls) runs
-about a thousand times slower in a thread other than the one that first used it: a
-bidirectional 64-unit LSTM over 48 steps took ~3.5 s per call in a worker thread against
-~5 ms in the main thread (torch 2.13 CPU, measured). With oneDNN off, PyTorch's own kernel
-computes the same values (within 3e-7) at full speed in any thread.
+far slower in a thread other than the one that first used it (docs/speed.md). With oneDNN
+off, PyTorch's own kernel computes the same values at full speed in any thread.
 """
 
 import contextlib

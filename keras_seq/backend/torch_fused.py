@@ -1,13 +1,14 @@
-"""Fast paths for `keras_seq.Recurrent` on the PyTorch backend: PyTorch's fused RNN kernels.
+"""`recur` and `recur_stack` on the PyTorch backend: PyTorch's fused RNN kernels.
 
-`Recurrent.run_cell` (one layer, one direction over the whole sequence) calls `run_cell`
-here first. It returns None when the fused kernel would not compute exactly what the
-generic loop computes, and the layer then runs its generic loop. `fused_plan` is that
-decision, with a reason for every refusal, so tests can check which path a
-configuration takes.
+`keras_seq.backend.recur` (one layer, one direction over the whole sequence) comes here on
+torch. It raises `NotImplementedError(reason)` when the fused kernel would not compute
+exactly what the generic scan computes, and the layer then runs the generic scan.
+`fused_plan` is that decision, with a reason for every refusal, so tests can check which
+path a configuration takes.
 
-The kernels (`torch._VF.lstm`, `gru`, `rnn_tanh`, `rnn_relu`; oneDNN on CPU, cuDNN on
-GPU) take PyTorch's weight layout, which is the cells' layout transposed:
+The kernel is the one the cell names in `torch_kernel` (`torch._VF.lstm`, `gru`,
+`rnn_tanh`, `rnn_relu`; oneDNN on CPU, cuDNN on GPU); it takes PyTorch's weight layout,
+which is the cells' layout transposed:
 W_ih = kernel^T, W_hh = recurrent_kernel^T, b_ih = bias, b_hh = recurrent_bias, gates in
 the same order. The transposes are computed from the Keras variables' torch tensors
 inside autograd, so gradients flow back to the variables.
@@ -22,7 +23,7 @@ Modes:
   its states takes `"packed"` instead.
 - `"packed"`: post-padded mask, LSTM, `return_state`: a packed sequence, which stops
   every row at its length (slower on CPU: packed input leaves the oneDNN kernel).
-Whole stacks (`run_stack`): where every layer would take `"dense"` mode, one kernel call
+Whole stacks (`recur_stack`): where every layer would take `"dense"` mode, one kernel call
 runs all layers and both directions (`bidirectional=True`, `num_layers=L`), provided the
 layers share one size, outputs are concatenated between layers and no dropout applies
 between them; otherwise each layer runs both its directions in one call where it can.
@@ -41,8 +42,6 @@ import collections
 
 import keras
 
-from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
-
 Plan = collections.namedtuple("Plan", ["kernel", "mode", "lengths", "reason"])
 
 
@@ -51,13 +50,13 @@ def _refuse(reason):
 
 
 def _kernel_name(cell):
-    # Exact types: a subclass may change the step, which the kernel would not see.
-    if type(cell) is LSTMCell:
-        return "lstm"
-    if type(cell) is GRUCell:
-        return "gru"
-    if type(cell) is SimpleRNNCell:
-        return "rnn_" + cell.activation
+    """The cell's `torch_kernel`, if the class that defines its `step` declares it.
+
+    A subclass may change the step, which the kernel would not see.
+    """
+    for cls in type(cell).__mro__:
+        if "step" in vars(cls):
+            return cell.torch_kernel if "torch_kernel" in vars(cls) else None
     return None
 
 
@@ -112,7 +111,7 @@ def fused_plan(cell, inputs, mask, recurrent_mask, need_cell_state):
 
 
 def _weights(cell):
-    # Contiguous copies: the oneDNN kernel copies strided views far more slowly (measured).
+    # Contiguous copies: the oneDNN kernel copies strided views far more slowly.
     weights = [cell.kernel.value.T.contiguous(), cell.recurrent_kernel.value.T.contiguous()]
     if cell.use_bias:
         weights += [cell.bias.value, cell.recurrent_bias.value]
@@ -149,16 +148,28 @@ def _run_packed(kernel, x, lengths, hx, weights, has_biases, train):
     return output, states
 
 
-def run_cell(cell, inputs, mask, initial_state, reverse, recurrent_mask, need_cell_state=True):
-    """`Recurrent.run_cell` through a fused kernel, or None where it does not apply.
+def recur(
+    cell,
+    inputs,
+    mask,
+    initial_state,
+    reverse,
+    training=True,
+    recurrent_mask=None,
+    need_cell_state=True,
+):
+    """`keras_seq.backend.recur` through a fused kernel.
 
-    Same arguments and results as `Recurrent.run_cell`, plus `need_cell_state`:
-    whether the caller uses the final LSTM cell state (if not, a masked LSTM may
-    return None in its place).
+    `training` is unused (the kernel trains when autograd records); `need_cell_state`:
+    whether the caller uses the final LSTM cell state (if not, a masked LSTM may return None
+    in its place).
+
+    Raises:
+        NotImplementedError: with `fused_plan`'s reason.
     """
     plan = fused_plan(cell, inputs, mask, recurrent_mask, need_cell_state)
     if plan.reason is not None:
-        return None
+        raise NotImplementedError(plan.reason)
     import torch
 
     kernel = getattr(torch._VF, plan.kernel)
@@ -185,7 +196,7 @@ def run_cell(cell, inputs, mask, initial_state, reverse, recurrent_mask, need_ce
 
 
 def stack_reason(cells, inputs, mask, recurrent_dropout, merge, between_dropout):
-    """Why `run_stack` refuses these layers (a list of per-layer cell lists), or None."""
+    """Why `recur_stack` refuses these layers (a list of per-layer cell lists), or None."""
     if recurrent_dropout:
         return "recurrent dropout is active"
     if len(cells[0]) == 1 and cells[0][0].name.startswith("backward"):
@@ -208,16 +219,20 @@ def stack_reason(cells, inputs, mask, recurrent_dropout, merge, between_dropout)
     return None
 
 
-def run_stack(cells, inputs, mask, first_states, recurrent_dropout, merge, between_dropout):
-    """Several layers, each with one or two directions, in one fused kernel call, or None.
+def recur_stack(cells, inputs, mask, first_states, recurrent_dropout, merge, between_dropout):
+    """Several layers, each with one or two directions, in one fused kernel call.
 
     `cells`: per layer, its cells (forward first); `stack_reason` says what is refused.
     `first_states`: per direction, the first layer's initial states (other layers start
     from zeros). Returns `(outputs, finals)` of the last layer: outputs (batch, time,
     units) and final states per direction.
+
+    Raises:
+        NotImplementedError: with `stack_reason`'s reason.
     """
-    if stack_reason(cells, inputs, mask, recurrent_dropout, merge, between_dropout) is not None:
-        return None
+    reason = stack_reason(cells, inputs, mask, recurrent_dropout, merge, between_dropout)
+    if reason is not None:
+        raise NotImplementedError(reason)
     directions = len(cells[0])
     import torch
 

@@ -63,14 +63,14 @@ def backtest(source, *, folds=5, train=None, epochs=None, output=None, verbose=0
         `{"folds": [...], "overall": {"keras-seq": {...}, "naive": {...},
         "seasonal_naive": {...}}}`.
     """
-    from keras_seq import runs, training
-    from keras_seq.commands.datafiles import with_files
+    from keras_seq import fitting, runs
     from keras_seq.data import DataError
+    from keras_seq.datafiles import with_files
     from keras_seq.tasks import Task
-    from keras_seq.tasks.series_forecaster import SeriesForecaster, time_text
+    from keras_seq.tasks.series_forecaster import time_text
 
     task = Task.for_spec(source)
-    if not isinstance(task, SeriesForecaster):
+    if not task.supports_backtest:
         raise DataError(
             "backtest needs a forecaster reading time series",
             hint="set head.type: forecaster and data.time_column (see specs/co2.yaml)",
@@ -84,15 +84,14 @@ def backtest(source, *, folds=5, train=None, epochs=None, output=None, verbose=0
         plan = fold_origins(records, folds, task.spec.head.horizon, targets)
     except ValueError as error:
         raise DataError(str(error), path=task.spec.data.train) from None
-    fit = training.fit_options(task.spec.training)
-    fit["callbacks"] = [c for c in fit["callbacks"] if "val_" not in str(getattr(c, "monitor", ""))]
     report, all_cases = {"folds": []}, []
     for k, origins in enumerate(plan):
         fold = Task.for_spec(task.spec)
         cut = [{**r, "series": r["series"].head(origins[r["id"]])} for r in records]
         fold.learn(cut)
         encoded = fold.encode(cut)
-        fold.build_model().fit(encoded.x, encoded.y, verbose=verbose, **fit)
+        fold.build_model()
+        fitting.fit(fold, {"train": encoded}, {"train": cut}, verbose=verbose)
         cases = fold.forecast_arrays(records, {key: [o] for key, o in origins.items()})
         all_cases += cases
         first = records[0]["series"]

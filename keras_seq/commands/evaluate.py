@@ -12,13 +12,23 @@ def add_arguments(parser):
 
 def evaluate(run_dir, data):
     """`{metric: value}` of a run's model on the file `data` (format from its extension,
-    columns from the run's spec; see `keras_seq.tasks.Task.evaluate`)."""
-    from keras_seq.commands.datafiles import for_file
+    columns from the run's spec; see `keras_seq.tasks.Task.evaluate`).
+
+    A tagger of BIO, BIOES or IOB1 tags adds `entity_types`: per entity type, its
+    `precision`, `recall`, `f1`, `support` (gold entities), `predicted` and `correct`
+    (`keras_seq.metrics.spans.span_scores`, seqeval's figures), beside the overall
+    `entity_precision`, `entity_recall` and `entity_f1`.
+    """
+    from keras_seq.datafiles import for_file
     from keras_seq.tasks import load
 
     task = load(run_dir)
     task.spec = for_file(task, data)
-    return task.evaluate(task.spec.data.test)
+    path = task.spec.data.test
+    scores = task.evaluate(path)  # warnings name the file
+    if "entity_f1" in scores:
+        scores["entity_types"] = task.tables(task.read(path))["entities"]["types"]
+    return scores
 
 
 def run(args):

@@ -1,9 +1,14 @@
 """`keras-seq init DATA_FILE`: a commented starter spec for a data file, guessed from its content.
 
-The format comes from the extension (`.conllu`, `.csv`, `.jsonl`); the task and the columns
-from the first rows (flags override each guess):
+The format comes from the extension (`.conllu`, `.conll`, `.csv`, `.jsonl`), or for a `.conll`
+file or another extension from the first lines (`keras_seq.data.sniffing.column_format`); the
+task and the columns from the first rows (flags override each guess):
 
 - CoNLL-U: a tagger of the UPOS column.
+- CoNLL columns (token lines, blank lines between sentences): a tagger of the last column by
+  the first (`--input-column` / `--target-column` give indexes). When the tags are BIO, BIOES
+  or IOB1 (`keras_seq.metrics.spans.scheme_of`), an entity tagger: a CRF output, character
+  vectors, word dropout and, with a validation file, early stopping on `val_entity_f1`.
 - A time column (ISO dates/datetimes; or whole numbers named like a step, beside a series-id
   column): a time-series forecaster (`data.time_column`). Rows repeating a time belong to
   different series, told apart by a column of few values (`data.series_id_column`). The one
@@ -34,7 +39,9 @@ _INDEX_NAMES = {"step", "index", "idx", "time", "t", "date", "timestamp", "datet
 
 
 def add_arguments(parser):
-    parser.add_argument("data", metavar="DATA_FILE", help="a .conllu, .csv or .jsonl file")
+    parser.add_argument(
+        "data", metavar="DATA_FILE", help="a .conllu, .conll (token columns), .csv or .jsonl file"
+    )
     parser.add_argument("--task", choices=TASKS, help="default: guessed from the columns")
     parser.add_argument("--input-column", metavar="NAME", help="text / tokens / source column")
     parser.add_argument("--target-column", metavar="NAME", help="label / tags / target column")
@@ -58,52 +65,79 @@ def guess(
     series_id_column=None,
 ):
     """What `init` would write for a data file, as a dict: `format`, `task`, `columns`
-    (spec option -> column name) and, for a forecaster, `value_columns`, `target_columns` or,
-    for time series, the `data` fields (`time_column`, `series_id_column`, covariates,
-    `calendar`, `lookback`, `season_length`, `fill`) with `horizon`, `frequency`, `series`
-    (how many) and `shortest` (steps of the shortest series).
+    (spec option -> column name, or index for CoNLL columns) and, for a forecaster,
+    `value_columns`, `target_columns` or, for time series, the `data` fields (`time_column`,
+    `series_id_column`, covariates, `calendar`, `lookback`, `season_length`, `fill`) with
+    `horizon`, `frequency`, `series` (how many) and `shortest` (steps of the shortest
+    series); for a CoNLL tagger, `scheme` (BIO, BIOES, IOB1 or None).
 
     Raises:
         keras_seq.DataError: the file cannot be read, or no task fits its columns; the
             message names the column and the flag that settles it.
     """
-    from keras_seq.commands.datafiles import file_format
-    from keras_seq.data import DataError, readers, sniffing
+    from keras_seq.data import DataError, readers
     from keras_seq.data.errors import check_file
 
     check_file(path, "DATA_FILE")  # a missing file or a folder, named as such
-    fmt = file_format(path, None)
-    if fmt is None:
-        raise DataError(
-            "cannot tell the format from the file name",
-            path=path,
-            hint="name it .conllu, .csv or .jsonl",
-        )
-    series_flags = time_column or series_id_column
-    if series_flags and task not in (None, "forecaster"):
+    fmt = _file_format(path)
+    if (time_column or series_id_column) and task not in (None, "forecaster"):
         raise DataError(
             f"--time-column and --series-id-column are for a forecaster, not a {task}",
             hint="drop them, or give --task forecaster",
         )
-    if fmt == "conllu":
-        if series_flags:
+    if fmt in ("conllu", "conll"):
+        if time_column or series_id_column:
             raise DataError(
-                "a CoNLL-U file holds no time series",
+                f"a {_FORMAT_NAMES[fmt]} file holds no time series",
                 path=path,
                 hint="drop --time-column and --series-id-column",
             )
-        readers.read_conllu(path)  # checks that it reads
-        return {"format": fmt, "task": task or "tagger", "columns": {}}
+        return _sentence_guess(path, fmt, task, input_column, target_column)
     records = readers.read_records(path, fmt, {}, delimiter=delimiter)
     if not records:
         raise DataError("no rows to guess from", path=path, hint="give a file with data rows")
-    columns = list(records[0][1])
     flags = {
         "--input-column": input_column,
         "--target-column": target_column,
         "--time-column": time_column,
         "--series-id-column": series_id_column,
     }
+    _check_flags(path, list(records[0][1]), flags)
+    found = {"format": fmt, **({"delimiter": delimiter} if delimiter else {})}
+    if task in (None, "forecaster"):
+        from keras_seq.commands.init_series import series_guess
+
+        series = series_guess(path, fmt, records, time_column, series_id_column, target_column)
+        if series:
+            return {**found, "task": "forecaster", **series}
+    return {**found, **_table_guess(path, records, task, input_column, target_column)}
+
+
+_FORMAT_NAMES = {"conllu": "CoNLL-U", "conll": "CoNLL"}
+
+
+def _file_format(path):
+    """The format the extension names; a `.conll` file, or one whose extension names none,
+    sniffed from its first lines (CoNLL-U's 10 columns, or CoNLL columns)."""
+    from keras_seq.data import DataError, sniffing
+    from keras_seq.datafiles import file_format
+
+    fmt = file_format(path, None)
+    if fmt in (None, "conll"):
+        fmt = sniffing.column_format(path) or fmt
+    if fmt is None:
+        raise DataError(
+            "cannot tell the format from the file name or its first lines",
+            path=path,
+            hint="name it .conllu, .conll, .csv or .jsonl",
+        )
+    return fmt
+
+
+def _check_flags(path, columns, flags):
+    """Each column a flag names must be in the file (the error suggests the closest)."""
+    from keras_seq.data import DataError
+
     for flag, column in flags.items():
         if column is not None and column not in columns:
             close = difflib.get_close_matches(column, columns, n=1)
@@ -114,15 +148,46 @@ def guess(
                 hint=(f"did you mean {close[0]!r}? " if close else "")
                 + f"give {flag} one of: {', '.join(columns)}",
             )
-    found = {"format": fmt}
-    if delimiter:
-        found["delimiter"] = delimiter
-    if task in (None, "forecaster"):
-        from keras_seq.commands.init_series import series_guess
 
-        series = series_guess(path, fmt, records, time_column, series_id_column, target_column)
-        if series:
-            return {**found, "task": "forecaster", **series}
+
+def _sentence_guess(path, fmt, task, input_column, target_column):
+    """CoNLL-U: a tagger of the UPOS column. CoNLL columns: a tagger of the last column by
+    the first (`--input-column` / `--target-column` give other indexes), with the tags'
+    `scheme` (`keras_seq.metrics.spans.scheme_of`)."""
+    from keras_seq.data import conll, readers
+    from keras_seq.metrics.spans import scheme_of
+
+    if fmt == "conllu":
+        readers.read_conllu(path)  # checks that it reads
+        return {"format": fmt, "task": task or "tagger", "columns": {}}
+    columns = {
+        "tokens_column": _index_flag(path, "--input-column", input_column, 0),
+        "tags_column": _index_flag(path, "--target-column", target_column, -1),
+    }
+    _, tags = conll.read_conll(path, *columns.values())
+    return {"format": fmt, "task": task or "tagger", "columns": columns, "scheme": scheme_of(tags)}
+
+
+def _index_flag(path, flag, value, default):
+    from keras_seq.data import DataError
+
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise DataError(
+            f"{flag} {value!r} is not a column index (a CoNLL file's columns have no names)",
+            path=path,
+            hint=f"give {flag} an index: 0 for the first column, -1 for the last",
+        ) from None
+
+
+def _table_guess(path, records, task, input_column, target_column):
+    """The task and columns of a CSV / JSONL file that holds no time series."""
+    from keras_seq.data import DataError, sniffing
+
+    columns = list(records[0][1])
     rows = [r for _, r in records[:_SAMPLE]]
     numeric = [c for c in columns if all(sniffing.is_number(r.get(c)) for r in rows)]
     if task == "forecaster" and not numeric:
@@ -134,8 +199,11 @@ def guess(
         )
     if task == "forecaster" or (task is None and numeric and len(numeric) == len(columns)):
         values = [c for c in numeric if not _is_index(c, rows)] or numeric
-        target = target_column or values[0]
-        return {**found, "task": "forecaster", "value_columns": values, "target_columns": [target]}
+        return {
+            "task": "forecaster",
+            "value_columns": values,
+            "target_columns": [target_column or values[0]],
+        }
     times = sniffing.time_columns(rows, columns)  # dates are neither texts nor labels
     texts = [
         c for c in columns if c not in numeric + times and all(_is_text(r.get(c)) for r in rows)
@@ -143,33 +211,28 @@ def guess(
     pair = _token_pair(rows, texts)
     if task == "tagger" or (task is None and pair and not (input_column or target_column)):
         tokens, tags = pair or (None, None)
-        return {
-            **found,
-            "task": "tagger",
-            "columns": {
-                "tokens_column": input_column or tokens,
-                "tags_column": target_column or tags,
-            },
-        }
+        chosen = {"tokens_column": input_column or tokens, "tags_column": target_column or tags}
+        return {"task": "tagger", "columns": chosen}
     labels = [c for c in columns if c not in times and _is_label(c, rows)]
     labels.sort(key=lambda c: c in numeric)  # words before numbers
     source = input_column or _first(texts, avoid=labels)
     if task == "classifier" or (task is None and labels and source):
         label = target_column or _first(labels, avoid=[source])
-        return {
-            **found,
-            "task": "classifier",
-            "columns": {"text_column": source, "label_column": label},
-        }
+        return {"task": "classifier", "columns": {"text_column": source, "label_column": label}}
     target = target_column or _first(texts, avoid=[source])
     if task in (None, "seq2seq") and source and target:
-        return {
-            **found,
-            "task": "seq2seq",
-            "columns": {"source_column": source, "target_column": target},
-        }
+        return {"task": "seq2seq", "columns": {"source_column": source, "target_column": target}}
+    raise _no_task_error(path, records, rows, task, times)
+
+
+def _no_task_error(path, records, rows, task, times):
+    """The `DataError` when no task fits: a time column with nothing to forecast, a date
+    column with slips, or columns that settle nothing."""
+    from keras_seq.data import DataError, sniffing
+
+    columns = list(records[0][1])
     if task is None and times:
-        raise DataError(
+        return DataError(
             f"no numeric column to forecast beside the time column {times[0]!r}, and no task "
             "fits the other columns",
             path=path,
@@ -179,7 +242,7 @@ def guess(
         bad = sniffing.first_bad_time(records, column)
         if task is None and bad and sniffing.looks_like_times(rows, column):
             line, value = bad
-            raise DataError(
+            return DataError(
                 f"column {column!r} looks like times, but {json.dumps(value)} is not an ISO date "
                 "or datetime, so no task fits the file",
                 path=path,
@@ -188,7 +251,7 @@ def guess(
                 hint="write times such as 2021-03-01 or 2021-03-01T13:00 (no time zone) in "
                 "every row to forecast, or give --task and the columns",
             )
-    raise DataError(
+    return DataError(
         f"cannot guess the task from the columns {', '.join(columns)}",
         path=path,
         hint="give --task (and --input-column / --target-column)",
@@ -269,6 +332,16 @@ _MODELS = {
 _RATES = {"series": 0.005}
 
 
+def _early_stopping_schema():
+    from keras_seq.spec.schema import ROOT, resolve
+
+    field = ROOT["properties"]["training"]["properties"]["early_stopping"]
+    return resolve(field, {})
+
+
+_EARLY_STOPPING = _early_stopping_schema()
+
+
 def spec_text(guessed, data_path, spec_path):
     """The commented YAML of a starter spec for `guess(...)`'s result."""
     data_path = pathlib.Path(data_path).resolve()
@@ -276,6 +349,7 @@ def spec_text(guessed, data_path, spec_path):
     task, fmt = guessed["task"], guessed["format"]
     cell, units, direction, why = _MODELS[task]
     inputs, head, data = _sections(guessed)
+    siblings = sibling_files(data_path)
     lines = [
         f"# A starter spec written by `keras-seq init {data_path.name}`: a {task}.",
         "# Check it with `keras-seq validate`, train it with `keras-seq train`;",
@@ -302,12 +376,13 @@ def spec_text(guessed, data_path, spec_path):
         "  clipnorm: 1.0          # keeps one bad batch from blowing the weights up",
         "  batch_size: 32",
         "  epochs: 10",
+        *_stopping_lines(guessed, "validation" in siblings),
         "",
         "data:                     # paths are relative to this file",
         f"  format: {fmt}",
         f"  train: {json.dumps(_relative(data_path, base))}",
     ]
-    for split, path in sibling_files(data_path).items():
+    for split, path in siblings.items():
         lines.append(f"  {split}: {json.dumps(_relative(path, base))}")
     if "delimiter" in guessed:
         lines.append(f"  delimiter: {json.dumps(guessed['delimiter'])}")
@@ -356,7 +431,37 @@ def _sections(guessed):
     head = []
     if task in ("tagger", "classifier"):
         head = ["  classes: auto          # learned from the training file"]
+    if task == "tagger" and guessed.get("scheme"):
+        inputs += _ENTITY_INPUT
+        head += [
+            f"  output: crf            # {guessed['scheme']} tags: the best whole sequence "
+            "(Viterbi),",
+            "                         # with learned tag-to-tag transitions",
+        ]
     return inputs, head, []
+
+
+# Entity tags (BIO, BIOES, IOB1): names are rare words, so characters and word dropout help.
+_ENTITY_INPUT = [
+    "  word_dropout: 0.1      # words replaced by <unk> while training: learn from context",
+    "  chars:                 # each word's characters: unseen names get informative vectors",
+    "    encoder: cnn         # cnn | rnn",
+    "    embedding_dim: 32",
+    "    units: 64",
+]
+
+
+def _stopping_lines(guessed, validation):
+    """`training.early_stopping` for entity tags: on the validation split's entity F1 (higher
+    is better), written commented out when no validation file was found."""
+    if not (guessed["task"] == "tagger" and guessed.get("scheme")):
+        return []
+    fields = _EARLY_STOPPING["properties"]
+    mode = ", mode: max" if "mode" in fields else ""
+    line = f"early_stopping: {{monitor: val_entity_f1{mode}, patience: 5}}"
+    if validation:
+        return [f"  {line}   # entity F1 on data.validation"]
+    return [f"  # {line}   # give data.validation first"]
 
 
 def _name(data_path):

@@ -3,6 +3,10 @@
 - CoNLL-U (taggers): a copy of the input with the predicted tag in the `data.tags_field`
   column (UPOS by default) of every word line; comments, multi-word token lines and the other
   columns are kept as they are. Words past `input.max_length` get `_` (and a warning).
+- CoNLL column files (taggers): a copy of the input with the predicted tag appended to every
+  token line (conlleval's layout: the original columns, then the prediction; `-DOCSTART-`
+  lines get `O`, sentences stay in order with one empty line between them), so `conlleval`
+  or seqeval score a labelled file's last two columns directly.
 - CSV and JSONL: every record as read, plus a `prediction` column: the label (classifier, with
   a `probability` column), one tag per token (tagger: space-separated in CSV, a list in
   JSONL), the generated text (seq2seq), or the forecast of the `head.horizon` steps that follow
@@ -20,7 +24,7 @@ def add_arguments(parser):
 
 def predict(run_dir, data):
     """The text of `data` with a trained run's predictions added, in `data`'s own format."""
-    from keras_seq.commands.datafiles import for_file
+    from keras_seq.datafiles import for_file
     from keras_seq.tasks import load
 
     task = load(run_dir)
@@ -28,11 +32,27 @@ def predict(run_dir, data):
     return task.predict_file(task.spec.data.test)
 
 
+def _check_not_input(output, data):
+    """Refuses an `--output` that is the `--data` file itself: predictions never overwrite
+    their input."""
+    import pathlib
+
+    output, data = pathlib.Path(output), pathlib.Path(data)
+    if output.resolve() == data.resolve() or (
+        output.exists() and data.exists() and output.samefile(data)
+    ):
+        raise FileExistsError(
+            f"--output {output} is the --data file: give another file name (the input is "
+            "never overwritten)"
+        )
+
+
 def run(args):
     from keras_seq import runs
 
     if args.output:
         runs.check_writable(args.output, "--output")  # before the work, not after
+        _check_not_input(args.output, args.data)
     text = predict(args.run_dir, args.data)
     if args.output:
         runs.write_text_atomic(args.output, text)

@@ -1,16 +1,14 @@
-"""`keras-seq train`: a spec and its data to a complete run folder (see `keras_seq.runs`)."""
+"""`keras-seq train`: a spec and its data to a complete run folder (see `keras_seq.runs`).
 
-import csv
-import logging
-import pathlib
-import shutil
+The command reads its arguments, applies `--set`, and prints; the training itself is
+`keras_seq.train` (`keras_seq.pipeline`).
+"""
+
 import sys
 
 from keras_seq.commands.arguments import positive_int
 
 HELP = "train a spec's model; write a run folder"
-
-logger = logging.getLogger("keras_seq.train")
 
 
 def add_arguments(parser):
@@ -97,282 +95,20 @@ def with_overrides(spec, assignments):
         raise SpecError(problems, "--set") from None
 
 
-def read_splits(task, skip=()):
-    """`{split: records}` for every split the task's spec names (but those in `skip`)."""
-    from keras_seq.commands.datafiles import split_paths
-
-    splits = {}
-    for split, path in split_paths(task.spec).items():
-        if split in skip:
-            continue
-        splits[split] = task.read(path)
-        logger.info("%s: %d records from %s", split, len(splits[split]), path)
-    return splits
-
-
-def _fit_arrays(encoded):
-    return {"x": encoded.x, "y": encoded.y, "sample_weight": encoded.sample_weight}
-
-
-def _streamed_scores(model, encoded):
-    """Loss and compiled metrics of a streamed split, with its out-of-vocabulary share."""
-    from keras_seq.tasks.task import stats_scores
-
-    scores = model.evaluate(encoded.x, verbose=0, return_dict=True)
-    return {**{name: float(value) for name, value in scores.items()}, **stats_scores(encoded.stats)}
-
-
-def _write_history(history, path):
-    names = list(history)
-    epochs = len(history[names[0]]) if names else 0
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(["epoch", *names])
-        for epoch in range(epochs):
-            writer.writerow([epoch + 1, *(float(history[name][epoch]) for name in names)])
-
-
-def train(
-    source,
-    *,
-    train=None,
-    validation=None,
-    test=None,
-    epochs=None,
-    output=None,
-    verbose=None,
-    overrides=(),
-    dry_run=False,
-):
-    """Trains the model a spec describes and writes its run folder.
-
-    Args:
-        source: a spec path, YAML text, dict or `keras_seq.Spec`.
-        train, validation, test: str, optional. Data files that replace the spec's (`data`
-            section, or the bundled data when the spec has none).
-        epochs: int, optional. Replaces `training.epochs`.
-        output: str, optional. The run folder; default `runs/<name>-<timestamp>`. It must not
-            exist: it is reserved before any data is read, so a taken name fails at once.
-        overrides: list of `"field=value"` strings (`--set`), applied before anything else
-            and recorded in the run's `spec.yaml`.
-        dry_run: bool. Read and check all data and build the model, print its summary, and
-            write nothing (returns `(None, {})`).
-        verbose: int, optional. Keras' `fit` verbosity; default 1 (a progress bar) on a
-            terminal, 2 (one line per epoch) otherwise.
-
-    Returns:
-        `(path, metrics)`: the run folder and `{split: {metric: value}}`.
-
-    Raises:
-        keras_seq.SpecError, keras_seq.DataError: the spec or the data cannot be used.
-        keras_seq.training.NonFiniteLoss: the loss became NaN or infinite (no run folder is
-            left).
-    """
-
-    from keras_seq import runs
-    from keras_seq.backend import distribution
-    from keras_seq.commands.datafiles import with_files
-    from keras_seq.spec import load_spec
-    from keras_seq.tasks import Task
-
-    task = Task.for_spec(with_overrides(load_spec(source), overrides))
-    task.spec = with_files(task, train=train, validation=validation, test=test)
-    if epochs is not None:
-        task.spec = task.spec.replace({"training.epochs": epochs})
-    if dry_run:
-        with distribution.scope(task.spec.training):
-            model, encoded, _ = _prepare(task)
-        print(dry_run_report(task, model, encoded))
-        return None, {}
-    # The folder is reserved first: a taken --output fails before any data is read.
-    run_folder = runs.RunFolder(output or runs.default_path(task.spec.name), unique=not output)
-    # The model is built, fitted, scored and saved in the training.distribution scope.
-    with run_folder as folder, distribution.scope(task.spec.training):
-        model, encoded, splits = _prepare(task)
-        metrics = _fit_and_write(task, encoded, splits, folder, verbose)
-    return run_folder.path, metrics
-
-
-def resume(run_dir, verbose=None):
-    """Continues an interrupted `train` from its last checkpoint (`run_dir/checkpoint`).
-
-    The model, its optimizer state and dropout seed state, the learned vocabularies, the
-    history and what early stopping and the plateau schedule remember come from the checkpoint
-    (`keras_seq.checkpoint`); the data is read again from the paths in its spec; the batches of
-    each epoch depend only on `(seed, epoch)`. So a seeded run that is resumed ends with the
-    weights an uninterrupted one ends with.
-
-    Returns:
-        `(path, metrics)` as `train`.
-    """
-    from keras_seq import checkpoint, runs
-    from keras_seq.backend import distribution
-    from keras_seq.data import DataError
-
-    progress_file = pathlib.Path(run_dir) / runs.CHECKPOINT / runs.PROGRESS
-    if not progress_file.is_file():
-        raise DataError(
-            "not a resumable run folder (no checkpoint/progress.json)",
-            path=run_dir,
-            hint="give the folder of an interrupted `keras-seq train`",
-        )
-    # Read before the folder is renamed, so a damaged file is named where the user sees it.
-    progress = checkpoint.read(progress_file.parent)
-    task = checkpoint.load_task(progress_file.parent, progress)
-    run_folder = runs.RunFolder(run_dir, resume=True)
-    with run_folder as folder:
-        with distribution.scope(task.spec.training) as engine:
-            if engine is not None:  # its variables made again, now under the distribution
-                task = checkpoint.load_task(folder / runs.CHECKPOINT, progress)
-            encoded, splits = _read(task, learn=False)
-            metrics = _fit_and_write(task, encoded, splits, folder, verbose, progress)
-    return run_folder.path, metrics
-
-
-def _fit_and_write(task, encoded, splits, folder, verbose, progress=None):
-    """Fits (from `progress`'s epoch when resuming), checkpointing every epoch into
-    `folder/checkpoint`, then writes the run's files; returns the metrics per split."""
-    from keras_seq import checkpoint, report, runs, stopping, training
-
-    if verbose is None:
-        verbose = 1 if sys.stdout.isatty() else 2
-    progress = progress or {"epoch": 0, "history": {}}
-    checkpoint_dir = folder / runs.CHECKPOINT
-    checkpoint_dir.mkdir(exist_ok=True)
-    fit = training.fit_options(task.spec.training)
-    policies = list(fit["callbacks"])  # schedule, early stopping: their state is checkpointed
-    fit["callbacks"][:0] = task.epoch_callbacks(splits.get("validation"))  # before all
-
-    def save_checkpoint(epoch, history):
-        checkpoint.save(checkpoint_dir, task, epoch, history, policies)
-
-    saver = training.EpochCheckpoint(save_checkpoint, progress["history"])
-    fit["callbacks"] += [training.StopOnNonFiniteLoss(), saver, training.StopWhenRequested()]
-    if progress["epoch"]:
-        fit["callbacks"].append(checkpoint.Restore(checkpoint_dir, progress, policies))
-    batch_size = fit.pop("batch_size")
-    batches = encoded["train"].x
-    if "train" in splits:
-        arrays = _fit_arrays(encoded["train"]).values()
-        batches = training.EpochBatches(*arrays, batch_size, task.spec.seed, progress["epoch"])
-        fit["callbacks"].insert(0, batches.follow())
-    else:  # streamed: a StreamingDataset, shuffled within its buffer by (seed, epoch)
-        batches.epoch = progress["epoch"]
-    validation = encoded.get("validation")
-    if validation is not None and "validation" in splits:
-        validation = tuple(_fit_arrays(validation).values())
-    elif validation is not None:
-        validation = validation.x
-    task.model.fit(
-        batches,
-        validation_data=validation,
-        initial_epoch=progress["epoch"],
-        verbose=verbose,
-        shuffle=False,  # both kinds of batches order themselves
-        **fit,
-    )
-    history = saver.history
-    metrics = {
-        split: task.evaluate(splits[split])
-        if split in splits
-        else _streamed_scores(task.model, encoded[split])
-        for split in encoded
-    }
-    tables = {split: task.tables(splits[split]) for split in splits}
-    stopping.raise_if_requested()  # a stop some library swallowed is not a finished run
-    task.save(folder / runs.MODEL)
-    spec_yaml = task.spec.to_yaml()
-    runs.write_text_atomic(folder / runs.SPEC, spec_yaml)
-    for name in ("vocab", "labels"):
-        if name in task.state:
-            task.state[name].save(folder / f"{name}.txt")
-    _write_history(history, folder / runs.HISTORY)
-    runs.plot_curves(history, folder / runs.CURVES)
-    runs.write_metrics(folder, metrics)
-    runs.write_tables(folder, tables)
-    classes = {split: t["classes"] for split, t in tables.items() if "classes" in t}
-    report.write(
-        folder / runs.REPORT,
-        name=task.spec.name,
-        spec_yaml=spec_yaml,
-        metrics=metrics,
-        data_stats={split: _stats(data.stats) for split, data in encoded.items()},
-        history=history,
-        per_class={split: _class_rows(table) for split, table in classes.items()},
-        confusion={split: _confusion(table) for split, table in classes.items()},
-    )
-    shutil.rmtree(checkpoint_dir)
-    return metrics
-
-
-def _class_rows(table):
-    return [{"label": label, **figures} for label, figures in table["classes"].items()]
-
-
-def _confusion(table):
-    return {"labels": table["labels"], "matrix": table["confusion"]}
-
-
-def _prepare(task):
-    """Reads every split, learns from the training one, encodes all, builds the model."""
-    import keras
-
-    encoded, splits = _read(task, learn=True)
-    model = task.build_model()
-    logger.info("keras backend: %s; %d parameters", keras.backend.backend(), model.count_params())
-    return model, encoded, splits
-
-
-def _read(task, learn):
-    """`(encoded, splits)`: every split encoded (after learning from the training one when
-    `learn`) and `{split: records}` of those read whole. A file `data.streaming` streams is
-    read a chunk at a time (`keras_seq.data.streaming`): its `Encoded.x` is a
-    `StreamingDataset` and it has no records in `splits`."""
-    from keras_seq.commands.datafiles import check_split_files, split_paths
-    from keras_seq.data import streaming
-
-    check_split_files(task.spec)
-    paths = split_paths(task.spec)
-    streamed = [split for split, file in paths.items() if streaming.wants_streaming(task, file)]
-    splits = read_splits(task, skip=streamed)
-    if learn and "train" in streamed:
-        streaming.learn_from_file(task, paths["train"])
-    elif learn:
-        task.learn(splits["train"])
-    encoded = {}
-    for split, path in paths.items():
-        if split in streamed:
-            encoded[split] = streaming.stream_split(task, path, shuffle=split == "train")
-        else:
-            encoded[split] = task.encode(splits[split])
-            encoded[split].stats.warn(task.spec.get(f"data.{split}"))
-    return encoded, splits
-
-
-def _stats(stats):
-    figures = {"examples": stats.examples}
-    if stats.tokens:
-        figures["tokens"] = stats.tokens
-        figures["oov_rate"] = stats.oov / stats.tokens
-    if stats.truncated:
-        figures["truncated"] = stats.truncated
-    if stats.unseen_labels:
-        figures["unseen_labels"] = sum(stats.unseen_labels.values())
-    return figures
-
-
-def dry_run_report(task, model, encoded):
+def dry_run_report(task, encoded):
     """What `train --dry-run` prints: the model summary, the data sizes and parameters."""
+    from keras_seq.report import data_figures
+
     lines = []
-    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    task.model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
     lines.append("data:")
     for split, data in encoded.items():
-        figures = ", ".join(f"{k} {_plain(v)}" for k, v in _stats(data.stats).items())
+        figures = ", ".join(f"{k} {_plain(v)}" for k, v in data_figures(data.stats).items())
         lines.append(f"  {split}: {figures}")
     for name in ("vocab", "labels"):
         if name in task.state:
             lines.append(f"{name}: {len(task.state[name])} entries")
-    lines.append(f"parameters: {model.count_params():,}")
+    lines.append(f"parameters: {task.model.count_params():,}")
     lines.append("dry run: nothing trained, nothing written")
     return "\n".join(lines)
 
@@ -390,7 +126,8 @@ def summary(path, metrics):
 
 
 def run(args):
-    from keras_seq import runs
+    from keras_seq import pipeline, runs
+    from keras_seq.spec import load_spec
     from keras_seq.training import NonFiniteLoss
 
     if (args.spec is None) == (args.resume is None):
@@ -398,18 +135,15 @@ def run(args):
         return 2
     try:
         if args.resume:
-            path, metrics = resume(args.resume)
+            result = pipeline.resume(args.resume)
         else:
-            path, metrics = train(
-                args.spec,
-                train=args.train,
-                validation=args.validation,
-                test=args.test,
-                epochs=args.epochs,
-                output=args.output,
-                overrides=args.set,
-                dry_run=args.dry_run,
-            )
+            spec = with_overrides(load_spec(args.spec), args.set)
+            files = {"train": args.train, "validation": args.validation, "test": args.test}
+            if args.dry_run:
+                task, encoded = pipeline.dry_run(spec, epochs=args.epochs, **files)
+                print(dry_run_report(task, encoded))
+                return 0
+            result = pipeline.train(spec, output=args.output, epochs=args.epochs, **files)
     except NonFiniteLoss as error:
         print(f"keras-seq train: {error}{_kept(runs.RunFolder.last_kept)}", file=sys.stderr)
         return 3
@@ -420,8 +154,7 @@ def run(args):
         word = "interrupted" if code == 130 else "terminated"
         print(f"keras-seq train: {word}{_kept(runs.RunFolder.last_kept)}", file=sys.stderr)
         return code
-    if path is not None:
-        print(summary(path, metrics))
+    print(summary(result.folder, result.metrics))
     return 0
 
 

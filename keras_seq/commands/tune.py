@@ -2,9 +2,9 @@
 
 Each trial puts the sampled values into the spec as written (`keras_seq.spec.search.trial_data`)
 and validates the result with `load_spec` before anything is trained; a combination the spec
-rejects fails that trial alone. A valid trial is trained exactly as `keras-seq train` trains it,
-into its own run folder `DIR/trials/NNN`, and its objective is that run's validation (or
-training) metric, so the best spec trains again to the score reported here.
+rejects fails that trial alone. A valid trial is trained exactly as `keras-seq train` trains it
+(`keras_seq.train`), into its own run folder `DIR/trials/NNN`, and its objective is that run's
+validation (or training) metric, so the best spec trains again to the score reported here.
 
 The output folder holds:
 - `keras_tuner/`: keras-tuner's state. Running the same command again on the same folder
@@ -127,7 +127,7 @@ def _run_trial(trial, raw, space, objective, output):
     """Validate the trial's spec, train it as `keras-seq train` does, return its metrics."""
     import keras_tuner
 
-    from keras_seq.commands.train import train
+    from keras_seq import pipeline
 
     hp = trial.hyperparameters
     values = {
@@ -139,7 +139,8 @@ def _run_trial(trial, raw, space, objective, output):
         raise keras_tuner.errors.FailedTrialError(f"invalid trial spec: {error}") from None
     epochs = hp.values.get("tuner/epochs")  # Hyperband: this round's epochs (from scratch)
     started = time.monotonic()
-    _, metrics = train(spec, epochs=epochs, output=output / "trials" / trial.trial_id, verbose=0)
+    run = pipeline.train(spec, output=output / "trials" / trial.trial_id, epochs=epochs, verbose=0)
+    metrics = run.metrics
     results = {f"val_{name}": value for name, value in metrics.get("validation", {}).items()}
     results.update(metrics["train"])
     if objective not in results:

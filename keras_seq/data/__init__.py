@@ -3,14 +3,16 @@
 Layers, each usable on its own:
 
 1. Readers (`read_conllu`, `read_classification`, `read_tagging`, `read_series`,
-   `read_pairs`) turn CoNLL-U, CSV and JSONL files into plain lists. Anything unusable raises
-   `DataError` naming the file, the line and the field, and what to change.
+   `read_pairs`; `conll.read_conll` for CoNLL column files) turn CoNLL-U, CoNLL, CSV and JSONL
+   files into plain lists. Anything unusable raises `DataError` naming the file, the line and
+   the field, and what to change.
 2. `Vocabulary` maps tokens to ids, learned from the training split only, saved as one token per
    line (line n holds id n). Token ids: 0 `<pad>`, 1 `<unk>` (out-of-vocabulary; also tokens
    rarer than `min_frequency`); seq2seq target ids add 2 `<bos>` and 3 `<eos>`.
 3. Encoders (`encode_classification`, `encode_tagging`, `encode_seq2seq`, `make_windows`)
    return NumPy arrays for `model.fit(x, y, sample_weight=...)`, post-padded with 0 and
    truncated at the end to `max_length` (the count is in `stats.truncated` and logged).
+   Forecasting windows are cut in one place: `windows`, at the origins `window_origins` lists.
 4. `keras_seq.load_dataset(spec, split)` (in `keras_seq.tasks`) does all three for a spec.
 5. Words' characters (`build_char_vocabulary`, `encode_characters`: (n, words, chars) ids)
    and pretrained word vectors (`read_vectors`, `extend_vocabulary`, `embedding_matrix`).
@@ -66,4 +68,4 @@ from keras_seq.data.vocabulary import (
     TOKEN_SPECIALS,
     Vocabulary,
 )
-from keras_seq.data.windows import make_windows
+from keras_seq.data.windows import make_windows, window_origins, windows

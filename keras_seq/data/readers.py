@@ -1,4 +1,5 @@
-"""Readers: CoNLL-U, CSV and JSONL files to plain Python lists.
+"""Readers: CoNLL-U, CSV and JSONL files to plain Python lists (CoNLL column files:
+`keras_seq.data.conll`).
 
 Every reader returns lists (of token lists, tag lists, label strings or float rows) and raises
 `DataError` naming the file, the line and the field for anything it cannot use.
@@ -19,7 +20,7 @@ import conllu
 
 from keras_seq.data.errors import DataError, check_file, read_text
 
-FORMATS = ("conllu", "csv", "jsonl")
+FORMATS = ("conllu", "conll", "csv", "jsonl")
 DELIMITERS = ",;\t|"  # what sniffing may pick when `data.delimiter` is unset
 MAX_FIELD_BYTES = 16 * 1024 * 1024  # a CSV field longer than this is an error (not csv's 128 KB)
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits at
@@ -598,7 +599,8 @@ def read_tagging(
     delimiter=None,
     source=None,
 ):
-    """Reads `(sentences, tags)` from CoNLL-U (`tags_field`), or CSV/JSONL (the two columns).
+    """Reads `(sentences, tags)` from CoNLL-U (`tags_field`), CoNLL column files (the two
+    columns as indexes, see `keras_seq.data.conll`), or CSV/JSONL (the two columns by name).
 
     In CSV both columns are space-separated strings; in JSONL, lists of strings (or strings).
     `delimiter` and `source` as in `read_records`.
@@ -622,6 +624,11 @@ def iter_tagging(
     """Yields the `(words, tags)` pairs of `read_tagging` (see `iter_records`)."""
     if format == "conllu":
         yield from iter_conllu(path, tags_field, lines, source=source)
+        return
+    if format == "conll":
+        from keras_seq.data import conll  # conll reads lines with this module's helpers
+
+        yield from conll.iter_conll(path, tokens_column, tags_column, lines, source=source)
         return
     columns = {"tokens_column": tokens_column, "tags_column": tags_column}
     options = {"delimiter": delimiter, "source": source}

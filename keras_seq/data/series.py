@@ -363,36 +363,7 @@ def _fill(series, fill, end):
     )
 
 
-# ---- windows ----------------------------------------------------------------------------
-def series_windows(arrays, lookback, horizon, *, stride=1):
-    """Window starts `(series index, origin)` over many series: windows never cross series.
-
-    A window of series `s` covers steps `origin - lookback .. origin + horizon - 1`, the forecast
-    origin being the first future step. Series shorter than `lookback + horizon` give none.
-
-    Args:
-        arrays: list of arrays (or lengths, as ints) of the series, each `(steps, ...)`.
-        lookback: int. Past steps the model sees.
-        horizon: int. Future steps it predicts.
-        stride: int. Steps between two origins of one series.
-
-    Returns:
-        int64 array `(windows, 2)`.
-
-    Examples:
-
-    >>> from keras_seq.data.series import series_windows
-    >>> series_windows([4, 3], lookback=2, horizon=1).tolist()
-    [[0, 2], [0, 3], [1, 2]]
-    """
-    starts = []
-    for index, array in enumerate(arrays):
-        steps = array if isinstance(array, int) else len(array)
-        for origin in range(lookback, steps - horizon + 1, stride):
-            starts.append((index, origin))
-    return np.array(starts, dtype="int64").reshape(-1, 2)
-
-
+# ---- length ------------------------------------------------------------------------------
 def check_length(series, lookback, horizon):
     """Raises `DataError` when `series` is too short for one window of lookback + horizon."""
     if len(series) < lookback + horizon:

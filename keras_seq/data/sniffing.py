@@ -1,4 +1,5 @@
-"""What the columns of a table hold, guessed from their cells: times, series ids, numbers.
+"""What the columns of a table hold, guessed from their cells: times, series ids, numbers;
+and whether a text file is one of token lines (`column_format`: CoNLL-U or CoNLL columns).
 
 `keras-seq init` uses these guesses on a CSV or JSONL file of time series: one series (a time
 column and values) or many in long format (a time column, a column naming each row's series,
@@ -20,6 +21,7 @@ Examples:
 (['sales', 'promo'], True)
 """
 
+import itertools
 import re
 
 from keras_seq.data.series import is_missing, parse_time
@@ -146,3 +148,42 @@ def series_id_columns(rows, columns, time_column):
         if len(pairs) == len(rows):
             found.append(column)
     return sorted(found, key=lambda c: all(is_whole(r.get(c)) for r in rows))
+
+
+_SNIFF_LINES = 2000  # lines `column_format` reads
+_CONLLU_ID = re.compile(r"\d+(-\d+|\.\d+)?")
+
+
+def column_format(path):
+    """`"conllu"`, `"conll"` or None: the format of a file of token lines, from its first
+    lines.
+
+    CoNLL-U: every token line holds 10 TAB-separated fields, the first a word ID (`1`, `1-2`,
+    `1.1`). CoNLL columns (`keras_seq.data.conll`): every token line holds the same number of
+    columns, at least 2, and a blank or whitespace-only line comes between two token lines.
+    `-DOCSTART-` lines and lines starting with `#` are left out of the count. Anything else
+    (a CSV header, prose, a single column) is None.
+
+    Raises:
+        keras_seq.DataError: the first lines are not UTF-8 (naming the line).
+    """
+    from keras_seq.data.conll import DOCSTART, split_line
+    from keras_seq.data.readers import FileLines
+
+    counts, conllu, blank, between = set(), True, False, False
+    for _, raw in itertools.islice(FileLines(path), _SNIFF_LINES):
+        line = raw.rstrip("\r\n").strip(" ")
+        if not line.strip():
+            blank = bool(counts)
+            continue
+        if line.startswith((DOCSTART, "#")):
+            continue
+        between = between or blank
+        columns = split_line(line)
+        counts.add(len(columns))
+        conllu = conllu and "\t" in line and _CONLLU_ID.fullmatch(columns[0]) is not None
+    if len(counts) != 1 or not between:
+        return None
+    if conllu and counts == {10}:
+        return "conllu"
+    return "conll" if counts.pop() >= 2 else None

@@ -11,15 +11,6 @@ import yaml
 from keras_seq.data.vocabulary import Vocabulary
 from keras_seq.export.graph import crf_of, input_signature
 
-_OUTPUTS = {
-    "tagger": "probabilities (batch, time, labels): the tag of token t is labels[argmax]",
-    "classifier": "probabilities (batch, labels): the label is labels[argmax]",
-    "forecaster": "values (batch, head.horizon, head.outputs): the forecast, as trained",
-    "seq2seq": "probabilities (batch, decoder time, target labels), teacher-forced: step t "
-    "gives the token after decoder_tokens[:, t]",
-    "none": "the encoder's per-step outputs (batch, time, units)",
-}
-
 _CRF_TAGS = (
     "tags (batch, time), int32: the label ids of the best tag sequence under the model's CRF "
     "(Viterbi decoding is part of the graph{constrained}), 0 at padding: the tag of token t is "
@@ -52,7 +43,7 @@ def _outputs(task):
     """What the graph returns, in words."""
     crf = crf_of(task.model)
     if crf is None:
-        return _OUTPUTS.get(task.head_type, "see the model card")
+        return task.graph_outputs
     scheme = task.state.get("scheme")
     rule = f", kept to the transitions {scheme} allows" if crf.constraints and scheme else ""
     return _CRF_TAGS.format(constrained=rule)

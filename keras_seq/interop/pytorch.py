@@ -51,6 +51,13 @@ def _entries(model_or_layer):
     for prefix, layer in _recurrent_layers(model_or_layer):
         for k, cells in enumerate(layer.cells):
             for d, cell in enumerate(cells):
+                if cell.torch_kernel is None:
+                    raise ValueError(
+                        f"Layer {layer.name!r} runs {type(cell).__name__}, which has no PyTorch "
+                        "module (its `torch_kernel` is None), so its weights have no PyTorch "
+                        "names. Use a cell PyTorch has: simple, lstm, or gru with "
+                        "reset_after: true."
+                    )
                 suffix = f"_l{k}" + ("_reverse" if d == 1 else "")
                 for torch_name, name, transposed in _PARAMETERS:
                     variable = getattr(cell, name, None)

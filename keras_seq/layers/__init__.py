@@ -7,7 +7,7 @@ Layer code imports only `keras` and `keras.ops`; backend-specific fast paths liv
 
 from keras_seq.layers.attention import Attention
 from keras_seq.layers.bridge import StateBridge
-from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
+from keras_seq.layers.cells import GRUCell, LSTMCell, ResetBeforeGRUCell, SimpleRNNCell
 from keras_seq.layers.characters import CharacterEncoder
 from keras_seq.layers.concatenate import MaskedConcatenate
 from keras_seq.layers.crf import CRF

@@ -1,6 +1,6 @@
-"""Recurrent cells: one time step of an Elman RNN, an LSTM and a GRU.
+"""Recurrent cells: one time step of an Elman RNN, an LSTM, a GRU and Keras' reset-before GRU.
 
-Every cell holds PyTorch's parameters in Keras form, gates in PyTorch's order
+Every cell but the last holds PyTorch's parameters in Keras form, gates in PyTorch's order
 (LSTM i, f, g, o; GRU r, z, n; G gates):
 
 - `kernel` (input_dim, G * units) = W_ih^T
@@ -9,8 +9,26 @@ Every cell holds PyTorch's parameters in Keras form, gates in PyTorch's order
 
 A cell computes a step in two parts so that a sequence layer can hoist the input
 projection out of its time loop: `project_inputs(x)` (x W_ih + b_ih, for one step or
-a whole sequence in one matmul) and `step(projected_x_t, states)` (the recurrent part).
+a whole sequence in one matmul) and the pure `step(params, projected, states)` (the
+recurrent part, `params` = `(recurrent_kernel, recurrent_bias)` from `params()`).
 `call(inputs, states)` does both for one step, like Keras' own RNN cells.
+
+The cell is the one owner of its recurrence: every loop (the generic scan, the hand-written
+backward passes of `keras_seq.backend`) runs `step`, and reads what it needs from the cell's
+declarations, never from its type:
+
+- `gate_count`, `state_count`: G and the number of states ([h] or [h, c]).
+- `torch_kernel`: the PyTorch fused kernel computing the same step (`torch._VF.lstm`, `gru`,
+  `rnn_tanh`, `rnn_relu`), or None where PyTorch has none.
+- `step_backward(saved, old_states, new_states, d_states)` (optional): the step's gradient,
+  for cells whose recurrent part is one matmul hp = h_{t-1} W_hh + b_hh; it returns
+  (d projected, d hp, d old states apart from hp). `saved_count` is the number of the
+  per-step values `step` returns for it, `gradients_differ` whether d projected and d hp
+  are two tensors (a GRU's: r * d n) or one, `hidden_from_saved` (optional) recomputes h
+  from the other values so a loop need not keep it, and `sums_gates_at_once` says that
+  every gate's pre-activation is x_t W_ih + hp, so `step` may take the projection whole.
+- `step_key`: what `step` depends on beyond its arguments; compiled loops are shared
+  between cells with equal keys.
 """
 
 import keras
@@ -26,6 +44,11 @@ class _RecurrentCell(keras.layers.Layer):
 
     gate_count = 1
     state_count = 1
+    torch_kernel = None
+    has_recurrent_bias = True
+    saved_count = 0
+    gradients_differ = False
+    sums_gates_at_once = False
 
     def __init__(
         self,
@@ -68,16 +91,24 @@ class _RecurrentCell(keras.layers.Layer):
             initializer=self.recurrent_initializer,
             name="recurrent_kernel",
         )
+        self.bias = None
+        self.recurrent_bias = None
         if self.use_bias:
             self.bias = self.add_weight(
                 shape=(width,), initializer=self._input_bias_initializer(), name="bias"
             )
+        if self.use_bias and self.has_recurrent_bias:
             self.recurrent_bias = self.add_weight(
                 shape=(width,), initializer=self.bias_initializer, name="recurrent_bias"
             )
-        else:
-            self.bias = None
-            self.recurrent_bias = None
+
+    @property
+    def step_key(self):
+        return (type(self),)
+
+    def params(self):
+        """`step`'s parameters: `(recurrent_kernel, recurrent_bias)` (the bias may be None)."""
+        return (self.recurrent_kernel, self.recurrent_bias)
 
     def project_inputs(self, inputs):
         """Returns `inputs @ kernel + bias` for one step or a whole sequence."""
@@ -86,26 +117,27 @@ class _RecurrentCell(keras.layers.Layer):
             projected = projected + self.bias
         return projected
 
-    def _project_state(self, h, recurrent_mask):
-        if recurrent_mask is not None:
-            h = h * recurrent_mask
-        projected = ops.matmul(h, self.recurrent_kernel)
-        if self.use_bias:
-            projected = projected + self.recurrent_bias
-        return projected
+    def step(self, params, projected, states, recurrent_mask=None):
+        """One step, pure (`keras.ops` on its arguments only); returns `(new_states, saved)`.
 
-    def step(self, projected_inputs, states, recurrent_mask=None):
-        """One step from `project_inputs`' output; returns `(output, new_states)`.
+        Args:
+            params: `(w, b)`, the recurrent kernel (units, G * units) and bias or None.
+            projected: list: one (batch, G * units) array, the step's `project_inputs`, or
+                G arrays (batch, units), one per gate.
+            states: the states before the step, each (batch, units); h first.
+            recurrent_mask: optional (batch, units) multiplying h before the recurrent
+                matmul (recurrent dropout).
 
-        `recurrent_mask` (optional, shape (batch, units)) multiplies h before the
-        recurrent matmul (recurrent dropout).
+        `new_states[0]` is the output h_t; `saved` holds the `saved_count` per-step values
+        that `step_backward` reads.
         """
         raise NotImplementedError
 
     def call(self, inputs, states, recurrent_mask=None):
         if not isinstance(states, (list, tuple)):
             states = [states]
-        return self.step(self.project_inputs(inputs), list(states), recurrent_mask)
+        new, _ = self.step(self.params(), [self.project_inputs(inputs)], states, recurrent_mask)
+        return new[0], list(new)
 
     def get_initial_state(self, batch_size=None):
         return [ops.zeros((batch_size, self.units), dtype=self.compute_dtype)] * self.state_count
@@ -122,6 +154,20 @@ class _RecurrentCell(keras.layers.Layer):
             }
         )
         return config
+
+
+def _recurrent(params, h, recurrent_mask=None):
+    """hp = (h * recurrent_mask) W + b: the recurrent part of every gate."""
+    w, b = params
+    if recurrent_mask is not None:
+        h = h * recurrent_mask
+    hp = ops.matmul(h, w)
+    return hp if b is None else hp + b
+
+
+def _gates(projected, count):
+    """The step's projected inputs as `count` per-gate arrays."""
+    return projected if len(projected) == count else ops.split(projected[0], count, axis=-1)
 
 
 @keras_seq_export("keras_seq.SimpleRNNCell")
@@ -168,10 +214,24 @@ class SimpleRNNCell(_RecurrentCell):
             )
         self.activation = activation
 
-    def step(self, projected_inputs, states, recurrent_mask=None):
-        pre = projected_inputs + self._project_state(states[0], recurrent_mask)
+    @property
+    def torch_kernel(self):
+        return "rnn_" + self.activation
+
+    @property
+    def step_key(self):
+        return (type(self), self.activation)
+
+    def step(self, params, projected, states, recurrent_mask=None):
+        pre = projected[0] + _recurrent(params, states[0], recurrent_mask)
         h = ops.tanh(pre) if self.activation == "tanh" else ops.relu(pre)
-        return h, [h]
+        return (h,), []
+
+    def step_backward(self, saved, old_states, new_states, d_states):
+        """d pre = dh * act'(pre), read from h: 1 - h^2 (tanh) or [h > 0] (relu)."""
+        ((h,), (dh,)) = new_states, d_states
+        d = dh * (1.0 - h * h) if self.activation == "tanh" else dh * ops.cast(h > 0, h.dtype)
+        return d, d, (None,)
 
     def get_config(self):
         config = super().get_config()
@@ -223,6 +283,9 @@ class LSTMCell(_RecurrentCell):
 
     gate_count = 4
     state_count = 2
+    torch_kernel = "lstm"
+    saved_count = 4
+    sums_gates_at_once = True
 
     def __init__(self, units, unit_forget_bias=True, **kwargs):
         super().__init__(units, **kwargs)
@@ -245,13 +308,39 @@ class LSTMCell(_RecurrentCell):
 
         return initializer
 
-    def step(self, projected_inputs, states, recurrent_mask=None):
-        h, c = states
-        gates = projected_inputs + self._project_state(h, recurrent_mask)
-        i, f, g, o = ops.split(gates, 4, axis=-1)
-        c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
-        h = ops.sigmoid(o) * ops.tanh(c)
-        return h, [h, c]
+    def step(self, params, projected, states, recurrent_mask=None):
+        """Saves the gate activations [i, f, g, o] for `step_backward`."""
+        hp = _recurrent(params, states[0], recurrent_mask)
+        if len(projected) == 1:  # one sum over all gates, then the split
+            i, f, g, o = ops.split(projected[0] + hp, 4, axis=-1)
+        else:
+            i, f, g, o = (x + y for x, y in zip(projected, ops.split(hp, 4, axis=-1)))
+        i, f, g, o = ops.sigmoid(i), ops.sigmoid(f), ops.tanh(g), ops.sigmoid(o)
+        c = f * states[1] + i * g
+        return (o * ops.tanh(c), c), [i, f, g, o]
+
+    def hidden_from_saved(self, saved, new_states):
+        """h_t = o * tanh(c_t): a loop may keep c and the gates, not h."""
+        return saved[3] * ops.tanh(new_states[1])
+
+    def step_backward(self, saved, old_states, new_states, d_states):
+        """dc += dh o (1 - tanh^2 c); d[i, f, g, o] = dc [g, c_{t-1}, i, -] * sigmoid' or
+        tanh', do = dh tanh(c) o (1 - o); d c_{t-1} = dc f (the same d for the projection
+        and hp)."""
+        i, f, g, o = saved
+        dh, dc = d_states
+        tanh_c = ops.tanh(new_states[1])
+        dc = dc + dh * o * (1.0 - tanh_c * tanh_c)
+        d = ops.concatenate(
+            [
+                dc * g * i * (1.0 - i),
+                dc * old_states[1] * f * (1.0 - f),
+                dc * i * (1.0 - g * g),
+                dh * tanh_c * o * (1.0 - o),
+            ],
+            axis=-1,
+        )
+        return d, d, (None, dc * f)
 
     def get_config(self):
         config = super().get_config()
@@ -299,14 +388,82 @@ class GRUCell(_RecurrentCell):
     """
 
     gate_count = 3
+    torch_kernel = "gru"
+    saved_count = 4
+    gradients_differ = True
 
-    def step(self, projected_inputs, states, recurrent_mask=None):
+    def step(self, params, projected, states, recurrent_mask=None):
+        """Saves [r, z, n, h W_hn + b_hn] for `step_backward`."""
         h = states[0]
-        projected_state = self._project_state(h, recurrent_mask)
-        x_r, x_z, x_n = ops.split(projected_inputs, 3, axis=-1)
-        h_r, h_z, h_n = ops.split(projected_state, 3, axis=-1)
+        x_r, x_z, x_n = _gates(projected, 3)
+        h_r, h_z, h_n = ops.split(_recurrent(params, h, recurrent_mask), 3, axis=-1)
         r = ops.sigmoid(x_r + h_r)
         z = ops.sigmoid(x_z + h_z)
         n = ops.tanh(x_n + r * h_n)
-        h = (1.0 - z) * n + z * h
-        return h, [h]
+        return ((1.0 - z) * n + z * h,), [r, z, n, h_n]
+
+    def step_backward(self, saved, old_states, new_states, d_states):
+        """dn = dh (1 - z)(1 - n^2), dr = dn h_n r (1 - r), dz = dh (h_{t-1} - n) z (1 - z);
+        d projected = [dr, dz, dn], d hp = [dr, dz, dn r], d h_{t-1} += dh z."""
+        r, z, n, h_n = saved
+        (dh,) = d_states
+        dn = dh * (1.0 - z) * (1.0 - n * n)
+        dr = dn * h_n * r * (1.0 - r)
+        dz = dh * (old_states[0] - n) * z * (1.0 - z)
+        d_projected = ops.concatenate([dr, dz, dn], axis=-1)
+        return d_projected, ops.concatenate([dr, dz, dn * r], axis=-1), (dh * z,)
+
+
+@keras_seq_export("keras_seq.layers.ResetBeforeGRUCell")
+class ResetBeforeGRUCell(_RecurrentCell):
+    """One step of Keras' `GRU(reset_after=False)`: the reset gate before the recurrent matmul.
+
+    z = sigmoid(x W_iz + b_z + h U_z)
+    r = sigmoid(x W_ir + b_r + h U_r)
+    n = tanh(x W_in + b_n + (r * h) U_n)
+    h_t = z * h_{t-1} + (1 - z) * n
+
+    Keras' layout, so Keras' built-in GRU weights load unchanged (`set_weights`): gates in
+    Keras' order z, r, n; `kernel` (input_dim, 3 units) = [W_iz W_ir W_in], `recurrent_kernel`
+    (units, 3 units) = [U_z U_r U_n], one `bias` (3 units) (only with `use_bias`). PyTorch has
+    no such GRU (`torch_kernel` None), and n's matmul reads r * h, so the one-matmul
+    hand-written backward pass does not apply either: every backend runs the generic scan.
+
+    Args:
+        units: int. Size of the hidden state.
+        use_bias: bool. Whether to add the bias.
+        kernel_initializer: initializer for `kernel`. Default `"glorot_uniform"`.
+        recurrent_initializer: initializer for `recurrent_kernel`. Default `"orthogonal"`.
+        bias_initializer: initializer for `bias`. Default `"zeros"`.
+        **kwargs: base layer arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: tensor (batch, input_dim), x_t.
+        states: list of one tensor (batch, units), [h_{t-1}].
+        recurrent_mask: optional tensor (batch, units) multiplying h_{t-1} before the
+            recurrent matmuls (recurrent dropout).
+
+    Returns `(h_t, [h_t])`.
+
+    Examples:
+
+    >>> import numpy as np, keras_seq
+    >>> cell = keras_seq.layers.ResetBeforeGRUCell(4)
+    >>> h, states = cell(np.ones((2, 3), "float32"), [np.zeros((2, 4), "float32")])
+    >>> tuple(h.shape), [v.name for v in cell.weights]
+    ((2, 4), ['kernel', 'recurrent_kernel', 'bias'])
+    """
+
+    gate_count = 3
+    has_recurrent_bias = False
+
+    def step(self, params, projected, states, recurrent_mask=None):
+        w, _ = params
+        h = states[0]
+        seen = h if recurrent_mask is None else h * recurrent_mask
+        x_z, x_r, x_n = _gates(projected, 3)
+        h_z, h_r = ops.split(ops.matmul(seen, w[:, : 2 * self.units]), 2, axis=-1)
+        z = ops.sigmoid(x_z + h_z)
+        r = ops.sigmoid(x_r + h_r)
+        n = ops.tanh(x_n + ops.matmul(r * seen, w[:, 2 * self.units :]))
+        return (z * h + (1.0 - z) * n,), []

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_seq.backend import quirks
+
 
 def _left_aligned(mask):
     """Per row, the time order that puts the real steps first, in their order (then padding).
@@ -132,8 +134,8 @@ class CRF(keras.layers.Layer):
             self.constraints = [[int(i), int(j)] for i, j in constraints]
         self.train_constraints = bool(train_constraints)
         self.supports_masking = True
-        if keras.backend.backend() == "tensorflow":
-            self.supports_jit = False  # XLA can't differentiate TF's scan (no maximum_iterations).
+        if not quirks.xla_differentiates_scan():
+            self.supports_jit = False
 
     def build(self, input_shape):
         tags = input_shape[-1]

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_seq.api import keras_seq_export
+from keras_seq.backend import quirks
 
 
 @keras_seq_export("keras_seq.TokenEmbedding")
@@ -28,7 +29,5 @@ class TokenEmbedding(keras.layers.Embedding):
     def call(self, inputs):
         if inputs.dtype not in ("int32", "int64"):
             inputs = ops.cast(inputs, "int32")
-        table = self.embeddings
-        if keras.backend.backend() == "tensorflow":
-            table = ops.multiply(table, ops.ones((), dtype=table.dtype))
+        table = quirks.dense_gradient_table(self.embeddings)
         return ops.cast(ops.take(table, inputs, axis=0), self.compute_dtype)

@@ -3,10 +3,11 @@
 import keras
 from keras import ops
 
+from keras_seq import backend
 from keras_seq.api import keras_seq_export
-from keras_seq.backend import custom_backward, torch_fused
+from keras_seq.backend import quirks, scan
 from keras_seq.initializers import Portable
-from keras_seq.layers.cells import GRUCell, LSTMCell, SimpleRNNCell
+from keras_seq.layers.cells import GRUCell, LSTMCell, ResetBeforeGRUCell, SimpleRNNCell
 
 _CELLS = {"simple": SimpleRNNCell, "lstm": LSTMCell, "gru": GRUCell}
 _DIRECTIONS = ("forward", "backward", "bidirectional")
@@ -42,6 +43,20 @@ def _check_mask(input_shape, mask_shape):
         )
 
 
+def _check_cell_options(cell, activation, reset_after):
+    """Options that apply to one cell only keep their defaults on the others."""
+    if cell != "simple" and activation != "tanh":
+        raise ValueError(
+            f"`activation` applies only to cell='simple'; {cell} cells use fixed "
+            f"activations. Received: activation={activation!r}"
+        )
+    if cell != "gru" and reset_after is not True:
+        raise ValueError(
+            f"`reset_after` applies only to cell='gru'. Received: cell={cell!r}, "
+            f"reset_after={reset_after!r}"
+        )
+
+
 def _for_cell(initializer, cell_name):
     """The initializer's config for one cell: each cell gets its own instance (an unseeded
     Keras initializer instance returns the same values on every call), and a seeded
@@ -71,65 +86,6 @@ def _layer_sizes(units, layers):
     return sizes
 
 
-def _time_loop(cell, projected, mask, states, reverse, recurrent_mask, project=False):
-    """Runs `cell.step` over axis 1 of `projected`; returns (h sequence, final states).
-
-    With `project`, `projected` holds the raw inputs and each step projects its own.
-
-    At masked steps the states pass through unchanged, so a reversed run starts at
-    each sequence's last real step and the final states are those after the last
-    real step. The returned h sequence is in the original time order.
-    """
-
-    def advance(states, x_t, mask_t):
-        if project:
-            x_t = cell.project_inputs(x_t)
-        _, new_states = cell.step(x_t, states, recurrent_mask)
-        if mask_t is None:
-            return new_states
-        return [ops.where(mask_t, new, old) for new, old in zip(new_states, states)]
-
-    if keras.backend.backend() == "torch":
-        # Every keras.ops loop is a Python loop on torch: unbind once, no per-step indexing.
-        xs = ops.unstack(projected, axis=1)
-        masks = ops.unstack(mask[:, :, None], axis=1) if mask is not None else [None] * len(xs)
-        order = range(len(xs) - 1, -1, -1) if reverse else range(len(xs))
-        hs = [None] * len(xs)
-        for t in order:
-            states = advance(states, xs[t], masks[t])
-            hs[t] = states[0]
-        return ops.stack(hs, axis=1), states
-
-    if mask is None:
-
-        def body(carry, x_t):
-            new = advance(carry, x_t, None)
-            return new, new
-
-        # TensorFlow's scan needs the per-step output to match the carry: emit all states.
-        xs = ops.transpose(projected, (1, 0, 2))
-        states, ys = ops.scan(body, list(states), xs, reverse=reverse)
-        return ops.transpose(ys[0], (1, 0, 2)), list(states)
-
-    # Keras' TensorFlow scan fails on several scanned tensors of unknown length (a
-    # re-trace for a new sequence length), so only the inputs are scanned; the step
-    # index rides in the carry and reads the mask by index. (Packing the mask into
-    # the inputs instead costs a slice per step and its gradient: ~10% of a
-    # TensorFlow train step's CPU time on the "padded" benchmark, measured.)
-    steps = ops.transpose(mask, (1, 0))[:, :, None]
-    start = ops.shape(projected)[1] - 1 if reverse else 0
-
-    def masked_body(carry, x_t):
-        t, states = carry[0], carry[1:]
-        new = [t - 1 if reverse else t + 1] + advance(states, x_t, steps[t])
-        return new, new
-
-    xs = ops.transpose(projected, (1, 0, 2))
-    carry = [ops.convert_to_tensor(start, "int32")] + list(states)
-    carry, ys = ops.scan(masked_body, carry, xs, reverse=reverse)
-    return ops.transpose(ys[1], (1, 0, 2)), list(carry[1:])
-
-
 @keras_seq_export("keras_seq.Recurrent")
 class Recurrent(keras.layers.Layer):
     """A stack of recurrent layers built from the plugin's cells (PyTorch's `nn.RNN`/`LSTM`/`GRU`).
@@ -138,10 +94,10 @@ class Recurrent(keras.layers.Layer):
     direction: `"forward"` reads the sequence from the start, `"backward"` from the
     end, `"bidirectional"` runs both with independent weights and joins their outputs
     per time step with `merge`. Backward outputs are re-aligned to the original time
-    positions. The input projection x W_ih of a whole sequence is one matmul before
-    the time loop (on jax, where XLA runs that slower, each step projects its own);
-    on torch, eligible configurations run PyTorch's fused kernels
-    (`keras_seq.backend.torch_fused`).
+    positions. Each layer-direction pass runs `keras_seq.backend.recur`, the backend's fast
+    path (PyTorch's fused kernels, or a hand-written backward pass on JAX and TensorFlow),
+    and where that refuses (`NotImplementedError`, with a reason) the generic scan over the
+    cell's `step` (`keras_seq.backend.scan`); both compute the same numbers.
 
     The cells are `layer.cells[layer_index][direction_index]`: index 0 is the forward
     cell (or, for `direction="backward"`, the only, reversed cell), index 1 the reverse
@@ -152,7 +108,7 @@ class Recurrent(keras.layers.Layer):
 
     Args:
         cell: str. `"simple"` (Elman), `"lstm"` or `"gru"` (reset gate after the
-            recurrent matmul, as in PyTorch).
+            recurrent matmul, as in PyTorch; see `reset_after`).
         units: int, or list of ints (one per layer). Size of the hidden states.
         layers: int. Number of stacked layers (with a list `units`: 1 or `len(units)`).
         direction: str. `"forward"`, `"backward"` or `"bidirectional"`.
@@ -167,6 +123,10 @@ class Recurrent(keras.layers.Layer):
         recurrent_initializer: initializer for each cell's `recurrent_kernel`.
         bias_initializer: initializer for both biases.
         unit_forget_bias: bool. LSTM only: the forget-gate slice of `bias` starts at 1.
+        reset_after: bool. GRU only: True (default) applies the reset gate after the
+            recurrent matmul (PyTorch's GRU, `keras_seq.GRUCell`); False before it, with one
+            bias (Keras' `GRU(reset_after=False)`, `keras_seq.layers.ResetBeforeGRUCell`),
+            so that Keras' weights load with `set_weights`.
         use_bias: bool. Whether the cells have biases.
         return_sequences: bool. Return the output at every step (default) or only the
             output after each sequence's last real step.
@@ -223,6 +183,7 @@ class Recurrent(keras.layers.Layer):
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
         unit_forget_bias=True,
+        reset_after=True,
         use_bias=True,
         return_sequences=True,
         return_state=False,
@@ -237,12 +198,9 @@ class Recurrent(keras.layers.Layer):
         self.merge = _choice("merge", merge, _MERGES)
         self.dropout = _rate("dropout", dropout)
         self.recurrent_dropout = _rate("recurrent_dropout", recurrent_dropout)
-        if cell != "simple" and activation != "tanh":
-            raise ValueError(
-                f"`activation` applies only to cell='simple'; {cell} cells use fixed "
-                f"activations. Received: activation={activation!r}"
-            )
+        _check_cell_options(cell, activation, reset_after)
         self.activation = _choice("activation", activation, ("tanh", "relu"))
+        self.reset_after = bool(reset_after)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
@@ -252,8 +210,8 @@ class Recurrent(keras.layers.Layer):
         self.return_state = return_state
         self.seed = seed
         self.supports_masking = True
-        if keras.backend.backend() == "tensorflow":
-            self.supports_jit = False  # XLA can't differentiate TF's scan (no maximum_iterations).
+        if not quirks.xla_differentiates_scan():
+            self.supports_jit = False
 
         self.layer_sizes = _layer_sizes(units, layers)
         names = ["backward"] if direction == "backward" else ["forward"]
@@ -279,6 +237,8 @@ class Recurrent(keras.layers.Layer):
             options["activation"] = self.activation
         if self.cell == "lstm":
             options["unit_forget_bias"] = self.unit_forget_bias
+        if self.cell == "gru" and not self.reset_after:
+            return ResetBeforeGRUCell(units, **options)
         return _CELLS[self.cell](units, **options)
 
     def _output_size(self, k):
@@ -298,7 +258,8 @@ class Recurrent(keras.layers.Layer):
     def run_cell(self, cell, inputs, mask, initial_state, reverse, recurrent_mask, training=True):
         """Runs one cell over the whole sequence, in one direction.
 
-        The single place where a layer-direction pass happens (fast paths replace it).
+        The single place where a layer-direction pass happens: `backend.recur`, or the
+        generic scan where it refuses.
 
         Args:
             cell: a `keras_seq` cell.
@@ -313,26 +274,19 @@ class Recurrent(keras.layers.Layer):
             `(outputs, final_states)`: outputs (batch, time, units) in the original
             time order, zero at masked steps; final_states after the last real step.
         """
-        fused = torch_fused.run_cell(
-            cell, inputs, mask, initial_state, reverse, recurrent_mask, self.return_state
-        )
-        if fused is not None:
-            return fused
-        fast = custom_backward.run_cell(
-            cell, inputs, mask, initial_state, reverse, recurrent_mask, bool(training)
-        )
-        if fast is not None:
-            return fast
-        # XLA on CPU runs a scan over a hoisted projection 2-4x slower than one that
-        # projects inside the loop (measured, `python -m benchmarks`): jax projects per step.
-        per_step = keras.backend.backend() == "jax"
-        projected = inputs if per_step else cell.project_inputs(inputs)
-        outputs, states = _time_loop(
-            cell, projected, mask, initial_state, reverse, recurrent_mask, per_step
-        )
-        if mask is not None:
-            outputs = ops.where(mask[:, :, None], outputs, ops.zeros_like(outputs))
-        return outputs, states
+        try:
+            return backend.recur(
+                cell,
+                inputs,
+                mask,
+                initial_state,
+                reverse,
+                bool(training),
+                recurrent_mask=recurrent_mask,
+                need_cell_state=self.return_state,
+            )
+        except NotImplementedError:
+            return scan.scan(cell, inputs, mask, initial_state, reverse, recurrent_mask)
 
     def _merge(self, tensors):
         if len(tensors) == 1:
@@ -375,17 +329,19 @@ class Recurrent(keras.layers.Layer):
             return self._no_steps(inputs, first_states)
         between_dropout = bool(training and self.dropout)
         recurrent_active = bool(training and self.recurrent_dropout)
-        fused = torch_fused.run_stack(
-            self.cells,
-            inputs,
-            mask,
-            first_states,
-            recurrent_active or None,
-            self.merge,
-            between_dropout,
-        )
-        if fused is not None:
-            outputs, finals = fused
+        try:
+            outputs, finals = backend.recur_stack(
+                self.cells,
+                inputs,
+                mask,
+                first_states,
+                recurrent_active or None,
+                self.merge,
+                between_dropout,
+            )
+        except NotImplementedError:  # layer by layer (each still tries `backend.recur`)
+            pass
+        else:
             return self._outputs(self._merge(outputs), finals)
         sequence = inputs
         for k, cells in enumerate(self.cells):
@@ -476,6 +432,7 @@ class Recurrent(keras.layers.Layer):
                 "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "unit_forget_bias": self.unit_forget_bias,
+                "reset_after": self.reset_after,
                 "use_bias": self.use_bias,
                 "return_sequences": self.return_sequences,
                 "return_state": self.return_state,

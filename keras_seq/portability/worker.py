@@ -37,16 +37,18 @@ def _without_vectors(spec):
     return spec.replace({"input.vectors": None}), vectors.trainable
 
 
-def _batch(spec, model, batch_size):
+def _batch(task, model, batch_size):
     """A fixed batch for the model's inputs and targets, the same in every process.
 
     Each input is post-padded to lengths spread from its full length down to a third of it:
     token ids from `input.vocab_size` (`decoder_tokens` from `head.target_vocab_size`), float
     features, and with `input.chars` the character ids of each real word (from
     `input.chars.char_vocab_size`, 1 to `_CHARS_PER_WORD` of them; padded words have none).
+    The targets have the task's `target_shape`.
     """
     import keras
 
+    spec = task.spec
     rng = np.random.default_rng(0)
     arrays = {}
     for tensor in model.inputs:  # one draw order, whatever the inputs' structure
@@ -67,9 +69,7 @@ def _batch(spec, model, batch_size):
             values = rng.normal(size=(batch_size, *tensor.shape[1:]))
             values[padding] = spec.input.mask_value or 0.0
         arrays[tensor.name] = values.astype(str(tensor.dtype))
-    shape = [d or 8 for d in model.outputs[0].shape[1:]]
-    if spec.get("head.quantiles"):  # the forecasts' last axis is the quantiles; targets lack it
-        shape = shape[:-1]
+    shape = task.target_shape([d or 8 for d in model.outputs[0].shape[1:]])
     if spec.head.type in _INT_TARGET_HEADS:
         targets = rng.integers(0, shape[-1], size=(batch_size, *shape[:-1])).astype("int32")
     else:
@@ -112,7 +112,7 @@ def _run_spec(spec_path, start_from, batch_size, steps):
     if spec.seed is not None:  # without one, each process draws its own weights, by design
         results.update({f"initial weights/{i}": w for i, w in enumerate(model.get_weights())})
     start_from(model)
-    x, y = _batch(spec, model, batch_size)
+    x, y = _batch(task, model, batch_size)
     if model.loss is None and model.loss_layer is None:  # no loss: compare outputs only
         outputs = keras.tree.flatten(model(x, training=False))
         results.update(

@@ -14,11 +14,21 @@ def markdown():
     for path, field in fields():
         default = field.get("default", "(required)" if _is_required(path) else "")
         condition = spec_schema.describe_condition(field) if "x-applies-when" in field else ""
+        shown = "; ".join(text for text in [_show(default), *_branch_defaults(field)] if text)
         rows.append(
-            f"| `{path}` | {spec_schema.allowed_text(field)} | {_show(default)} | {condition} "
+            f"| `{path}` | {spec_schema.allowed_text(field)} | {shown} | {condition} "
             f"| {field.get('description', '')} |"
         )
     return "\n".join(rows) + "\n"
+
+
+def _branch_defaults(field):
+    """E.g. "`0` (when format is conll)": the defaults `anyOf` branches carry of their own."""
+    return [
+        f"{_show(branch['default'])} (when {spec_schema.describe_condition(branch)})"
+        for branch in field.get("anyOf", ())
+        if "default" in branch
+    ]
 
 
 def fields(node=None, prefix=""):

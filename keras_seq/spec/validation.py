@@ -258,16 +258,30 @@ def _walk(node_schema, value, path, problems, locations):
                     allowed=_field_help(node_schema, name),
                 )
             )
-        elif (
-            name not in value
-            and "default" in field
-            and spec_schema.applies(field, siblings)
-            and spec_schema.applies(_branch(field, field["default"]), siblings)
-        ):
-            value[name] = spec_schema.default_of(field)
+        elif name not in value and spec_schema.applies(field, siblings):
+            default = _default_branch(field, siblings)
+            if default is not None:
+                value[name] = spec_schema.default_of(default)
     for name, item in value.items():
         if name in fields:
             _walk(fields[name], item, path + (name,), problems, locations)
+
+
+def _default_branch(field_schema, siblings):
+    """The schema whose `default` fills a missing field: the field's own, where the `anyOf`
+    branch of that default applies, else the first applying branch with a default of its own
+    (`data.tokens_column`: a name for csv, an index for conll); None when there is none."""
+    if "default" in field_schema:
+        if spec_schema.applies(_branch(field_schema, field_schema["default"]), siblings):
+            return field_schema
+    return next(
+        (
+            branch
+            for branch in field_schema.get("anyOf", ())
+            if "default" in branch and spec_schema.applies(branch, siblings)
+        ),
+        None,
+    )
 
 
 def _branch(field_schema, value):
@@ -286,7 +300,7 @@ def _not_applying(name, value, field, rule, siblings, path, locations):
     its `x-applies-when` fails: says when it applies, and how to get there."""
     shown = repr(name)
     if rule is not field:
-        shown = f"'{name}: {value}'" if isinstance(value, str) else f"{name!r} as a mapping"
+        shown = f"{name!r} as a mapping" if isinstance(value, dict) else f"'{name}: {value}'"
     prefix = f"{format_path(path)}." if path else ""
     fixes = " and ".join(
         f"{prefix}{sibling}: {' or '.join(map(str, values))}"

@@ -56,6 +56,7 @@ def recurrent(spec, stack, name, **options):
         recurrent_initializer=initializer(encoder.initializers.recurrent, f"{name}/recurrent"),
         bias_initializer=initializer(encoder.initializers.bias, f"{name}/bias"),
         unit_forget_bias=encoder.unit_forget_bias is not False,
+        reset_after=encoder.reset_after is not False,
         use_bias=encoder.use_bias,
         seed=spec.seed,
         name=name,

@@ -5,7 +5,7 @@ import zipfile
 
 from keras_seq.data import DataError, Vocabulary
 from keras_seq.spec import Problem, SpecError, load_spec
-from keras_seq.tasks.task import TASKS, Task
+from keras_seq.tasks.task import Task, task_classes
 
 MODEL_FILE = "model.keras"
 
@@ -13,7 +13,7 @@ MODEL_FILE = "model.keras"
 def _override_fields():
     """build() keyword -> spec field, for every size a task may learn (`vocab_size`, ...)."""
     return {
-        field.rsplit(".", 1)[-1]: field for cls in TASKS.values() for field in cls.sizes.values()
+        field.rsplit(".", 1)[-1]: field for cls in task_classes() for field in cls.sizes.values()
     }
 
 

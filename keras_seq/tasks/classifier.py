@@ -36,6 +36,7 @@ class Classifier(LabelTask):
     input_key, target_key, input_column = "tokens", "label", "text_column"
     encode_function = staticmethod(encode_classification)
     bundled = {"format": "csv"}
+    graph_outputs = "probabilities (batch, labels): the label is labels[argmax]"
 
     def records(self, path, lines=None, header=None):
         data = self.data_section()

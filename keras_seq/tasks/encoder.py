@@ -26,6 +26,7 @@ class Encoder(Task):
     """
 
     sizes = {"vocab": "input.vocab_size"}
+    graph_outputs = "the encoder's per-step outputs (batch, time, units)"
 
     def build_layers(self):
         inputs, sequence = front(self.spec)

@@ -3,12 +3,22 @@
 import keras
 import numpy as np
 
-from keras_seq.data import DataError, make_windows, readers, writers
+from keras_seq.data import DataError, make_windows, readers, window_origins, windows, writers
 from keras_seq.data.encoding import Encoded, EncodeStats
-from keras_seq.spec import load_spec
 from keras_seq.tasks import blocks
 from keras_seq.tasks.inputs import front
 from keras_seq.tasks.task import Task, register_task
+
+
+def lookback_steps(spec):
+    """The steps each window holds: `data.lookback`, else `input.max_length`."""
+    steps = spec.get("data.lookback") or spec.input.max_length
+    if steps is None:
+        raise DataError(
+            "a forecaster needs a window length",
+            hint="set data.lookback (or input.max_length) to the number of past steps seen",
+        )
+    return steps
 
 
 @register_task("forecaster")
@@ -23,9 +33,10 @@ class Forecaster(Task):
     `lookback` rows of `input.dim` floats, and returns for each the forecast as a list of
     `head.horizon` rows of `head.outputs` floats.
 
-    With `data.time_column` set, the task reads time series instead (one or many per file,
-    scaled, with covariates and quantiles): it is then a
-    `keras_seq.tasks.series_forecaster.SeriesForecaster` (see docs/forecasting.md).
+    A spec that sets `data.time_column` gets the other forecaster registered for
+    `head.type: forecaster`, `keras_seq.tasks.series_forecaster.SeriesForecaster` (time
+    series: one or many per file, scaled, with covariates and quantiles; see
+    docs/forecasting.md).
 
     Examples:
 
@@ -49,22 +60,10 @@ class Forecaster(Task):
         "value_columns": ("load", "temperature"),
         "target_columns": ("load",),
     }
-
-    def __new__(cls, spec, state=None, model=None):
-        if cls is Forecaster and load_spec(spec).get("data.time_column"):
-            from keras_seq.tasks.series_forecaster import SeriesForecaster
-
-            cls = SeriesForecaster
-        return super().__new__(cls)
+    graph_outputs = "values (batch, head.horizon, head.outputs): the forecast, as trained"
 
     def lookback(self):
-        lookback = self.spec.get("data.lookback") or self.spec.input.max_length
-        if lookback is None:
-            raise DataError(
-                "a forecaster needs a window length",
-                hint="set data.lookback (or input.max_length) to the number of past steps seen",
-            )
-        return lookback
+        return lookback_steps(self.spec)
 
     def columns(self, path):
         """`(input columns, target columns)` for a file (default: every column)."""
@@ -150,15 +149,15 @@ class Forecaster(Task):
         rows = readers.read_series(path, data.format, inputs, delimiter=data.delimiter)
         rows = np.array(rows, dtype="float32")
         lookback = self.lookback()
-        count = len(rows) - lookback + 1
-        if count < 1:
+        origins = window_origins(len(rows), lookback, 0)
+        if not len(origins):
             raise DataError(
                 f"{len(rows)} rows cannot make one window of lookback {lookback}",
                 path=path,
                 hint=f"give at least {lookback} rows",
             )
-        windows = rows[np.arange(count)[:, None] + np.arange(lookback)]
-        forecasts = [sum(forecast, []) for forecast in self.predict(windows)]
+        past = windows(rows, origins, -lookback, 0)
+        forecasts = [sum(forecast, []) for forecast in self.predict(past)]
         predictions = [None] * (lookback - 1) + forecasts
         return writers.file_text(path, data, records, [{"prediction": p} for p in predictions])
 

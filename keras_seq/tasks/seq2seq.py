@@ -57,6 +57,11 @@ class Seq2Seq(TokenTask):
     input_key, target_key, input_column = "source", "target", "source_column"
     sizes = {**TokenTask.sizes, "labels": "head.target_vocab_size"}
     bundled = {"format": "jsonl"}
+    graph_outputs = (
+        "probabilities (batch, decoder time, target labels), teacher-forced: step t "
+        "gives the token after decoder_tokens[:, t]"
+    )
+    speed_unit = "words"
 
     def records(self, path, lines=None, header=None):
         data = self.data_section()

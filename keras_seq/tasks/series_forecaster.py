@@ -24,7 +24,7 @@ import types
 import keras
 import numpy as np
 
-from keras_seq.data import DataError
+from keras_seq.data import DataError, window_origins, windows
 from keras_seq.data.encoding import Encoded, EncodeStats
 from keras_seq.data.series import Scaler, calendar_features, check_length, read_series_table
 from keras_seq.layers import StateBridge, TokenEmbedding
@@ -32,7 +32,8 @@ from keras_seq.layers.quantiles import OrderedQuantiles
 from keras_seq.losses import PinballLoss
 from keras_seq.metrics import forecasting as fm
 from keras_seq.tasks import blocks
-from keras_seq.tasks.forecaster import Forecaster
+from keras_seq.tasks.forecaster import lookback_steps
+from keras_seq.tasks.task import Task, register_task
 
 
 def history_length(series, targets):
@@ -41,8 +42,14 @@ def history_length(series, targets):
     return int(present[-1]) + 1 if len(present) else 0
 
 
-class SeriesForecaster(Forecaster):
+@register_task("forecaster", when="data.time_column")
+class SeriesForecaster(Task):
     """Forecasts one or many time series; records are `{"id", "series": Series}`.
+
+    The task of a forecaster spec that sets `data.time_column` (one without it gets
+    `keras_seq.tasks.Forecaster`). It forecasts from series, not from loose windows: use
+    `forecast`, `predict_file` or `evaluate`; `predict` refuses windows, which would miss
+    the scaling learned per series.
 
     Examples:
 
@@ -65,6 +72,18 @@ class SeriesForecaster(Forecaster):
     >>> [(row["time"], row["step"]) for row in rows]
     [('2024-01-09', 1), ('2024-01-10', 2)]
     """
+
+    input_key = target_key = "series"  # a series holds its targets
+    supports_backtest = True  # `keras-seq backtest` uses `forecast_arrays` and `score`
+    graph_outputs = (
+        "values (batch, head.horizon, head.outputs), with head.quantiles a last axis of one "
+        "value per quantile: scaled per series and column (undo with state.scaler: x * scale "
+        "+ center, then exp for the columns in log); with head.anchor: last, the change from "
+        "the window's last target value"
+    )
+
+    def lookback(self):
+        return lookback_steps(self.spec)
 
     # ---- columns and reading ----
 
@@ -174,31 +193,47 @@ class SeriesForecaster(Forecaster):
         rows = np.concatenate([scaled[:length, : targets + past], known[:length]], axis=1)
         return rows, known, scaled[:, :targets], length
 
-    def _window(self, blocks_, origin, series_index, record, with_target=True):
+    def _examples(self, blocks_, origins, series_index, record, with_target=True):
+        """`(x, y)` of one series' windows at `origins` (int array `(n,)`).
+
+        x: `{"features": (n, lookback, input.dim)}`, plus `"future": (n, horizon, future
+        width)` with future covariates or calendar features and `"series": (n, 1)` with a
+        series embedding. y: the scaled targets `(n, horizon, head.outputs)` (less the window's
+        last target with `head.anchor: last`), None when not `with_target`.
+        """
         rows, known, scaled_targets, _ = blocks_
         lookback, horizon = self.lookback(), self.spec.head.horizon
-        x = {"features": rows[origin - lookback : origin]}
+        x = {"features": windows(rows, origins, -lookback, 0)}
         if self._uses_future():
-            future = known[origin : origin + horizon]
-            if len(future) < horizon or np.isnan(future).any():
-                series = record["series"]
-                raise DataError(
-                    f"{series.name}: a future covariate is missing over the {horizon} step(s) "
-                    f"after {series.times[origin - 1]}",
-                    path=series.path,
-                    line=int(series.lines[series.lines > 0][-1]),
-                    hint="add the horizon's rows after the last target value, with the future "
-                    "covariates filled in and the targets left empty",
-                )
-            x["future"] = future
+            x["future"] = self._future(known, origins, record)
         if self.spec.input.series_embedding:
-            x["series"] = np.array([series_index])
+            x["series"] = np.full((len(origins), 1), series_index)
         if not with_target:
             return x, None
-        y = scaled_targets[origin : origin + horizon]
+        y = windows(scaled_targets, origins, 0, horizon)
         if self.spec.head.anchor == "last":
-            y = y - scaled_targets[origin - 1]
+            y = y - scaled_targets[origins - 1][:, None]
         return x, y
+
+    def _future(self, known, origins, record):
+        """The future rows `(n, horizon, width)` after each origin; a `DataError` naming the
+        series when one is missing (left empty, or past the file's last row)."""
+        horizon = self.spec.head.horizon
+        beyond = max(0, int(origins.max(initial=0)) + horizon - len(known))
+        known = np.concatenate([known, np.full((beyond, known.shape[1]), np.nan)])
+        future = windows(known, origins, 0, horizon)
+        missing = np.isnan(future).any(axis=(1, 2))
+        if missing.any():
+            series, origin = record["series"], origins[np.argmax(missing)]
+            raise DataError(
+                f"{series.name}: a future covariate is missing over the {horizon} step(s) "
+                f"after {series.times[origin - 1]}",
+                path=series.path,
+                line=int(series.lines[series.lines > 0][-1]),
+                hint="add the horizon's rows after the last target value, with the future "
+                "covariates filled in and the targets left empty",
+            )
+        return future
 
     def _series_index(self, record):
         ids = self.state["series_ids"]
@@ -211,15 +246,19 @@ class SeriesForecaster(Forecaster):
         for record in records:
             blocks_ = self._blocks(record, scaler, horizon)
             check_length(record["series"].head(blocks_[3]), lookback, horizon)
-            index = self._series_index(record)
-            for origin in range(lookback, blocks_[3] - horizon + 1):
-                x, y = self._window(blocks_, origin, index, record)
-                xs.append(x)
-                ys.append(y)
-        x = {name: np.stack([item[name] for item in xs]).astype("float32") for name in xs[0]}
-        if "series" in x:
-            x["series"] = x["series"].astype("int32")
-        return Encoded(x, np.stack(ys).astype("float32"), stats=EncodeStats(examples=len(ys)))
+            origins = window_origins(blocks_[3], lookback, horizon)
+            x, y = self._examples(blocks_, origins, self._series_index(record), record)
+            xs.append(x)
+            ys.append(y)
+        y = np.concatenate(ys).astype("float32")
+        return Encoded(model_inputs(xs), y, stats=EncodeStats(examples=len(y)))
+
+    def encode_inputs(self, inputs):
+        raise DataError(
+            "a time-series forecaster forecasts from series, not from loose windows (the "
+            "scaling it learned is per series)",
+            hint="use task.forecast(task.read(path)) or keras-seq predict RUN --data FILE",
+        )
 
     # ---- model ----
 
@@ -278,6 +317,10 @@ class SeriesForecaster(Forecaster):
         values = keras.layers.Reshape((horizon, outputs, len(quantiles)))(values)
         return inputs, OrderedQuantiles(quantiles, name="forecast")(values)
 
+    def target_shape(self, output_shape):
+        """The output's without its quantile axis: a target is one value per step and column."""
+        return list(output_shape[:-1] if self.spec.head.quantiles else output_shape)
+
     def default_loss(self):
         quantiles = self.spec.head.quantiles
         return PinballLoss(list(quantiles)) if quantiles else "mean_squared_error"
@@ -301,18 +344,17 @@ class SeriesForecaster(Forecaster):
         for record in records:
             blocks_ = self._blocks(record, scaler, horizon)
             chosen = [blocks_[3]] if origins is None else origins.get(record["id"], [])
+            chosen = np.asarray(chosen, dtype="int64")
             check_length(record["series"].head(blocks_[3]), self.lookback(), 0)
             index = self._series_index(record)
-            for origin in chosen:
-                x, _ = self._window(blocks_, origin, index, record, with_target=False)
-                last = blocks_[2][origin - 1]
-                cases.append({"record": record, "origin": origin, "last": last})
-                xs.append(x)
+            x, _ = self._examples(blocks_, chosen, index, record, with_target=False)
+            xs.append(x)
+            cases += [
+                {"record": record, "origin": int(o), "last": blocks_[2][o - 1]} for o in chosen
+            ]
         if not cases:
             return []
-        x = {name: np.stack([item[name] for item in xs]).astype("float32") for name in xs[0]}
-        if "series" in x:
-            x["series"] = x["series"].astype("int32")
+        x = model_inputs(xs)
         raw = np.asarray(
             self._model().predict(x, batch_size=self.spec.training.batch_size, verbose=0),
             dtype="float64",
@@ -380,7 +422,8 @@ class SeriesForecaster(Forecaster):
         origins = {}
         for record in records:
             length = history_length(record["series"], targets)
-            origins[record["id"]] = list(range(self.lookback(), length - horizon + 1, horizon))
+            steps = window_origins(length, self.lookback(), horizon, stride=horizon)
+            origins[record["id"]] = steps.tolist()
         table = self.score(records, origins)
         return {
             (name if method == "keras-seq" else f"{method}_{name}"): value
@@ -428,6 +471,14 @@ class SeriesForecaster(Forecaster):
                 truth, np.stack(quantile_preds), self.spec.head.quantiles
             )
         return table
+
+
+def model_inputs(xs):
+    """The model's input dict from per-series ones (`_examples`): float32, `series` int32."""
+    x = {name: np.concatenate([item[name] for item in xs]).astype("float32") for name in xs[0]}
+    if "series" in x:
+        x["series"] = x["series"].astype("int32")
+    return x
 
 
 def error_table(truths, predictions, histories, season):

@@ -3,7 +3,7 @@
 import numpy as np
 from keras import ops
 
-from keras_seq.data import encode_tagging, readers
+from keras_seq.data import conll, encode_tagging, readers
 from keras_seq.layers import CRF
 from keras_seq.metrics.entity_callback import EntityScores
 from keras_seq.metrics.spans import allowed_transitions, entities, scheme_of, span_scores
@@ -18,9 +18,9 @@ from keras_seq.tasks.tokens import LabelTask, tokens_of
 class Tagger(LabelTask):
     """Tags every token: records `{"tokens": [...], "tags": [...]}`.
 
-    Reads CoNLL-U (the `data.tags_field` column), or CSV / JSONL (`data.tokens_column`,
-    `data.tags_column`). Predictions are one tag string per input token; tokens past
-    `input.max_length` get `"_"`.
+    Reads CoNLL-U (the `data.tags_field` column), CoNLL column files or CSV / JSONL
+    (`data.tokens_column`, `data.tags_column`: indexes in CoNLL, names in CSV / JSONL).
+    Predictions are one tag string per input token; tokens past `input.max_length` get `"_"`.
 
     With `head.output: crf` (also spelt `head.decoder: crf`, which the spec copies to
     `output`) the tag scores go through a `keras_seq.layers.CRF`: the loss is the gold
@@ -48,6 +48,8 @@ class Tagger(LabelTask):
     input_key, target_key, input_column = "tokens", "tags", "tokens_column"
     encode_function = staticmethod(encode_tagging)
     bundled = {"format": "conllu"}
+    graph_outputs = "probabilities (batch, time, labels): the tag of token t is labels[argmax]"
+    speed_unit = "words"
 
     def records(self, path, lines=None, header=None):
         data = self.data_section()
@@ -164,9 +166,13 @@ class Tagger(LabelTask):
 
     def predict_file(self, path):
         """CoNLL-U: a copy with the predicted tags in the `data.tags_field` column (comments,
-        multi-word token lines and the other columns kept); CSV / JSONL: a `prediction`
-        column."""
+        multi-word token lines and the other columns kept); CoNLL columns: a copy with the
+        predicted tag appended to every token line (conlleval's layout,
+        `keras_seq.data.conll.append_column`); CSV / JSONL: a `prediction` column."""
         data = self.data_section()
+        if data.format == "conll":
+            sentences = conll.read_conll_words(path, data.tokens_column)
+            return conll.append_column(path, self.predict(sentences))
         if data.format != "conllu":
             return super().predict_file(path)
         sentences = readers.read_conllu_words(path)

@@ -5,7 +5,9 @@ from the training split (vocabularies, label sets, scales), which model it build
 compiles it, how raw inputs become arrays and how outputs become readable predictions. The
 rest of keras-seq (the builder, the commands, the portability check) asks the task.
 
-Adding a task is one file: subclass `Task`, decorate it with `@register_task("name")`.
+Adding a task is one file: subclass `Task`, decorate it with `@register_task("name")`, and
+import it in `keras_seq/tasks/__init__.py`. A second task for one head type, chosen by a spec
+field, is registered with `when` (`@register_task("forecaster", when="data.time_column")`).
 """
 
 import logging
@@ -22,22 +24,34 @@ from keras_seq.spec.schema import ROOT
 _TRAINING_FIELDS = ROOT["properties"]["training"]["properties"]
 logger = logging.getLogger("keras_seq.tasks")
 
-TASKS = {}
+TASKS = {}  # head type -> the task of the specs that set none of its variants' fields
+VARIANTS = {}  # head type -> [(spec field, task)]: the task of the specs that set the field
 
 
-def register_task(head_type):
-    """Class decorator: the task for specs whose `head.type` is `head_type`."""
+def register_task(head_type, when=None):
+    """Class decorator: the task for specs whose `head.type` is `head_type`.
+
+    With `when` (a spec field, e.g. `data.time_column`), the task only of the specs that set
+    that field: one head type can then have several tasks, each a class of its own, chosen
+    from the spec as the schema's descriptions of that field say.
+    """
 
     def decorate(cls):
         cls.head_type = head_type
-        TASKS[head_type] = cls
+        if when is None:
+            TASKS[head_type] = cls
+        else:
+            VARIANTS.setdefault(head_type, []).append((when, cls))
         return cls
 
     return decorate
 
 
-def task_class(head_type):
-    """The registered `Task` subclass for a head type."""
+def task_class(head_type, spec=None):
+    """The registered `Task` subclass for a head type (and `spec`, which picks a variant)."""
+    for field, cls in VARIANTS.get(head_type, []) if spec is not None else []:
+        if spec.get(field):
+            return cls
     try:
         return TASKS[head_type]
     except KeyError:
@@ -46,8 +60,13 @@ def task_class(head_type):
         ) from None
 
 
+def task_classes():
+    """Every registered task, variants included."""
+    return [*TASKS.values(), *(cls for variants in VARIANTS.values() for _, cls in variants)]
+
+
 class Task:
-    """Base class: one subclass per `head.type`.
+    """Base class: one subclass per `head.type` (or per variant of one; see `register_task`).
 
     Attributes:
         spec: `keras_seq.Spec`, resolved (no `auto` left once the task has learned or been
@@ -61,6 +80,11 @@ class Task:
         input_column: the `data` option naming the column of the inputs in CSV / JSONL.
         sizes: `{state name: spec field}`: the spec sizes a learned vocabulary fixes.
         bundled: the bundled dataset's `data` section options (None: no bundled data).
+        supports_backtest: whether `keras-seq backtest` runs the task (it then has
+            `column_groups`, `forecast_arrays` and `score`, as `SeriesForecaster` has).
+        graph_outputs: what the model's output is, for an exported graph's consumers.
+        speed_unit: what training speed counts (`history.csv`'s `<unit>_per_second`):
+            `examples`, or `words` when every input token is trained on.
     """
 
     head_type = None
@@ -69,6 +93,9 @@ class Task:
     input_column = None
     sizes = {}
     bundled = None
+    supports_backtest = False
+    graph_outputs = "see the model card"
+    speed_unit = "examples"
 
     def __init__(self, spec, state=None, model=None):
         self.spec = load_spec(spec)
@@ -79,7 +106,7 @@ class Task:
     def for_spec(source, state=None, model=None):
         """The task a spec describes (a path, YAML text, dict or `Spec`)."""
         spec = load_spec(source)
-        return task_class(spec.head.type)(spec, state, model)
+        return task_class(spec.head.type, spec)(spec, state, model)
 
     # ---- data ----
 
@@ -203,6 +230,10 @@ class Task:
         """`(inputs, outputs)` of the model: a subclass's job."""
         raise NotImplementedError
 
+    def target_shape(self, output_shape):
+        """One example's target shape, from the model output's (`[steps, ...]`): the same."""
+        return list(output_shape)
+
     def default_loss(self):
         """The loss when `training.loss` is unset: the schema's `x-head-defaults`."""
         return _TRAINING_FIELDS["loss"]["x-head-defaults"].get(self.head_type)
@@ -294,7 +325,7 @@ class Task:
     def from_config(cls, config, model=None):
         spec = load_spec(config["spec"])
         state = {name: _state_from_config(value) for name, value in config["state"].items()}
-        return task_class(spec.head.type)(spec, state, model)
+        return task_class(spec.head.type, spec)(spec, state, model)
 
     def save(self, path):
         """Saves the model, with the spec and state inside, as a `.keras` file."""
@@ -336,4 +367,4 @@ def _state_from_config(config):
     return config["value"]
 
 
-__all__ = ["Task", "register_task", "task_class", "TASKS", "EncodeStats"]
+__all__ = ["Task", "register_task", "task_class", "task_classes", "TASKS", "EncodeStats"]

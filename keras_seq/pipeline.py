@@ -1,0 +1,186 @@
+"""`keras_seq.train`: a spec and its data to a trained, scored run folder, from Python.
+
+The one training pipeline: `keras-seq train` and `keras-seq tune` call it, and
+`keras-seq backtest` fits each fold with its loop. Each step is a module of its own:
+
+1. the spec's data files (`keras_seq.datafiles.with_files`): the arguments win over `data`,
+   a spec without a data section gets the bundled dataset for its head;
+2. reading, learning from the training split, encoding (`keras_seq.splits`);
+3. fitting, with a checkpoint after every epoch (`keras_seq.fitting`);
+4. scoring every split (`keras_seq.scoring`);
+5. the run folder (`keras_seq.runs.write_run`) and its report (`keras_seq.report`).
+
+The folder is built beside its final place and moved there only when complete
+(`keras_seq.runs.RunFolder`); an interrupted run leaves a folder holding only the last
+epoch's checkpoint, which `resume` continues.
+"""
+
+import dataclasses
+import pathlib
+
+
+@dataclasses.dataclass
+class Run:
+    """What `keras_seq.train` (or `resume`) returns: a finished run.
+
+    Attributes:
+        folder: `pathlib.Path`. The run folder (`keras_seq.runs` lists its files); give it to
+            `keras_seq.load` to get the trained task back in a new process.
+        metrics: dict. `{split: {metric: value}}`, as `metrics.json` holds them (the
+            `Task.evaluate` figures of each split).
+        history: dict. Every logged value per epoch (`loss`, `val_loss`, ..., `seconds`,
+            `words_per_second` or `examples_per_second`), as `history.csv` holds them (with
+            an `epoch` column there).
+        task: `keras_seq.tasks.Task`. The trained task: `task.model`, `task.predict`,
+            `task.evaluate`.
+    """
+
+    folder: pathlib.Path
+    metrics: dict
+    history: dict
+    task: object
+
+
+def train(spec, train=None, validation=None, test=None, output=None, *, epochs=None, verbose=None):
+    """Trains the model a spec describes, scores every split and writes its run folder.
+
+    Args:
+        spec: a spec path, YAML text, dict or `keras_seq.Spec`.
+        train, validation, test: str or path-like, optional. Data files that replace the
+            spec's (its `data` section, or the bundled data when it has none).
+        output: str or path-like, optional. The run folder; default
+            `runs/<name>-<timestamp>` (then `-2`, `-3`, ... if taken). A given folder must not
+            exist: it is reserved before any data is read, so a taken name fails at once.
+        epochs: int, optional. Replaces `training.epochs`.
+        verbose: int, optional. Keras' `fit` verbosity; default 1 (a progress bar) on a
+            terminal, 2 (a line per epoch and a progress line every 30 s) otherwise.
+
+    Returns:
+        `Run`: the folder, the metrics per split, the history and the trained task.
+
+    Raises:
+        keras_seq.SpecError, keras_seq.DataError: the spec or the data cannot be used.
+        FileExistsError: `output` exists.
+        keras_seq.training.NonFiniteLoss: the loss became NaN or infinite (no run folder is
+            left).
+        KeyboardInterrupt: interrupted; after the first epoch `output` then holds a
+            checkpoint that `resume` continues (`keras_seq.runs.RunFolder.last_kept`).
+
+    Example:
+
+    >>> import tempfile, keras_seq
+    >>> run = keras_seq.train('''
+    ... name: tiny-tagger
+    ... seed: 1
+    ... input: {kind: tokens, embedding_dim: 8}
+    ... encoder: {cell: gru, units: 8}
+    ... head: {type: tagger}
+    ... training: {epochs: 1, batch_size: 64}
+    ... ''', output=f"{tempfile.mkdtemp()}/run", verbose=0)  # the bundled tagger data
+    >>> sorted(run.metrics), len(run.history["loss"])
+    (['test', 'train', 'validation'], 1)
+    >>> run.metrics["test"] == run.task.evaluate(run.task.spec.data.test)
+    True
+    >>> len(run.task.predict([["the", "dog", "barks"]])[0])
+    3
+    """
+    from keras_seq import runs, splits
+    from keras_seq.backend import distribution
+
+    task = task_for(spec, train=train, validation=validation, test=test, epochs=epochs)
+    # The folder is reserved first: a taken output fails before any data is read.
+    run_folder = runs.RunFolder(output or runs.default_path(task.spec.name), unique=not output)
+    # The model is built, fitted, scored and saved in the training.distribution scope.
+    with run_folder as folder, distribution.scope(task.spec.training):
+        encoded, records = splits.prepare(task)
+        metrics, history = _fit_and_write(task, encoded, records, folder, verbose)
+    return Run(run_folder.path, metrics, history, task)
+
+
+def resume(folder, verbose=None):
+    """Continues an interrupted `train` from the last checkpoint in `folder/checkpoint`.
+
+    The model, its optimizer and dropout seed state, the learned vocabularies, the history
+    and what early stopping and the plateau schedule remember come from the checkpoint
+    (`keras_seq.checkpoint`); the data is read again from the paths in its spec; the batches
+    of each epoch depend only on `(seed, epoch)`. So a seeded run that is resumed ends with
+    the weights an uninterrupted one ends with.
+
+    Returns:
+        `Run`, as `train`.
+
+    Raises:
+        keras_seq.DataError: `folder` holds no checkpoint, or a damaged one.
+    """
+    from keras_seq import checkpoint, runs, splits
+    from keras_seq.backend import distribution
+    from keras_seq.data import DataError
+
+    progress_file = pathlib.Path(folder) / runs.CHECKPOINT / runs.PROGRESS
+    if not progress_file.is_file():
+        raise DataError(
+            "not a resumable run folder (no checkpoint/progress.json)",
+            path=folder,
+            hint="give the folder of an interrupted `keras-seq train`",
+        )
+    # Read before the folder is renamed, so a damaged file is named where the user sees it.
+    progress = checkpoint.read(progress_file.parent)
+    task = checkpoint.load_task(progress_file.parent, progress)
+    run_folder = runs.RunFolder(folder, resume=True)
+    with run_folder as partial, distribution.scope(task.spec.training) as engine:
+        if engine is not None:  # its variables made again, now under the distribution
+            task = checkpoint.load_task(partial / runs.CHECKPOINT, progress)
+        encoded, records = splits.read_encoded(task, learn=False)
+        metrics, history = _fit_and_write(task, encoded, records, partial, verbose, progress)
+    return Run(run_folder.path, metrics, history, task)
+
+
+def task_for(spec, train=None, validation=None, test=None, epochs=None):
+    """The task a spec describes, its data section naming the files to use (`train`,
+    `validation`, `test` replace the spec's) and `epochs` replacing `training.epochs`."""
+    from keras_seq.datafiles import with_files
+    from keras_seq.tasks import Task
+
+    task = Task.for_spec(spec)
+    task.spec = with_files(task, train=train, validation=validation, test=test)
+    if epochs is not None:
+        task.spec = task.spec.replace({"training.epochs": epochs})
+    return task
+
+
+def dry_run(spec, train=None, validation=None, test=None, epochs=None):
+    """Everything `train` does before fitting, writing nothing: `(task, encoded)`, the task
+    with its model built, every split read, checked and encoded."""
+    from keras_seq import splits
+    from keras_seq.backend import distribution
+
+    task = task_for(spec, train=train, validation=validation, test=test, epochs=epochs)
+    with distribution.scope(task.spec.training):
+        encoded, _ = splits.prepare(task)
+    return task, encoded
+
+
+def _fit_and_write(task, encoded, records, folder, verbose, progress=None):
+    """Fits (checkpointing into `folder/checkpoint`), scores, writes the run's files and
+    removes the checkpoint; returns `(metrics, history)`."""
+    import shutil
+
+    from keras_seq import fitting, report, runs, scoring, stopping
+
+    checkpoint_dir = folder / runs.CHECKPOINT
+    checkpoint_dir.mkdir(exist_ok=True)
+    history = fitting.fit(task, encoded, records, checkpoint_dir, verbose, progress)
+    metrics, tables = scoring.score(task, encoded, records)
+    stopping.raise_if_requested()  # a stop some library swallowed is not a finished run
+    runs.write_run(folder, task, history, metrics, tables)
+    report.write(
+        folder / runs.REPORT,
+        name=task.spec.name,
+        spec_yaml=task.spec.to_yaml(),
+        metrics=metrics,
+        data_stats={split: report.data_figures(data.stats) for split, data in encoded.items()},
+        history=history,
+        **report.class_sections(tables),
+    )
+    shutil.rmtree(checkpoint_dir)
+    return metrics, history
