@@ -107,3 +107,44 @@ def test_missing_file_names_where_its_path_came_from(tmp_path):
         readers.read_tagging(missing, "conllu", source="data.validation in s.yaml")
     with pytest.raises(DataError, match="a folder, not a file"):
         readers.read_series(tmp_path, "csv")
+
+
+CONLLU_SENTENCE = (
+    "# text = Don't _ it\n"
+    "1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\t_\n"
+    "1\tDo\tdo\tAUX\tVBP\tMood=Ind|Tense=Pres\t3\taux\t_\t_\n"
+    "2\tn't\tnot\tPART\t_\t_\t3\tadvmod\t_\t_\n"
+    "3\t_\tdo\tVERB\tVB\t_\t0\troot\t0:root|3.1:dep\tSpaceAfter=No\n"
+    "3.1\tit\tit\tPRON\tPRP\t_\t_\t_\t3:obj\t_\n"
+    "4\tit\tit\tPRON\tPRP\t_\t3\tobj\t_\t_\n\n"
+)
+
+
+@pytest.mark.parametrize("field", ["upos", "xpos", "lemma", "deprel"])
+def test_conllu_reading_equals_the_conllu_packages_parse(tmp_path, field):
+    conllu = pytest.importorskip("conllu")
+    path = tmp_path / "a.conllu"
+    path.write_text(CONLLU_SENTENCE * 2, encoding="utf-8")
+    parsed = conllu.parse(CONLLU_SENTENCE)[0]
+    words = [token for token in parsed if isinstance(token["id"], int)]
+    expected = ([t["form"] for t in words], [t[field] for t in words])
+    if field == "xpos":  # conllu reads an empty XPOS as None: the reader refuses it as '_'
+        with pytest.raises(DataError, match="has no XPOS") as error:
+            readers.read_conllu(path, field)
+        assert error.value.line == 4
+        return
+    sentences, tags = readers.read_conllu(path, field)
+    assert (sentences, tags) == ([expected[0]] * 2, [expected[1]] * 2)
+
+
+@pytest.mark.parametrize(
+    "line, number",
+    [("x\tword\t_\tNOUN\t_\t_\t0\troot\t_\t_", 3), ("1\tword\t_\tNOUN\t_\t_\tx\troot\t_\t_", 3)],
+)
+def test_a_malformed_conllu_id_or_head_names_its_line(tmp_path, line, number):
+    path = tmp_path / "a.conllu"
+    good = "1\tA\t_\tDET\t_\t_\t0\troot\t_\t_\n\n"
+    path.write_text(good + line + "\n\n", encoding="utf-8")
+    with pytest.raises(DataError, match="not a valid CoNLL-U token line") as error:
+        readers.read_conllu(path)
+    assert error.value.line == number

@@ -34,13 +34,11 @@ Peter NNP B-PER B-LOC
 
 import itertools
 import json
-import re
 
 from keras_seq.data.errors import DataError
-from keras_seq.data.readers import LINE_BREAKS, text_lines
+from keras_seq.data.readers import LINE_BREAK, text_lines
 
 DOCSTART = "-DOCSTART-"
-_BREAKS = re.compile(f"[{re.escape(LINE_BREAKS)}]")
 
 
 def split_line(line):
@@ -129,7 +127,7 @@ def _checked(value, what, option, path, number):
             line=number,
             hint="remove the line, or fill in the column (two TABs in a row make an empty one)",
         )
-    if _BREAKS.search(value):
+    if LINE_BREAK.search(value):
         raise DataError(
             f"the {what} {json.dumps(value)} contains a line break character",
             path=path,

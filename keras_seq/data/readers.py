@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import math
+import re
 
 import conllu
 
@@ -24,6 +25,10 @@ FORMATS = ("conllu", "conll", "csv", "jsonl")
 DELIMITERS = ",;\t|"  # what sniffing may pick when `data.delimiter` is unset
 MAX_FIELD_BYTES = 16 * 1024 * 1024  # a CSV field longer than this is an error (not csv's 128 KB)
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits at
+LINE_BREAK = re.compile(f"[{re.escape(LINE_BREAKS)}]")
+_WORD_ID = re.compile(r"[0-9]+\Z")
+_RANGE_OR_EMPTY_ID = re.compile(r"[0-9]+(-[0-9]+|\.[0-9]+)\Z")
+_HEAD = re.compile(r"([0-9]+|_)\Z")
 CONLLU_FIELDS = ("id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
 CONLLU_TAG_FIELDS = ("upos", "xpos", "deprel", "lemma")
 
@@ -237,7 +242,7 @@ def _conllu_sentence(block, path, tags_field):
                 hint="fill in the tag, or choose another data.tags_field (e.g. xpos)",
             )
         for field in ("form", tags_field):
-            if any(mark in token[field] for mark in LINE_BREAKS):
+            if LINE_BREAK.search(token[field]):
                 raise DataError(
                     f"{json.dumps(token[field])} contains a line break character",
                     path=path,
@@ -251,6 +256,15 @@ def _conllu_sentence(block, path, tags_field):
 
 
 def _parse_conllu_lines(block, path):
+    """The sentence's tokens as dicts of `CONLLU_FIELDS`; `id` an int for a syntactic word.
+
+    Lines whose ID and HEAD are well formed are split on TABs directly, since `conllu`'s
+    parser (which also decodes FEATS, DEPS and MISC, never read here) takes most of the time
+    of reading a treebank; any other sentence goes through `conllu`, which names the fault.
+    """
+    tokens = [_split_token_line(line) for _, line in block]
+    if all(tokens):
+        return tokens
     try:
         return conllu.parse("\n".join(line for _, line in block) + "\n\n")[0]
     except conllu.exceptions.ParseException:
@@ -266,6 +280,19 @@ def _parse_conllu_lines(block, path):
                 hint="see https://universaldependencies.org/format.html",
             ) from None
     raise DataError("not a valid CoNLL-U sentence", path=path, line=block[0][0])
+
+
+def _split_token_line(line):
+    """A token line's fields as a dict (`id` an int, or a str for `1-2` and `1.1`), or None
+    when its ID or HEAD is not of the usual form."""
+    fields = dict(zip(CONLLU_FIELDS, line.split("\t")))
+    if not _HEAD.match(fields["head"]):
+        return None
+    if _WORD_ID.match(fields["id"]):
+        fields["id"] = int(fields["id"])
+    elif not _RANGE_OR_EMPTY_ID.match(fields["id"]):
+        return None
+    return fields
 
 
 def read_records(path, format, columns, *, delimiter=None, source=None):
@@ -496,7 +523,7 @@ def split_tokens(value, path, line, column):
             "no tokens", path=path, line=line, field=column, hint="remove the line or fill it in"
         )
     for token in tokens:
-        if not token or any(mark in token for mark in LINE_BREAKS):
+        if not token or LINE_BREAK.search(token):
             raise DataError(
                 f"the token {json.dumps(token)} is empty or contains a line break",
                 path=path,
@@ -516,7 +543,7 @@ def _label(value, path, line, column):
             field=column,
         )
     label = str(value).strip()
-    if any(mark in label for mark in LINE_BREAKS):
+    if LINE_BREAK.search(label):
         raise DataError(
             f"the label {json.dumps(label)} contains a line break",
             path=path,
