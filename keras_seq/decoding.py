@@ -123,43 +123,72 @@ def beam_search(step, states, beam_size, max_length, length_penalty=1.0):
     >>> ids.tolist(), round(float(np.exp(2 * scores[0])), 2)  # 0.4 * 0.8 beats 0.3 alone
     ([[4, 3]], 0.32)
     """
+    _check_beam_options(beam_size, max_length, length_penalty)
+    batch = _batch_size(states)
+    rows = np.arange(batch)[:, None]
+    states = _take(states, np.repeat(np.arange(batch), beam_size))
+    tokens, history, scores, lengths, finished = _start_beams(batch, beam_size)
+    for length in range(1, max_length + 1):
+        log_probs, states = step(tokens.reshape(-1), states)
+        log_probs = _log_probs(log_probs).reshape(batch, beam_size, -1)
+        parent, tokens, scores, lengths, finished = _extend_beams(
+            log_probs, scores, lengths, finished, length, length_penalty
+        )
+        history = np.concatenate([history[rows, parent], tokens[:, :, None]], axis=2)
+        states = _take(states, (parent + rows * beam_size).reshape(-1))
+        if np.all(finished | np.isneginf(scores)):
+            break
+    return _best_beams(history, scores, lengths, length_penalty)
+
+
+def _check_beam_options(beam_size, max_length, length_penalty):
     _check("beam_size", beam_size, 1)
     _check("max_length", max_length, 1)
     if not length_penalty >= 0:
         raise ValueError(f"`length_penalty` must be >= 0. Received: {length_penalty=}")
-    batch = _batch_size(states)
-    rows = np.arange(batch)[:, None]
-    states = _take(states, np.repeat(np.arange(batch), beam_size))
+
+
+def _best_beams(history, scores, lengths, length_penalty):
+    """`(ids, scores)` of the best-scoring hypothesis of each row, ids cut to the longest."""
+    final = scores / lengths**length_penalty
+    rows = np.arange(len(final))
+    chosen = np.argmax(final, axis=1)
+    steps = int(lengths[rows, chosen].max())
+    return history[rows, chosen][:, :steps], final[rows, chosen]
+
+
+def _start_beams(batch, beam_size):
+    """`(tokens, history, scores, lengths, finished)`, each (batch, beam_size, ...): one live
+    hypothesis (score 0, `<bos>`) per row; the other slots are empty (score -inf)."""
     tokens = np.full((batch, beam_size), BOS_ID, dtype="int32")
     history = np.zeros((batch, beam_size, 0), dtype="int32")
     scores = np.full((batch, beam_size), -np.inf)
-    scores[:, 0] = 0.0  # one hypothesis to start from; the others are empty slots
+    scores[:, 0] = 0.0
     lengths = np.ones((batch, beam_size))
     finished = np.zeros((batch, beam_size), dtype=bool)
-    for length in range(1, max_length + 1):
-        log_probs, states = step(tokens.reshape(-1), states)
-        log_probs = _log_probs(log_probs).reshape(batch, beam_size, -1)
-        vocabulary = log_probs.shape[-1]
-        extended = scores[:, :, None] + log_probs
-        carried = np.full_like(extended, -np.inf)
-        carried[:, :, PAD_ID] = scores
-        candidates = np.where(finished[:, :, None], carried, extended)
-        candidate_lengths = np.where(finished, lengths, length)[:, :, None]
-        normalised = candidates / candidate_lengths**length_penalty
-        best = np.argsort(-normalised.reshape(batch, -1), axis=1, kind="stable")[:, :beam_size]
-        parent, token = best // vocabulary, best % vocabulary
-        was_finished = finished[rows, parent]
-        token = np.where(was_finished, PAD_ID, token).astype("int32")
-        scores = candidates[rows, parent, token]
-        lengths = np.where(was_finished, lengths[rows, parent], length)
-        finished = was_finished | (token == EOS_ID)
-        history = np.concatenate([history[rows, parent], token[:, :, None]], axis=2)
-        tokens = token
-        states = _take(states, (parent + rows * beam_size).reshape(-1))
-        if np.all(finished | np.isneginf(scores)):
-            break
-    final = scores / lengths**length_penalty
-    chosen = np.argmax(final, axis=1)
-    ids = history[np.arange(batch), chosen]
-    steps = int(lengths[np.arange(batch), chosen].max())
-    return ids[:, :steps], final[np.arange(batch), chosen]
+    return tokens, history, scores, lengths, finished
+
+
+def _extend_beams(log_probs, scores, lengths, finished, length, length_penalty):
+    """One step of `beam_search`: every live hypothesis extended by every token, every finished
+    one carried over (as `<pad>`), the best `beam_size` candidates kept (stable order).
+
+    Returns `(parent, token, scores, lengths, finished)`, each (batch, beam_size): the kept
+    candidates' hypothesis index and token, their summed log-probabilities, lengths and
+    whether they have finished.
+    """
+    batch, beam_size, vocabulary = log_probs.shape
+    rows = np.arange(batch)[:, None]
+    extended = scores[:, :, None] + log_probs
+    carried = np.full_like(extended, -np.inf)
+    carried[:, :, PAD_ID] = scores
+    candidates = np.where(finished[:, :, None], carried, extended)
+    candidate_lengths = np.where(finished, lengths, length)[:, :, None]
+    normalised = candidates / candidate_lengths**length_penalty
+    best = np.argsort(-normalised.reshape(batch, -1), axis=1, kind="stable")[:, :beam_size]
+    parent, token = best // vocabulary, best % vocabulary
+    was_finished = finished[rows, parent]
+    token = np.where(was_finished, PAD_ID, token).astype("int32")
+    scores = candidates[rows, parent, token]
+    lengths = np.where(was_finished, lengths[rows, parent], length)
+    return parent, token, scores, lengths, was_finished | (token == EOS_ID)

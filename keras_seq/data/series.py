@@ -197,15 +197,7 @@ def read_series_table(
     if fill not in FILLS:
         raise DataError(f"unknown fill {fill!r}", path=path, hint=f"use one of {FILLS}")
     value_columns = list(value_columns)
-    columns = {"time_column": time_column}
-    if series_id_column is not None:
-        columns["series_id_column"] = series_id_column
-    columns.update({f"value column {i}": name for i, name in enumerate(value_columns)})
-    rows = {}
-    for line, record in read_records(path, format, columns):
-        key = "" if series_id_column is None else str(record[series_id_column]).strip()
-        values = [_value(record[name], path, line, name) for name in value_columns]
-        rows.setdefault(key, []).append((line, record[time_column], values))
+    rows = _rows_by_series(path, format, value_columns, time_column, series_id_column)
     if isinstance(frequency, str):
         frequency = parse_frequency(frequency)
     target_index = [value_columns.index(name) for name in (targets or value_columns)]
@@ -222,6 +214,20 @@ def read_series_table(
         )
         series.append(_check(one, frequency, fill, target_index, bool(future_columns)))
     return series
+
+
+def _rows_by_series(path, format, value_columns, time_column, series_id_column):
+    """`{series id: [(line, time text, values), ...]}` in file order; values parsed."""
+    columns = {"time_column": time_column}
+    if series_id_column is not None:
+        columns["series_id_column"] = series_id_column
+    columns.update({f"value column {i}": name for i, name in enumerate(value_columns)})
+    rows = {}
+    for line, record in read_records(path, format, columns):
+        key = "" if series_id_column is None else str(record[series_id_column]).strip()
+        values = [_value(record[name], path, line, name) for name in value_columns]
+        rows.setdefault(key, []).append((line, record[time_column], values))
+    return rows
 
 
 def is_missing(value):

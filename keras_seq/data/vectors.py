@@ -81,49 +81,62 @@ def read_vectors(path, dim, words=None, lowercase=False):
         if file_dim is None:
             header = _header(fields) if number == 1 else None
             file_dim = header[1] if header else len(fields) - 1
-            if file_dim != dim:
-                raise DataError(
-                    f"the vectors have {file_dim} dimensions, the model's embedding has {dim}",
-                    path=path,
-                    line=number,
-                    hint=f"set input.embedding_dim to {file_dim}, or use vectors of size {dim}",
-                )
+            _check_dim(file_dim, dim, path, number)
             if header:
                 count = header[0]
                 continue
-        if len(fields) != dim + 1:
-            raise DataError(
-                f"{len(fields) - 1} values after the word {fields[0]!r}, expected {dim}",
-                path=path,
-                line=number,
-                hint="each line must hold a word and then every value, separated by spaces",
-            )
+        _check_field_count(fields, dim, path, number)
         lines += 1
         word = fields[0].lower() if lowercase else fields[0]
         if word in vectors or (words is not None and word not in words):
             continue
-        try:
-            vector = np.array(fields[1:], dtype="float32")
-        except ValueError:
-            raise DataError(
-                f"a value of {fields[0]!r} is not a number",
-                path=path,
-                line=number,
-                hint="write each value as a decimal number such as 0.125",
-            ) from None
-        if not np.isfinite(vector).all():
-            raise DataError(
-                f"a value of {fields[0]!r} is NaN, infinite or too large for float32",
-                path=path,
-                line=number,
-                hint="replace it by a finite number (or drop the line)",
-            )
-        vectors[word] = vector
+        vectors[word] = _vector(fields, path, number)
     if not lines:
         raise DataError("no vectors in the file", path=path, hint="give one word per line")
     if count is not None and count != lines:
         logger.warning("%s: the header announces %d vectors, the file has %d", path, count, lines)
     return vectors
+
+
+def _check_dim(file_dim, dim, path, number):
+    if file_dim != dim:
+        raise DataError(
+            f"the vectors have {file_dim} dimensions, the model's embedding has {dim}",
+            path=path,
+            line=number,
+            hint=f"set input.embedding_dim to {file_dim}, or use vectors of size {dim}",
+        )
+
+
+def _check_field_count(fields, dim, path, number):
+    if len(fields) != dim + 1:
+        raise DataError(
+            f"{len(fields) - 1} values after the word {fields[0]!r}, expected {dim}",
+            path=path,
+            line=number,
+            hint="each line must hold a word and then every value, separated by spaces",
+        )
+
+
+def _vector(fields, path, number):
+    """The float32 vector of one line's `fields` (the word first); finite numbers only."""
+    try:
+        vector = np.array(fields[1:], dtype="float32")
+    except ValueError:
+        raise DataError(
+            f"a value of {fields[0]!r} is not a number",
+            path=path,
+            line=number,
+            hint="write each value as a decimal number such as 0.125",
+        ) from None
+    if not np.isfinite(vector).all():
+        raise DataError(
+            f"a value of {fields[0]!r} is NaN, infinite or too large for float32",
+            path=path,
+            line=number,
+            hint="replace it by a finite number (or drop the line)",
+        )
+    return vector
 
 
 def extend_vocabulary(vocab, sentences, vectors, max_size=None):

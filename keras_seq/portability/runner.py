@@ -77,15 +77,7 @@ def check_backends(
     from keras_seq.spec import load_spec
 
     sources = list(specs) if isinstance(specs, (list, tuple)) else [specs]
-    if weights is None or isinstance(weights, (str, os.PathLike)):
-        if weights is not None and len(sources) != 1:
-            raise ValueError(
-                f"weights names one file but there are {len(sources)} specs: pass a list "
-                "with one weights path (or None) per spec."
-            )
-        weights = [weights] * len(sources)
-    if len(weights) != len(sources):
-        raise ValueError(f"Got {len(weights)} weights paths for {len(sources)} specs.")
+    weights = _weights_per_spec(weights, len(sources))
     loaded = [load_spec(source) for source in sources]  # a bad spec fails here, once
     labels = _labels(sources, loaded)
     skipped = {b: "not installed" for b in backends if importlib.util.find_spec(b) is None}
@@ -93,13 +85,8 @@ def check_backends(
     if not running:
         raise RuntimeError(f"None of the backends {list(backends)} is installed.")
     with tempfile.TemporaryDirectory(prefix="keras-seq-check-") as workdir:
-        job = {"batch_size": batch_size, "steps": steps, "reference": running[0], "specs": []}
-        for index, (spec, path) in enumerate(zip(loaded, weights)):
-            with open(os.path.join(workdir, f"spec-{index}.yaml"), "w") as file:
-                file.write(spec.to_yaml())
-            job["specs"].append(os.path.abspath(path) if path else None)
-        with open(os.path.join(workdir, "job.json"), "w") as file:
-            json.dump(job, file)
+        job = {"batch_size": batch_size, "steps": steps, "reference": running[0]}
+        _write_job(workdir, job, loaded, weights)
         _run_processes(running, workdir, timeout)
         sections = {label: _compare(workdir, index, running) for index, label in enumerate(labels)}
     notes = [
@@ -107,6 +94,32 @@ def check_backends(
         "initial weights: n/a for a spec without a seed",
     ]
     return BackendReport(running[0], sections, dict(TOLERANCES), skipped, notes)
+
+
+def _weights_per_spec(weights, count):
+    """`weights` (None, one path, or a list) as a list of one path (or None) per spec."""
+    if weights is None or isinstance(weights, (str, os.PathLike)):
+        if weights is not None and count != 1:
+            raise ValueError(
+                f"weights names one file but there are {count} specs: pass a list "
+                "with one weights path (or None) per spec."
+            )
+        weights = [weights] * count
+    if len(weights) != count:
+        raise ValueError(f"Got {len(weights)} weights paths for {count} specs.")
+    return weights
+
+
+def _write_job(workdir, job, specs, weights):
+    """Writes `spec-<index>.yaml` per spec and `job.json` (`job` plus the weights paths) into
+    `workdir`, what each backend's worker process reads."""
+    job = {**job, "specs": []}
+    for index, (spec, path) in enumerate(zip(specs, weights)):
+        with open(os.path.join(workdir, f"spec-{index}.yaml"), "w") as file:
+            file.write(spec.to_yaml())
+        job["specs"].append(os.path.abspath(path) if path else None)
+    with open(os.path.join(workdir, "job.json"), "w") as file:
+        json.dump(job, file)
 
 
 def _labels(sources, loaded):

@@ -57,113 +57,139 @@ def _nearest_location(path, locations):
 
 def _explain(error, locations):
     """Turn one jsonschema error into problems that say what is wrong and how to fix it."""
-    path = list(error.absolute_path)
+    explain = _EXPLAINERS.get(error.validator, _explain_other)
+    return explain(error, list(error.absolute_path), locations)
+
+
+def _explain_branches(error, path, locations):
+    """anyOf / oneOf: the fitting branch's errors, or "not valid here" with every choice."""
+    branch_errors = _errors_of_matching_branch(error)
+    if branch_errors:
+        return [p for e in branch_errors for p in _explain(e, locations)]
     value = error.instance
-    field_schema = error.schema
-    kind = error.validator
-    if kind in ("anyOf", "oneOf"):
-        branch_errors = _errors_of_matching_branch(error)
-        if branch_errors:
-            return [p for e in branch_errors for p in _explain(e, locations)]
-        allowed = spec_schema.allowed_text(field_schema)
-        hint = closest(value, _constants(field_schema)) if isinstance(value, str) else None
-        return [
-            _problem(
-                path,
-                f"{_show(value)} is not valid here",
-                locations,
-                found=value,
-                allowed=allowed,
-                hint=hint,
-            )
-        ]
-    if kind == "additionalProperties":
-        known = list(field_schema.get("properties", {}))
-        return [
-            _problem(
-                path + [key],
-                f"unknown field {key!r}",
-                locations,
-                key_location=True,
-                found=key,
-                allowed=", ".join(known),
-                hint=closest(key, known),
-            )
-            for key in value
-            if key not in known
-        ]
-    if kind == "required":
-        return [
-            _problem(
-                path + [name],
-                f"missing required field {name!r}",
-                locations,
-                allowed=_field_help(field_schema, name),
-            )
-            for name in error.validator_value
-            if name not in value
-        ]
-    if kind == "enum":
-        choices = error.validator_value
-        return [
-            _problem(
-                path,
-                f"{_show(value)} is not one of the choices",
-                locations,
-                found=value,
-                allowed=spec_schema.allowed_text(field_schema),
-                hint=closest(value, choices),
-            )
-        ]
-    if kind == "const":
-        return [
-            _problem(
-                path,
-                f"{_show(value)} is not supported",
-                locations,
-                found=value,
-                allowed=_show(error.validator_value),
-            )
-        ]
-    if kind == "type":
-        return [
-            _problem(
-                path,
-                f"expected {spec_schema.allowed_text(field_schema)}, "
-                f"found {_show(value)} ({_kind(value)})",
-                locations,
-                found=value,
-            )
-        ]
-    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return [
-            _problem(
-                path,
-                f"{_show(value)} is out of range",
-                locations,
-                found=value,
-                allowed=spec_schema.allowed_text(field_schema),
-            )
-        ]
-    if kind in ("minLength", "minItems"):
-        return [_problem(path, "must not be empty", locations, found=value)]
-    if kind == "maxLength":
-        return [_problem(path, f"is longer than {error.validator_value} characters", locations)]
-    if kind == "pattern":
-        return [
-            _problem(
-                path,
-                f"{_show(value)} is not allowed here",
-                locations,
-                found=value,
-                allowed=field_schema.get(
-                    "x-pattern-help", f"text matching {error.validator_value}"
-                ),
-            )
-        ]
-    if kind == "maxItems":
-        return [_problem(path, f"has more than {error.validator_value} items", locations)]
-    return [_problem(path, error.message, locations, found=value)]
+    hint = closest(value, _constants(error.schema)) if isinstance(value, str) else None
+    return [
+        _problem(
+            path,
+            f"{_show(value)} is not valid here",
+            locations,
+            found=value,
+            allowed=spec_schema.allowed_text(error.schema),
+            hint=hint,
+        )
+    ]
+
+
+def _explain_unknown_fields(error, path, locations):
+    known = list(error.schema.get("properties", {}))
+    return [
+        _problem(
+            path + [key],
+            f"unknown field {key!r}",
+            locations,
+            key_location=True,
+            found=key,
+            allowed=", ".join(known),
+            hint=closest(key, known),
+        )
+        for key in error.instance
+        if key not in known
+    ]
+
+
+def _explain_required(error, path, locations):
+    return [
+        _problem(
+            path + [name],
+            f"missing required field {name!r}",
+            locations,
+            allowed=_field_help(error.schema, name),
+        )
+        for name in error.validator_value
+        if name not in error.instance
+    ]
+
+
+def _explain_enum(error, path, locations):
+    value = error.instance
+    return [
+        _problem(
+            path,
+            f"{_show(value)} is not one of the choices",
+            locations,
+            found=value,
+            allowed=spec_schema.allowed_text(error.schema),
+            hint=closest(value, error.validator_value),
+        )
+    ]
+
+
+def _explain_const(error, path, locations):
+    value = error.instance
+    message = f"{_show(value)} is not supported"
+    return [_problem(path, message, locations, found=value, allowed=_show(error.validator_value))]
+
+
+def _explain_type(error, path, locations):
+    value = error.instance
+    expected = spec_schema.allowed_text(error.schema)
+    message = f"expected {expected}, found {_show(value)} ({_kind(value)})"
+    return [_problem(path, message, locations, found=value)]
+
+
+def _explain_range(error, path, locations):
+    value = error.instance
+    allowed = spec_schema.allowed_text(error.schema)
+    return [
+        _problem(path, f"{_show(value)} is out of range", locations, found=value, allowed=allowed)
+    ]
+
+
+def _explain_empty(error, path, locations):
+    return [_problem(path, "must not be empty", locations, found=error.instance)]
+
+
+def _explain_too_long(error, path, locations):
+    return [_problem(path, f"is longer than {error.validator_value} characters", locations)]
+
+
+def _explain_pattern(error, path, locations):
+    value = error.instance
+    allowed = error.schema.get("x-pattern-help", f"text matching {error.validator_value}")
+    return [
+        _problem(
+            path, f"{_show(value)} is not allowed here", locations, found=value, allowed=allowed
+        )
+    ]
+
+
+def _explain_too_many(error, path, locations):
+    return [_problem(path, f"has more than {error.validator_value} items", locations)]
+
+
+def _explain_other(error, path, locations):
+    return [_problem(path, error.message, locations, found=error.instance)]
+
+
+# jsonschema validator keyword -> the function that explains its error.
+_EXPLAINERS = {
+    "anyOf": _explain_branches,
+    "oneOf": _explain_branches,
+    "additionalProperties": _explain_unknown_fields,
+    "required": _explain_required,
+    "enum": _explain_enum,
+    "const": _explain_const,
+    "type": _explain_type,
+    "minimum": _explain_range,
+    "maximum": _explain_range,
+    "exclusiveMinimum": _explain_range,
+    "exclusiveMaximum": _explain_range,
+    "minLength": _explain_empty,
+    "minItems": _explain_empty,
+    "maxLength": _explain_too_long,
+    "pattern": _explain_pattern,
+    "maxItems": _explain_too_many,
+}
 
 
 def _errors_of_matching_branch(error):
