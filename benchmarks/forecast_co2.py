@@ -69,7 +69,7 @@ def main(argv=None):
 
     import keras
 
-    from keras_seq.commands.backtest import backtest, fold_origins
+    from keras_seq.backtesting import backtest, fold_origins
     from keras_seq.tasks import Task
 
     data = RESULTS / "co2.csv"

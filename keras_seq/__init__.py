@@ -43,6 +43,7 @@ _EXPORTS = {
     "check_backends": "keras_seq.portability",
     "train": "keras_seq.pipeline",
     "Run": "keras_seq.pipeline",
+    "backtest": "keras_seq.backtesting",
 }
 _MODULES = (
     "data",

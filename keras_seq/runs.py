@@ -321,40 +321,44 @@ def curves_figure(history):
         1, max(1, len(names)), figsize=(5 * max(1, len(names)), 3.6), squeeze=False
     )
     for axis, name in zip(axes[0], names):
-        notes, finite = [], []
-        for label, key in (("train", name), ("validation", f"val_{name}")):
-            if key not in history:
-                continue
-            values = [float(v) for v in history[key]]
-            epochs = [e for e, v in enumerate(values, 1) if math.isfinite(v)]
-            kept = [v for v in values if math.isfinite(v)]
-            finite.extend(kept)
-            if epochs:
-                axis.plot(epochs, kept, marker="o", label=label)
-            bad = next((e for e, v in enumerate(values, 1) if not math.isfinite(v)), None)
-            if bad is not None:
-                notes.append(f"{label} {name} is {values[bad - 1]} from epoch {bad} on")
-        axis.set_title(name)
-        axis.set_xlabel("epoch")
-        axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
-        axis.grid(alpha=0.3)
-        if finite:
-            axis.legend()
-            low, high = min(finite), max(finite)
-            if name == "loss" and low > 0 and high / low > LOG_SCALE_RATIO:
-                axis.set_yscale("log")
-        if notes:
-            text = "the run diverged:\n" + "\n".join(notes)
-            axis.text(
-                0.5,
-                0.5,
-                text,
-                transform=axis.transAxes,
-                ha="center",
-                va="center",
-                color="firebrick",
-                wrap=True,
-                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "firebrick"},
-            )
+        _curve_panel(axis, name, history, ticker)
     figure.tight_layout()
     return figure
+
+
+def _curve_panel(axis, name, history, ticker):
+    """Draws one quantity's train and validation curves on `axis` (see `curves_figure`)."""
+    notes, finite = [], []
+    for label, key in (("train", name), ("validation", f"val_{name}")):
+        if key not in history:
+            continue
+        values = [float(v) for v in history[key]]
+        epochs = [e for e, v in enumerate(values, 1) if math.isfinite(v)]
+        kept = [v for v in values if math.isfinite(v)]
+        finite.extend(kept)
+        if epochs:
+            axis.plot(epochs, kept, marker="o", label=label)
+        bad = next((e for e, v in enumerate(values, 1) if not math.isfinite(v)), None)
+        if bad is not None:
+            notes.append(f"{label} {name} is {values[bad - 1]} from epoch {bad} on")
+    axis.set_title(name)
+    axis.set_xlabel("epoch")
+    axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    axis.grid(alpha=0.3)
+    if finite:
+        axis.legend()
+        low, high = min(finite), max(finite)
+        if name == "loss" and low > 0 and high / low > LOG_SCALE_RATIO:
+            axis.set_yscale("log")
+    if notes:
+        axis.text(
+            0.5,
+            0.5,
+            "the run diverged:\n" + "\n".join(notes),
+            transform=axis.transAxes,
+            ha="center",
+            va="center",
+            color="firebrick",
+            wrap=True,
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "firebrick"},
+        )

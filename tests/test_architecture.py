@@ -105,9 +105,5 @@ def test_only_commands_and_the_cli_import_commands():
     assert violations(others, ("keras_seq.commands",)) == []
 
 
-# The benchmarks reuse the CLI's training pipeline until the public `keras_seq.train` API
-# (issue 24, built on another branch) replaces those imports; not strict, so that this test
-# starts passing without an edit once it lands.
-@pytest.mark.xfail(strict=False, reason="benchmarks import keras_seq.commands (issue 24)")
 def test_benchmarks_import_no_commands():
     assert violations(files("benchmarks"), ("keras_seq.commands",)) == []

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import keras_seq
-from keras_seq.commands.backtest import backtest, fold_origins
+from keras_seq.backtesting import backtest, fold_origins
 from keras_seq.data import DataError
 from keras_seq.metrics import forecasting as fm
 from keras_seq.tasks import Forecaster, SeriesForecaster, Task
@@ -262,3 +262,18 @@ data: {{format: csv, time_column: date, series_id_column: region, target_columns
         origins = {r["id"]: list(range(280, 358, 7)) for r in records}
         scores[name] = task.score(records, origins)["keras-seq"]["mase"]
     assert scores["covariates"] < 0.85 * scores["plain"], scores
+
+
+def test_backtest_refuses_a_taken_output_before_any_fold_trains(tmp_path, monkeypatch):
+    from keras_seq import fitting
+
+    def never(*args, **kwargs):
+        raise AssertionError("a fold trained before the taken folder was refused")
+
+    monkeypatch.setattr(fitting, "fit", never)
+    train = two_series(tmp_path, days=24)
+    (tmp_path / "bt").mkdir()
+    (tmp_path / "bt" / "mine.txt").write_text("kept")
+    with pytest.raises(Exception, match="already exists"):
+        backtest(spec(train, epochs=1), folds=2, output=str(tmp_path / "bt"))
+    assert [p.name for p in (tmp_path / "bt").iterdir()] == ["mine.txt"]

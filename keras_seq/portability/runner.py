@@ -22,8 +22,7 @@ import numpy as np
 from keras_seq.portability.report import BACKENDS, TOLERANCES, BackendReport, SpecComparison
 
 # The backend processes run at once on a tiny batch: one thread each (unless the caller's
-# environment says otherwise) keeps them from fighting over the cores. On 2 busy cores this
-# cut their CPU time from 113 s to 70 s.
+# environment says otherwise) keeps them from fighting over the cores (docs/speed.md).
 _ONE_THREAD = {
     "OMP_NUM_THREADS": "1",  # PyTorch
     "TF_NUM_INTRAOP_THREADS": "1",

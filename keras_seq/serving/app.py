@@ -130,6 +130,9 @@ def create_app(task, limits=None):
 
     Returns:
         A `fastapi.FastAPI` application.
+
+    The routes are written here, together, as closures over this app's batcher and limits
+    (FastAPI's usual shape), which is why the function is longer than most.
     """
     limits = limits or Limits()
 
