@@ -156,6 +156,17 @@ head: {type: tagger, classes: 3, dropout: 0.3}
     assert quiet.encoder.units == 4 and quiet.head.classes == 3
 
 
+def test_word_dropout_is_switched_off_too():
+    # Its masks come from each backend's generator: left on, a spec with word_dropout (the
+    # shipped wnut17.yaml) trained to numbers 1e-2 apart.
+    spec = keras_seq.load_spec("""
+input: {kind: tokens, word_dropout: 0.2}
+encoder: {cell: lstm, units: 4}
+head: {type: tagger, classes: 3}
+""")
+    assert worker._without_dropout(spec).input.word_dropout == 0
+
+
 def test_fixed_batch_is_padded_and_repeatable():
     from keras_seq.tasks.building import resolved_task
 
