@@ -41,6 +41,12 @@ EXAMPLES = {
     ),
     "GRUCell": lambda: (_cell(public.GRUCell(3)), FEATURES, (4, 5, 3), None),
     "LSTMCell": lambda: (_cell(public.LSTMCell(3)), FEATURES, (4, 5, 3), None),
+    "ResetBeforeGRUCell": lambda: (
+        _cell(public.ResetBeforeGRUCell(3)),
+        FEATURES,
+        (4, 5, 3),
+        None,
+    ),
     "SimpleRNNCell": lambda: (_cell(public.SimpleRNNCell(3)), FEATURES, (4, 5, 3), None),
     "CharacterEncoder": _characters,
     "MaskedConcatenate": lambda: (
