@@ -102,8 +102,19 @@ def _batches(task, encoded, records, batch_size, progress):
         train.x.epoch = progress["epoch"]
         return train.x, []
     batches = training.EpochBatches(
-        train.x, train.y, train.sample_weight, batch_size, task.spec.seed, progress["epoch"]
+        train.x,
+        train.y,
+        train.sample_weight,
+        batch_size,
+        task.spec.seed,
+        progress["epoch"],
+        lengths=task.example_lengths(train.x),
+        order=task.spec.training.batch_order,
     )
+    if batches.lengths is not None:
+        from keras_seq.backend import quirks
+
+        return quirks.with_free_time_axis(batches), [batches.follow()]
     return batches, [batches.follow()]
 
 

@@ -26,7 +26,11 @@ import keras
 import numpy as np
 
 from keras_seq import stopping
+from keras_seq.spec.schema import ROOT
 from keras_seq.spec.search import direction
+
+# Batches per window sorted by length (`EpochBatches(order="buckets")`).
+BUCKET_BATCHES = ROOT["properties"]["training"]["properties"]["batch_order"]["x-bucket-batches"]
 
 
 @functools.cache
@@ -213,6 +217,20 @@ class EpochBatches(keras.utils.PyDataset):
     exactly the batches an uninterrupted one would (Keras' own shuffling draws from a global
     random state that a new process does not share).
 
+    With `lengths` (each example's real steps, for a model whose time axis is free), every
+    batch is cut to its own longest example, rounded up to a multiple of `width_step`: the
+    arrays whose second axis is the padded time axis lose the columns that are padding in every
+    row. Masked recurrence and a loss averaged over real steps make that exact; the rounding
+    bounds the batch shapes a compiling backend (JAX, TensorFlow) traces. `order` then also
+    chooses how examples meet in batches:
+
+    - `"random"`: a permutation of all examples;
+    - `"buckets"`: the permutation is cut into windows of `BUCKET_BATCHES` batches, each
+      window sorted by length before it is cut into batches, and the batches shuffled, so a
+      batch holds examples of similar length (less padding computed) and is still drawn at
+      random (as torchtext's `BucketIterator`);
+    - `"length"`: every example in order of length, the batches in that order (evaluation).
+
     Args:
         x: array, or a list or dict of arrays (several model inputs), first axis the examples.
         y: array. Targets.
@@ -220,6 +238,10 @@ class EpochBatches(keras.utils.PyDataset):
         batch_size: int.
         seed: int or None. None draws a fresh order every epoch (not reproducible).
         epoch: int. The 0-based epoch the first pass is (a resumed run's starting epoch).
+        lengths: int array `(examples,)`, optional. Real steps per example; None keeps the
+            padded width and the random order.
+        order: `"random"`, `"buckets"` or `"length"` (with `lengths`).
+        width_step: int. Batch widths are multiples of it (or the padded width).
 
     Examples:
 
@@ -230,29 +252,84 @@ class EpochBatches(keras.utils.PyDataset):
     >>> b.follow().on_epoch_begin(2)
     >>> bool((a[0][0] == b[0][0]).all()), len(a)
     (True, 2)
+    >>> ids = np.array([[8, 9, 9, 0], [5, 0, 0, 0], [6, 7, 0, 0]])
+    >>> cut = EpochBatches(ids, ids, None, 2, 0, lengths=np.array([3, 1, 2]), order="length",
+    ...                    width_step=1)
+    >>> [batch[0].tolist() for batch in (cut[0], cut[1])]
+    [[[5, 0], [6, 7]], [[8, 9, 9]]]
     """
 
-    def __init__(self, x, y, sample_weight, batch_size, seed, epoch=0):
+    def __init__(
+        self,
+        x,
+        y,
+        sample_weight,
+        batch_size,
+        seed,
+        epoch=0,
+        lengths=None,
+        order="random",
+        width_step=8,
+    ):
         super().__init__()
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.batch_size, self.seed, self.epoch = batch_size, seed, epoch
+        self.lengths, self.order, self.width_step = lengths, order, width_step
         self.count = len(y)
-        self._order = None
+        self._rows = None
 
     def __len__(self):
         return math.ceil(self.count / self.batch_size)
 
     def __getitem__(self, index):
-        if self._order is None:
-            entropy = None if self.seed is None else (self.seed, self.epoch)
-            self._order = np.random.default_rng(entropy).permutation(self.count)
-        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
-        x = keras.tree.map_structure(lambda part: part[rows], self.x)
+        rows = self.rows(index)
+        take = self._taker(rows)
+        x = keras.tree.map_structure(take, self.x)
         if isinstance(x, list):
             x = tuple(x)  # TensorFlow's dataset adapter takes tuples, not lists, of inputs
         if self.sample_weight is None:
-            return x, self.y[rows]
-        return x, self.y[rows], self.sample_weight[rows]
+            return x, take(self.y)
+        return x, take(self.y), take(self.sample_weight)
+
+    def rows(self, index):
+        """The example indexes in batch `index` of the current epoch."""
+        if self._rows is None:
+            self._rows = self._batch_rows()
+        return self._rows[index]
+
+    def _batch_rows(self):
+        """The example indexes of each batch of the current epoch, in `order`."""
+        size = self.batch_size
+        if self.lengths is not None and self.order == "length":
+            examples = np.argsort(self.lengths, kind="stable")
+            return [examples[i : i + size] for i in range(0, self.count, size)]
+        entropy = None if self.seed is None else (self.seed, self.epoch)
+        random = np.random.default_rng(entropy)
+        examples = random.permutation(self.count)
+        if self.lengths is None or self.order != "buckets":
+            return [examples[i : i + size] for i in range(0, self.count, size)]
+        batches, window = [], size * BUCKET_BATCHES
+        for i in range(0, self.count, window):
+            chunk = examples[i : i + window]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            batches += [chunk[j : j + size] for j in range(0, len(chunk), size)]
+        return [batches[i] for i in random.permutation(len(batches))]
+
+    def _taker(self, rows):
+        """A function giving an array's `rows`, cut to the batch's width when `lengths` is set
+        (only arrays whose second axis is the padded time axis are cut)."""
+        if self.lengths is None:
+            return lambda part: part[rows]
+        padded = self.y.shape[1] if self.y.ndim > 1 else _time_axis(self.x)
+        longest = int(self.lengths[rows].max(initial=1))
+        width = min(padded, -(-longest // self.width_step) * self.width_step)
+
+        def take(part):
+            if part.ndim > 1 and part.shape[1] == padded:
+                return part[rows, :width]
+            return part[rows]
+
+        return take
 
     def on_epoch_end(self):
         """Nothing: Keras calls this at times that differ between a fresh and a resumed
@@ -264,9 +341,14 @@ class EpochBatches(keras.utils.PyDataset):
 
         class Follow(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch, logs=None):
-                batches.epoch, batches._order = epoch, None
+                batches.epoch, batches._rows = epoch, None
 
         return Follow()
+
+
+def _time_axis(x):
+    """The padded time axis of the model inputs `x` (the second axis of the first array)."""
+    return keras.tree.flatten(x)[0].shape[1]
 
 
 def random_state(model):

@@ -24,3 +24,26 @@ def dense_gradient_table(table):
     if keras.backend.backend() == "tensorflow":
         return keras.ops.multiply(table, keras.ops.ones((), dtype=table.dtype))
     return table
+
+
+def with_free_time_axis(batches):
+    """`batches` (a `keras.utils.PyDataset` whose batches differ in width) ready for `fit` and
+    `evaluate` on every backend.
+
+    Keras' TensorFlow adapter fixes the shape of its dataset from the first two batches: a
+    width they share would reject every other width. On TensorFlow the batches therefore go
+    through a `tf.data.Dataset` whose signature leaves the batch and time axes free (with the
+    batch count kept, for progress and ETA); other backends take them as they are.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return batches
+    import tensorflow as tf
+
+    def free(array):
+        return tf.TensorSpec((None, None, *array.shape[2:])[: array.ndim], array.dtype)
+
+    signature = keras.tree.map_structure(free, batches[0])
+    dataset = tf.data.Dataset.from_generator(
+        lambda: (batches[index] for index in range(len(batches))), output_signature=signature
+    )
+    return dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))

@@ -243,6 +243,12 @@ class Task:
         same names validation checks `monitor` fields against)."""
         return list(_TRAINING_FIELDS["metrics"]["x-head-defaults"].get(self.head_type) or [])
 
+    def example_lengths(self, x):
+        """Each training example's real steps when training batches may be cut to their own
+        longest example (`keras_seq.training.EpochBatches`), or None (the default) to keep the
+        padded width."""
+        return None
+
     def epoch_callbacks(self, validation):
         """Keras callbacks that add the task's own validation figures to each epoch's logs
         (none by default), given the validation split's records (None when not read whole).
@@ -257,13 +263,34 @@ class Task:
         return self.model
 
     def predict(self, inputs, batch_size=None):
-        """Readable predictions for raw inputs (see the subclass for their form)."""
-        outputs = self._model().predict(
-            self.encode_inputs(inputs),
-            batch_size=batch_size or self.spec.training.batch_size,
-            verbose=0,
-        )
-        return self.decode(outputs, inputs)
+        """Readable predictions for raw inputs (see the subclass for their form).
+
+        Where the model's time axis is free (`example_lengths`), inputs are predicted in
+        batches of similar length, each cut to its longest, and the predictions put back in
+        the inputs' order.
+        """
+        batch_size = batch_size or self.spec.training.batch_size
+        arrays = self.encode_inputs(inputs)
+        lengths = self.example_lengths(arrays)
+        if lengths is None:
+            outputs = self._model().predict(arrays, batch_size=batch_size, verbose=0)
+            return self.decode(outputs, inputs)
+        batches = self._by_length(lengths, batch_size, arrays, lengths)  # y: unused
+        predictions = [None] * len(inputs)
+        for index in range(len(batches)):
+            rows = batches.rows(index)
+            outputs = self._model().predict_on_batch(batches[index][0])
+            for row, prediction in zip(rows, self.decode(outputs, [inputs[r] for r in rows])):
+                predictions[row] = prediction
+        return predictions
+
+    @staticmethod
+    def _by_length(lengths, batch_size, x, y, sample_weight=None):
+        """`x`, `y` and `sample_weight` in batches of similar length, each cut to its longest
+        example (`keras_seq.training.EpochBatches(order="length")`)."""
+        from keras_seq.training import EpochBatches
+
+        return EpochBatches(x, y, sample_weight, batch_size, None, lengths=lengths, order="length")
 
     def predict_file(self, path):
         """The text of a data file with the predictions added, in the file's own format
@@ -291,14 +318,25 @@ class Task:
             source, records = records, self.read(records)
         encoded = self.encode(records)
         encoded.stats.warn(source)  # truncation, unseen labels, a mostly unknown vocabulary
-        scores = self._model().evaluate(
-            encoded.x,
-            encoded.y,
-            sample_weight=encoded.sample_weight,
-            batch_size=batch_size or self.spec.training.batch_size,
-            verbose=0,
-            return_dict=True,
-        )
+        batch_size = batch_size or self.spec.training.batch_size
+        lengths = self.example_lengths(encoded.x)
+        if lengths is None:
+            scores = self._model().evaluate(
+                encoded.x,
+                encoded.y,
+                sample_weight=encoded.sample_weight,
+                batch_size=batch_size,
+                verbose=0,
+                return_dict=True,
+            )
+        else:
+            from keras_seq.backend import quirks
+
+            batches = self._by_length(
+                lengths, batch_size, encoded.x, encoded.y, encoded.sample_weight
+            )
+            batches = quirks.with_free_time_axis(batches)
+            scores = self._model().evaluate(batches, verbose=0, return_dict=True)
         scores = {name: float(value) for name, value in scores.items()}
         return self.extra_scores(records, encoded, scores)
 

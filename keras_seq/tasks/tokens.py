@@ -7,6 +7,8 @@ labels never seen in training count as errors, and the out-of-vocabulary share i
 
 import logging
 
+import numpy as np
+
 from keras_seq.data import DataError, Vocabulary, pad
 from keras_seq.tasks.inputs import input_arrays, learn_inputs, load_vectors
 from keras_seq.tasks.task import Task
@@ -172,6 +174,14 @@ class LabelTask(TokenTask):
             self.spec.input.max_length,
         )
         return self.model_inputs(sentences, encoded)
+
+    def example_lengths(self, x):
+        """The words of each example when `input.max_length` is unset: the model's time axis
+        is then free, so a batch of short sentences is not padded to the corpus' longest."""
+        if self.spec.input.max_length is not None:
+            return None
+        tokens = x["tokens"] if isinstance(x, dict) else x
+        return np.count_nonzero(tokens, axis=1)
 
     def labelled(self, records):
         """`(gold, predicted)`: for each record, its label strings and the predicted ones."""
