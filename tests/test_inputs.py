@@ -148,3 +148,21 @@ def test_chars_on_a_seq2seq_head_is_a_spec_error():
             "input: {kind: tokens, chars: {}}\n"
             "encoder: {cell: gru, units: 4}\nhead: {type: seq2seq}"
         )
+
+
+def test_input_dropout_drops_whole_input_values_in_training_only():
+    rng = np.random.default_rng(2)
+    records = suffix_records(rng, STEMS, 16)
+    chars = ", dropout: 0.5, chars: {encoder: cnn, embedding_dim: 4, units: 4}"
+    task = tagger(chars)
+    task.learn(records).build_model()
+    layer = task.model.get_layer("input_dropout")
+    words = task.model.get_layer("words").output  # embedding joined to the characters' encoding
+    probe = keras.Model(task.model.inputs, [words, layer.output])
+    x = task.encode(records).x
+    joined, dropped = (keras.ops.convert_to_numpy(a) for a in probe(x, training=True))
+    kept = dropped != 0
+    np.testing.assert_allclose(dropped[kept], 2 * joined[kept], rtol=1e-6)  # scaled 1 / (1 - p)
+    assert 0.4 < 1 - kept[joined != 0].mean() < 0.6
+    joined, passed = (keras.ops.convert_to_numpy(a) for a in probe(x, training=False))
+    np.testing.assert_array_equal(passed, joined)

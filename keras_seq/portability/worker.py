@@ -21,7 +21,13 @@ _INT_TARGET_HEADS = ("classifier", "tagger", "seq2seq")
 def _without_dropout(spec):
     """The spec with every dropout rate at 0 (their masks come from each backend's own
     random generator, so with them the numbers would differ by design)."""
-    rates = ("input.word_dropout", "encoder.dropout", "encoder.recurrent_dropout", "head.dropout")
+    rates = (
+        "input.word_dropout",
+        "input.dropout",
+        "encoder.dropout",
+        "encoder.recurrent_dropout",
+        "head.dropout",
+    )
     changes = {path: 0.0 for path in rates if spec.get(path)}
     return spec.replace(changes) if changes else spec
 

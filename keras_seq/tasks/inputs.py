@@ -35,8 +35,17 @@ def front(spec, name="tokens"):
 
     The inputs are one tensor, or with `input.chars` the dict `{"tokens": word ids, "chars":
     character ids}`; the sequence is then each word's embedding joined to its character
-    encoding.
+    encoding. With `input.dropout` the sequence goes through a `keras.layers.Dropout` (training
+    only), as Lample et al. (2016) drop the joined word and character vectors.
     """
+    inputs, sequence = _front(spec, name)
+    if spec.input.dropout:
+        dropout = keras.layers.Dropout(spec.input.dropout, seed=spec.seed, name="input_dropout")
+        sequence = dropout(sequence)
+    return inputs, sequence
+
+
+def _front(spec, name):
     spec_input = spec.input
     if spec_input.kind == "tokens":
         tokens = keras.Input((spec_input.max_length,), dtype="int32", name=name)
