@@ -1,7 +1,7 @@
 """Real data: `keras-seq train` against the same BiLSTM tagger written in plain Keras.
 
-    python -m benchmarks.ud_tagger                 # jax
-    python -m benchmarks.ud_tagger --backend torch
+    python -m benchmarks.ud_tagger                 # jax, one seed
+    python -m benchmarks.ud_tagger --backend torch --seeds 5
 
 Both sides train on Universal Dependencies English EWT's dev file and are scored on its test
 file (UPOS). keras-seq runs `keras-seq train specs/ud-bilstm.yaml` as a user would; plain Keras
@@ -10,7 +10,10 @@ spec's sizes, epochs, batch size, optimizer and learning rate, on the same encod
 vocabulary, truncation and padding). Accuracy is counted by hand on real tokens only, from
 each side's saved model, so both are measured the same way. Times: wall time of the whole
 process (start, data, fit, scoring, saving), the sum of Keras' per-epoch fit times, and the
-median train step after the first epoch (which includes compiling).
+median train step after the first epoch (which includes compiling). With `--seeds N` both sides
+train with seeds 42, 43, ... (`--set seed=S` for keras-seq; the plain model's
+`keras.utils.set_random_seed(S)`), and the table ends with each side's mean and standard
+deviation over seeds and the difference of the means.
 
 Exits 0 with "skipped: data absent" when ../shared/data/ud_english_ewt (beside the repository)
 is missing.
@@ -48,7 +51,7 @@ def real_token_accuracy(model, data):
     return float((predicted == data.y)[real].mean())
 
 
-def plain_keras(output):
+def plain_keras(output, seed):
     """The hand-written tagger (run in its own process, with KERAS_BACKEND set)."""
     import keras
 
@@ -56,7 +59,7 @@ def plain_keras(output):
 
     spec = keras_seq.load_spec(SPEC)
     train, _ = _encoded(spec)
-    keras.utils.set_random_seed(spec.seed)
+    keras.utils.set_random_seed(seed)
     encoder, training = spec.encoder, spec.training
     model = keras.Sequential([keras.Input((spec.input.max_length,), dtype="int32")])
     model.add(keras.layers.Embedding(len(train.vocab), spec.input.embedding_dim, mask_zero=True))
@@ -117,48 +120,60 @@ def _score(backend, folder):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _one_seed(backend, seed, folder):
+    """`{side: (accuracy, wall, fit, step)}` for one seed, and keras-seq's reported accuracy."""
+    ours = _run(
+        [sys.executable, "-m", "keras_seq.cli", "train", SPEC, "--train", TRAIN, "--test", TEST,
+         "--output", f"{folder}/run", "--set", f"seed={seed}"],
+        backend,
+    )  # fmt: skip
+    plain = _run(
+        [sys.executable, "-m", "benchmarks.ud_tagger", "--plain", f"{folder}/plain.keras",
+         "--seed", str(seed)],
+        backend,
+    )  # fmt: skip
+    scores = _score(backend, folder)
+    reported = json.loads(pathlib.Path(folder, "run", "metrics.json").read_text())
+    rows = {
+        "keras-seq": (scores["keras-seq"], *ours),
+        "plain Keras": (scores["plain Keras"], *plain),
+    }
+    return rows, reported["test"]["accuracy"]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", default="jax", choices=["jax", "tensorflow", "torch"])
+    parser.add_argument("--seeds", type=int, default=1, help="seeds 42, 43, ... (default 1)")
     parser.add_argument("--plain", metavar="OUTPUT", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=42, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.plain:
-        return plain_keras(args.plain)
+        return plain_keras(args.plain, args.seed)
     if not (TRAIN.is_file() and TEST.is_file()):
         print(f"skipped: data absent ({DATA})")
         return 0
-    with tempfile.TemporaryDirectory() as folder:
-        ours = _run(
-            [
-                sys.executable,
-                "-m",
-                "keras_seq.cli",
-                "train",
-                SPEC,
-                "--train",
-                TRAIN,
-                "--test",
-                TEST,
-                "--output",
-                f"{folder}/run",
-            ],
-            args.backend,
-        )
-        plain = _run(
-            [sys.executable, "-m", "benchmarks.ud_tagger", "--plain", f"{folder}/plain.keras"],
-            args.backend,
-        )
-        scores = _score(args.backend, folder)
-        reported = json.loads(pathlib.Path(folder, "run", "metrics.json").read_text())
     print(f"UD English EWT UPOS, train on dev, score on test; backend {args.backend}")
-    print(f"{'':12s} {'test accuracy':>13s} {'fit s':>6s} {'ms/step':>8s} {'wall s':>7s}")
-    for name, (wall, fit, step) in (("keras-seq", ours), ("plain Keras", plain)):
-        print(f"{name:12s} {scores[name]:13.4f} {fit:6d} {step:8.0f} {wall:7.1f}")
+    print(
+        f"{'':12s} {'seed':>4s} {'test accuracy':>13s} {'fit s':>6s} {'ms/step':>8s} {'wall s':>7s}"
+    )
+    accuracies = {"keras-seq": [], "plain Keras": []}
+    for seed in range(42, 42 + args.seeds):
+        with tempfile.TemporaryDirectory() as folder:
+            rows, reported = _one_seed(args.backend, seed, folder)
+        for name, (accuracy, wall, fit, step) in rows.items():
+            accuracies[name].append(accuracy)
+            print(f"{name:12s} {seed:4d} {accuracy:13.4f} {fit:6d} {step:8.0f} {wall:7.1f}")
+        print(f"{'':12s} {'':4s} keras-seq metrics.json test accuracy: {reported:.4f}")
+    for name, values in accuracies.items():
+        spread = statistics.stdev(values) if len(values) > 1 else float("nan")
+        print(f"{name:12s} mean {statistics.mean(values):.4f} sd {spread:.4f} over {len(values)}")
+    gap = statistics.mean(accuracies["keras-seq"]) - statistics.mean(accuracies["plain Keras"])
+    print(f"keras-seq - plain Keras: {100 * gap:+.2f} points")
     print(
         "fit s: sum of Keras' per-epoch times (the first includes compiling); ms/step: median "
         "over epochs 2+; wall s: the whole process"
     )
-    print(f"keras-seq metrics.json test accuracy: {reported['test']['accuracy']:.4f}")
     return 0
 
 

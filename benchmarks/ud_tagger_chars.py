@@ -37,13 +37,15 @@ def _children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def _train(spec, data, output, backend):
-    """Runs `keras-seq train`; returns (wall seconds, CPU seconds)."""
+def train(spec, output, backend, files):
+    """Runs `keras-seq train SPEC` with `files` (`{"train": path, ...}`, given as `--train`
+    ...); returns (wall seconds, CPU seconds)."""
     command = [
         sys.executable, "-m", "keras_seq.cli", "train", str(spec), "--backend", backend,
-        "--train", str(data / "en_ewt-ud-dev.conllu"),
-        "--test", str(data / "en_ewt-ud-test.conllu"), "--output", str(output),
+        "--output", str(output),
     ]  # fmt: skip
+    for split, path in files.items():
+        command += [f"--{split}", str(path)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     wall, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -52,16 +54,20 @@ def _train(spec, data, output, backend):
     return time.perf_counter() - wall, _children_cpu() - cpu
 
 
-def unseen_accuracy(run, data):
-    """(accuracy on all test words, on test words unseen in training, unseen count)."""
+def unseen_accuracy(run, train_file, test_file):
+    """(accuracy on all test words, on test words unseen in training, unseen count,
+    prediction words per second)."""
     import keras_seq
     from keras_seq.data import read_conllu
 
     task = keras_seq.load(run)
-    train, _ = read_conllu(data / "en_ewt-ud-dev.conllu")
-    sentences, gold = read_conllu(data / "en_ewt-ud-test.conllu")
-    seen = {word.lower() for sentence in train for word in sentence}
+    train_sentences, _ = read_conllu(train_file)
+    sentences, gold = read_conllu(test_file)
+    seen = {word.lower() for sentence in train_sentences for word in sentence}
+    task.predict(sentences[:64])  # warm: a compiling backend traces its shapes first
+    start = time.perf_counter()
     predicted = task.predict(sentences)
+    speed = sum(map(len, sentences)) / (time.perf_counter() - start)
     pairs = [
         (g == p, word.lower() not in seen)
         for words, tags, guesses in zip(sentences, gold, predicted)
@@ -69,7 +75,18 @@ def unseen_accuracy(run, data):
     ]
     unseen = [right for right, new in pairs if new]
     unseen_share = sum(unseen) / len(unseen) if unseen else float("nan")
-    return sum(r for r, _ in pairs) / len(pairs), unseen_share, len(unseen)
+    return sum(r for r, _ in pairs) / len(pairs), unseen_share, len(unseen), speed
+
+
+def score(run, backend, train_file, test_file):
+    """`unseen_accuracy` in a process of its own on `backend`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.ud_tagger_chars", "--score", str(run),
+         "--train-file", str(train_file), "--test-file", str(test_file)],
+        env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None):
@@ -78,24 +95,25 @@ def main(argv=None):
     parser.add_argument("--data", type=pathlib.Path, default=DATA)
     parser.add_argument("--output", type=pathlib.Path, default=ROOT / "runs" / "ud-chars-bench")
     parser.add_argument("--score", metavar="RUN", help=argparse.SUPPRESS)
+    parser.add_argument("--train-file", type=pathlib.Path, help=argparse.SUPPRESS)
+    parser.add_argument("--test-file", type=pathlib.Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.score:
-        print(json.dumps(unseen_accuracy(args.score, args.data)))
+        print(json.dumps(unseen_accuracy(args.score, args.train_file, args.test_file)))
         return 0
     if not (args.data / "en_ewt-ud-dev.conllu").is_file():
         print(f"skipped: data absent ({args.data})")
         return 0
+    files = {
+        "train": args.data / "en_ewt-ud-dev.conllu",
+        "test": args.data / "en_ewt-ud-test.conllu",
+    }
     rows = {}
     for name, spec in SPECS.items():
         load = os.getloadavg()[0]
-        wall, cpu = _train(spec, args.data, args.output / name, args.backend)
-        score = subprocess.run(
-            [sys.executable, "-m", "benchmarks.ud_tagger_chars", "--score",
-             str(args.output / name), "--data", str(args.data)],
-            env={**os.environ, "KERAS_BACKEND": args.backend, "TF_CPP_MIN_LOG_LEVEL": "3"},
-            cwd=ROOT, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        rows[name] = (*json.loads(score.stdout.strip().splitlines()[-1]), wall, cpu, load)
+        wall, cpu = train(spec, args.output / name, args.backend, files)
+        scores = score(args.output / name, args.backend, files["train"], files["test"])
+        rows[name] = (*scores[:3], wall, cpu, load)
     print(f"UD English EWT UPOS, train on dev, score on test; backend {args.backend}")
     print(
         f"{'':6s} {'accuracy':>8s} {'unseen':>7s} {'train wall s':>12s} {'cpu s':>7s} {'load':>5s}"
