@@ -99,6 +99,12 @@ def test_only_backend_imports_a_backend_or_private_keras_at_module_level():
     assert violations(others, forbidden, module_level_only=True) == []
 
 
+def test_starter_imports_no_keras_model_code_or_commands():
+    forbidden = ("keras", "keras_seq.tasks", "keras_seq.layers", "keras_seq.backend")
+    forbidden += BACKENDS + ("keras_seq.commands", "keras_seq.model")
+    assert violations(files("keras_seq", "starter"), forbidden) == []
+
+
 def test_only_commands_and_the_cli_import_commands():
     inside = {PACKAGE / "cli.py", *files("keras_seq", "commands")}
     others = [p for p in files("keras_seq") if p not in inside]

@@ -385,3 +385,24 @@ def test_ten_tab_columns_with_word_ids_are_conllu_whatever_the_extension(tmp_pat
     prose.write_text("one line of prose\nand another one\n\nthen more\n")  # counts differ
     with pytest.raises(keras_seq.DataError, match="cannot tell the format"):
         starter.guess(prose)
+
+
+def test_init_imports_no_keras_or_backend(tmp_path):
+    """`init` is a quick command: guessing and writing a spec for each bundled file (a tagger,
+    a classifier, a forecaster of series, seq2seq) starts neither Keras nor a backend."""
+    import subprocess
+    import sys
+
+    script = (
+        "import contextlib, io, sys\n"
+        "from keras_seq import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    for i, path in enumerate({[str(p) for p in BUNDLED]!r}):\n"
+        f"        assert cli.main(['init', path, '--output', f'{tmp_path}/{{i}}.yaml']) == 0\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'keras', 'tensorflow', 'jax', "
+        "'torch'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert len(list(tmp_path.glob("*.yaml"))) == len(BUNDLED)
