@@ -221,7 +221,7 @@ class Seq2Seq(TokenTask):
         ]
         return [" ".join(self.state["labels"].decode(row)) for row in rows]
 
-    def extra_scores(self, records, encoded, scores):
+    def extra_scores(self, records, encoded, scores, predictions=None):
         """Exact match and token accuracy of *generated* outputs (Keras' own accuracy is
         teacher-forced: each step sees the true previous token)."""
         scores = super().extra_scores(records, encoded, scores)

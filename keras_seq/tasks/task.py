@@ -286,6 +286,14 @@ class Task:
     def evaluate(self, records, batch_size=None):
         """`{metric: value}` on labelled records (or a data file's path): loss, the compiled
         metrics and the task's own figures (e.g. out-of-vocabulary share)."""
+        return self._evaluate(records, batch_size, with_tables=False)[0]
+
+    def evaluate_with_tables(self, records, batch_size=None):
+        """`(evaluate(records), tables(records))`, the file read and the records predicted
+        once for both (what a run folder and `keras-seq evaluate` report)."""
+        return self._evaluate(records, batch_size, with_tables=True)
+
+    def _evaluate(self, records, batch_size, with_tables):
         source = "the records"
         if isinstance(records, str) or hasattr(records, "__fspath__"):
             source, records = records, self.read(records)
@@ -300,16 +308,25 @@ class Task:
             return_dict=True,
         )
         scores = {name: float(value) for name, value in scores.items()}
-        return self.extra_scores(records, encoded, scores)
+        predictions = self.evaluation_predictions(records)
+        scores = self.extra_scores(records, encoded, scores, predictions)
+        return scores, (self.tables(records, predictions) if with_tables else {})
 
-    def tables(self, records):
+    def evaluation_predictions(self, records):
+        """What `extra_scores` and `tables` read of the model's predictions on labelled
+        records, made once for both (None: they need none)."""
+        return None
+
+    def tables(self, records, predictions=None):
         """Detailed tables on labelled records for the run folder: `{name: JSON-able data}`,
-        written by `keras-seq train` as `NAME.json` (none by default)."""
+        written by `keras-seq train` as `NAME.json` (none by default). `predictions`:
+        `evaluation_predictions(records)` when already made."""
         return {}
 
-    def extra_scores(self, records, encoded, scores):
+    def extra_scores(self, records, encoded, scores, predictions=None):
         """Keras' `scores` completed with the task's own figures (from `encoded.stats`: the
-        out-of-vocabulary share, labels unseen in training)."""
+        out-of-vocabulary share, labels unseen in training; `predictions`:
+        `evaluation_predictions(records)`)."""
         return {**scores, **stats_scores(encoded.stats)}
 
     # ---- persistence ----

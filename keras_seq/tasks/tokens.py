@@ -183,15 +183,19 @@ class LabelTask(TokenTask):
         """Figures beyond accuracy from `labelled`'s lists (none here; taggers add spans)."""
         return {}
 
-    def extra_scores(self, records, encoded, scores):
+    def evaluation_predictions(self, records):
+        """`labelled(records)`: read by both the scores and the tables."""
+        return self.labelled(records)
+
+    def extra_scores(self, records, encoded, scores, predictions=None):
         scores = super().extra_scores(records, encoded, scores)
-        gold, predicted = self.labelled(records)
+        gold, predicted = predictions or self.labelled(records)
         scores["accuracy"] = accuracy(_flat(gold), _flat(predicted))
         return {**scores, **self.label_scores(gold, predicted)}
 
-    def tables(self, records):
-        """Predicts the records once more for `label_tables`."""
-        return self.label_tables(*self.labelled(records))
+    def tables(self, records, predictions=None):
+        """`label_tables` of `labelled(records)` (predicted here unless given)."""
+        return self.label_tables(*(predictions or self.labelled(records)))
 
     def label_tables(self, gold, predicted):
         """`{"classes": ...}`: per-label precision, recall, F1, support and the confusion matrix
