@@ -295,9 +295,9 @@ def test_evaluate_reads_and_predicts_the_file_once(run, monkeypatch, capsys):
     calls = []
     predict, read = Tagger.predict, Tagger.read
 
-    def counting_predict(self, inputs, batch_size=None):
+    def counting_predict(self, inputs, batch_size=None, **options):
         calls.append(("predict", len(inputs)))
-        return predict(self, inputs, batch_size)
+        return predict(self, inputs, batch_size, **options)
 
     def counting_read(self, path):
         calls.append(("read", str(path)))

@@ -10,8 +10,6 @@ import it in `keras_seq/tasks/__init__.py`. A second task for one head type, cho
 field, is registered with `when` (`@register_task("forecaster", when="data.time_column")`).
 """
 
-import logging
-
 import numpy as np
 
 from keras_seq.data import DataError, readers, writers
@@ -22,7 +20,6 @@ from keras_seq.spec import Problem, SpecError, load_spec
 from keras_seq.spec.schema import ROOT
 
 _TRAINING_FIELDS = ROOT["properties"]["training"]["properties"]
-logger = logging.getLogger("keras_seq.tasks")
 
 TASKS = {}  # head type -> the task of the specs that set none of its variants' fields
 VARIANTS = {}  # head type -> [(spec field, task)]: the task of the specs that set the field
@@ -256,10 +253,11 @@ class Task:
             raise ValueError("the task has no model yet: call build_model() or keras_seq.load()")
         return self.model
 
-    def predict(self, inputs, batch_size=None):
-        """Readable predictions for raw inputs (see the subclass for their form)."""
+    def predict(self, inputs, batch_size=None, **encoding):
+        """Readable predictions for raw inputs (see the subclass for their form); `encoding`:
+        options of the task's `encode_inputs`."""
         outputs = self._model().predict(
-            self.encode_inputs(inputs),
+            self.encode_inputs(inputs, **encoding),
             batch_size=batch_size or self.spec.training.batch_size,
             verbose=0,
         )

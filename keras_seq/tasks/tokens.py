@@ -5,13 +5,9 @@ or a string split on whitespace) into padded id arrays, and scores predictions h
 labels never seen in training count as errors, and the out-of-vocabulary share is reported.
 """
 
-import logging
-
-from keras_seq.data import DataError, Vocabulary, pad
+from keras_seq.data import DataError, EncodeStats, Vocabulary, pad
 from keras_seq.tasks.inputs import input_arrays, learn_inputs, load_vectors
 from keras_seq.tasks.task import Task
-
-logger = logging.getLogger("keras_seq.tasks")
 
 
 class TokenTask(Task):
@@ -52,20 +48,14 @@ class TokenTask(Task):
             load_vectors(model, self.spec, self.state.get("vocab"), self.vectors)
         return model
 
-    def token_ids(self, inputs):
-        """Raw inputs (token lists or whitespace-separated strings) to padded ids."""
-        sequences = [tokens_of(item) for item in inputs]
+    def token_ids(self, sentences, stats):
+        """Token lists to padded ids; sequences cut at `input.max_length` are added to
+        `stats.truncated` (an `EncodeStats`)."""
         ids, _, truncated = pad(
-            [self.state["vocab"].encode(tokens) for tokens in sequences],
+            [self.state["vocab"].encode(tokens) for tokens in sentences],
             self.spec.input.max_length,
         )
-        if truncated:
-            logger.warning(
-                "%d of %d inputs were longer than input.max_length (%d) and were truncated",
-                truncated,
-                len(sequences),
-                self.spec.input.max_length,
-            )
+        stats.truncated += truncated
         return ids
 
     def model_inputs(self, sentences, encoded):
@@ -74,12 +64,21 @@ class TokenTask(Task):
         encoded.x = input_arrays(self.spec, self.state, sentences, encoded.x, encoded.stats)
         return encoded
 
-    def encode_inputs(self, raw):
+    def encode_inputs(self, raw, stats=None):
+        """Raw inputs to the model's input arrays. `stats`: an `EncodeStats` that counts the
+        sequences truncated and the words whose characters were cut; without one,
+        `EncodeStats.warn` reports them (the one place that does)."""
         sentences = [tokens_of(item) for item in raw]
-        return input_arrays(self.spec, self.state, sentences, self.token_ids(sentences))
+        counts = stats or EncodeStats(len(sentences), tokens=sum(map(len, sentences)))
+        ids = self.token_ids(sentences, counts)
+        x = input_arrays(self.spec, self.state, sentences, ids, counts)
+        if stats is None:
+            counts.warn("the inputs")
+        return x
 
-    def predict(self, inputs, batch_size=None):
-        return super().predict(list(inputs), batch_size)
+    def predict(self, inputs, batch_size=None, stats=None):
+        """Readable predictions for raw inputs; `stats`, as `encode_inputs` takes it."""
+        return super().predict(list(inputs), batch_size, stats=stats)
 
 
 class _Sentences:
@@ -175,7 +174,10 @@ class LabelTask(TokenTask):
 
     def labelled(self, records):
         """`(gold, predicted)`: for each record, its label strings and the predicted ones."""
-        predictions = self.predict([record[self.input_key] for record in records])
+        # Quiet: the records' file was reported when it was encoded (`EncodeStats.warn`).
+        predictions = self.predict(
+            [record[self.input_key] for record in records], stats=EncodeStats()
+        )
         gold = [self.labels_in(record) for record in records]
         return gold, [self.predicted_labels(p) for p in predictions]
 
