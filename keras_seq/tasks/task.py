@@ -79,9 +79,11 @@ class Task:
         bundled: the bundled dataset's `data` section options (None: no bundled data).
         supports_backtest: whether `keras-seq backtest` runs the task (it then has
             `column_groups`, `forecast_arrays` and `score`, as `SeriesForecaster` has).
-        graph_outputs: what the model's output is, for an exported graph's consumers.
+        graph_outputs: what the model's output is, for an exported graph's consumers (a
+            property where it depends on the spec, as a CRF tagger's does).
         speed_unit: what training speed counts (`history.csv`'s `<unit>_per_second`):
             `examples`, or `words` when every input token is trained on.
+        integer_targets: whether the targets are class ids (int32) rather than floats.
     """
 
     head_type = None
@@ -93,6 +95,7 @@ class Task:
     supports_backtest = False
     graph_outputs = "see the model card"
     speed_unit = "examples"
+    integer_targets = False
 
     def __init__(self, spec, state=None, model=None):
         self.spec = load_spec(spec)
@@ -326,6 +329,18 @@ class Task:
         out-of-vocabulary share, labels unseen in training; `predictions`:
         `evaluation_predictions(records)`)."""
         return {**scores, **stats_scores(encoded.stats)}
+
+    # ---- export ----
+
+    def export_preprocessing(self):
+        """What `preprocessing.json` adds for this task beside the graph, inputs and state
+        (`keras_seq.export.card.preprocessing`); nothing by default."""
+        return {}
+
+    def card_sections(self, info):
+        """The model card's sections on using this task's exported graph, after its inputs
+        and outputs (`info`: `preprocessing.json`'s content); none by default."""
+        return []
 
     # ---- persistence ----
 

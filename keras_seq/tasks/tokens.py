@@ -15,6 +15,7 @@ class TokenTask(Task):
 
     sizes = {"vocab": "input.vocab_size", "chars": "input.chars.char_vocab_size"}
     streams = True
+    integer_targets = True  # tag, label or target-token ids
 
     def __init__(self, spec, state=None, model=None):
         super().__init__(spec, state, model)
