@@ -70,10 +70,11 @@ class TokenTask(Task):
         sequences truncated and the words whose characters were cut; without one,
         `EncodeStats.warn` reports them (the one place that does)."""
         sentences = [tokens_of(item) for item in raw]
-        counts = stats or EncodeStats(len(sentences), tokens=sum(map(len, sentences)))
+        own = stats is None
+        counts = EncodeStats(len(sentences), tokens=sum(map(len, sentences))) if own else stats
         ids = self.token_ids(sentences, counts)
         x = input_arrays(self.spec, self.state, sentences, ids, counts)
-        if stats is None:
+        if own:
             counts.warn("the inputs")
         return x
 
