@@ -9,7 +9,9 @@
 `keras_seq.train(spec, train=..., validation=..., test=..., output=...)` trains a spec's model
 and writes its run folder, as `keras-seq train` does, and returns a `keras_seq.Run` (folder,
 metrics, history, task); `keras_seq.load(folder)` gives the trained task back later. Its
-docstring has a runnable example.
+docstring has a runnable example. `keras_seq.tune(spec, output)` runs a spec's `search:`
+section, each trial a `train` run; `keras_seq.backtest(spec, folds=...)` backtests a
+time-series forecaster.
 
 The package imports lazily: `import keras_seq` loads neither Keras nor a backend, so the
 command line's quick commands start at once. Each public name is imported on first use, and
@@ -44,6 +46,7 @@ _EXPORTS = {
     "train": "keras_seq.pipeline",
     "Run": "keras_seq.pipeline",
     "backtest": "keras_seq.backtesting",
+    "tune": "keras_seq.tuning",
 }
 _MODULES = (
     "data",

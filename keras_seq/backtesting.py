@@ -8,12 +8,21 @@ ends with each series; earlier origins are `head.horizon` steps apart. Writes to
 folder (atomically, reserved before any fold trains, so a taken folder fails at once):
 `backtest.json`, `backtest.md` (the table) and `forecast.png` (history, truth, forecasts and
 intervals per fold).
+
+While it runs, the folder's `checkpoint/` holds its progress: `progress.json` (the spec and
+the number of folds), each finished fold's model (`fold-K.keras`) and the running fold's
+checkpoint of its last epoch (`fold-K/`, `keras_seq.checkpoint`, as `keras_seq.train` writes
+it). An interrupted backtest leaves only that folder; `resume` skips the finished folds,
+continues the interrupted one from its last epoch and ends with the report an uninterrupted
+backtest writes.
 """
 
 import json
 import logging
 import math
+import os
 import pathlib
+import shutil
 
 METHODS = ("keras-seq", "naive", "seasonal_naive")
 
@@ -51,51 +60,104 @@ def backtest(source, *, folds=5, train=None, epochs=None, output=None, verbose=0
         `(path, report)`: the folder and the `backtest.json` content,
         `{"folds": [...], "overall": {"keras-seq": {...}, "naive": {...},
         "seasonal_naive": {...}}}`.
+
+    Raises:
+        KeyboardInterrupt, SystemExit: interrupted; the folder then holds `checkpoint/`,
+            which `resume` continues.
     """
     from keras_seq import runs
-    from keras_seq.data import DataError
     from keras_seq.datafiles import with_files
     from keras_seq.tasks import Task
 
     task = Task.for_spec(source)
+    _check_task(task)
+    task.spec = with_files(task, train=train)
+    if epochs is not None:
+        task.spec = task.spec.replace({"training.epochs": epochs})
+    records, plan = _plan(task, folds)
+    # The folder is reserved first: a taken --output fails before any fold trains.
+    path = pathlib.Path(output or runs.default_path(f"{task.spec.name}-backtest"))
+    with runs.RunFolder(path) as folder:
+        (folder / runs.CHECKPOINT).mkdir()
+        progress = {"spec": task.spec.to_dict(), "folds": folds}
+        runs.write_text_atomic(folder / runs.CHECKPOINT / runs.PROGRESS, json.dumps(progress))
+        report = _run(task, records, plan, folder, verbose)
+    return path, report
+
+
+def resume(folder, verbose=0):
+    """Continues an interrupted `backtest` in `folder`: the folds it finished are not trained
+    again, the interrupted one goes on from its last epoch's checkpoint.
+
+    Returns:
+        `(path, report)`, as `backtest`.
+
+    Raises:
+        keras_seq.DataError: `folder` holds no backtest checkpoint, or a damaged one.
+    """
+    from keras_seq import runs
+    from keras_seq.data import DataError
+    from keras_seq.tasks import Task
+
+    path = pathlib.Path(folder)
+    progress_file = path / runs.CHECKPOINT / runs.PROGRESS
+    try:
+        progress = json.loads(progress_file.read_text(encoding="utf-8"))
+        task, folds = Task.for_spec(progress["spec"]), int(progress["folds"])
+    except (OSError, ValueError, TypeError, KeyError):
+        raise DataError(
+            "not a resumable backtest folder (no checkpoint/progress.json of a backtest)",
+            path=progress_file,
+            hint="give the folder of an interrupted `keras-seq backtest`",
+        ) from None
+    _check_task(task)
+    records, plan = _plan(task, folds)
+    with runs.RunFolder(path, resume=True) as partial:
+        report = _run(task, records, plan, partial, verbose)
+    return path, report
+
+
+def _check_task(task):
+    from keras_seq.data import DataError
+
     if not task.supports_backtest:
         raise DataError(
             "backtest needs a forecaster reading time series",
             hint="set head.type: forecaster and data.time_column (see specs/co2.yaml)",
         )
-    task.spec = with_files(task, train=train)
-    if epochs is not None:
-        task.spec = task.spec.replace({"training.epochs": epochs})
+
+
+def _plan(task, folds):
+    """`(records, plan)`: the training file's series and `fold_origins`."""
+    from keras_seq.data import DataError
+
     records = task.read(task.spec.data.train)
     targets = len(task.column_groups()[0])
     try:
-        plan = fold_origins(records, folds, task.spec.head.horizon, targets)
+        return records, fold_origins(records, folds, task.spec.head.horizon, targets)
     except ValueError as error:
         raise DataError(str(error), path=task.spec.data.train) from None
-    # The folder is reserved first: a taken --output fails before any fold trains.
-    path = pathlib.Path(output or runs.default_path(f"{task.spec.name}-backtest"))
-    with runs.RunFolder(path) as folder:
-        report, cases = _folds(task, records, plan, verbose)
-        runs.write_text_atomic(folder / "backtest.json", runs.finite_json(report))
-        runs.write_text_atomic(folder / "backtest.md", table(report))
-        plot(cases, folds, task.spec.head.horizon, folder / "forecast.png")
-    return path, report
 
 
-def _folds(task, records, plan, verbose):
+def _run(task, records, plan, folder, verbose):
+    """Trains the folds left, writes the report's files and removes the checkpoint."""
+    from keras_seq import runs
+
+    report, cases = _folds(task, records, plan, folder / runs.CHECKPOINT, verbose)
+    runs.write_text_atomic(folder / "backtest.json", runs.finite_json(report))
+    runs.write_text_atomic(folder / "backtest.md", table(report))
+    plot(cases, len(plan), task.spec.head.horizon, folder / "forecast.png")
+    shutil.rmtree(folder / runs.CHECKPOINT)
+    return report
+
+
+def _folds(task, records, plan, checkpoints, verbose):
     """`(report, cases)`: each fold trained, forecast and scored, then the overall scores."""
-    from keras_seq import fitting
-    from keras_seq.tasks import Task
     from keras_seq.tasks.series_forecaster import time_text
 
     report, all_cases = {"folds": []}, []
     for k, origins in enumerate(plan):
-        fold = Task.for_spec(task.spec)
-        cut = [{**r, "series": r["series"].head(origins[r["id"]])} for r in records]
-        fold.learn(cut)
-        encoded = fold.encode(cut)
-        fold.build_model()
-        fitting.fit(fold, {"train": encoded}, {"train": cut}, verbose=verbose)
+        fold = _trained_fold(task, records, origins, checkpoints / f"fold-{k + 1}", verbose)
         cases = fold.forecast_arrays(records, {key: [o] for key, o in origins.items()})
         all_cases += cases
         first = records[0]["series"]
@@ -115,6 +177,36 @@ def _folds(task, records, plan, verbose):
             "data.season_length); compare the methods by MAE or sMAPE instead"
         )
     return report, all_cases
+
+
+def _trained_fold(task, records, origins, folder, verbose):
+    """The fold's task trained on the steps before its origins, through the one training loop
+    (`keras_seq.fitting.fit`) with a checkpoint after every epoch in `folder`; a finished
+    fold's model (`folder.keras`) is loaded, an interrupted one's training continues."""
+    from keras_seq import checkpoint, fitting, runs
+    from keras_seq.tasks import Task, load
+
+    finished = folder.with_suffix(".keras")
+    if finished.is_file():
+        return load(finished)
+    cut = [{**r, "series": r["series"].head(origins[r["id"]])} for r in records]
+    progress = None
+    if (folder / runs.PROGRESS).is_file():
+        progress = checkpoint.read(folder)
+        fold = checkpoint.load_task(folder, progress)
+        encoded = fold.encode(cut)
+    else:
+        folder.mkdir(exist_ok=True)  # an interruption before its first epoch left it empty
+        fold = Task.for_spec(task.spec)
+        fold.learn(cut)
+        encoded = fold.encode(cut)
+        fold.build_model()
+    fitting.fit(fold, {"train": encoded}, {"train": cut}, folder, verbose, progress)
+    written = folder.with_suffix(".partial.keras")  # complete before it takes its name
+    fold.save(written)
+    os.replace(written, finished)
+    shutil.rmtree(folder)
+    return fold
 
 
 def table(report):

@@ -1,7 +1,7 @@
 """`keras_seq.train`: a spec and its data to a trained, scored run folder, from Python.
 
-The one training pipeline: `keras-seq train` and `keras-seq tune` call it, and
-`keras-seq backtest` fits each fold with its loop. Each step is a module of its own:
+The one training pipeline: `keras-seq train` and `keras_seq.tune` (each trial) call it, and
+`keras_seq.backtest` fits each fold with its loop. Each step is a module of its own:
 
 1. the spec's data files (`keras_seq.datafiles.with_files`): the arguments win over `data`,
    a spec without a data section gets the bundled dataset for its head;

@@ -19,13 +19,12 @@ def score(task, encoded, records):
         `metrics`: `{split: {metric: value}}` for every split of `encoded`; `tables`:
         `{split: {table name: data}}` (`Task.tables`) for those of `records`.
     """
-    metrics = {
-        split: task.evaluate(records[split])
-        if split in records
-        else _streamed_scores(task.model, encoded[split])
-        for split in encoded
-    }
-    tables = {split: task.tables(records[split]) for split in records}
+    metrics, tables = {}, {}
+    for split in encoded:
+        if split in records:  # predicted once for both
+            metrics[split], tables[split] = task.evaluate_with_tables(records[split])
+        else:
+            metrics[split] = _streamed_scores(task.model, encoded[split])
     return metrics, tables
 
 

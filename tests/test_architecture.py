@@ -99,6 +99,25 @@ def test_only_backend_imports_a_backend_or_private_keras_at_module_level():
     assert violations(others, forbidden, module_level_only=True) == []
 
 
+def test_starter_imports_no_keras_model_code_or_commands():
+    forbidden = ("keras", "keras_seq.tasks", "keras_seq.layers", "keras_seq.backend")
+    forbidden += BACKENDS + ("keras_seq.commands", "keras_seq.model")
+    assert violations(files("keras_seq", "starter"), forbidden) == []
+
+
+def test_export_and_portability_ask_the_task_instead_of_testing_its_head_type():
+    """Head-specific texts and arrays live on the task classes (`graph_outputs`,
+    `export_preprocessing`, `card_sections`, `integer_targets`)."""
+    found = []
+    for path in files("keras_seq", "export") + files("keras_seq", "portability"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare) and any(
+                name in ast.unparse(node) for name in ("head_type", "head.type", "head.output")
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    assert found == []
+
+
 def test_only_commands_and_the_cli_import_commands():
     inside = {PACKAGE / "cli.py", *files("keras_seq", "commands")}
     others = [p for p in files("keras_seq") if p not in inside]

@@ -135,3 +135,37 @@ def test_config_round_trip_keeps_initializers():
 def test_bad_encoder_raises():
     with pytest.raises(ValueError, match="encoder"):
         keras_seq.layers.CharacterEncoder(CHARS, EMBED, UNITS, encoder="lstm")
+
+
+def test_cut_words_and_truncation_are_reported_once_by_their_one_owner(caplog):
+    """`EncodeStats.warn` (keras_seq.data) says it, once per encoding: scoring records
+    predicts them quietly, since their encoding already reported them."""
+    import logging
+
+    task = keras_seq.tasks.Task.for_spec(
+        "seed: 1\ninput: {kind: tokens, embedding_dim: 4, max_length: 3, "
+        "chars: {units: 2, embedding_dim: 2, max_word_length: 3}}\n"
+        "encoder: {cell: gru, units: 2}\nhead: {type: tagger}\n"
+    )
+    records = [
+        {"tokens": ["a", "longword", "b", "c"], "tags": ["X", "Y", "X", "X"]},
+        {"tokens": ["ab"], "tags": ["X"]},
+    ]
+    task.learn(records).build_model()
+
+    def reported():
+        found = [r.getMessage() for r in caplog.records if "longer than" in r.getMessage()]
+        caplog.clear()
+        return found
+
+    with caplog.at_level(logging.WARNING):
+        task.evaluate(records)
+        assert reported() == [
+            "the records: 1 of 2 sequences were longer than max_length and were truncated",
+            "the records: 1 of 5 words were longer than max_word_length; their characters were cut",
+        ]
+        task.predict([["longword", "b", "c", "d"]])
+        assert reported() == [
+            "the inputs: 1 of 1 sequences were longer than max_length and were truncated",
+            "the inputs: 1 of 4 words were longer than max_word_length; their characters were cut",
+        ]

@@ -288,6 +288,31 @@ def test_evaluate_reports_entity_f1_per_type_as_a_hand_count(run, task, capsys):
     assert printed["entity_recall"] == pytest.approx(correct / support, abs=1e-12)
 
 
+def test_evaluate_reads_and_predicts_the_file_once(run, monkeypatch, capsys):
+    """The scores and the entity table come from one pass of the model over the file."""
+    from keras_seq.tasks.tagger import Tagger
+
+    calls = []
+    predict, read = Tagger.predict, Tagger.read
+
+    def counting_predict(self, inputs, batch_size=None, **options):
+        calls.append(("predict", len(inputs)))
+        return predict(self, inputs, batch_size, **options)
+
+    def counting_read(self, path):
+        calls.append(("read", str(path)))
+        return read(self, path)
+
+    monkeypatch.setattr(Tagger, "predict", counting_predict)
+    monkeypatch.setattr(Tagger, "read", counting_read)
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(run / "run"), "--data", str(run / "test.conll")]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    sentences, _ = conll.read_conll(run / "test.conll")
+    assert calls == [("read", str(run / "test.conll")), ("predict", len(sentences))]
+    assert "entity_f1" in printed and printed["entity_types"]
+
+
 def test_evaluate_per_type_equals_seqeval(run, task, capsys):
     sequence_labeling = pytest.importorskip("seqeval.metrics.sequence_labeling")
     capsys.readouterr()

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import keras_seq
-from keras_seq import cli
-from keras_seq.commands import init
+from keras_seq import cli, starter
 from keras_seq.tasks import Task
 
 BUNDLED = sorted(
@@ -74,22 +73,22 @@ def test_init_refuses_to_overwrite(tmp_path, capsys):
 def test_guesses_a_semicolon_tagger_and_takes_flags(tmp_path):
     path = tmp_path / "pos.csv"
     path.write_text("words;labels\nthe dog runs;DET NOUN VERB\na cat;DET NOUN\n")
-    guessed = init.guess(path)
+    guessed = starter.guess(path)
     assert guessed["task"] == "tagger"
     assert guessed["columns"] == {"tokens_column": "words", "tags_column": "labels"}
     path = tmp_path / "pairs.jsonl"
     path.write_text(
         "\n".join(json.dumps({"q": f"what is {i}", "a": f"it is {i}"}) for i in range(8)) + "\n"
     )
-    assert init.guess(path)["task"] == "seq2seq"
-    forced = init.guess(path, task="classifier", target_column="a")
+    assert starter.guess(path)["task"] == "seq2seq"
+    forced = starter.guess(path, task="classifier", target_column="a")
     assert forced["columns"] == {"text_column": "q", "label_column": "a"}
 
 
 def test_forecaster_leaves_out_the_index_column(tmp_path):
     path = tmp_path / "series.csv"
     path.write_text("t,y,x\n" + "".join(f"{i},{i * 0.5},{-i}\n" for i in range(10)))
-    guessed = init.guess(path)
+    guessed = starter.guess(path)
     assert guessed["value_columns"] == ["y", "x"] and guessed["target_columns"] == ["y"]
 
 
@@ -97,7 +96,7 @@ def test_unknown_extension_is_a_data_error(tmp_path):
     path = tmp_path / "data.txt"
     path.write_text("hello\n")
     with pytest.raises(keras_seq.DataError, match="name it .conllu, .conll, .csv or .jsonl"):
-        init.guess(path)
+        starter.guess(path)
 
 
 # ---- time series ---------------------------------------------------------------------------
@@ -121,7 +120,7 @@ def _series_fields(guessed):
 def test_one_daily_series_with_a_date_is_a_forecaster(tmp_path):
     values = np.round(10 + np.sin(np.arange(60)), 3)
     path = _write(tmp_path / "co2.csv", "date,value", zip(_days(60), values))
-    guessed = init.guess(path)
+    guessed = starter.guess(path)
     assert guessed["task"] == "forecaster" and guessed["frequency"] == "1D"
     assert _series_fields(guessed) == {
         "time_column": "date",
@@ -141,7 +140,7 @@ def test_date_not_first_hourly_short_series_and_a_text_column(tmp_path):
     hours = [str(np.datetime64("2024-03-01T00:00") + np.timedelta64(h, "h")) for h in range(60)]
     rows = [(h % 5, "ok", t.replace("T", " ")) for h, t in enumerate(hours)]
     path = _write(tmp_path / "sensor.csv", "reading,note,timestamp", rows)
-    guessed = init.guess(path)
+    guessed = starter.guess(path)
     # 60 steps < the hourly 48 + 24: horizon 60 // 4, lookback half of the rest; a daily
     # season of 24 no longer fits in the window.
     assert _series_fields(guessed) == {
@@ -172,7 +171,7 @@ def test_long_format_finds_ids_and_asks_which_number_is_the_target(tmp_path, cap
     assert "'load', 'temperature' could each be the target" in error
     assert "--target-column" in error and "Traceback" not in error and not output.exists()
 
-    guessed = init.guess(path, target_column="load")
+    guessed = starter.guess(path, target_column="load")
     assert _series_fields(guessed) == {
         "time_column": "day",
         "series_id_column": "region",
@@ -222,19 +221,19 @@ def test_long_format_spec_trains_for_an_epoch_and_scores_the_right_series(tmp_pa
 def test_integer_steps_with_series_ids_and_a_monthly_jsonl(tmp_path):
     rows = [(store, week, store * 10 + week % 4) for store in (1, 2) for week in range(30)]
     rows = [(f"s{store}", week, value) for store, week, value in rows]
-    guessed = init.guess(_write(tmp_path / "weeks.csv", "store,week,sales", rows))
+    guessed = starter.guess(_write(tmp_path / "weeks.csv", "store,week,sales", rows))
     assert (guessed["time_column"], guessed["series_id_column"]) == ("week", "store")
     assert guessed["calendar"] == [] and guessed["frequency"] == "1step"
     path = _write(tmp_path / "steps.csv", "idx,y", [(i, i % 3) for i in range(40)])
-    assert init.guess(path)["task"] == "forecaster" and "time_column" not in init.guess(path)
-    guessed = init.guess(path, time_column="idx")  # a step column by any name, when told
+    assert starter.guess(path)["task"] == "forecaster" and "time_column" not in starter.guess(path)
+    guessed = starter.guess(path, time_column="idx")  # a step column by any name, when told
     assert (guessed["time_column"], guessed["target_columns"]) == ("idx", ["y"])
     months = [str(np.datetime64("2015-01") + m) for m in range(48)]
     path = tmp_path / "monthly.jsonl"
     path.write_text(
         "".join(json.dumps({"month": m, "y": i % 12}) + "\n" for i, m in enumerate(months))
     )
-    guessed = init.guess(path)
+    guessed = starter.guess(path)
     assert (guessed["frequency"], guessed["calendar"], guessed["season_length"]) == (
         "1M",
         ["month"],
@@ -244,7 +243,7 @@ def test_integer_steps_with_series_ids_and_a_monthly_jsonl(tmp_path):
 
 def test_gaps_and_empty_values_are_interpolated(tmp_path):
     rows = [(day, "" if i == 20 else i) for i, day in enumerate(_days(60)) if i != 40]
-    guessed = init.guess(_write(tmp_path / "gappy.csv", "date,value", rows))
+    guessed = starter.guess(_write(tmp_path / "gappy.csv", "date,value", rows))
     assert guessed["fill"] == "interpolate" and guessed["shortest"] == 60
 
 
@@ -253,16 +252,16 @@ def test_a_malformed_date_column_is_not_taken_as_time(tmp_path, capsys):
     days[11] = "2024-02-30"  # no such day
     path = _write(tmp_path / "bad.csv", "date,value", zip(days, range(30)))
     with pytest.raises(keras_seq.DataError) as caught:
-        init.guess(path)
+        starter.guess(path)
     assert (caught.value.field, caught.value.line) == ("date", 13)
     assert "'2024-02-30'" not in str(caught.value) and '"2024-02-30"' in str(caught.value)
     assert "--task" in caught.value.hint
     with pytest.raises(keras_seq.DataError, match="--time-column") as caught:
-        init.guess(path, time_column="date")
+        starter.guess(path, time_column="date")
     assert (caught.value.field, caught.value.line) == ("date", 13)
     # Beside a text and a label, the bad dates are one more column: a classifier.
     rows = [(d, f"text number {i}", "yes" if i % 2 else "no") for i, d in enumerate(days)]
-    guessed = init.guess(_write(tmp_path / "notes.csv", "when,text,label", rows))
+    guessed = starter.guess(_write(tmp_path / "notes.csv", "when,text,label", rows))
     assert guessed["task"] == "classifier" and "time_column" not in guessed
 
 
@@ -273,7 +272,7 @@ def test_good_dates_beside_texts_leave_a_classifier(tmp_path):
         for user in (i % 4,)
     ]
     path = _write(tmp_path / "reviews.csv", "date,user,text,label", rows)
-    guessed = init.guess(path)
+    guessed = starter.guess(path)
     assert guessed["task"] == "classifier"
     assert guessed["columns"] == {"text_column": "text", "label_column": "label"}
 
@@ -333,14 +332,14 @@ def test_conll_columns_are_detected_and_ner_gets_an_entity_tagger(tmp_path, name
     path = tmp_path / name
     path.write_text(NER_LINES)
     (tmp_path / name.replace("train", "dev")).write_text(NER_LINES)
-    guessed = init.guess(path)
+    guessed = starter.guess(path)
     assert guessed == {
         "format": "conll",
         "task": "tagger",
         "columns": {"tokens_column": 0, "tags_column": -1},
         "scheme": "BIO",
     }
-    text = init.spec_text(guessed, path, tmp_path / "spec.yaml")
+    text = starter.spec_text(guessed, path, tmp_path / "spec.yaml")
     assert "  output: crf" in text and "  chars:" in text
     assert "  early_stopping: {monitor: val_entity_f1" in text
     data = yaml_data(text)
@@ -360,7 +359,7 @@ def yaml_data(text):
 def test_conll_part_of_speech_tags_get_a_plain_tagger_and_index_flags(tmp_path):
     path = tmp_path / "pos.conll"
     path.write_text("the\tDET\tO\ndog\tNOUN\tO\n\t\nruns\tVERB\tO\n")
-    guessed = init.guess(path, target_column="1")
+    guessed = starter.guess(path, target_column="1")
     assert guessed["columns"] == {"tokens_column": 0, "tags_column": 1}
     assert guessed["scheme"] is None
     output = tmp_path / "pos.yaml"
@@ -373,7 +372,7 @@ def test_conll_part_of_speech_tags_get_a_plain_tagger_and_index_flags(tmp_path):
     )
     assert Task.for_spec(spec).read(spec.data.train)[1]["tags"] == ["VERB"]
     with pytest.raises(keras_seq.DataError, match="--target-column 'ner' is not a column index"):
-        init.guess(path, target_column="ner")
+        starter.guess(path, target_column="ner")
 
 
 def test_ten_tab_columns_with_word_ids_are_conllu_whatever_the_extension(tmp_path):
@@ -381,8 +380,29 @@ def test_ten_tab_columns_with_word_ids_are_conllu_whatever_the_extension(tmp_pat
     path.write_text(
         "1\tDogs\tdog\tNOUN\t_\t_\t2\tnsubj\t_\t_\n2\tbark\tbark\tVERB\t_\t_\t0\troot\t_\t_\n\n" * 2
     )
-    assert init.guess(path)["format"] == "conllu"
+    assert starter.guess(path)["format"] == "conllu"
     prose = tmp_path / "notes.txt"
     prose.write_text("one line of prose\nand another one\n\nthen more\n")  # counts differ
     with pytest.raises(keras_seq.DataError, match="cannot tell the format"):
-        init.guess(prose)
+        starter.guess(prose)
+
+
+def test_init_imports_no_keras_or_backend(tmp_path):
+    """`init` is a quick command: guessing and writing a spec for each bundled file (a tagger,
+    a classifier, a forecaster of series, seq2seq) starts neither Keras nor a backend."""
+    import subprocess
+    import sys
+
+    script = (
+        "import contextlib, io, sys\n"
+        "from keras_seq import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    for i, path in enumerate({[str(p) for p in BUNDLED]!r}):\n"
+        f"        assert cli.main(['init', path, '--output', f'{tmp_path}/{{i}}.yaml']) == 0\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'keras', 'tensorflow', 'jax', "
+        "'torch'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert len(list(tmp_path.glob("*.yaml"))) == len(BUNDLED)

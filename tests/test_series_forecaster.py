@@ -4,6 +4,7 @@ covariates over the horizon, quantiles, predict rows, evaluate, and the backtest
 import csv
 import io
 import json
+import pathlib
 
 import keras
 import numpy as np
@@ -277,3 +278,54 @@ def test_backtest_refuses_a_taken_output_before_any_fold_trains(tmp_path, monkey
     with pytest.raises(Exception, match="already exists"):
         backtest(spec(train, epochs=1), folds=2, output=str(tmp_path / "bt"))
     assert [p.name for p in (tmp_path / "bt").iterdir()] == ["mine.txt"]
+
+
+def test_an_interrupted_backtest_resumes_to_the_uninterrupted_report(tmp_path, monkeypatch):
+    """Each fold checkpoints every epoch; `resume` loads the finished fold, continues the
+    interrupted one from its last epoch, and ends with the same report."""
+    from keras_seq import backtesting, checkpoint
+
+    train = two_series(tmp_path, days=24)
+    source = spec(train, epochs=2)
+    _, expected = backtest(source, folds=2, output=str(tmp_path / "whole"))
+    save, saved = checkpoint.save, []
+
+    def counting_save(folder, task, epoch, *args, **kwargs):
+        save(folder, task, epoch, *args, **kwargs)
+        saved.append((pathlib.Path(folder).name, epoch))
+        if saved == [("fold-1", 1), ("fold-1", 2), ("fold-2", 1)]:
+            raise KeyboardInterrupt  # fold 1 finished, fold 2 after its first epoch
+
+    monkeypatch.setattr(checkpoint, "save", counting_save)
+    with pytest.raises(KeyboardInterrupt):
+        backtest(source, folds=2, output=str(tmp_path / "cut"))
+    kept = tmp_path / "cut" / "checkpoint"
+    assert [p.name for p in (tmp_path / "cut").iterdir()] == ["checkpoint"]
+    assert sorted(p.name for p in kept.iterdir()) == ["fold-1.keras", "fold-2", "progress.json"]
+    saved.clear()
+    path, report = backtesting.resume(tmp_path / "cut")
+    assert saved == [("fold-2", 2)]  # only what was left is trained
+    assert report == expected
+    assert sorted(p.name for p in path.iterdir()) == [
+        "backtest.json",
+        "backtest.md",
+        "forecast.png",
+    ]
+
+
+def test_resume_refuses_a_folder_without_a_backtest_checkpoint(tmp_path):
+    from keras_seq import backtesting
+
+    with pytest.raises(DataError, match="not a resumable backtest folder") as info:
+        backtesting.resume(tmp_path)
+    assert "keras-seq backtest" in info.value.hint
+
+
+def test_backtest_command_takes_a_spec_or_resume(tmp_path, capsys):
+    from keras_seq import cli
+
+    assert cli.main(["backtest"]) == 2
+    assert cli.main(["backtest", "s.yaml", "--resume", str(tmp_path)]) == 2
+    assert "give a SPEC, or --resume DIR (not both)" in capsys.readouterr().err
+    assert cli.main(["backtest", "--resume", str(tmp_path)]) == 1
+    assert "not a resumable backtest folder" in capsys.readouterr().err

@@ -116,3 +116,19 @@ def test_crf_constraints_in_training_and_tags_without_a_scheme():
     pos = [{"tokens": ["the", "dog"], "tags": ["DET", "NOUN"]}]
     crf = Task.for_spec(SPEC % "output: crf").learn(pos).build_model().get_layer("crf")
     assert crf.constraints is None
+
+
+def test_graph_outputs_follow_the_head_output_and_the_learned_scheme():
+    """The tagger says what its exported graph returns (the export card asks it)."""
+    spec = "input: {kind: tokens}\nencoder: {cell: gru, units: 4}\nhead: {type: tagger%s}"
+    bio = [{"tokens": ["Anna", "runs"], "tags": ["B-PER", "O"]}]
+    pos = [{"tokens": ["Anna", "runs"], "tags": ["NOUN", "VERB"]}]
+    softmax = Task.for_spec(spec % "").learn(bio)
+    assert softmax.graph_outputs.startswith("probabilities (batch, time, labels)")
+    crf = Task.for_spec(spec % ", output: crf").learn(bio)
+    assert crf.graph_outputs.startswith("tags (batch, time), int32")
+    assert "(Viterbi decoding is part of the graph, kept to the transitions BIO allows)" in (
+        crf.graph_outputs
+    )
+    plain = Task.for_spec(spec % ", output: crf").learn(pos)
+    assert "(Viterbi decoding is part of the graph), 0 at padding" in plain.graph_outputs

@@ -8,7 +8,6 @@ from test_streaming import tagged_jsonl
 
 import keras_seq
 from keras_seq import cli, pipeline
-from keras_seq.commands import tune as tune_command
 
 pytest.importorskip("keras_tuner")
 
@@ -74,11 +73,11 @@ def test_an_interrupted_search_resumes_where_it_stopped(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pipeline, "train", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        tune_command.tune(spec, tmp_path / "out")
+        keras_seq.tune(spec, tmp_path / "out")
     monkeypatch.setattr(
         pipeline, "train", lambda *a, **k: (calls.append(k["output"]), real_train(*a, **k))[1]
     )
-    _, rows = tune_command.tune(spec, tmp_path / "out")
+    _, rows = keras_seq.tune(spec, tmp_path / "out")
     assert [row["status"] for row in rows] == ["COMPLETED"] * 3
     # Trial 1 kept; the interrupted trial 2 ran again, then trial 3: 2 more trainings.
     assert [path.name for path in calls] == ["0", "1", "1", "2"]
@@ -95,4 +94,4 @@ def test_a_spec_without_search_is_a_spec_error(tmp_path):
     spec = tmp_path / "plain.yaml"
     spec.write_text("input: {kind: tokens}\nencoder: {cell: gru, units: 4}\nhead: {type: tagger}\n")
     with pytest.raises(keras_seq.SpecError, match="no search section"):
-        tune_command.tune(spec, tmp_path / "out")
+        keras_seq.tune(spec, tmp_path / "out")

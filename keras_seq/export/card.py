@@ -9,19 +9,7 @@ import numpy as np
 import yaml
 
 from keras_seq.data.vocabulary import Vocabulary
-from keras_seq.export.graph import crf_of, input_signature
-
-_CRF_TAGS = (
-    "tags (batch, time), int32: the label ids of the best tag sequence under the model's CRF "
-    "(Viterbi decoding is part of the graph{constrained}), 0 at padding: the tag of token t is "
-    "labels[id]. These are ids, not probabilities."
-)
-
-_DECODING = """Generating with the exported graph (greedy): set `tokens` to the padded source
-ids and `decoder_tokens` to `<bos>` (id {bos}) followed by zeros; run the graph, take the
-argmax at the last filled position, write it into the next position, and repeat until `<eos>`
-(id {eos}) or the decoder length. Each step re-runs the whole graph (the encoder too): simple
-and exact, slower than keras-seq's own step-by-step `generate`."""
+from keras_seq.export.graph import input_signature
 
 
 def _plain(value):
@@ -39,16 +27,6 @@ def _inputs(model, lengths):
     ]
 
 
-def _outputs(task):
-    """What the graph returns, in words."""
-    crf = crf_of(task.model)
-    if crf is None:
-        return task.graph_outputs
-    scheme = task.state.get("scheme")
-    rule = f", kept to the transitions {scheme} allows" if crf.constraints and scheme else ""
-    return _CRF_TAGS.format(constrained=rule)
-
-
 def preprocessing(task, format, graph_file, lengths):
     """The content of `preprocessing.json`: the graph's inputs and outputs, the learned
     vocabularies, labels and scales (the task's whole `state`), and the input settings."""
@@ -59,7 +37,7 @@ def preprocessing(task, format, graph_file, lengths):
             "format": format,
             "file": graph_file,
             "inputs": _inputs(task.model, lengths),
-            "outputs": _outputs(task),
+            "outputs": task.graph_outputs,
         },
         "input": {
             "kind": spec.input.kind,
@@ -79,9 +57,7 @@ def preprocessing(task, format, graph_file, lengths):
     else:
         info["input"]["dim"] = spec.input.dim
         info["input"]["mask_value"] = spec.input.mask_value
-    if task.head_type == "seq2seq":
-        labels = task.state["labels"]
-        info["target_special_ids"] = {t: labels.tokens.index(t) for t in ("<bos>", "<eos>")}
+    info.update(task.export_preprocessing())
     return info
 
 
@@ -114,9 +90,7 @@ def model_card(task, info, metrics=None):
         "## Inputs and outputs",
         f"{inputs}\n- output: {graph['outputs']}",
     ]
-    if task.head_type == "seq2seq":
-        special = info["target_special_ids"]
-        sections.append(_DECODING.format(bos=special["<bos>"], eos=special["<eos>"]))
+    sections += task.card_sections(info)
     sections += [
         "## Spec",
         "```yaml\n" + yaml.safe_dump(spec.to_dict(), sort_keys=False) + "```",

@@ -15,7 +15,6 @@ import numpy as np
 
 # Sizes for the spec's `auto` fields (they would come from training data).
 _AUTO_SIZES = {"vocab_size": 50, "classes": 5, "target_vocab_size": 40, "char_vocab_size": 30}
-_INT_TARGET_HEADS = ("classifier", "tagger", "seq2seq")
 
 
 def _without_dropout(spec):
@@ -76,7 +75,7 @@ def _batch(task, model, batch_size):
             values[padding] = spec.input.mask_value or 0.0
         arrays[tensor.name] = values.astype(str(tensor.dtype))
     shape = task.target_shape([d or 8 for d in model.outputs[0].shape[1:]])
-    if spec.head.type in _INT_TARGET_HEADS:
+    if task.integer_targets:
         targets = rng.integers(0, shape[-1], size=(batch_size, *shape[:-1])).astype("int32")
     else:
         targets = rng.normal(size=(batch_size, *shape)).astype("float32")

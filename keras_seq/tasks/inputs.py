@@ -11,8 +11,6 @@ task. Token inputs may add two features, each with its data side here too:
   words of the data files that have a vector join the vocabulary (`learn_inputs`).
 """
 
-import logging
-
 import keras
 
 from keras_seq.data import (
@@ -26,8 +24,6 @@ from keras_seq.data import (
 from keras_seq.layers import CharacterEncoder, MaskedConcatenate, TokenEmbedding, WordDropout
 from keras_seq.spec import Problem, SpecError
 from keras_seq.tasks.blocks import initializer
-
-logger = logging.getLogger("keras_seq.tasks")
 
 
 def front(spec, name="tokens"):
@@ -123,27 +119,18 @@ def learn_inputs(spec, sentences, data_sentences=()):
     return state, vectors
 
 
-def input_arrays(spec, state, sentences, ids, stats=None):
+def input_arrays(spec, state, sentences, ids, stats):
     """The model's input for token lists already encoded as word `ids`.
 
     Without `input.chars`, `ids` itself; with it, `{"tokens": ids, "chars": (n, words,
     characters) ids}`. Words cut at `max_word_length` are added to `stats.cut_words` (an
-    `EncodeStats`), or logged when no `stats` is given.
+    `EncodeStats`, whose `warn` reports them: the one place that says so).
     """
     chars = spec.input.chars
     if chars is None:
         return ids
     encoded = encode_characters(sentences, state["chars"], ids.shape[1], chars.max_word_length)
-    if stats is not None:
-        stats.cut_words += encoded.cut
-    elif encoded.cut:
-        logger.warning(
-            "%d of %d words were longer than input.chars.max_word_length (%d); their "
-            "characters were cut",
-            encoded.cut,
-            encoded.words,
-            chars.max_word_length,
-        )
+    stats.cut_words += encoded.cut
     return {"tokens": ids, "chars": encoded.ids}
 
 

@@ -19,6 +19,13 @@ from keras_seq.tasks.tokens import TokenTask, tokens_of
 NEVER_GENERATED = [PAD_ID, BOS_ID]
 
 
+_DECODING = """Generating with the exported graph (greedy): set `tokens` to the padded source
+ids and `decoder_tokens` to `<bos>` (id {bos}) followed by zeros; run the graph, take the
+argmax at the last filled position, write it into the next position, and repeat until `<eos>`
+(id {eos}) or the decoder length. Each step re-runs the whole graph (the encoder too): simple
+and exact, slower than keras-seq's own step-by-step `generate`."""
+
+
 @register_task("seq2seq")
 class Seq2Seq(TokenTask):
     """Rewrites token sequences: records `{"source": [...], "target": [...]}`.
@@ -62,6 +69,16 @@ class Seq2Seq(TokenTask):
         "gives the token after decoder_tokens[:, t]"
     )
     speed_unit = "words"
+
+    def export_preprocessing(self):
+        """`target_special_ids`: the ids of `<bos>` and `<eos>`, to generate with the graph."""
+        tokens = self.state["labels"].tokens
+        return {"target_special_ids": {t: tokens.index(t) for t in ("<bos>", "<eos>")}}
+
+    def card_sections(self, info):
+        """How to generate with the exported (teacher-forced) graph."""
+        special = info["target_special_ids"]
+        return [_DECODING.format(bos=special["<bos>"], eos=special["<eos>"])]
 
     def records(self, path, lines=None, header=None):
         data = self.data_section()
@@ -221,7 +238,7 @@ class Seq2Seq(TokenTask):
         ]
         return [" ".join(self.state["labels"].decode(row)) for row in rows]
 
-    def extra_scores(self, records, encoded, scores):
+    def extra_scores(self, records, encoded, scores, predictions=None):
         """Exact match and token accuracy of *generated* outputs (Keras' own accuracy is
         teacher-forced: each step sees the true previous token)."""
         scores = super().extra_scores(records, encoded, scores)

@@ -431,6 +431,10 @@ class SeriesForecaster(Task):
             for name, value in scores.items()
         }
 
+    def evaluate_with_tables(self, records, batch_size=None):
+        """`(evaluate(records), {})`: a forecaster's tables are its `backtest`."""
+        return self.evaluate(records, batch_size), {}
+
     def score(self, records, origins, cases=None):
         """`{"keras-seq": {...}, "naive": {...}, "seasonal_naive": {...}}`: the errors of the
         forecasts from `origins` (`{series id: [origin, ...]}`) and of the baselines there."""

@@ -13,6 +13,12 @@ from keras_seq.tasks.inputs import front
 from keras_seq.tasks.task import register_task
 from keras_seq.tasks.tokens import LabelTask, tokens_of
 
+_CRF_TAGS = (
+    "tags (batch, time), int32: the label ids of the best tag sequence under the model's CRF "
+    "(Viterbi decoding is part of the graph{constrained}), 0 at padding: the tag of token t is "
+    "labels[id]. These are ids, not probabilities."
+)
+
 
 @register_task("tagger")
 class Tagger(LabelTask):
@@ -48,8 +54,21 @@ class Tagger(LabelTask):
     input_key, target_key, input_column = "tokens", "tags", "tokens_column"
     encode_function = staticmethod(encode_tagging)
     bundled = {"format": "conllu"}
-    graph_outputs = "probabilities (batch, time, labels): the tag of token t is labels[argmax]"
     speed_unit = "words"
+
+    @property
+    def graph_outputs(self):
+        """Tag probabilities, or with `head.output: crf` the Viterbi tag ids (the exported
+        graph decodes; `keras_seq.export.graph.decoding_model`)."""
+        if self.spec.head.output != "crf":
+            return "probabilities (batch, time, labels): the tag of token t is labels[argmax]"
+        scheme = self.state.get("scheme")
+        rule = (
+            f", kept to the transitions {scheme} allows"
+            if self.crf_constraints() is not None
+            else ""
+        )
+        return _CRF_TAGS.format(constrained=rule)
 
     def records(self, path, lines=None, header=None):
         data = self.data_section()

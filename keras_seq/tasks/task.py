@@ -10,8 +10,6 @@ import it in `keras_seq/tasks/__init__.py`. A second task for one head type, cho
 field, is registered with `when` (`@register_task("forecaster", when="data.time_column")`).
 """
 
-import logging
-
 import numpy as np
 
 from keras_seq.data import DataError, readers, writers
@@ -22,7 +20,6 @@ from keras_seq.spec import Problem, SpecError, load_spec
 from keras_seq.spec.schema import ROOT
 
 _TRAINING_FIELDS = ROOT["properties"]["training"]["properties"]
-logger = logging.getLogger("keras_seq.tasks")
 
 TASKS = {}  # head type -> the task of the specs that set none of its variants' fields
 VARIANTS = {}  # head type -> [(spec field, task)]: the task of the specs that set the field
@@ -82,9 +79,11 @@ class Task:
         bundled: the bundled dataset's `data` section options (None: no bundled data).
         supports_backtest: whether `keras-seq backtest` runs the task (it then has
             `column_groups`, `forecast_arrays` and `score`, as `SeriesForecaster` has).
-        graph_outputs: what the model's output is, for an exported graph's consumers.
+        graph_outputs: what the model's output is, for an exported graph's consumers (a
+            property where it depends on the spec, as a CRF tagger's does).
         speed_unit: what training speed counts (`history.csv`'s `<unit>_per_second`):
             `examples`, or `words` when every input token is trained on.
+        integer_targets: whether the targets are class ids (int32) rather than floats.
     """
 
     head_type = None
@@ -96,6 +95,7 @@ class Task:
     supports_backtest = False
     graph_outputs = "see the model card"
     speed_unit = "examples"
+    integer_targets = False
 
     def __init__(self, spec, state=None, model=None):
         self.spec = load_spec(spec)
@@ -262,15 +262,16 @@ class Task:
             raise ValueError("the task has no model yet: call build_model() or keras_seq.load()")
         return self.model
 
-    def predict(self, inputs, batch_size=None):
-        """Readable predictions for raw inputs (see the subclass for their form).
+    def predict(self, inputs, batch_size=None, **encoding):
+        """Readable predictions for raw inputs (see the subclass for their form); `encoding`:
+        options of the task's `encode_inputs`.
 
         Where the model's time axis is free (`example_lengths`), inputs are predicted in
         batches of similar length, each cut to its longest, and the predictions put back in
         the inputs' order.
         """
         batch_size = batch_size or self.spec.training.batch_size
-        arrays = self.encode_inputs(inputs)
+        arrays = self.encode_inputs(inputs, **encoding)
         lengths = self.example_lengths(arrays)
         if lengths is None:
             outputs = self._model().predict(arrays, batch_size=batch_size, verbose=0)
@@ -313,12 +314,27 @@ class Task:
     def evaluate(self, records, batch_size=None):
         """`{metric: value}` on labelled records (or a data file's path): loss, the compiled
         metrics and the task's own figures (e.g. out-of-vocabulary share)."""
+        return self._evaluate(records, batch_size, with_tables=False)[0]
+
+    def evaluate_with_tables(self, records, batch_size=None):
+        """`(evaluate(records), tables(records))`, the file read and the records predicted
+        once for both (what a run folder and `keras-seq evaluate` report)."""
+        return self._evaluate(records, batch_size, with_tables=True)
+
+    def _evaluate(self, records, batch_size, with_tables):
         source = "the records"
         if isinstance(records, str) or hasattr(records, "__fspath__"):
             source, records = records, self.read(records)
         encoded = self.encode(records)
         encoded.stats.warn(source)  # truncation, unseen labels, a mostly unknown vocabulary
-        batch_size = batch_size or self.spec.training.batch_size
+        scores = self._model_scores(encoded, batch_size or self.spec.training.batch_size)
+        predictions = self.evaluation_predictions(records)
+        scores = self.extra_scores(records, encoded, scores, predictions)
+        return scores, (self.tables(records, predictions) if with_tables else {})
+
+    def _model_scores(self, encoded, batch_size):
+        """Keras' `evaluate` on an `Encoded` split, as floats: in batches of similar length,
+        each cut to its longest, where the model's time axis is free (`example_lengths`)."""
         lengths = self.example_lengths(encoded.x)
         if lengths is None:
             scores = self._model().evaluate(
@@ -337,18 +353,36 @@ class Task:
             )
             batches = quirks.with_free_time_axis(batches)
             scores = self._model().evaluate(batches, verbose=0, return_dict=True)
-        scores = {name: float(value) for name, value in scores.items()}
-        return self.extra_scores(records, encoded, scores)
+        return {name: float(value) for name, value in scores.items()}
 
-    def tables(self, records):
+    def evaluation_predictions(self, records):
+        """What `extra_scores` and `tables` read of the model's predictions on labelled
+        records, made once for both (None: they need none)."""
+        return None
+
+    def tables(self, records, predictions=None):
         """Detailed tables on labelled records for the run folder: `{name: JSON-able data}`,
-        written by `keras-seq train` as `NAME.json` (none by default)."""
+        written by `keras-seq train` as `NAME.json` (none by default). `predictions`:
+        `evaluation_predictions(records)` when already made."""
         return {}
 
-    def extra_scores(self, records, encoded, scores):
+    def extra_scores(self, records, encoded, scores, predictions=None):
         """Keras' `scores` completed with the task's own figures (from `encoded.stats`: the
-        out-of-vocabulary share, labels unseen in training)."""
+        out-of-vocabulary share, labels unseen in training; `predictions`:
+        `evaluation_predictions(records)`)."""
         return {**scores, **stats_scores(encoded.stats)}
+
+    # ---- export ----
+
+    def export_preprocessing(self):
+        """What `preprocessing.json` adds for this task beside the graph, inputs and state
+        (`keras_seq.export.card.preprocessing`); nothing by default."""
+        return {}
+
+    def card_sections(self, info):
+        """The model card's sections on using this task's exported graph, after its inputs
+        and outputs (`info`: `preprocessing.json`'s content); none by default."""
+        return []
 
     # ---- persistence ----
 

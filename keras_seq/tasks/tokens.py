@@ -5,15 +5,11 @@ or a string split on whitespace) into padded id arrays, and scores predictions h
 labels never seen in training count as errors, and the out-of-vocabulary share is reported.
 """
 
-import logging
-
 import numpy as np
 
-from keras_seq.data import DataError, Vocabulary, pad
+from keras_seq.data import DataError, EncodeStats, Vocabulary, pad
 from keras_seq.tasks.inputs import input_arrays, learn_inputs, load_vectors
 from keras_seq.tasks.task import Task
-
-logger = logging.getLogger("keras_seq.tasks")
 
 
 class TokenTask(Task):
@@ -21,6 +17,7 @@ class TokenTask(Task):
 
     sizes = {"vocab": "input.vocab_size", "chars": "input.chars.char_vocab_size"}
     streams = True
+    integer_targets = True  # tag, label or target-token ids
 
     def __init__(self, spec, state=None, model=None):
         super().__init__(spec, state, model)
@@ -54,20 +51,14 @@ class TokenTask(Task):
             load_vectors(model, self.spec, self.state.get("vocab"), self.vectors)
         return model
 
-    def token_ids(self, inputs):
-        """Raw inputs (token lists or whitespace-separated strings) to padded ids."""
-        sequences = [tokens_of(item) for item in inputs]
+    def token_ids(self, sentences, stats):
+        """Token lists to padded ids; sequences cut at `input.max_length` are added to
+        `stats.truncated` (an `EncodeStats`)."""
         ids, _, truncated = pad(
-            [self.state["vocab"].encode(tokens) for tokens in sequences],
+            [self.state["vocab"].encode(tokens) for tokens in sentences],
             self.spec.input.max_length,
         )
-        if truncated:
-            logger.warning(
-                "%d of %d inputs were longer than input.max_length (%d) and were truncated",
-                truncated,
-                len(sequences),
-                self.spec.input.max_length,
-            )
+        stats.truncated += truncated
         return ids
 
     def model_inputs(self, sentences, encoded):
@@ -76,12 +67,22 @@ class TokenTask(Task):
         encoded.x = input_arrays(self.spec, self.state, sentences, encoded.x, encoded.stats)
         return encoded
 
-    def encode_inputs(self, raw):
+    def encode_inputs(self, raw, stats=None):
+        """Raw inputs to the model's input arrays. `stats`: an `EncodeStats` that counts the
+        sequences truncated and the words whose characters were cut; without one,
+        `EncodeStats.warn` reports them (the one place that does)."""
         sentences = [tokens_of(item) for item in raw]
-        return input_arrays(self.spec, self.state, sentences, self.token_ids(sentences))
+        own = stats is None
+        counts = EncodeStats(len(sentences), tokens=sum(map(len, sentences))) if own else stats
+        ids = self.token_ids(sentences, counts)
+        x = input_arrays(self.spec, self.state, sentences, ids, counts)
+        if own:
+            counts.warn("the inputs")
+        return x
 
-    def predict(self, inputs, batch_size=None):
-        return super().predict(list(inputs), batch_size)
+    def predict(self, inputs, batch_size=None, stats=None):
+        """Readable predictions for raw inputs; `stats`, as `encode_inputs` takes it."""
+        return super().predict(list(inputs), batch_size, stats=stats)
 
 
 class _Sentences:
@@ -185,7 +186,10 @@ class LabelTask(TokenTask):
 
     def labelled(self, records):
         """`(gold, predicted)`: for each record, its label strings and the predicted ones."""
-        predictions = self.predict([record[self.input_key] for record in records])
+        # Quiet: the records' file was reported when it was encoded (`EncodeStats.warn`).
+        predictions = self.predict(
+            [record[self.input_key] for record in records], stats=EncodeStats()
+        )
         gold = [self.labels_in(record) for record in records]
         return gold, [self.predicted_labels(p) for p in predictions]
 
@@ -193,15 +197,19 @@ class LabelTask(TokenTask):
         """Figures beyond accuracy from `labelled`'s lists (none here; taggers add spans)."""
         return {}
 
-    def extra_scores(self, records, encoded, scores):
+    def evaluation_predictions(self, records):
+        """`labelled(records)`: read by both the scores and the tables."""
+        return self.labelled(records)
+
+    def extra_scores(self, records, encoded, scores, predictions=None):
         scores = super().extra_scores(records, encoded, scores)
-        gold, predicted = self.labelled(records)
+        gold, predicted = predictions or self.labelled(records)
         scores["accuracy"] = accuracy(_flat(gold), _flat(predicted))
         return {**scores, **self.label_scores(gold, predicted)}
 
-    def tables(self, records):
-        """Predicts the records once more for `label_tables`."""
-        return self.label_tables(*self.labelled(records))
+    def tables(self, records, predictions=None):
+        """`label_tables` of `labelled(records)` (predicted here unless given)."""
+        return self.label_tables(*(predictions or self.labelled(records)))
 
     def label_tables(self, gold, predicted):
         """`{"classes": ...}`: per-label precision, recall, F1, support and the confusion matrix

@@ -1,5 +1,6 @@
-"""The time-series side of `keras-seq init`: the columns of a file of series, and a window,
-horizon, season and calendar features that suit its time step and its shortest series.
+"""The time-series side of `keras_seq.starter` (`keras-seq init`): the columns of a file of
+series, and a window, horizon, season and calendar features that suit its time step and its
+shortest series.
 
 A guessed time column beside no numeric column, or beside a column of prose, gives None, so
 `init` goes on to the other tasks; a column named by a flag that does not fit, or a guess
