@@ -37,15 +37,16 @@ def _children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def train(spec, output, backend, files):
+def train(spec, output, backend, files, options=()):
     """Runs `keras-seq train SPEC` with `files` (`{"train": path, ...}`, given as `--train`
-    ...); returns (wall seconds, CPU seconds)."""
+    ...) and further command-line `options`; returns (wall seconds, CPU seconds)."""
     command = [
         sys.executable, "-m", "keras_seq.cli", "train", str(spec), "--backend", backend,
         "--output", str(output),
     ]  # fmt: skip
     for split, path in files.items():
         command += [f"--{split}", str(path)]
+    command += list(options)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     wall, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
