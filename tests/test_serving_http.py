@@ -343,6 +343,23 @@ def test_a_feature_record_of_the_wrong_shape_names_the_row_and_dim(small_runs):
         np.testing.assert_allclose(short.json()["predictions"], own, rtol=1e-5, atol=1e-6)
 
 
+def test_an_address_not_of_this_machine_is_refused_in_one_line_before_loading(tmp_path):
+    """192.0.2.1 is TEST-NET-1 (RFC 5737): never a local address. The run does not exist:
+    the address is checked first."""
+    command = [sys.executable, "-m", "keras_seq.cli", "serve", str(tmp_path / "no-run")]
+    done = subprocess.run(
+        [*command, "--host", "192.0.2.1", "--port", "8123"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "keras-seq serve: cannot listen on 192.0.2.1:8123: Cannot assign requested address. "
+        "Fix: pass --host with an address of this machine (127.0.0.1, or 0.0.0.0)\n"
+    )
+
+
 def test_serve_without_fastapi_says_how_to_install_it(small_runs, tmp_path):
     """The quick commands never import the serving stack; `serve` names the extra it needs."""
     blocker = tmp_path / "fastapi.py"

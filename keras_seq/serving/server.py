@@ -50,10 +50,12 @@ def listen(host, port):
                 f"cannot listen on {where}: the address is already in use (another server "
                 "runs there). Fix: stop it, or pass another --port (--port 0 takes a free one)"
             ) from None
-        raise CannotListen(
-            f"cannot listen on {where}: {error.strerror}. Fix: pass --host with an address of "
-            "this machine, and a --port from 1024 up (lower ones need root)"
-        ) from None
+        fix = (
+            "pass a --port from 1024 up (lower ones need root)"
+            if error.errno == errno.EACCES
+            else "pass --host with an address of this machine (127.0.0.1, or 0.0.0.0)"
+        )
+        raise CannotListen(f"cannot listen on {where}: {error.strerror}. Fix: {fix}") from None
     return sock
 
 
