@@ -3,9 +3,11 @@ predictions, refuses 20+ kinds of bad request with the right 4xx and keeps servi
 in-flight requests on SIGTERM. The other tasks are served by uvicorn in a thread."""
 
 import asyncio
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +24,7 @@ from keras_seq.serving import Limits, create_app
 
 MAX_RECORDS, MAX_TOKENS, MAX_BODY = 8, 50, 1_000_000
 MAX_WAIT_MS = 600  # long enough that the drain test's requests are still waiting at SIGTERM
+TIMEOUT = 1  # --header-timeout and --body-timeout
 JSON = {"content-type": "application/json"}
 
 
@@ -32,6 +35,7 @@ def server(small_runs, tmp_path_factory):
     command = [sys.executable, "-m", "keras_seq.cli", "serve", str(small_runs["tagger"][0])]
     command += ["--port", "0", "--max-records", str(MAX_RECORDS), "--max-tokens", str(MAX_TOKENS)]
     command += ["--max-wait-ms", str(MAX_WAIT_MS)]
+    command += ["--header-timeout", str(TIMEOUT), "--body-timeout", str(TIMEOUT)]
     with open(log, "w") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -144,6 +148,74 @@ def test_a_bad_request_gets_a_clear_4xx_and_the_next_request_is_served(server, n
     assert process.poll() is None
 
 
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b'{"records": ["a"], "records": ["b"]}', "the key 'records' appears twice"),
+        (b'{"records": ["a\xff"]}', "not UTF-8 (byte 0xff at offset"),
+        (b'{"records": ' + b"[" * 100_000, "nests too deeply"),
+        (b'{"records": ["\\ud800"]}', "lone UTF-16 surrogate"),
+        (b'{"records": [' + b"9" * 5000 + b"]}", "unreadable JSON value"),
+        (b'{"records": ["a"]', "invalid JSON: Expecting ',' delimiter (line 1, column 18)"),
+    ],
+    ids=["duplicate key", "not UTF-8", "100 000 deep", "lone surrogate", "huge int", "invalid"],
+)
+def test_a_body_json_cannot_take_gets_a_400_saying_why(server, body, message):
+    _, url, log = server
+    response = httpx.post(f"{url}/predict", content=body, headers=JSON)
+    assert response.status_code == 400, response.text
+    assert response.json()["problems"][0]["field"] == "body"
+    assert message in response.json()["error"]
+    assert "Traceback" not in log.read_text()
+
+
+def _raw(url, data, wait=10):
+    """What the server answers on a raw connection that sends `data` and then stalls."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.settimeout(wait)
+        sock.sendall(data)
+        started = time.monotonic()
+        answer = b""
+        while chunk := sock.recv(65536):  # until the server closes the connection
+            answer += chunk
+        return answer, time.monotonic() - started
+
+
+HEAD = b"POST /predict HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+
+
+@pytest.mark.parametrize(
+    "data, status, field",
+    [
+        (HEAD + b"content-length: 1000\r\n\r\n" + b'{"records"', 408, "body"),
+        (HEAD, 408, "headers"),  # the headers never end
+    ],
+    ids=["body", "headers"],
+)
+def test_a_client_that_stalls_is_answered_408_and_closed_after_the_timeout(
+    server, data, status, field
+):
+    _, url, _ = server
+    answer, waited = _raw(url, data)
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer
+    assert b"connection: close" in answer.lower()
+    problem = json.loads(answer.split(b"\r\n\r\n", 1)[1])["problems"][0]
+    assert problem == {"field": field, "message": f"did not arrive within {TIMEOUT} s"} | {
+        "limit": TIMEOUT
+    }
+    assert TIMEOUT * 0.9 < waited < TIMEOUT + 3
+
+
+def test_a_declared_content_length_over_the_limit_is_answered_413_before_the_body(server):
+    _, url, _ = server
+    answer, waited = _raw(url, HEAD + b"content-length: 10000000000\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 413 "), answer
+    assert waited < TIMEOUT * 0.9  # not after the body timeout: at once
+    problem = json.loads(answer.split(b"\r\n\r\n", 1)[1])["problems"][0]
+    assert problem["message"] == f"Content-Length is 10000000000 bytes; the limit is {MAX_BODY}"
+
+
 def test_wrong_routes_and_methods_get_json_4xx(server):
     _, url, _ = server
     missing = httpx.post(f"{url}/nowhere", json={"records": ["a"]})
@@ -151,10 +223,14 @@ def test_wrong_routes_and_methods_get_json_4xx(server):
     assert httpx.get(f"{url}/predict").status_code == 405
 
 
-def test_sigterm_drains_requests_in_flight_then_exits_cleanly(server):
+def test_sigterm_drains_requests_in_flight_answers_stalled_ones_503_then_exits_cleanly(server):
     """Last in this module: it stops the server. The requests are sent on open connections
-    and wait up to MAX_WAIT_MS in the micro-batcher, so they are in flight at the signal."""
+    and wait up to MAX_WAIT_MS in the micro-batcher, so they are in flight at the signal; one
+    more client has sent 10 bytes of its 1000-byte body and stalls."""
     process, url, log = server
+    host, port = url.removeprefix("http://").split(":")
+    stalled = socket.create_connection((host, int(port)))
+    stalled.settimeout(10)
 
     async def burst():
         async with httpx.AsyncClient(timeout=60) as client:
@@ -165,6 +241,7 @@ def test_sigterm_drains_requests_in_flight_then_exits_cleanly(server):
                 )
                 for _ in range(12)
             ]
+            stalled.sendall(HEAD + b"content-length: 1000\r\n\r\n" + b'{"records"')
             await asyncio.sleep(MAX_WAIT_MS / 1500)  # all sent; the first batch still waits
             process.send_signal(signal.SIGTERM)
             return await asyncio.gather(*sent)
@@ -172,10 +249,33 @@ def test_sigterm_drains_requests_in_flight_then_exits_cleanly(server):
     answers = asyncio.run(burst())
     assert [a.status_code for a in answers] == [200] * 12
     assert all(len(a.json()["predictions"]) == 4 for a in answers)
+    with stalled:
+        answer = stalled.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 503 "), answer
+    assert b'"server: the server is shutting down; send it again"' in answer
     assert process.wait(timeout=60) == 0
-    assert "Application shutdown complete" in log.read_text()
+    text = log.read_text()
+    assert "Application shutdown complete" in text
+    assert "Traceback" not in text and "ERROR" not in text, text[-3000:]
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/health")
+
+
+def test_a_taken_port_exits_with_its_own_status_and_names_the_address(small_runs):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "keras_seq.cli", "serve", str(small_runs["tagger"][0])]
+        done = subprocess.run(
+            [*command, "--port", str(port)], capture_output=True, text=True, timeout=120
+        )
+    assert done.returncode == 4, done.stderr
+    assert done.stderr == (
+        f"keras-seq serve: cannot listen on 127.0.0.1:{port}: the address is already in use "
+        "(another server runs there). Fix: stop it, or pass another --port (--port 0 takes a "
+        "free one)\n"
+    )
 
 
 def _serve_in_thread(app):
@@ -241,6 +341,23 @@ def test_a_feature_record_of_the_wrong_shape_names_the_row_and_dim(small_runs):
     else:
         assert short.status_code == 200
         np.testing.assert_allclose(short.json()["predictions"], own, rtol=1e-5, atol=1e-6)
+
+
+def test_an_address_not_of_this_machine_is_refused_in_one_line_before_loading(tmp_path):
+    """192.0.2.1 is TEST-NET-1 (RFC 5737): never a local address. The run does not exist:
+    the address is checked first."""
+    command = [sys.executable, "-m", "keras_seq.cli", "serve", str(tmp_path / "no-run")]
+    done = subprocess.run(
+        [*command, "--host", "192.0.2.1", "--port", "8123"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "keras-seq serve: cannot listen on 192.0.2.1:8123: Cannot assign requested address. "
+        "Fix: pass --host with an address of this machine (127.0.0.1, or 0.0.0.0)\n"
+    )
 
 
 def test_serve_without_fastapi_says_how_to_install_it(small_runs, tmp_path):

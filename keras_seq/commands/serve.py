@@ -7,6 +7,8 @@ from keras_seq.commands.arguments import positive_int
 
 HELP = "serve a run's predictions over HTTP (POST /predict) until Ctrl-C"
 
+ADDRESS_IN_USE = 4  # exit status when --host:--port is taken (1: bad input, 3: diverged)
+
 # Limits field -> (option, help).
 _LIMITS = {
     "max_records": ("--max-records", "records in one request"),
@@ -14,6 +16,7 @@ _LIMITS = {
     "max_body_bytes": ("--max-body-bytes", "size of one request body"),
     "max_batch_size": ("--max-batch-size", "records per model call; 1 turns batching off"),
     "max_wait_ms": ("--max-wait-ms", "how long a request waits for others to share a batch"),
+    "body_timeout_s": ("--body-timeout", "seconds from a request's headers to its body's end"),
 }
 
 
@@ -28,15 +31,24 @@ def _port(text):
 
 def _non_negative(text):
     """argparse type: a finite number >= 0."""
+    return _number(text, lambda value: value >= 0, ">= 0")
+
+
+def _positive(text):
+    """argparse type: a finite number > 0."""
+    return _number(text, lambda value: value > 0, "> 0")
+
+
+def _number(text, allowed, words):
     import argparse
     import math
 
     try:
         value = float(text)
     except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+        value = math.nan
+    if not math.isfinite(value) or not allowed(value):
+        raise argparse.ArgumentTypeError(f"must be a number {words}, got {text!r}")
     return value
 
 
@@ -50,8 +62,22 @@ def add_arguments(parser):
     )
     parser.add_argument("--no-access-log", action="store_true", help="do not log every request")
     for name, (option, text) in _LIMITS.items():
-        kind = _non_negative if name == "max_wait_ms" else positive_int
-        parser.add_argument(option, type=kind, metavar="N", help=text)
+        kind = {"max_wait_ms": _non_negative, "body_timeout_s": _positive}.get(name, positive_int)
+        parser.add_argument(option, dest=name, type=kind, metavar="N", help=text)
+    parser.add_argument(
+        "--header-timeout",
+        type=_positive,
+        default=10.0,
+        metavar="N",
+        help="seconds for a request's headers to arrive (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=_positive,
+        default=30.0,
+        metavar="N",
+        help="seconds the requests in flight get to finish at shut-down (default: %(default)g)",
+    )
 
 
 def run(args):
@@ -64,7 +90,19 @@ def run(args):
         return 1
     from keras_seq.tasks import load
 
-    given = {name: getattr(args, name) for name in _LIMITS if getattr(args, name) is not None}
-    limits = dataclasses.replace(serving.Limits(), **given)
-    app = serving.create_app(load(args.run_dir), limits)
-    return serving.run(app, args.host, args.port, access_log=not args.no_access_log)
+    try:
+        sock = serving.listen(args.host, args.port)  # before loading: a taken port fails at once
+    except serving.AddressInUse as error:
+        print(f"keras-seq serve: {error}", file=sys.stderr)
+        return ADDRESS_IN_USE
+    with sock:
+        given = {name: getattr(args, name) for name in _LIMITS if getattr(args, name) is not None}
+        limits = dataclasses.replace(serving.Limits(), **given)
+        app = serving.create_app(load(args.run_dir), limits)
+        return serving.run(
+            app,
+            sock=sock,
+            access_log=not args.no_access_log,
+            drain_seconds=args.drain_timeout,
+            header_timeout=args.header_timeout,
+        )

@@ -1,4 +1,5 @@
-"""Serving a task over HTTP: `create_app(task, limits)` and `run(app, host, port)`.
+"""Serving a task over HTTP: `create_app(task, limits)`, then `run(app, host, port)` (or
+`run(app, sock=listen(host, port))`, to bind before loading the model).
 
 Needs the `serve` extra (`pip install keras-seq[serve]`: FastAPI and uvicorn). Not imported by
 `import keras_seq`; `keras-seq serve RUN` imports it only when it runs.
@@ -7,4 +8,4 @@ Needs the `serve` extra (`pip install keras-seq[serve]`: FastAPI and uvicorn). N
 from keras_seq.serving.app import create_app
 from keras_seq.serving.batcher import MicroBatcher, RecordError
 from keras_seq.serving.records import Limits
-from keras_seq.serving.server import run
+from keras_seq.serving.server import AddressInUse, CannotListen, listen, run

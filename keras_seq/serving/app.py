@@ -4,14 +4,16 @@ Routes: `POST /predict` (`{"records": [...]}` -> `{"predictions": [...]}`), `GET
 `GET /metadata`, and FastAPI's generated `/docs` and `/openapi.json`. Every refused request gets
 a JSON body `{"error": "...", "problems": [{"field": ..., "message": ..., "limit": ...}]}`:
 
-- 400: the body is not valid JSON;
-- 413: the body is larger than `Limits.max_body_bytes`;
+- 400: the body is not UTF-8, not valid JSON, nests too deeply or gives a key twice;
+- 408: the body did not arrive within `Limits.body_timeout_s`;
+- 413: the body (or its declared `Content-Length`) is larger than `Limits.max_body_bytes`;
 - 415: the Content-Type is not JSON;
 - 422: the JSON does not have the request's shape, breaks a limit, or a record cannot be
   predicted (the task's own `DataError` or `ValueError`, naming the record);
 - 404 / 405: no such route or method; 503: the server is stopping.
 """
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -26,7 +28,8 @@ from starlette.exceptions import HTTPException
 from keras_seq.backend.threads import model_thread
 from keras_seq.data import DataError
 from keras_seq.serving.batcher import MicroBatcher, RecordError, ShuttingDown
-from keras_seq.serving.body_limit import BodyLimit
+from keras_seq.serving.body import BodyReader, error_response
+from keras_seq.serving.json_body import JSONRoute
 from keras_seq.serving.records import Limits, request_model, sample_record
 
 logger = logging.getLogger("keras_seq.serving")
@@ -37,12 +40,6 @@ def _plain(value):
     if isinstance(value, np.ndarray | np.generic):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _error(status, problems):
-    first = problems[0]
-    summary = f"{first['field']}: {first['message']}"
-    return JSONResponse({"error": summary, "problems": problems}, status_code=status)
 
 
 def _field(loc):
@@ -87,19 +84,14 @@ async def _invalid_request(request, exc):
     if not _is_json(content_type):
         given = f"got {content_type!r}" if content_type else "none was given"
         problem = {"field": "Content-Type", "message": f"must be application/json; {given}"}
-        return _error(415, [problem])
-    if errors and errors[0]["type"] == "json_invalid":
-        position = errors[0]["loc"][-1]
-        reason = (errors[0].get("ctx") or {}).get("error", "cannot be parsed")
-        problem = {"field": "body", "message": f"invalid JSON: {reason} (at character {position})"}
-        return _error(400, [problem])
-    return _error(422, [_problem(error) for error in errors])
+        return error_response(415, [problem])
+    return error_response(422, [_problem(error) for error in errors])
 
 
 async def _http_error(request, exc):
-    field = "body" if exc.status_code == 400 else request.url.path  # 400: FastAPI's body parser
+    field = "body" if exc.status_code == 400 else request.url.path  # 400: `json_body.parse`
     problem = {"field": field, "message": str(exc.detail)}
-    return _error(exc.status_code, [problem])
+    return error_response(exc.status_code, [problem])
 
 
 def _metadata(task, limits):
@@ -152,6 +144,7 @@ def create_app(task, limits=None):
             await batcher.submit([sample_record(task.spec)])
         except RecordError as error:
             logger.warning("warm-up prediction failed (%s); serving anyway", error)
+        app.state.stopping = asyncio.Event()  # set by `keras_seq.serving.run` at shut-down
         yield
         await batcher.stop()
 
@@ -160,7 +153,13 @@ def create_app(task, limits=None):
         description=f"Predictions of the keras-seq model `{task.spec.name}`.",
         lifespan=lifespan,
     )
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.router.route_class = JSONRoute
+    app.add_middleware(
+        BodyReader,
+        max_bytes=limits.max_body_bytes,
+        timeout=limits.body_timeout_s,
+        stopping=lambda: getattr(app.state, "stopping", None),
+    )
     app.state.batcher = batcher
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
@@ -176,9 +175,9 @@ def create_app(task, limits=None):
             if not isinstance(error.error, DataError | ValueError):
                 raise
             problem = {"field": f"records[{error.index}]", "message": str(error.error)}
-            return _error(422, [problem])
+            return error_response(422, [problem])
         except ShuttingDown as error:
-            return _error(503, [{"field": "server", "message": str(error)}])
+            return error_response(503, [{"field": "server", "message": str(error)}])
         return JSONResponse({"predictions": predictions})  # already plain: no re-encoding
 
     @app.get("/health")

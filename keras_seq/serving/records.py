@@ -25,6 +25,7 @@ class Limits:
         max_body_bytes: int. Size of one request body.
         max_batch_size: int. Records the model takes in one call; 1 runs it once per request.
         max_wait_ms: float. How long a request waits for others to share its batch.
+        body_timeout_s: float. Seconds from a request's headers to the end of its body.
     """
 
     max_records: int = 64
@@ -32,6 +33,7 @@ class Limits:
     max_body_bytes: int = 1_000_000
     max_batch_size: int = 32
     max_wait_ms: float = 5.0
+    body_timeout_s: float = 10.0
 
 
 def _fail(kind, message, **context):
