@@ -392,3 +392,134 @@ def test_real_process_exits_1_with_one_message(tmp_path, argv, files, expected):
     assert expected in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _export_format():
+    import keras
+
+    return "onnx" if keras.backend.backend() == "torch" else "saved_model"
+
+
+def test_predict_never_overwrites_a_file_of_its_run(tmp_path, capsys):
+    run = _untrained_run(tmp_path, TAGGER, {"t.conllu": WORDS})
+    model = run / "model.keras"
+    before, files = model.read_bytes(), _files(tmp_path)
+    argv = ["predict", str(run), "--data", str(tmp_path / "t.conllu"), "--output", str(model)]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"--output {model} is an input ({run}): give another file name (inputs are never "
+        "overwritten)"
+    )
+    assert model.read_bytes() == before and _files(tmp_path) == files
+
+
+def test_export_refuses_a_taken_output_before_loading_the_model(tmp_path, capsys, monkeypatch):
+    from keras_seq import tasks
+
+    run = _untrained_run(tmp_path, TAGGER, {"t.conllu": WORDS})
+    (tmp_path / "taken").mkdir()
+    monkeypatch.setattr(tasks, "load", pytest.fail)  # the model is never loaded
+    argv = ["export", str(run), "--format", _export_format(), "--output", str(tmp_path / "taken")]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"{tmp_path / 'taken'} already exists: choose another --output"
+    )
+
+
+def test_export_of_the_current_folder_that_is_no_run_names_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["export", ".", "--format", _export_format()]) == 1
+    err = capsys.readouterr().err
+    assert "not a run folder (no model.keras)" in err and "Traceback" not in err
+    assert _files(tmp_path) == []
+
+
+def test_export_of_a_run_with_a_truncated_metrics_file_names_it(tmp_path, capsys):
+    run = _untrained_run(tmp_path, TAGGER, {"t.conllu": WORDS})
+    (run / "metrics.json").write_text('{"test": {"loss": 0.')
+    files = _files(tmp_path)
+    assert cli.main(["export", str(run), "--format", _export_format()]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"{run / 'metrics.json'}: not a run's metrics file (damaged or trunc")
+    assert err.endswith(
+        "Fix: delete it (the run is used without its scores), or train the run again"
+    )
+    assert _files(tmp_path) == files
+
+
+def test_export_without_the_onnx_package_says_how_to_get_it(monkeypatch):
+    import importlib.util
+
+    from keras_seq.export import ExportError, check_supported
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else real(name, *a)
+    )
+    with pytest.raises(ExportError, match="needs the onnx package, which is not installed. Fix"):
+        check_supported("onnx", backend="torch")
+
+
+@pytest.mark.parametrize(
+    "error, expected",
+    [
+        (
+            OSError(28, "No space left on device", "out/model.keras"),
+            "keras-seq train: out/model.keras: No space left on device. Fix: free space on that "
+            "disk, or give an --output on another one",
+        ),
+        (
+            OSError(30, "Read-only file system", "out/.x.partial"),
+            "keras-seq train: out/.x.partial: Read-only file system. Fix: give an --output on a "
+            "writable file system",
+        ),
+        (
+            OSError(28, "No space left on device"),
+            "keras-seq train: a file (unnamed by the library): No space left on device. Fix: "
+            "free space on that disk, or give an --output on another one",
+        ),
+    ],
+    ids=["disk full", "read-only", "disk full, no file named"],
+)
+def test_an_os_error_names_the_file_and_the_fix(tmp_path, capsys, monkeypatch, error, expected):
+    from keras_seq import pipeline
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(pipeline, "train", fail)
+    _write(tmp_path, {"s.yaml": TAGGER, "t.conllu": WORDS})
+    assert cli.main(["train", str(tmp_path / "s.yaml")]) == 1
+    assert capsys.readouterr().err.strip() == expected
+    assert cli.main(["-v", "train", str(tmp_path / "s.yaml")]) == 1
+    assert "Traceback" in capsys.readouterr().err  # the traceback only with -v
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (lambda task: task.pop("spec"), "it has no 'spec' entry"),
+        (
+            lambda task: task["spec"]["encoder"].update(units="x"),
+            "encoder.units: expected an integer >= 1, found 'x' (a string)",
+        ),
+    ],
+    ids=["no spec", "bad spec value"],
+)
+def test_a_damaged_keras_seq_section_in_model_keras_names_the_file(
+    tmp_path, capsys, damage, reason
+):
+    run = _untrained_run(tmp_path, TAGGER, {"t.conllu": WORDS})
+    with zipfile.ZipFile(run / "model.keras") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    damage(config["config"]["keras_seq_task"])
+    members["config.json"] = json.dumps(config)
+    with zipfile.ZipFile(run / "model.keras", "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    assert cli.main(["predict", str(run), "--data", str(tmp_path / "t.conllu")]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"{run / 'model.keras'}: the keras-seq section of the model (spec and vocabularies) is "
+        f"damaged: {reason}. Fix: train the run again, or restore the file from a copy"
+    )
