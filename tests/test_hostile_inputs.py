@@ -258,6 +258,28 @@ ERRORS = [
         ["sub: a folder, not a file"],
     ),
     (
+        "quantiles out of order (validate accepted them, training crashed)",
+        ["validate", "{d}/s.yaml"],
+        {"s.yaml": SERIES.replace("horizon: 2", "horizon: 2, quantiles: [0.9, 0.1, 0.5]")},
+        [
+            "s.yaml:6:",
+            "head.quantiles: quantiles must be strictly increasing; allowed: the same values in "
+            "increasing order: [0.1, 0.5, 0.9]",
+        ],
+    ),
+    (
+        "misspelt search.objective (validate accepted it, tune crashed)",
+        ["validate", "{d}/s.yaml"],
+        {
+            "s.yaml": TAGGER
+            + "search:\n  objective: val_acuracy\n  space: {encoder.units: {choice: [4, 8]}}\n"
+        },
+        [
+            "s.yaml:10:14: search.objective: 'val_acuracy' is not a name the model will log",
+            "Did you mean 'val_accuracy'?",
+        ],
+    ),
+    (
         "init --input-column that is not there",
         ["init", "{d}/t.csv", "--input-column", "txt", "--output", "{d}/s.yaml"],
         {"t.csv": "text,label\na b,pos\nc d,neg\n"},
