@@ -280,6 +280,25 @@ ERRORS = [
         ],
     ),
     (
+        "vectors file giving one word twice (accepted silently)",
+        ["train", "{d}/s.yaml", "--dry-run"],
+        {"s.yaml": VECTORS, "t.conllu": WORDS, "v.txt": "dog 1 2 3\nThe 1 2 3\ndog 4 5 6\n"},
+        [
+            "v.txt:3: the word 'dog' has a vector on line 1 already. Fix: keep one line per "
+            "word (delete one of the two)"
+        ],
+    ),
+    (
+        "lone UTF-16 surrogate in a JSONL token (a traceback after an epoch)",
+        ["train", "{d}/s.yaml", "--output", "{d}/out"],
+        {"s.yaml": NER, "t.jsonl": TAGS + '{"tokens": ["a", "\\ud800"], "tags": ["O", "O"]}\n'},
+        [
+            "t.jsonl:2: field 'tokens': a lone UTF-16 surrogate (\\ud800, from a \\u escape) is "
+            "not a character. Fix: write the character itself, or both halves of a \\u pair "
+            "(\\ud83d\\ude00)"
+        ],
+    ),
+    (
         "init --input-column that is not there",
         ["init", "{d}/t.csv", "--input-column", "txt", "--output", "{d}/s.yaml"],
         {"t.csv": "text,label\na b,pos\nc d,neg\n"},
@@ -380,7 +399,7 @@ def test_backtest_of_a_constant_series_warns_and_writes_standard_json(tmp_path, 
 
 
 def test_vectors_gz_truncated_names_the_file(tmp_path, capsys):
-    partial = gzip.compress(("the 1 2 3\n" * 500).encode())[:40]
+    partial = gzip.compress("".join(f"w{i} 1 2 3\n" for i in range(500)).encode())[:40]
     _write(tmp_path, {"s.yaml": VECTORS.replace("v.txt", "v.txt.gz"), "t.conllu": WORDS})
     (tmp_path / "v.txt.gz").write_bytes(partial)
     assert cli.main(["train", str(tmp_path / "s.yaml"), "--dry-run"]) == 1
@@ -545,3 +564,16 @@ def test_a_damaged_keras_seq_section_in_model_keras_names_the_file(
         f"{run / 'model.keras'}: the keras-seq section of the model (spec and vocabularies) is "
         f"damaged: {reason}. Fix: train the run again, or restore the file from a copy"
     )
+
+
+def test_backtest_refuses_a_taken_output_before_reading_anything(tmp_path, capsys, monkeypatch):
+    from keras_seq import tasks
+
+    _write(tmp_path, {"s.yaml": SERIES, "b/kept.txt": "mine"})
+    monkeypatch.setattr(tasks.Task, "for_spec", pytest.fail)  # no data read, no fold trained
+    argv = ["backtest", str(tmp_path / "s.yaml"), "--output", str(tmp_path / "b")]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"{tmp_path / 'b'} already exists: choose another --output"
+    )
+    assert (tmp_path / "b" / "kept.txt").read_text() == "mine"
