@@ -262,9 +262,10 @@ def finite_json(data):
 
 
 def write_metrics(folder, metrics):
-    """Writes `metrics.json`: split -> metric name -> number (NaN/inf written as null)."""
+    """Writes `metrics.json`: split -> metric name -> number (NaN/inf, and None for a figure
+    nothing was scored for, written as null)."""
     plain = {
-        split: {name: float(value) for name, value in scores.items()}
+        split: {name: None if value is None else float(value) for name, value in scores.items()}
         for split, scores in metrics.items()
     }
     write_text_atomic(pathlib.Path(folder) / METRICS, finite_json(plain))

@@ -380,6 +380,24 @@ def test_evaluate_warns_visibly_on_suspicious_test_data(
     assert "oov_rate" in json.loads(capsys.readouterr().out)
 
 
+def test_a_test_set_of_unseen_labels_only_scores_null_with_a_reason(tmp_path, capsys, caplog):
+    train = "text,label\na b,pos\nc d,neg\n"
+    _write(tmp_path, {"t.csv": train, "test.csv": "text,label\na b,what\nc d,huh\n"})
+    spec = CLASSIFIER.replace("train: t.csv", "train: t.csv, test: test.csv")
+    _write(tmp_path, {"s.yaml": spec})
+    assert cli.main(["train", str(tmp_path / "s.yaml"), "--output", str(tmp_path / "run")]) == 0
+    assert "run saved to" in capsys.readouterr().out
+    test = json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]
+    assert test == {"accuracy": None, "loss": None, "oov_rate": 0.0, "unseen_labels": 2.0}
+    assert (
+        "nothing scored: every label was unseen in training, so accuracy, loss are null (not 0)"
+        in caplog.text
+    )
+    argv = ["evaluate", str(tmp_path / "run"), "--data", str(tmp_path / "test.csv")]
+    assert cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["loss"] is None
+
+
 def test_vectors_that_match_no_word_warn_visibly(tmp_path, caplog):
     _write(tmp_path, {"s.yaml": VECTORS, "t.conllu": WORDS, "v.txt": "zzz 1 2 3\nyyy 1 2 3\n"})
     assert cli.main(["train", str(tmp_path / "s.yaml"), "--dry-run"]) == 0

@@ -121,8 +121,12 @@ def summary(path, metrics):
     """`run saved to PATH: test accuracy 0.934, loss 0.210` (the last split scored)."""
     split = next(s for s in ("test", "validation", "train") if s in metrics)
     names = sorted(metrics[split], key=lambda name: name == "loss")
-    scores = ", ".join(f"{name} {metrics[split][name]:.3f}" for name in names)
+    scores = ", ".join(f"{name} {_score(metrics[split][name])}" for name in names)
     return f"run saved to {path}: {split} {scores}"
+
+
+def _score(value):
+    return "null" if value is None else f"{value:.3f}"
 
 
 def run(args):
