@@ -69,6 +69,7 @@ def backtest(source, *, folds=5, train=None, epochs=None, output=None, verbose=0
     from keras_seq.datafiles import with_files
     from keras_seq.tasks import Task
 
+    runs.check_free(output)  # a taken --output before any data is read
     task = Task.for_spec(source)
     _check_task(task)
     task.spec = with_files(task, train=train)

@@ -6,9 +6,10 @@ the weights an uninterrupted one ends with:
 
 - `model-E.keras`: the model after epoch E, with its optimizer state, spec and vocabularies
   (`Task.save`);
-- `progress.json`: E, the history so far, the state of the dropout seed generators (which a
-  `.keras` file does not hold: `keras_seq.training.random_state`), and what early stopping and
-  the plateau schedule remember between epochs (patience count, best value, best epoch);
+- `progress.json`: E, the backend that trained it, the history so far, the state of the
+  dropout seed generators (which a `.keras` file does not hold:
+  `keras_seq.training.random_state`), and what early stopping and the plateau schedule
+  remember between epochs (patience count, best value, best epoch);
 - `best-E.npz`: early stopping's best weights so far, when it restores them at the end.
 
 The batches of an epoch depend on `(seed, epoch)` alone (`keras_seq.training.EpochBatches`).
@@ -18,6 +19,7 @@ previous one whole.
 """
 
 import json
+import logging
 import pathlib
 import zipfile
 
@@ -55,6 +57,7 @@ def save(folder, task, epoch, history, callbacks=()):
         "history": history,
         "random_state": training.random_state(task.model),
         "callbacks": [],
+        "backend": keras.backend.backend(),
     }
     for callback in _remembering(callbacks):
         state = {name: _plain(getattr(callback, name)) for name in _REMEMBERED[type(callback)]}
@@ -83,6 +86,22 @@ def read(folder):
     except (ValueError, TypeError, KeyError):
         raise _damaged(path) from None
     return progress
+
+
+def warn_if_other_backend(progress):
+    """Logs a warning when the checkpoint was written on another backend than the current
+    one: the run goes on, but its weights will not be bit-identical to an uninterrupted run's
+    (each backend rounds its kernels differently). Checkpoints written before the backend was
+    recorded are taken as the current one's."""
+    saved = progress.get("backend")
+    if saved and saved != keras.backend.backend():
+        logging.getLogger(__name__).warning(
+            "resuming on %s a run trained on %s: it continues, but its weights will not be "
+            "bit-identical to an uninterrupted run's (resume with --backend %s for that)",
+            keras.backend.backend(),
+            saved,
+            saved,
+        )
 
 
 def _damaged(path, why=None):

@@ -8,11 +8,13 @@ Keras or any backend; the commands that need them import them inside `run`.
 """
 
 import argparse
+import errno
 import importlib
 import logging
 import os
 import signal
 import sys
+import traceback
 import warnings
 
 from keras_seq import stopping
@@ -84,6 +86,36 @@ def _out_of_memory(error):
     )
 
 
+# What to do when the file system refuses, by errno.
+_OS_FIXES = {
+    errno.ENOSPC: "free space on that disk, or give an --output on another one",
+    errno.EDQUOT: "free space within your quota, or give an --output on another disk",
+    errno.EROFS: "give an --output on a writable file system",
+    errno.EACCES: "give an --output in a folder you may write, or change its permissions",
+    errno.EPERM: "give an --output in a folder you may write, or change its permissions",
+}
+
+
+def _os_error_message(error):
+    """One line for an `OSError`: the file it names (`error.filename`), what the system said
+    and, for a full disk or a read-only or forbidden folder, the fix. Messages our own code
+    wrote (no errno) are kept as they are; a file name of 5000 characters is cut to 200.
+
+    >>> import errno
+    >>> print(_os_error_message(OSError(errno.EROFS, "Read-only file system", "r/spec.yaml")))
+    r/spec.yaml: Read-only file system. Fix: give an --output on a writable file system
+    """
+    if error.errno is None or not error.strerror:
+        text = str(error)
+    else:
+        where = "a file (unnamed by the library)" if error.filename is None else error.filename
+        where = str(where) if len(str(where)) <= 200 else f"{str(where)[:197]}..."
+        text = f"{where}: {error.strerror}"
+        if error.errno in _OS_FIXES:
+            text = f"{text}. Fix: {_OS_FIXES[error.errno]}"
+    return text if len(text) <= 300 else f"{text[:297]}..."
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     backend = getattr(args, "backend", None)
@@ -118,9 +150,9 @@ def main(argv=None):
         )
         return 1
     except OSError as error:  # the file system refused: permissions, a full disk, ...
-        text = str(error)
-        text = text if len(text) <= 300 else f"{text[:297]}..."  # a file name of 5000 characters
-        print(f"keras-seq {args.command}: {text}", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        print(f"keras-seq {args.command}: {_os_error_message(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"keras-seq {args.command}: interrupted", file=sys.stderr)

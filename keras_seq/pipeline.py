@@ -16,6 +16,7 @@ epoch's checkpoint, which `resume` continues.
 """
 
 import dataclasses
+import logging
 import pathlib
 
 
@@ -97,7 +98,7 @@ def train(spec, train=None, validation=None, test=None, output=None, *, epochs=N
     return Run(run_folder.path, metrics, history, task)
 
 
-def resume(folder, verbose=None):
+def resume(folder, verbose=None, epochs=None):
     """Continues an interrupted `train` from the last checkpoint in `folder/checkpoint`.
 
     The model, its optimizer and dropout seed state, the learned vocabularies, the history
@@ -106,11 +107,18 @@ def resume(folder, verbose=None):
     of each epoch depend only on `(seed, epoch)`. So a seeded run that is resumed ends with
     the weights an uninterrupted one ends with.
 
+    Args:
+        folder: path-like. The interrupted run's folder.
+        verbose: int, optional. Keras' `fit` verbosity.
+        epochs: int, optional. Replaces `training.epochs` (more than the epochs done): the
+            change is logged and recorded in the run's `spec.yaml`.
+
     Returns:
         `Run`, as `train`.
 
     Raises:
         keras_seq.DataError: `folder` holds no checkpoint, or a damaged one.
+        keras_seq.SpecError: `epochs` is not more than the epochs the checkpoint holds.
     """
     from keras_seq import checkpoint, runs, splits
     from keras_seq.backend import distribution
@@ -126,13 +134,38 @@ def resume(folder, verbose=None):
     # Read before the folder is renamed, so a damaged file is named where the user sees it.
     progress = checkpoint.read(progress_file.parent)
     task = checkpoint.load_task(progress_file.parent, progress)
+    checkpoint.warn_if_other_backend(progress)
+    spec = _with_epochs(task.spec, epochs, progress["epoch"])
+    task.spec = spec
     run_folder = runs.RunFolder(folder, resume=True)
     with run_folder as partial, distribution.scope(task.spec.training) as engine:
         if engine is not None:  # its variables made again, now under the distribution
             task = checkpoint.load_task(partial / runs.CHECKPOINT, progress)
+            task.spec = spec
         encoded, records = splits.read_encoded(task, learn=False)
         metrics, history = _fit_and_write(task, encoded, records, partial, verbose, progress)
     return Run(run_folder.path, metrics, history, task)
+
+
+def _with_epochs(spec, epochs, done):
+    """`spec` with `training.epochs` = `epochs` for a resumed run that has done `done` epochs
+    (the change logged), or `spec` itself when `epochs` is None or unchanged."""
+    from keras_seq.spec import Problem, SpecError
+
+    if epochs is None or epochs == spec.training.epochs:
+        return spec
+    if epochs <= done:
+        problem = Problem(
+            "training.epochs",
+            f"the run has already done {done} epochs",
+            found=epochs,
+            allowed=f"--epochs more than {done}",
+        )
+        raise SpecError([problem], "--epochs")
+    logging.getLogger(__name__).warning(
+        "resumed with training.epochs %s (was %s)", epochs, spec.training.epochs
+    )
+    return spec.replace({"training.epochs": epochs})
 
 
 def task_for(spec, train=None, validation=None, test=None, epochs=None):

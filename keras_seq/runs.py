@@ -173,6 +173,46 @@ def check_writable(path, option=None):
         raise OSError(f"cannot write {f'{option} ' if option else ''}{path}: {reason}")
 
 
+def check_not_input(output, inputs, option="--output"):
+    """Raises `FileExistsError` naming `option` when the file `output` would overwrite an
+    input: one of `inputs` (the same path, or the same file through a link), or an existing
+    file inside an input folder (a run folder's `model.keras`). Commands call it before their
+    work, so an input is never overwritten.
+
+    Example:
+
+    >>> import pathlib, tempfile
+    >>> from keras_seq import runs
+    >>> data = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = data.write_text("text,label\\n")
+    >>> runs.check_not_input(data, [data], "--output")
+    Traceback (most recent call last):
+    FileExistsError: --output ... is an input (...): give another file name (inputs are ...)
+    """
+    output = pathlib.Path(output)
+    for given in map(pathlib.Path, inputs):
+        inside = given.is_dir() and output.exists() and given.resolve() in output.resolve().parents
+        if output.resolve() == given.resolve() or inside or _same_file(output, given):
+            raise FileExistsError(
+                f"{option} {output} is an input ({given}): give another file name (inputs are "
+                "never overwritten)"
+            )
+
+
+def _same_file(one, other):
+    try:
+        return one.exists() and other.exists() and one.samefile(other)
+    except OSError:
+        return False
+
+
+def check_free(path, option="--output"):
+    """Raises `FileExistsError` naming `option` when the folder `path` is taken; commands that
+    write a new folder call it before their work (`RunFolder` claims it atomically later)."""
+    if path is not None and os.path.lexists(path):
+        raise FileExistsError(f"{path} already exists: choose another {option}")
+
+
 def write_text_atomic(path, text):
     """Writes `text` to `path` through a temporary file in the same folder and `os.replace`;
     an `OSError` names `path`, never the temporary file."""
@@ -222,9 +262,10 @@ def finite_json(data):
 
 
 def write_metrics(folder, metrics):
-    """Writes `metrics.json`: split -> metric name -> number (NaN/inf written as null)."""
+    """Writes `metrics.json`: split -> metric name -> number (NaN/inf, and None for a figure
+    nothing was scored for, written as null)."""
     plain = {
-        split: {name: float(value) for name, value in scores.items()}
+        split: {name: None if value is None else float(value) for name, value in scores.items()}
         for split, scores in metrics.items()
     }
     write_text_atomic(pathlib.Path(folder) / METRICS, finite_json(plain))
@@ -268,7 +309,25 @@ def write_run(folder, task, history, metrics, tables):
 
 
 def read_metrics(folder):
-    return json.loads((pathlib.Path(folder) / METRICS).read_text(encoding="utf-8"))
+    """A run's `metrics.json` as a dict.
+
+    Raises:
+        keras_seq.DataError: the file is not JSON holding an object (truncated, edited).
+    """
+    from keras_seq.data import DataError
+
+    path = pathlib.Path(folder) / METRICS
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        metrics = error
+    if not isinstance(metrics, dict):
+        raise DataError(
+            f"not a run's metrics file (damaged or truncated: {str(metrics)[:100]})",
+            path=path,
+            hint="delete it (the run is used without its scores), or train the run again",
+        )
+    return metrics
 
 
 def read_history(folder):

@@ -13,9 +13,12 @@ The output folder holds:
 - `results.csv`: one row per trial (number, status, each searched field, objective, seconds).
 - `search.png`: the objective of each trial and the best so far.
 - `best.yaml`: the best trial's spec (without the search section), a valid commented spec.
+- `search.json`: the `search:` section the folder was started with; a re-run with another one
+  is refused, naming both.
 """
 
 import csv
+import json
 import logging
 import pathlib
 import time
@@ -29,7 +32,7 @@ from keras_seq.spec.yaml_source import read_yaml
 
 logger = logging.getLogger("keras_seq.tune")
 
-RESULTS, PLOT, BEST = "results.csv", "search.png", "best.yaml"
+RESULTS, PLOT, BEST, SEARCH = "results.csv", "search.png", "best.yaml", "search.json"
 _PATH_FIELDS = ("train", "validation", "test", "vocabulary")
 
 
@@ -57,6 +60,7 @@ def tune(source, output):
     raw = _raw_with_absolute_paths(source, spec)
     search = spec.search
     output = pathlib.Path(output)
+    _bind_search(spec.to_dict()["search"], output, source)
     space = {dotted: next(iter(where.items())) for dotted, where in search.space.items()}
     hyperparameters = keras_tuner.HyperParameters()
     for dotted, (kind, values) in space.items():
@@ -79,6 +83,37 @@ def tune(source, output):
     best_path = output / BEST
     _write_best(raw, best, space, search, len(rows), source, best_path)
     return best_path, rows
+
+
+def _bind_search(section, output, source):
+    """Binds the folder `output` to the `search:` section it was started with (`SEARCH`,
+    written on the first run): a re-run with another section is refused, naming both, since
+    keras-tuner would relabel the old trials with values they never used."""
+    from keras_seq import runs
+
+    bound = output / SEARCH
+    if not output.exists():
+        output.mkdir(parents=True)
+    if not bound.is_file():
+        runs.write_text_atomic(bound, json.dumps(section, indent=2, sort_keys=True) + "\n")
+        return
+    try:
+        before = json.loads(bound.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        before = None
+    if before != section:
+        problem = Problem(
+            "search",
+            f"{output} holds a search started with another search: section ({bound}: "
+            f"{_short(before)}); this spec's is {_short(section)}",
+            allowed="a new --output for the new search, or the section the folder was started with",
+        )
+        raise SpecError([problem], str(source))
+
+
+def _short(section, limit=200):
+    text = json.dumps(section, sort_keys=True)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _tuner(keras_tuner, search, spec, goal, hyperparameters, raw, space, output):

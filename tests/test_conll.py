@@ -362,7 +362,7 @@ def test_predict_refuses_to_overwrite_its_input(run, capsys):
     before = data.read_bytes()
     same = run / "." / "test.conll"
     assert cli.main(["predict", str(run / "run"), "--data", str(data), "--output", str(same)]) == 1
-    assert "is the --data file" in capsys.readouterr().err
+    assert "is an input" in capsys.readouterr().err
     assert data.read_bytes() == before
 
 

@@ -258,6 +258,47 @@ ERRORS = [
         ["sub: a folder, not a file"],
     ),
     (
+        "quantiles out of order (validate accepted them, training crashed)",
+        ["validate", "{d}/s.yaml"],
+        {"s.yaml": SERIES.replace("horizon: 2", "horizon: 2, quantiles: [0.9, 0.1, 0.5]")},
+        [
+            "s.yaml:6:",
+            "head.quantiles: quantiles must be strictly increasing; allowed: the same values in "
+            "increasing order: [0.1, 0.5, 0.9]",
+        ],
+    ),
+    (
+        "misspelt search.objective (validate accepted it, tune crashed)",
+        ["validate", "{d}/s.yaml"],
+        {
+            "s.yaml": TAGGER
+            + "search:\n  objective: val_acuracy\n  space: {encoder.units: {choice: [4, 8]}}\n"
+        },
+        [
+            "s.yaml:10:14: search.objective: 'val_acuracy' is not a name the model will log",
+            "Did you mean 'val_accuracy'?",
+        ],
+    ),
+    (
+        "vectors file giving one word twice (accepted silently)",
+        ["train", "{d}/s.yaml", "--dry-run"],
+        {"s.yaml": VECTORS, "t.conllu": WORDS, "v.txt": "dog 1 2 3\nThe 1 2 3\ndog 4 5 6\n"},
+        [
+            "v.txt:3: the word 'dog' has a vector on line 1 already. Fix: keep one line per "
+            "word (delete one of the two)"
+        ],
+    ),
+    (
+        "lone UTF-16 surrogate in a JSONL token (a traceback after an epoch)",
+        ["train", "{d}/s.yaml", "--output", "{d}/out"],
+        {"s.yaml": NER, "t.jsonl": TAGS + '{"tokens": ["a", "\\ud800"], "tags": ["O", "O"]}\n'},
+        [
+            "t.jsonl:2: field 'tokens': a lone UTF-16 surrogate (\\ud800, from a \\u escape) is "
+            "not a character. Fix: write the character itself, or both halves of a \\u pair "
+            "(\\ud83d\\ude00)"
+        ],
+    ),
+    (
         "init --input-column that is not there",
         ["init", "{d}/t.csv", "--input-column", "txt", "--output", "{d}/s.yaml"],
         {"t.csv": "text,label\na b,pos\nc d,neg\n"},
@@ -339,6 +380,24 @@ def test_evaluate_warns_visibly_on_suspicious_test_data(
     assert "oov_rate" in json.loads(capsys.readouterr().out)
 
 
+def test_a_test_set_of_unseen_labels_only_scores_null_with_a_reason(tmp_path, capsys, caplog):
+    train = "text,label\na b,pos\nc d,neg\n"
+    _write(tmp_path, {"t.csv": train, "test.csv": "text,label\na b,what\nc d,huh\n"})
+    spec = CLASSIFIER.replace("train: t.csv", "train: t.csv, test: test.csv")
+    _write(tmp_path, {"s.yaml": spec})
+    assert cli.main(["train", str(tmp_path / "s.yaml"), "--output", str(tmp_path / "run")]) == 0
+    assert "run saved to" in capsys.readouterr().out
+    test = json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]
+    assert test == {"accuracy": None, "loss": None, "oov_rate": 0.0, "unseen_labels": 2.0}
+    assert (
+        "nothing scored: every label was unseen in training, so accuracy, loss are null (not 0)"
+        in caplog.text
+    )
+    argv = ["evaluate", str(tmp_path / "run"), "--data", str(tmp_path / "test.csv")]
+    assert cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["loss"] is None
+
+
 def test_vectors_that_match_no_word_warn_visibly(tmp_path, caplog):
     _write(tmp_path, {"s.yaml": VECTORS, "t.conllu": WORDS, "v.txt": "zzz 1 2 3\nyyy 1 2 3\n"})
     assert cli.main(["train", str(tmp_path / "s.yaml"), "--dry-run"]) == 0
@@ -358,7 +417,7 @@ def test_backtest_of_a_constant_series_warns_and_writes_standard_json(tmp_path, 
 
 
 def test_vectors_gz_truncated_names_the_file(tmp_path, capsys):
-    partial = gzip.compress(("the 1 2 3\n" * 500).encode())[:40]
+    partial = gzip.compress("".join(f"w{i} 1 2 3\n" for i in range(500)).encode())[:40]
     _write(tmp_path, {"s.yaml": VECTORS.replace("v.txt", "v.txt.gz"), "t.conllu": WORDS})
     (tmp_path / "v.txt.gz").write_bytes(partial)
     assert cli.main(["train", str(tmp_path / "s.yaml"), "--dry-run"]) == 1
@@ -392,3 +451,147 @@ def test_real_process_exits_1_with_one_message(tmp_path, argv, files, expected):
     assert expected in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _export_format():
+    import keras
+
+    return "onnx" if keras.backend.backend() == "torch" else "saved_model"
+
+
+def test_predict_never_overwrites_a_file_of_its_run(tmp_path, capsys):
+    run = _untrained_run(tmp_path, TAGGER, {"t.conllu": WORDS})
+    model = run / "model.keras"
+    before, files = model.read_bytes(), _files(tmp_path)
+    argv = ["predict", str(run), "--data", str(tmp_path / "t.conllu"), "--output", str(model)]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"--output {model} is an input ({run}): give another file name (inputs are never "
+        "overwritten)"
+    )
+    assert model.read_bytes() == before and _files(tmp_path) == files
+
+
+def test_export_refuses_a_taken_output_before_loading_the_model(tmp_path, capsys, monkeypatch):
+    from keras_seq import tasks
+
+    run = _untrained_run(tmp_path, TAGGER, {"t.conllu": WORDS})
+    (tmp_path / "taken").mkdir()
+    monkeypatch.setattr(tasks, "load", pytest.fail)  # the model is never loaded
+    argv = ["export", str(run), "--format", _export_format(), "--output", str(tmp_path / "taken")]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"{tmp_path / 'taken'} already exists: choose another --output"
+    )
+
+
+def test_export_of_the_current_folder_that_is_no_run_names_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["export", ".", "--format", _export_format()]) == 1
+    err = capsys.readouterr().err
+    assert "not a run folder (no model.keras)" in err and "Traceback" not in err
+    assert _files(tmp_path) == []
+
+
+def test_export_of_a_run_with_a_truncated_metrics_file_names_it(tmp_path, capsys):
+    run = _untrained_run(tmp_path, TAGGER, {"t.conllu": WORDS})
+    (run / "metrics.json").write_text('{"test": {"loss": 0.')
+    files = _files(tmp_path)
+    assert cli.main(["export", str(run), "--format", _export_format()]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"{run / 'metrics.json'}: not a run's metrics file (damaged or trunc")
+    assert err.endswith(
+        "Fix: delete it (the run is used without its scores), or train the run again"
+    )
+    assert _files(tmp_path) == files
+
+
+def test_export_without_the_onnx_package_says_how_to_get_it(monkeypatch):
+    import importlib.util
+
+    from keras_seq.export import ExportError, check_supported
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else real(name, *a)
+    )
+    with pytest.raises(ExportError, match="needs the onnx package, which is not installed. Fix"):
+        check_supported("onnx", backend="torch")
+
+
+@pytest.mark.parametrize(
+    "error, expected",
+    [
+        (
+            OSError(28, "No space left on device", "out/model.keras"),
+            "keras-seq train: out/model.keras: No space left on device. Fix: free space on that "
+            "disk, or give an --output on another one",
+        ),
+        (
+            OSError(30, "Read-only file system", "out/.x.partial"),
+            "keras-seq train: out/.x.partial: Read-only file system. Fix: give an --output on a "
+            "writable file system",
+        ),
+        (
+            OSError(28, "No space left on device"),
+            "keras-seq train: a file (unnamed by the library): No space left on device. Fix: "
+            "free space on that disk, or give an --output on another one",
+        ),
+    ],
+    ids=["disk full", "read-only", "disk full, no file named"],
+)
+def test_an_os_error_names_the_file_and_the_fix(tmp_path, capsys, monkeypatch, error, expected):
+    from keras_seq import pipeline
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(pipeline, "train", fail)
+    _write(tmp_path, {"s.yaml": TAGGER, "t.conllu": WORDS})
+    assert cli.main(["train", str(tmp_path / "s.yaml")]) == 1
+    assert capsys.readouterr().err.strip() == expected
+    assert cli.main(["-v", "train", str(tmp_path / "s.yaml")]) == 1
+    assert "Traceback" in capsys.readouterr().err  # the traceback only with -v
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (lambda task: task.pop("spec"), "it has no 'spec' entry"),
+        (
+            lambda task: task["spec"]["encoder"].update(units="x"),
+            "encoder.units: expected an integer >= 1, found 'x' (a string)",
+        ),
+    ],
+    ids=["no spec", "bad spec value"],
+)
+def test_a_damaged_keras_seq_section_in_model_keras_names_the_file(
+    tmp_path, capsys, damage, reason
+):
+    run = _untrained_run(tmp_path, TAGGER, {"t.conllu": WORDS})
+    with zipfile.ZipFile(run / "model.keras") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    damage(config["config"]["keras_seq_task"])
+    members["config.json"] = json.dumps(config)
+    with zipfile.ZipFile(run / "model.keras", "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    assert cli.main(["predict", str(run), "--data", str(tmp_path / "t.conllu")]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"{run / 'model.keras'}: the keras-seq section of the model (spec and vocabularies) is "
+        f"damaged: {reason}. Fix: train the run again, or restore the file from a copy"
+    )
+
+
+def test_backtest_refuses_a_taken_output_before_reading_anything(tmp_path, capsys, monkeypatch):
+    from keras_seq import tasks
+
+    _write(tmp_path, {"s.yaml": SERIES, "b/kept.txt": "mine"})
+    monkeypatch.setattr(tasks.Task, "for_spec", pytest.fail)  # no data read, no fold trained
+    argv = ["backtest", str(tmp_path / "s.yaml"), "--output", str(tmp_path / "b")]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"{tmp_path / 'b'} already exists: choose another --output"
+    )
+    assert (tmp_path / "b" / "kept.txt").read_text() == "mine"

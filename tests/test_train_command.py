@@ -291,6 +291,63 @@ def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
         np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
 
 
+def _interrupted_after_one_epoch(spec, folder, monkeypatch):
+    from keras_seq import training
+
+    save = training.EpochCheckpoint.on_epoch_end
+
+    def crash_after_one_epoch(self, epoch, logs=None):
+        save(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", crash_after_one_epoch)
+    assert cli.main(["train", str(spec), "--output", str(folder)]) == 130
+    monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", save)
+
+
+def test_resume_refuses_options_it_cannot_apply_and_applies_epochs(
+    spec, tmp_path, monkeypatch, capsys, caplog
+):
+    broken = tmp_path / "broken"
+    _interrupted_after_one_epoch(spec, broken, monkeypatch)
+    capsys.readouterr()
+    progress = broken / "checkpoint" / "progress.json"
+    before = progress.read_bytes()
+    argv = ["train", "--resume", str(broken), "--set", "encoder.units=16", "--epochs", "3"]
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err.strip() == (
+        "keras-seq train: --set cannot be used with --resume: a resumed run keeps the spec, "
+        "data and folder of its checkpoint. Fix: drop them (--epochs N may change the number "
+        "of epochs), or start a new run: keras-seq train SPEC"
+    )
+    assert progress.read_bytes() == before  # nothing trained
+    assert cli.main(["train", "--resume", str(broken), "--epochs", "1"]) == 1
+    assert "training.epochs: the run has already done 1 epochs" in capsys.readouterr().err
+    assert progress.read_bytes() == before
+
+    assert cli.main(["train", "--resume", str(broken), "--epochs", "3"]) == 0
+    assert "resumed with training.epochs 3 (was 2)" in caplog.text
+    assert runs.read_history(broken)["epoch"] == [1, 2, 3]
+    assert yaml.safe_load((broken / "spec.yaml").read_text())["training"]["epochs"] == 3
+
+
+def test_resume_on_another_backend_warns_that_weights_differ(spec, tmp_path, monkeypatch, caplog):
+    import keras
+
+    broken = tmp_path / "broken"
+    _interrupted_after_one_epoch(spec, broken, monkeypatch)
+    progress_file = broken / "checkpoint" / "progress.json"
+    progress = json.loads(progress_file.read_text())
+    assert progress["backend"] == keras.backend.backend()
+    other = next(b for b in ("jax", "torch") if b != keras.backend.backend())
+    progress_file.write_text(json.dumps({**progress, "backend": other}))
+    assert cli.main(["train", "--resume", str(broken)]) == 0
+    assert (
+        f"resuming on {keras.backend.backend()} a run trained on {other}: it continues, but its "
+        "weights will not be bit-identical to an uninterrupted run's" in caplog.text
+    )
+
+
 def test_resume_of_a_folder_without_a_checkpoint_is_a_clear_error(tmp_path, capsys):
     assert cli.main(["train", "--resume", str(tmp_path)]) == 1
     assert "not a resumable run folder" in capsys.readouterr().err

@@ -95,3 +95,19 @@ def test_a_spec_without_search_is_a_spec_error(tmp_path):
     spec.write_text("input: {kind: tokens}\nencoder: {cell: gru, units: 4}\nhead: {type: tagger}\n")
     with pytest.raises(keras_seq.SpecError, match="no search section"):
         keras_seq.tune(spec, tmp_path / "out")
+
+
+@pytest.mark.backend("torch")
+def test_a_rerun_with_another_search_section_is_refused_naming_both(tmp_path, capsys):
+    spec = write_spec(tmp_path, trials=1)
+    out = tmp_path / "out"
+    assert cli.main(["tune", str(spec), "--output", str(out)]) == 0
+    capsys.readouterr()
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    spec.write_text(spec.read_text().replace("choice: [2, 4, 6]", "choice: [8, 16]"))
+    assert cli.main(["tune", str(spec), "--output", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"search: {out} holds a search started with another search: section" in err
+    assert '"choice": [2, 4, 6]' in err and '"choice": [8, 16]' in err  # both named
+    assert "allowed: a new --output for the new search" in err
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before

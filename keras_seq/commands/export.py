@@ -29,10 +29,12 @@ def run(args):
     from keras_seq.tasks import load
 
     run_dir = pathlib.Path(args.run_dir)
+    # `export .` names its default folder after the run's real name, not "."
+    output = args.output or run_dir.resolve().with_name(f"{run_dir.resolve().stem}-{args.format}")
     try:
         check_supported(args.format)  # before the model loads
+        runs.check_free(output)
         metrics = runs.read_metrics(run_dir) if (run_dir / runs.METRICS).is_file() else None
-        output = args.output or run_dir.with_name(f"{run_dir.stem}-{args.format}")
         export(load(run_dir), output, args.format, length=args.length, metrics=metrics)
     except ExportError as error:
         print(f"keras-seq export: {error}", file=sys.stderr)

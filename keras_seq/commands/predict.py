@@ -32,27 +32,12 @@ def predict(run_dir, data):
     return task.predict_file(task.spec.data.test)
 
 
-def _check_not_input(output, data):
-    """Refuses an `--output` that is the `--data` file itself: predictions never overwrite
-    their input."""
-    import pathlib
-
-    output, data = pathlib.Path(output), pathlib.Path(data)
-    if output.resolve() == data.resolve() or (
-        output.exists() and data.exists() and output.samefile(data)
-    ):
-        raise FileExistsError(
-            f"--output {output} is the --data file: give another file name (the input is "
-            "never overwritten)"
-        )
-
-
 def run(args):
     from keras_seq import runs
 
     if args.output:
         runs.check_writable(args.output, "--output")  # before the work, not after
-        _check_not_input(args.output, args.data)
+        runs.check_not_input(args.output, [args.data, args.run_dir])
     text = predict(args.run_dir, args.data)
     if args.output:
         runs.write_text_atomic(args.output, text)

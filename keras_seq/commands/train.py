@@ -121,8 +121,12 @@ def summary(path, metrics):
     """`run saved to PATH: test accuracy 0.934, loss 0.210` (the last split scored)."""
     split = next(s for s in ("test", "validation", "train") if s in metrics)
     names = sorted(metrics[split], key=lambda name: name == "loss")
-    scores = ", ".join(f"{name} {metrics[split][name]:.3f}" for name in names)
+    scores = ", ".join(f"{name} {_score(metrics[split][name])}" for name in names)
     return f"run saved to {path}: {split} {scores}"
+
+
+def _score(value):
+    return "null" if value is None else f"{value:.3f}"
 
 
 def run(args):
@@ -135,7 +139,11 @@ def run(args):
         return 2
     try:
         if args.resume:
-            result = pipeline.resume(args.resume)
+            refused = _not_for_resume(args)
+            if refused:
+                print(refused, file=sys.stderr)
+                return 2
+            result = pipeline.resume(args.resume, epochs=args.epochs)
         else:
             spec = with_overrides(load_spec(args.spec), args.set)
             files = {"train": args.train, "validation": args.validation, "test": args.test}
@@ -156,6 +164,30 @@ def run(args):
         return code
     print(summary(result.folder, result.metrics))
     return 0
+
+
+def _not_for_resume(args):
+    """The message refusing options `--resume` cannot apply (the run's spec, data and folder
+    are its checkpoint's), or None; `--epochs` applies (it extends or shortens the run)."""
+    given = [
+        option
+        for option, value in (
+            ("--set", args.set),
+            ("--train", args.train),
+            ("--validation", args.validation),
+            ("--test", args.test),
+            ("--output", args.output),
+            ("--dry-run", args.dry_run),
+        )
+        if value
+    ]
+    if not given:
+        return None
+    return (
+        f"keras-seq train: {', '.join(given)} cannot be used with --resume: a resumed run keeps "
+        "the spec, data and folder of its checkpoint. Fix: drop them (--epochs N may change "
+        "the number of epochs), or start a new run: keras-seq train SPEC"
+    )
 
 
 def _kept(folder):

@@ -482,10 +482,30 @@ def _jsonl_records(path, columns, lines):
                 line=number,
                 hint='write one object per line, e.g. {"text": "...", "label": "..."}',
             )
+        if "\\u" in line:  # only a \u escape can make a string that UTF-8 cannot encode
+            _check_encodable(record, path, number)
         for option, column in columns.items():
             if column not in record:
                 raise _missing_column(path, number, "no key", option, column, list(record))
         yield number, record
+
+
+def _check_encodable(record, path, number):
+    """Refuses a record holding a lone UTF-16 surrogate (`"\\ud800"`): JSON reads it, but no
+    file can be written with it (the vocabulary, the predictions), so it is refused here,
+    not after an epoch."""
+    for key, value in record.items():
+        try:
+            json.dumps([key, value], ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as err:
+            bad = err.object[err.start : err.end].encode("unicode_escape").decode("ascii")
+            raise DataError(
+                f"a lone UTF-16 surrogate ({bad}, from a \\u escape) is not a character",
+                path=path,
+                line=number,
+                field=key,
+                hint="write the character itself, or both halves of a \\u pair (\\ud83d\\ude00)",
+            ) from None
 
 
 class _DuplicateKey(ValueError):

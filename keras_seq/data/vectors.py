@@ -60,8 +60,8 @@ def read_vectors(path, dim, words=None, lowercase=False):
 
     Raises:
         DataError: naming the file and line, for a missing, empty or non-UTF-8 file, a
-        dimension other than `dim`, a line of another dimension than the file's, or a value
-        that is not a number.
+        dimension other than `dim`, a line of another dimension than the file's, a word
+        written twice, or a value that is not a number.
 
     Examples:
 
@@ -74,6 +74,7 @@ def read_vectors(path, dim, words=None, lowercase=False):
     """
     path = Path(path)
     vectors, file_dim, count, lines = {}, None, None, 0
+    first_line = {}  # each word as written -> its line: a word given twice is refused
     for number, text in _lines(path):
         fields = text.rstrip(" ").split(" ")
         if not text.strip():
@@ -87,6 +88,7 @@ def read_vectors(path, dim, words=None, lowercase=False):
                 continue
         _check_field_count(fields, dim, path, number)
         lines += 1
+        _check_new_word(fields[0], first_line.setdefault(fields[0], number), path, number)
         word = fields[0].lower() if lowercase else fields[0]
         if word in vectors or (words is not None and word not in words):
             continue
@@ -96,6 +98,18 @@ def read_vectors(path, dim, words=None, lowercase=False):
     if count is not None and count != lines:
         logger.warning("%s: the header announces %d vectors, the file has %d", path, count, lines)
     return vectors
+
+
+def _check_new_word(word, first, path, number):
+    """A word written twice (two vectors for one word: which is meant?) is refused at its
+    second line."""
+    if first != number:
+        raise DataError(
+            f"the word {word!r} has a vector on line {first} already",
+            path=path,
+            line=number,
+            hint="keep one line per word (delete one of the two)",
+        )
 
 
 def _check_dim(file_dim, dim, path, number):

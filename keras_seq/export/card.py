@@ -65,7 +65,7 @@ def _metrics_table(metrics):
     lines = ["| split | metric | value |", "|---|---|---|"]
     for split, scores in metrics.items():
         for name, value in scores.items():
-            lines.append(f"| {split} | {name} | {value:.4g} |")
+            lines.append(f"| {split} | {name} | {'null' if value is None else f'{value:.4g}'} |")
     return "\n".join(lines)
 
 

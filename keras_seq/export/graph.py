@@ -19,6 +19,8 @@ length the task pads to; the fused PyTorch kernels step aside while tracing
 (`keras_seq.backend.torch_fused`), since their choice depends on the mask's values.
 """
 
+import importlib.util
+
 import keras
 
 SUPPORTED = {"saved_model": ("tensorflow", "jax"), "onnx": ("torch",)}
@@ -42,6 +44,11 @@ def check_supported(format, backend=None):
             f"the {backend} backend cannot export {format}; {names} can: run "
             f"`keras-seq export RUN --format {format} --backend {able[0]}` "
             f"(or set KERAS_BACKEND={able[0]})"
+        )
+    if format == "onnx" and importlib.util.find_spec("onnx") is None:
+        raise ExportError(
+            "ONNX export needs the onnx package, which is not installed. Fix: pip install onnx "
+            "(or export --format saved_model on tensorflow or jax)"
         )
 
 

@@ -396,6 +396,7 @@ def _cross_section_rules(data, locations):
             )
         )
     problems.extend(_monitor_rules(data, locations))
+    problems.extend(_quantile_rules(head, locations))
     problems.extend(_target_rules(data, locations))
     problems.extend(_path_rules(data, locations))
     # input.chars / input.vectors: the heads each is wired into (see their descriptions).
@@ -549,6 +550,13 @@ def _monitor_rules(data, locations):
     if isinstance(schedule, dict) and schedule.get("type") == "plateau":
         watched.append((("training", "schedule", "monitor"), schedule.get("monitor")))
     names = logged_names(data)
+    search = data.get("search")
+    if isinstance(search, dict) and not _VARIES_LOGGED.intersection(search.get("space") or {}):
+        # A trial's objective is a key of its run's scores: the logged names, and the train
+        # split's own scores (`x-head-validation-scores` without `val_`).
+        watched.append((("search", "objective"), search.get("objective", "val_loss")))
+        own = _TRAINING_FIELDS["metrics"]["x-head-validation-scores"]
+        names = names + own.get((data.get("head") or {}).get("type"), [])
     return [
         _problem(
             path,
@@ -560,6 +568,31 @@ def _monitor_rules(data, locations):
         )
         for path, monitor in watched
         if isinstance(monitor, str) and monitor not in names
+    ]
+
+
+# Searched fields that change the names a trial logs: its objective is then checked per trial.
+_VARIES_LOGGED = {"training.metrics", "head.type", "head.output"}
+
+
+def _quantile_rules(head, locations):
+    """`head.quantiles` strictly increasing: the pinball loss keeps its outputs in that order
+    (training refuses any other)."""
+    quantiles = head.get("quantiles")
+    if not isinstance(quantiles, list) or not all(
+        isinstance(q, (int, float)) and not isinstance(q, bool) for q in quantiles
+    ):
+        return []  # absent, or a type the schema has reported
+    if all(a < b for a, b in zip(quantiles, quantiles[1:])):
+        return []
+    return [
+        _problem(
+            ("head", "quantiles"),
+            "quantiles must be strictly increasing",
+            locations,
+            found=quantiles,
+            allowed=f"the same values in increasing order: {sorted(set(quantiles))}",
+        )
     ]
 
 

@@ -130,7 +130,7 @@ def load(path):
         raise DataError(f"cannot load the model: {reason}", path=model_path, hint=hint) from None
     config = getattr(model, "task_config", None)
     if config:
-        task = Task.from_config(config, model)
+        task = _task_of_config(config, model, model_path)
     elif folder is not None:
         task = _task_of_old_run(folder, model)
     else:
@@ -141,6 +141,26 @@ def load(path):
         )
     task.bind(model)
     return task
+
+
+def _task_of_config(config, model, model_path):
+    """The task the keras-seq section of a `.keras` file describes; a damaged section (edited,
+    or from another version) is a `DataError` naming the file, not a traceback."""
+    try:
+        return Task.from_config(config, model)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        if isinstance(error, KeyError):
+            reason = f"it has no {error.args[0]!r} entry"
+        elif getattr(error, "problems", None):  # a SpecError: its first problem
+            reason = error.problems[0].format()
+        else:
+            reason = (str(error) or type(error).__name__).splitlines()[0]
+        reason = reason[:200]
+        raise DataError(
+            f"the keras-seq section of the model (spec and vocabularies) is damaged: {reason}",
+            path=model_path,
+            hint="train the run again, or restore the file from a copy",
+        ) from None
 
 
 def _task_of_old_run(folder, model):

@@ -10,6 +10,8 @@ import it in `keras_seq/tasks/__init__.py`. A second task for one head type, cho
 field, is registered with `when` (`@register_task("forecaster", when="data.time_column")`).
 """
 
+import logging
+
 import numpy as np
 
 from keras_seq.data import DataError, readers, writers
@@ -328,8 +330,10 @@ class Task:
         encoded = self.encode(records)
         encoded.stats.warn(source)  # truncation, unseen labels, a mostly unknown vocabulary
         scores = self._model_scores(encoded, batch_size or self.spec.training.batch_size)
+        weighed = list(scores)  # Keras' figures: weighted by the examples' sample weights
         predictions = self.evaluation_predictions(records)
         scores = self.extra_scores(records, encoded, scores, predictions)
+        scores = _nothing_scored(scores, weighed, encoded.sample_weight, source)
         return scores, (self.tables(records, predictions) if with_tables else {})
 
     def _model_scores(self, encoded, batch_size):
@@ -411,6 +415,21 @@ class Task:
 
         self._model()
         return export(self, output, format, **options)
+
+
+def _nothing_scored(scores, weighed, sample_weight, source):
+    """`scores` with the figures named in `weighed` (Keras' loss and metrics, and the task's
+    own recomputation of them) set to None, null in JSON, when every example has weight 0
+    (all its labels were unseen in training): Keras then reports 0, a loss nothing earned.
+    The reason is logged as a warning."""
+    if sample_weight is None or np.any(np.asarray(sample_weight)):
+        return scores
+    logging.getLogger(__name__).warning(
+        "%s: nothing scored: every label was unseen in training, so %s are null (not 0)",
+        source,
+        ", ".join(weighed),
+    )
+    return {**scores, **dict.fromkeys(weighed)}
 
 
 def stats_scores(stats):
