@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import yaml
 
+from keras_seq.data.shapes import SHAPE_FEATURES
 from keras_seq.data.vocabulary import Vocabulary
 from keras_seq.export.graph import crf_of, input_signature
 
@@ -22,6 +23,14 @@ ids and `decoder_tokens` to `<bos>` (id {bos}) followed by zeros; run the graph,
 argmax at the last filled position, write it into the next position, and repeat until `<eos>`
 (id {eos}) or the decoder length. Each step re-runs the whole graph (the encoder too): simple
 and exact, slower than keras-seq's own step-by-step `generate`."""
+
+
+_SHAPES = {
+    "input": "shapes",
+    "encode": "float32 (batch, time, features): for each token as written (not lowercased), "
+    "1.0 where a feature's rule holds, else 0.0, in the order listed; 0.0 at padding",
+    "features": [{"name": name, "rule": rule} for name, rule, _ in SHAPE_FEATURES],
+}
 
 
 def _plain(value):
@@ -76,6 +85,8 @@ def preprocessing(task, format, graph_file, lengths):
             "id = position of the (lowercased, if lowercase) token in state.vocab; "
             "<unk> (1) when absent; truncate to max_length; pad with 0"
         )
+        if spec.input.shape_features:
+            info["input"]["shape_features"] = _SHAPES
     else:
         info["input"]["dim"] = spec.input.dim
         info["input"]["mask_value"] = spec.input.mask_value
