@@ -190,7 +190,7 @@ head: {type: classifier}
 
 CHARS = """
 seed: 3
-input: {{kind: tokens, max_length: 7, embedding_dim: 4,
+input: {{kind: tokens, max_length: 7, embedding_dim: 4, shape_features: true,
         chars: {{encoder: {encoder}, units: 3, embedding_dim: 4, max_word_length: 5}}}}
 encoder: {{cell: gru, units: 3}}
 head: {head}
@@ -236,7 +236,7 @@ def _fixed_batch(source, **sizes):
     return worker._batch(task, task.build_model(), 4)
 
 
-def test_fixed_batch_gives_each_real_word_its_characters():
+def test_fixed_batch_gives_each_real_word_its_characters_and_shapes():
     spec = CHARS.format(encoder="cnn", head="{type: tagger}")
     x, y = _fixed_batch(spec, **worker._AUTO_SIZES)
     again, _ = _fixed_batch(spec, **worker._AUTO_SIZES)
@@ -249,6 +249,9 @@ def test_fixed_batch_gives_each_real_word_its_characters():
     assert lengths[tokens > 0].min() >= 1 and chars.max() < 30
     post_padded = np.arange(5) < lengths[..., None]
     np.testing.assert_array_equal(chars > 0, post_padded)
+    shapes = x["shapes"]  # input.shape_features: 0 / 1 per feature, 0 for padded words
+    assert shapes.shape == (4, 7, 9) and shapes.dtype == "float32"
+    assert set(np.unique(shapes[tokens > 0])) == {0.0, 1.0} and not shapes[tokens == 0].any()
 
 
 def test_fixed_batch_of_a_time_series_forecaster(tmp_path):
@@ -280,9 +283,9 @@ SLOW_TO_CHECK = ("co2.yaml", "load.yaml", "ud-tagger-chars.yaml")
 
 
 def _stand_ins(folder):
-    """Small specs for what SLOW_TO_CHECK brings: character inputs (a cnn classifier, an rnn
-    tagger decoded by a CRF), and a time-series forecaster with a series embedding, future
-    covariates and quantiles."""
+    """Small specs for what SLOW_TO_CHECK brings: character inputs and word shapes (a cnn
+    classifier, an rnn tagger decoded by a CRF), and a time-series forecaster with a series
+    embedding, future covariates and quantiles."""
     heads = {"cnn": "{type: classifier, pooling: max}", "rnn": "{type: tagger, decoder: crf}"}
     for encoder, head in heads.items():
         (folder / f"chars-{encoder}.yaml").write_text(CHARS.format(encoder=encoder, head=head))

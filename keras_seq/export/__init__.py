@@ -27,7 +27,7 @@ def time_lengths(task, length=None):
             "ONNX export fixes the time axis, and this spec sets no input.max_length: "
             "set it in the spec, or pass length= (keras-seq export --length N)"
         )
-    return {"tokens": length, "features": length}
+    return {"tokens": length, "features": length, "shapes": length}
 
 
 def export(task, output, format="saved_model", *, length=None, metrics=None):

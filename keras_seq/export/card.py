@@ -8,8 +8,16 @@ import keras
 import numpy as np
 import yaml
 
+from keras_seq.data.shapes import SHAPE_FEATURES
 from keras_seq.data.vocabulary import Vocabulary
 from keras_seq.export.graph import input_signature
+
+_SHAPES = {
+    "input": "shapes",
+    "encode": "float32 (batch, time, features): for each token as written (not lowercased), "
+    "1.0 where a feature's rule holds, else 0.0, in the order listed; 0.0 at padding",
+    "features": [{"name": name, "rule": rule} for name, rule, _ in SHAPE_FEATURES],
+}
 
 
 def _plain(value):
@@ -54,6 +62,8 @@ def preprocessing(task, format, graph_file, lengths):
             "id = position of the (lowercased, if lowercase) token in state.vocab; "
             "<unk> (1) when absent; truncate to max_length; pad with 0"
         )
+        if spec.input.shape_features:
+            info["input"]["shape_features"] = _SHAPES
     else:
         info["input"]["dim"] = spec.input.dim
         info["input"]["mask_value"] = spec.input.mask_value

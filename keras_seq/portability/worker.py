@@ -47,8 +47,9 @@ def _batch(task, model, batch_size):
 
     Each input is post-padded to lengths spread from its full length down to a third of it:
     token ids from `input.vocab_size` (`decoder_tokens` from `head.target_vocab_size`), float
-    features, and with `input.chars` the character ids of each real word (from
-    `input.chars.char_vocab_size`, 1 to `_CHARS_PER_WORD` of them; padded words have none).
+    features, with `input.chars` the character ids of each real word (from
+    `input.chars.char_vocab_size`, 1 to `_CHARS_PER_WORD` of them; padded words have none), and
+    with `input.shape_features` random 0 / 1 word shapes (0 for padded words).
     The targets have the task's `target_shape`.
     """
     import keras
@@ -62,6 +63,9 @@ def _batch(task, model, batch_size):
         padding = np.arange(time)[None, :] >= lengths[:, None]
         if tensor.name == "chars":
             values = _char_ids(spec.input.chars, padding, rng)
+        elif tensor.name == "shapes":  # binary word shapes, none at padding
+            values = rng.integers(0, 2, size=(batch_size, *tensor.shape[1:]))
+            values[padding] = 0
         elif tensor.name == "series":  # a time-series forecaster's series ids
             count = model.get_layer("series_embedding").input_dim
             values = rng.integers(0, count, size=(batch_size, time))

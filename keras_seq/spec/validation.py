@@ -399,12 +399,13 @@ def _cross_section_rules(data, locations):
     problems.extend(_quantile_rules(head, locations))
     problems.extend(_target_rules(data, locations))
     problems.extend(_path_rules(data, locations))
-    # input.chars / input.vectors: the heads each is wired into (see their descriptions).
+    # input.chars / vectors / shape_features: the heads each is wired into (their descriptions).
     for field, heads in (
         ("chars", ("tagger", "classifier")),
         ("vectors", ("tagger", "classifier", "seq2seq")),
+        ("shape_features", ("tagger", "classifier")),
     ):
-        if source.get(field) is not None and head.get("type") not in heads:
+        if source.get(field) not in (None, False) and head.get("type") not in heads:
             names = ", ".join(heads[:-1]) + " and " + heads[-1]
             problems.append(
                 _problem(

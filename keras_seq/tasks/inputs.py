@@ -9,6 +9,9 @@ task. Token inputs may add two features, each with its data side here too:
   `input_arrays` encodes the characters beside the word ids.
 - `input.vectors`: the word embedding starts from a pretrained vectors file (`load_vectors`);
   words of the data files that have a vector join the vocabulary (`learn_inputs`).
+- `input.shape_features`: a model input `shapes` (batch, words, features) of binary word
+  shapes (`keras_seq.data.shapes`), computed from the raw tokens by `input_arrays` and joined
+  to the word vectors; nothing is learned.
 """
 
 import keras
@@ -21,6 +24,7 @@ from keras_seq.data import (
     extend_vocabulary,
     read_vectors,
 )
+from keras_seq.data.shapes import SHAPE_FEATURES, encode_shapes
 from keras_seq.layers import CharacterEncoder, MaskedConcatenate, TokenEmbedding, WordDropout
 from keras_seq.spec import Problem, SpecError
 from keras_seq.tasks.blocks import initializer
@@ -29,10 +33,11 @@ from keras_seq.tasks.blocks import initializer
 def front(spec, name="tokens"):
     """`(model inputs, embedded sequence)`; the sequence carries the padding mask.
 
-    The inputs are one tensor, or with `input.chars` the dict `{"tokens": word ids, "chars":
-    character ids}`; the sequence is then each word's embedding joined to its character
-    encoding. With `input.dropout` the sequence goes through a `keras.layers.Dropout` (training
-    only), as Lample et al. (2016) drop the joined word and character vectors.
+    The inputs are one tensor, or with `input.chars` or `input.shape_features` the dict
+    `{"tokens": word ids, "chars": character ids, "shapes": word shapes}` (those enabled); the
+    sequence is then each word's embedding joined to its character encoding and its shapes.
+    With `input.dropout` the sequence goes through a `keras.layers.Dropout` (training only), as
+    Lample et al. (2016) drop the joined word and character vectors.
     """
     inputs, sequence = _front(spec, name)
     if spec.input.dropout:
@@ -57,19 +62,26 @@ def _front(spec, name):
         ids = tokens
         if spec_input.word_dropout > 0:
             ids = WordDropout(spec_input.word_dropout, seed=spec.seed, name="word_dropout")(ids)
-        if spec_input.chars is None:
-            return tokens, embedding(ids)
-        return _with_chars(spec_input, tokens, embedding(ids))
+        inputs, parts = {"tokens": tokens}, [embedding(ids)]
+        if spec_input.chars is not None:
+            char_ids = keras.Input((spec_input.max_length, None), dtype="int32", name="chars")
+            inputs["chars"] = char_ids
+            parts.append(_char_encoder(spec_input.chars)(char_ids))
+        if spec_input.shape_features:
+            shape = (spec_input.max_length, len(SHAPE_FEATURES))
+            inputs["shapes"] = keras.Input(shape, name="shapes")
+            parts.append(inputs["shapes"])
+        if len(parts) == 1:
+            return tokens, parts[0]
+        return inputs, MaskedConcatenate(name="words")(parts)
     features = keras.Input((spec_input.max_length, spec_input.dim), name="features")
     if spec_input.mask_value is None:
         return features, features
     return features, keras.layers.Masking(spec_input.mask_value, name="masking")(features)
 
 
-def _with_chars(spec_input, tokens, embedded):
-    chars = spec_input.chars
-    char_ids = keras.Input((spec_input.max_length, None), dtype="int32", name="chars")
-    encoder = CharacterEncoder(
+def _char_encoder(chars):
+    return CharacterEncoder(
         chars.char_vocab_size,
         chars.embedding_dim,
         chars.units,
@@ -82,8 +94,6 @@ def _with_chars(spec_input, tokens, embedded):
         bias_initializer=initializer("zeros", "char_encoder/bias"),
         name="char_encoder",
     )
-    words = MaskedConcatenate(name="words")([embedded, encoder(char_ids)])
-    return {"tokens": tokens, "chars": char_ids}, words
 
 
 def learn_inputs(spec, sentences, data_sentences=()):
@@ -122,16 +132,20 @@ def learn_inputs(spec, sentences, data_sentences=()):
 def input_arrays(spec, state, sentences, ids, stats):
     """The model's input for token lists already encoded as word `ids`.
 
-    Without `input.chars`, `ids` itself; with it, `{"tokens": ids, "chars": (n, words,
-    characters) ids}`. Words cut at `max_word_length` are added to `stats.cut_words` (an
+    Without `input.chars` and `input.shape_features`, `ids` itself; else `{"tokens": ids,
+    "chars": (n, words, characters) ids, "shapes": (n, words, features) word shapes}` (those
+    enabled). Words cut at `max_word_length` are added to `stats.cut_words` (an
     `EncodeStats`, whose `warn` reports them: the one place that says so).
     """
+    arrays = {"tokens": ids}
     chars = spec.input.chars
-    if chars is None:
-        return ids
-    encoded = encode_characters(sentences, state["chars"], ids.shape[1], chars.max_word_length)
-    stats.cut_words += encoded.cut
-    return {"tokens": ids, "chars": encoded.ids}
+    if chars is not None:
+        encoded = encode_characters(sentences, state["chars"], ids.shape[1], chars.max_word_length)
+        stats.cut_words += encoded.cut
+        arrays["chars"] = encoded.ids
+    if spec.input.shape_features:
+        arrays["shapes"] = encode_shapes(sentences, ids.shape[1])
+    return ids if len(arrays) == 1 else arrays
 
 
 def load_vectors(model, spec, vocab, vectors=None):
