@@ -36,6 +36,7 @@ def check_layer(layer, inputs, expected_shape, tmp_path, vocab_size=None):
     """
     config = layer.get_config()
     assert type(layer).from_config(copy.deepcopy(config)).get_config() == config
+    keras.utils.set_random_seed(0)  # the same weights whatever tests ran before (the fit check)
     model = _model(layer, inputs, vocab_size)
     _check_shapes(model, inputs, expected_shape, vocab_size)
     if _is_float(model.outputs):
