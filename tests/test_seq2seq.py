@@ -146,3 +146,34 @@ def test_attention_task_checks(tmp_path):
 def test_misused_fields_are_spec_errors(head, message):
     with pytest.raises(keras_seq.SpecError, match=message):
         keras_seq.load_spec(f"{{input: {{kind: tokens}}, encoder: {{units: 4}}, head: {head}}}")
+
+
+def _memory_task(memory):
+    spec = f"""
+    seed: 4
+    input: {{kind: tokens, embedding_dim: 6, max_length: 4, lowercase: true}}
+    encoder: {{cell: gru, units: 8}}
+    head: {{type: seq2seq, max_output_length: 3, memory: {str(memory).lower()}}}
+    """
+    records = [
+        {"source": "a b", "target": "x"},
+        {"source": "A b", "target": "y"},  # the same source once lowercased
+        {"source": "a b", "target": "y"},
+        {"source": "c", "target": "z w"},  # a tie: the first seen wins
+        {"source": "c", "target": "w"},
+    ]
+    task = keras_seq.tasks.Task.for_spec(spec)
+    task.learn(records).build_model()
+    return task
+
+
+def test_memory_answers_sources_seen_in_training_and_generates_the_rest(tmp_path):
+    remembering, plain = _memory_task(True), _memory_task(False)
+    assert remembering.state["memory"] == [[["a", "b"], ["y"]], [["c"], ["z", "w"]]]
+    unseen = ["b a", ["d"]]
+    generated = plain.predict(unseen)  # same seed, same weights: memory adds no parameter
+    assert remembering.predict(["a B", *unseen, "c"]) == ["y", *generated, "z w"]
+    remembering.save(tmp_path / "model.keras")
+    loaded = keras_seq.load(tmp_path / "model.keras")
+    assert loaded.predict(["a b", "c", *unseen]) == ["y", "z w", *generated]
+    assert loaded.export_preprocessing()["memory"] == remembering.state["memory"]

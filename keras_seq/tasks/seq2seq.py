@@ -1,5 +1,7 @@
 """`Seq2Seq`: an encoder-decoder that writes an output sequence for each input sequence."""
 
+import collections
+
 import keras
 import numpy as np
 from keras import ops
@@ -26,6 +28,11 @@ argmax at the last filled position, write it into the next position, and repeat 
 and exact, slower than keras-seq's own step-by-step `generate`."""
 
 
+_MEMORY = """The model remembers its training pairs (`head.memory`): `preprocessing.json`'s
+`memory` lists [source tokens, target tokens]. A source found there (lowercased first when
+`input.lowercase` is set) gets its target as it is; only the others are generated."""
+
+
 @register_task("seq2seq")
 class Seq2Seq(TokenTask):
     """Rewrites token sequences: records `{"source": [...], "target": [...]}`.
@@ -41,6 +48,11 @@ class Seq2Seq(TokenTask):
     feeding: the decoder's input stays the previous token's embedding, so training runs the
     decoder over the whole target at once). `head.beam_size` > 1 makes `generate()` (and so
     `predict` and `evaluate`) run beam search instead of greedy decoding.
+
+    With `head.memory`, `learn` also keeps each training source's most frequent target
+    (`state["memory"]`, ties to the first seen) and `predict` answers a source seen in training
+    from it, generating only for the others: a word seen in training keeps its attested lemma,
+    and the network's capacity goes to the unseen ones.
 
     Attributes (once built or loaded): `encoder`, `bridge`, `target_embedding`, `decoder`,
     `attention` (None without attention), `output_layer`: the model's layers that
@@ -71,14 +83,21 @@ class Seq2Seq(TokenTask):
     speed_unit = "words"
 
     def export_preprocessing(self):
-        """`target_special_ids`: the ids of `<bos>` and `<eos>`, to generate with the graph."""
+        """`target_special_ids`: the ids of `<bos>` and `<eos>`, to generate with the graph;
+        `memory`: the remembered [source, target] token lists (`head.memory`)."""
         tokens = self.state["labels"].tokens
-        return {"target_special_ids": {t: tokens.index(t) for t in ("<bos>", "<eos>")}}
+        info = {"target_special_ids": {t: tokens.index(t) for t in ("<bos>", "<eos>")}}
+        if "memory" in self.state:
+            info["memory"] = self.state["memory"]
+        return info
 
     def card_sections(self, info):
         """How to generate with the exported (teacher-forced) graph."""
         special = info["target_special_ids"]
-        return [_DECODING.format(bos=special["<bos>"], eos=special["<eos>"])]
+        sections = [_DECODING.format(bos=special["<bos>"], eos=special["<eos>"])]
+        if "memory" in info:
+            sections.append(_MEMORY)
+        return sections
 
     def records(self, path, lines=None, header=None):
         data = self.data_section()
@@ -96,7 +115,17 @@ class Seq2Seq(TokenTask):
             max_size=None if size == "auto" else size,
             specials=TARGET_SPECIALS,
         )
-        return {**super().learn_state(records), "labels": labels}
+        state = {**super().learn_state(records), "labels": labels}
+        if self.spec.head.memory:
+            state["memory"] = _most_frequent_targets(records, self._memory_key)
+        return state
+
+    def _memory_key(self, source):
+        """A source as `head.memory` looks it up: its tokens, lowercased with the input."""
+        tokens = tokens_of(source)
+        return (
+            " ".join(t.lower() for t in tokens) if self.spec.input.lowercase else " ".join(tokens)
+        )
 
     def output_length(self):
         return self.spec.head.max_output_length or self.spec.input.max_length
@@ -229,6 +258,17 @@ class Seq2Seq(TokenTask):
 
     def predict(self, inputs, batch_size=None):
         inputs = list(inputs)
+        memory = {" ".join(s): " ".join(t) for s, t in self.state.get("memory", ())}
+        found = [memory.get(self._memory_key(item)) for item in inputs]
+        todo = [i for i, target in enumerate(found) if target is None]
+        for i, text in zip(todo, self._generated([inputs[i] for i in todo], batch_size)):
+            found[i] = text
+        return found
+
+    def _generated(self, inputs, batch_size):
+        """`generate`'s outputs for raw inputs, as texts."""
+        if not inputs:
+            return []
         ids = self.encode_inputs(inputs)
         size = batch_size or self.spec.training.batch_size
         rows = [
@@ -250,6 +290,19 @@ class Seq2Seq(TokenTask):
         if "accuracy" in scores:
             scores["teacher_forced_accuracy"] = scores.pop("accuracy")
         return scores
+
+
+def _most_frequent_targets(records, key):
+    """[source tokens, target tokens] for each distinct source `key` of `records`, with its
+    most frequent target (ties: the first seen), sorted by source."""
+    counts = {}
+    for record in records:
+        target = tuple(tokens_of(record["target"]))
+        counts.setdefault(key(record["source"]), collections.Counter())[target] += 1
+    return [
+        [source.split(" "), list(targets.most_common(1)[0][0])]
+        for source, targets in sorted(counts.items())
+    ]
 
 
 __all__ = ["Seq2Seq", "BOS_ID", "EOS_ID"]
