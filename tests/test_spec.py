@@ -524,3 +524,17 @@ def test_every_task_compiles_the_schema_head_defaults():
         )
         assert task.default_metrics() == metrics
         assert task.default_loss() == training_fields["loss"]["x-head-defaults"][head]
+
+
+def test_replace_drops_filled_defaults_that_no_longer_apply():
+    spec = keras_seq.load_spec(
+        "{input: {kind: tokens}, encoder: {cell: gru, units: 8}, head: {type: tagger, output: crf}}"
+    )
+    assert spec.head.crf_constraints == "decode"  # filled in: applies to a CRF
+    softmax = spec.replace({"head.output": "softmax"})
+    assert (softmax.head.output, softmax.head.crf_constraints) == ("softmax", None)
+    with pytest.raises(keras_seq.SpecError, match="crf_constraints"):  # named: still checked
+        spec.replace({"head.output": "softmax", "head.crf_constraints": "decode"})
+    chosen = spec.replace({"head.crf_constraints": "decode_and_train"})  # not a default: kept
+    with pytest.raises(keras_seq.SpecError, match="crf_constraints"):
+        chosen.replace({"head.output": "softmax"})

@@ -106,6 +106,7 @@ def _replace(self, changes=None, **fields):
     16
     """
     from keras_seq.spec.loading import load_spec
+    from keras_seq.spec.validation import drop_stale_defaults
 
     data = self.to_dict()
     for path, value in {**(changes or {}), **fields}.items():
@@ -120,6 +121,7 @@ def _replace(self, changes=None, **fields):
             node.pop(name, None)
         else:
             node[name] = value
+    drop_stale_defaults(data, {**(changes or {}), **fields})
     return load_spec(data)
 
 

@@ -348,6 +348,30 @@ def _not_applying(name, value, field, rule, siblings, path, locations):
     )
 
 
+def drop_stale_defaults(data, changed, node_schema=None, path=()):
+    """Removes from `data` (in place) each field that holds its default but no longer applies
+    next to its siblings, unless its dotted path is in `changed`.
+
+    `Spec.replace` changes a spec whose defaults are all filled in; after
+    `{"head.output": "softmax"}`, the CRF-only `head.crf_constraints` default would otherwise
+    read as a field the user wrote where it does not apply.
+    """
+    node_schema = spec_schema.resolve(
+        spec_schema.ROOT if node_schema is None else node_schema, data
+    )
+    if not isinstance(data, dict) or "properties" not in node_schema:
+        return
+    fields = node_schema["properties"]
+    siblings = _siblings(fields, data)
+    for name in [n for n in data if n in fields]:
+        field, dotted = fields[name], format_path(path + (name,))
+        stale = not spec_schema.applies(field, siblings) and data[name] == field.get("default")
+        if stale and dotted not in changed:
+            del data[name]
+        elif name in data:
+            drop_stale_defaults(data[name], changed, field, path + (name,))
+
+
 def _siblings(fields, value):
     """Each field of a section: its value, else its default (what `x-applies-when` reads)."""
     return {name: value.get(name, field.get("default")) for name, field in fields.items()}
