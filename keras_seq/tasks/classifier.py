@@ -80,5 +80,12 @@ class Classifier(LabelTask):
             )
         return predictions
 
+    def explain_targets(self, item, prediction, output_shape, step=None):
+        """The predicted label's probability."""
+        weights = np.zeros(output_shape, "float32")
+        weights[self.state["labels"].id(prediction["label"])] = 1.0
+        about = {"label": prediction["label"], "probability": prediction["probability"]}
+        return [(about, weights)]
+
     def prediction_columns(self, prediction):
         return {"prediction": prediction["label"], "probability": prediction["probability"]}

@@ -287,6 +287,29 @@ class Task:
                 predictions[row] = prediction
         return predictions
 
+    def explain(self, inputs, steps=64, step=None):
+        """Integrated-gradients explanations of the predictions for `inputs` (raw inputs or
+        records): see `keras_seq.explain.explain`."""
+        from keras_seq.explain import explain
+
+        return explain(self, inputs, steps=steps, step=step)
+
+    def explain_examples(self, path):
+        """The records `keras-seq explain --data` explains from a data file: `read(path)`."""
+        return self.read(path)
+
+    def explain_targets(self, item, prediction, output_shape, step=None):
+        """`[(about, weights)]`: the outputs `explain` attributes for one input, each as a
+        dict saying what it is and an array of `output_shape` (one example's) picking it.
+
+        Raises:
+            DataError: this task has no explanations (the default).
+        """
+        raise DataError(
+            f"a {self.head_type} head has no explanations",
+            hint="explain a tagger, classifier or forecaster (without data.time_column)",
+        )
+
     @staticmethod
     def _by_length(lengths, batch_size, x, y, sample_weight=None):
         """`x`, `y` and `sample_weight` in batches of similar length, each cut to its longest
