@@ -105,8 +105,9 @@ def test_a_head_without_explanations_and_a_step_too_far_are_clear_errors():
         "input: {kind: features, dim: 1, max_length: 2}\nencoder: {cell: gru, units: 2}\n"
         "head: {type: none}\n"
     )
+    encoder.build_model()
     with pytest.raises(DataError, match="a none head has no explanations"):
-        keras_seq.tasks.Task.explain_targets(encoder, None, None, (2, 2))
+        encoder.explain([[[0.5], [1.0]]])
 
 
 def test_explain_command_writes_errors_first_and_the_shaded_page(small_runs, tmp_path):

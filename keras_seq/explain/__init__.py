@@ -9,6 +9,7 @@ see `keras_seq.explain.integrated`. `keras_seq.explain.view.html` draws the resu
 import keras
 import numpy as np
 
+from keras_seq.data import DataError
 from keras_seq.explain.integrated import front_parts, integrated_gradients
 
 
@@ -44,6 +45,11 @@ def explain(task, inputs, steps=64, step=None):
     >>> len(found["attributions"]["tokens"]), abs(found["gap"]) < 1e-3
     (2, True)
     """
+    if not task.explains:
+        raise DataError(
+            f"a {task.head_type} head has no explanations",
+            hint="explain a tagger, classifier or forecaster (without data.time_column)",
+        )
     inputs = [item[task.input_key] if isinstance(item, dict) else item for item in inputs]
     predictions = task.predict(inputs)
     model = task._model()

@@ -37,6 +37,7 @@ class Classifier(LabelTask):
     encode_function = staticmethod(encode_classification)
     bundled = {"format": "csv"}
     graph_outputs = "probabilities (batch, labels): the label is labels[argmax]"
+    explains = True
 
     def records(self, path, lines=None, header=None):
         data = self.data_section()

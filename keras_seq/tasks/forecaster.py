@@ -61,6 +61,7 @@ class Forecaster(Task):
         "target_columns": ("load",),
     }
     graph_outputs = "values (batch, head.horizon, head.outputs): the forecast, as trained"
+    explains = True
 
     def lookback(self):
         return lookback_steps(self.spec)

@@ -55,6 +55,7 @@ class Tagger(LabelTask):
     encode_function = staticmethod(encode_tagging)
     bundled = {"format": "conllu"}
     speed_unit = "words"
+    explains = True
 
     @property
     def graph_outputs(self):

@@ -86,6 +86,7 @@ class Task:
         speed_unit: what training speed counts (`history.csv`'s `<unit>_per_second`):
             `examples`, or `words` when every input token is trained on.
         integer_targets: whether the targets are class ids (int32) rather than floats.
+        explains: whether `explain` gives explanations (`explain_targets`).
     """
 
     head_type = None
@@ -98,6 +99,7 @@ class Task:
     graph_outputs = "see the model card"
     speed_unit = "examples"
     integer_targets = False
+    explains = False
 
     def __init__(self, spec, state=None, model=None):
         self.spec = load_spec(spec)
@@ -300,15 +302,9 @@ class Task:
 
     def explain_targets(self, item, prediction, output_shape, step=None):
         """`[(about, weights)]`: the outputs `explain` attributes for one input, each as a
-        dict saying what it is and an array of `output_shape` (one example's) picking it.
-
-        Raises:
-            DataError: this task has no explanations (the default).
-        """
-        raise DataError(
-            f"a {self.head_type} head has no explanations",
-            hint="explain a tagger, classifier or forecaster (without data.time_column)",
-        )
+        dict saying what it is and an array of `output_shape` (one example's) picking it
+        (a task that has explanations sets `explains` and defines this)."""
+        raise NotImplementedError
 
     @staticmethod
     def _by_length(lengths, batch_size, x, y, sample_weight=None):
