@@ -10,7 +10,10 @@ one forecast value), the attribution of front value `e_i` is
 
 the midpoint rule over `steps = m` points (its error falls as 1/m^2). Completeness:
 `sum_i IG_i = F(e) - F(b)` up to that error. The padding mask still comes from the real
-input (the token ids, the unmasked features), so only the front vectors move along the path.
+input (the token ids, the unmasked features), so only the front vectors move along the path:
+the front layer's output is swapped for the path point while the model runs, so a model must
+not be called from another thread during an explanation (`keras-seq serve` runs both on its
+one model thread).
 """
 
 import contextlib
