@@ -27,6 +27,7 @@ COMMANDS = {
     "train": "train",
     "evaluate": "evaluate",
     "predict": "predict",
+    "explain": "explain",
     "check-backends": "check_backends",
     "init": "init",
     "backtest": "backtest",
@@ -35,7 +36,16 @@ COMMANDS = {
     "tune": "tune",
 }
 # Commands that run a model: they take --backend (re-run in a process with that backend).
-_BACKEND_COMMANDS = ("train", "evaluate", "predict", "backtest", "serve", "export", "tune")
+_BACKEND_COMMANDS = (
+    "train",
+    "evaluate",
+    "predict",
+    "explain",
+    "backtest",
+    "serve",
+    "export",
+    "tune",
+)
 # Commands that import a backend: quiet unless -v (see `_quiet_backends`).
 _HEAVY_COMMANDS = (*_BACKEND_COMMANDS, "check-backends")
 

@@ -19,7 +19,7 @@ import sys
 logger = logging.getLogger("keras_seq.train")
 
 
-def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None):
+def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None, log=()):
     """Fits `task.model` (built and compiled) on `encoded["train"]`.
 
     Args:
@@ -33,6 +33,8 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
             terminal, 2 (a line per epoch, and `ProgressLines`) otherwise.
         progress: dict, optional. A checkpoint's `progress.json` (`keras_seq.checkpoint.read`):
             training goes on from its epoch, with its history.
+        log: Keras callbacks that record each epoch's logs (`keras_seq.tracking`); they run
+            after every callback that adds to the logs.
 
     Returns:
         dict: every logged value per epoch (Keras' `History.history` form, the epochs before
@@ -55,7 +57,7 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
     # Scores the validation split first, so every policy after it reads them (val_entity_f1).
     callbacks = [*task.epoch_callbacks(records.get("validation")), *follow, *policies]
     callbacks += [training.StopOnNonFiniteLoss(), _speed(task, encoded)]
-    callbacks += [saver, training.StopWhenRequested()]
+    callbacks += [saver, training.StopWhenRequested(), *log]
     if progress["epoch"]:
         callbacks.append(checkpoint.Restore(checkpoint_dir, progress, policies))
     if verbose == 2:

@@ -195,14 +195,25 @@ def dry_run(spec, train=None, validation=None, test=None, epochs=None):
 
 def _fit_and_write(task, encoded, records, folder, verbose, progress=None):
     """Fits (checkpointing into `folder/checkpoint`), scores, writes the run's files and
-    removes the checkpoint; returns `(metrics, history)`."""
+    removes the checkpoint, tracked as `training.tracking` says (`keras_seq.tracking`);
+    returns `(metrics, history)`."""
+    from keras_seq import tracking
+
+    with tracking.tracking(task.spec, folder) as tracker:
+        found = _fit_score_write(task, encoded, records, folder, verbose, progress, tracker)
+        tracker.finish(found[0])
+    return found
+
+
+def _fit_score_write(task, encoded, records, folder, verbose, progress, tracker):
     import shutil
 
     from keras_seq import fitting, report, runs, scoring, stopping
 
     checkpoint_dir = folder / runs.CHECKPOINT
     checkpoint_dir.mkdir(exist_ok=True)
-    history = fitting.fit(task, encoded, records, checkpoint_dir, verbose, progress)
+    log = tracker.callbacks()
+    history = fitting.fit(task, encoded, records, checkpoint_dir, verbose, progress, log)
     metrics, tables = scoring.score(task, encoded, records)
     stopping.raise_if_requested()  # a stop some library swallowed is not a finished run
     runs.write_run(folder, task, history, metrics, tables)

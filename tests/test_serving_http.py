@@ -313,6 +313,37 @@ def test_every_task_serves_its_own_predictions(small_runs, name):
         assert served == expected
 
 
+def test_explain_serves_the_tasks_own_explanations_and_refuses_a_head_without_them(small_runs):
+    run, inputs = small_runs["classifier"]
+    task = keras_seq.load(run)
+    expected = task.explain(inputs)
+    seq2seq = keras_seq.load(small_runs["seq2seq"][0])
+    servers = [_serve_in_thread(create_app(t, Limits())) for t in (task, seq2seq)]
+    try:
+        served = httpx.post(f"{servers[0][2]}/explain", json={"records": inputs}, timeout=120)
+        refused = httpx.post(f"{servers[1][2]}/explain", json={"records": ["a b"]}, timeout=60)
+    finally:
+        for server, thread, _ in servers:
+            server.should_exit = True
+            thread.join(timeout=30)
+    assert served.status_code == 200, served.text
+    for got, want in zip(served.json()["explanations"], expected):
+        assert got["prediction"]["label"] == want["prediction"]["label"]
+        np.testing.assert_allclose(
+            got["targets"][0]["attributions"]["tokens"],
+            want["targets"][0]["attributions"]["tokens"],
+            atol=1e-6,
+        )
+    assert refused.status_code == 422
+    assert refused.json()["problems"] == [
+        {
+            "field": "records[0]",
+            "message": "a seq2seq head has no explanations. Fix: explain a "
+            "tagger, classifier or forecaster (without data.time_column)",
+        }
+    ]
+
+
 def test_a_feature_record_of_the_wrong_shape_names_the_row_and_dim(small_runs):
     task = keras_seq.load(small_runs["forecaster"][0])
     server, thread, url = _serve_in_thread(create_app(task, Limits()))

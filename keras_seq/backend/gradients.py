@@ -1,4 +1,5 @@
-"""Per-backend loss, outputs and gradients of a model on one batch, dropout off."""
+"""Per-backend gradients: of a model's loss on one batch (dropout off), and of any function
+of one input tensor."""
 
 
 def forward_and_backward(model):
@@ -61,3 +62,48 @@ def forward_and_backward(model):
             return numpy(outputs), numpy(loss)[0], numpy(grads)
 
     return run
+
+
+def input_gradient(function, point):
+    """`(function(point), d sum(function(point)) / d point)`, both as NumPy arrays.
+
+    `function` maps a float tensor to a tensor with Keras ops (a model's output, weighted);
+    `point` is a NumPy array. The sum's gradient is each row's own gradient whenever the rows
+    of `function`'s output depend only on the same rows of `point` (a model at inference).
+
+    >>> import numpy as np
+    >>> from keras import ops
+    >>> value, grad = input_gradient(lambda p: ops.sum(p * p, axis=1), np.array([[1.0, 2.0]]))
+    >>> value.tolist(), grad.tolist()
+    ([5.0], [[2.0, 4.0]])
+    """
+    import keras
+
+    numpy = keras.ops.convert_to_numpy
+    backend = keras.backend.backend()
+    point = keras.ops.convert_to_tensor(point, dtype="float32")
+    if backend == "jax":
+        import jax
+
+        def total(p):
+            value = function(p)
+            return keras.ops.sum(value), value
+
+        # Compiled whole: JAX otherwise compiles each scan op anew at every call.
+        (_, value), grad = jax.jit(jax.value_and_grad(total, has_aux=True))(point)
+        return numpy(value), numpy(grad)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(point)
+            value = function(point)
+            total = tf.reduce_sum(value)
+        return numpy(value), numpy(tape.gradient(total, point))
+    import torch
+
+    point = point.detach().requires_grad_(True)
+    with torch.enable_grad():
+        value = function(point)
+        (grad,) = torch.autograd.grad(value.sum(), [point])
+    return numpy(value.detach()), numpy(grad)

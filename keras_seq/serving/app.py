@@ -1,6 +1,7 @@
 """`create_app`: a FastAPI application that serves a task's predictions over HTTP.
 
-Routes: `POST /predict` (`{"records": [...]}` -> `{"predictions": [...]}`), `GET /health`,
+Routes: `POST /predict` (`{"records": [...]}` -> `{"predictions": [...]}`), `POST /explain`
+(`{"records": [...]}` -> `{"explanations": [...]}`, see `keras_seq.explain`), `GET /health`,
 `GET /metadata`, and FastAPI's generated `/docs` and `/openapi.json`. Every refused request gets
 a JSON body `{"error": "...", "problems": [{"field": ..., "message": ..., "limit": ...}]}`:
 
@@ -128,20 +129,27 @@ def create_app(task, limits=None):
     """
     limits = limits or Limits()
 
-    def predict_batch(records):
+    def run_batch(items):
+        """`(route, record)` pairs: predictions in one call, explanations one by one, all on
+        the batcher's one thread (an explanation swaps a layer's output while it runs)."""
         with model_thread():
-            predictions = task.predict(records)
-        return json.loads(json.dumps(predictions, default=_plain))
+            records = [record for route, record in items if route == "predict"]
+            predictions = iter(task.predict(records) if records else [])
+            found = [
+                next(predictions) if route == "predict" else task.explain([record])[0]
+                for route, record in items
+            ]
+        return json.loads(json.dumps(found, default=_plain))
 
     batcher = MicroBatcher(
-        predict_batch, max_batch_size=limits.max_batch_size, max_wait=limits.max_wait_ms / 1000
+        run_batch, max_batch_size=limits.max_batch_size, max_wait=limits.max_wait_ms / 1000
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await batcher.start()
         try:  # the first model call traces / compiles: not on a client's time
-            await batcher.submit([sample_record(task.spec)])
+            await batcher.submit([("predict", sample_record(task.spec))])
         except RecordError as error:
             logger.warning("warm-up prediction failed (%s); serving anyway", error)
         app.state.stopping = asyncio.Event()  # set by `keras_seq.serving.run` at shut-down
@@ -166,11 +174,9 @@ def create_app(task, limits=None):
     PredictRequest = request_model(task.spec.input, limits)
     metadata = _metadata(task, limits)
 
-    @app.post("/predict")
-    async def predict(body: PredictRequest):
-        """Predictions for the records, in their order."""
+    async def answer(route, records, key):
         try:
-            predictions = await batcher.submit(body.records)
+            found = await batcher.submit([(route, record) for record in records])
         except RecordError as error:
             if not isinstance(error.error, DataError | ValueError):
                 raise
@@ -178,7 +184,18 @@ def create_app(task, limits=None):
             return error_response(422, [problem])
         except ShuttingDown as error:
             return error_response(503, [{"field": "server", "message": str(error)}])
-        return JSONResponse({"predictions": predictions})  # already plain: no re-encoding
+        return JSONResponse({key: found})  # already plain: no re-encoding
+
+    @app.post("/predict")
+    async def predict(body: PredictRequest):
+        """Predictions for the records, in their order."""
+        return await answer("predict", body.records, "predictions")
+
+    @app.post("/explain")
+    async def explain(body: PredictRequest):
+        """Integrated-gradients explanations of the records' predictions, in their order
+        (`keras_seq.explain.explain`, 64 steps)."""
+        return await answer("explain", body.records, "explanations")
 
     @app.get("/health")
     async def health():

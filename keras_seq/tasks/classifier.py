@@ -37,6 +37,7 @@ class Classifier(LabelTask):
     encode_function = staticmethod(encode_classification)
     bundled = {"format": "csv"}
     graph_outputs = "probabilities (batch, labels): the label is labels[argmax]"
+    explains = True
 
     def records(self, path, lines=None, header=None):
         data = self.data_section()
@@ -79,6 +80,13 @@ class Classifier(LabelTask):
                 }
             )
         return predictions
+
+    def explain_targets(self, item, prediction, output_shape, step=None):
+        """The predicted label's probability."""
+        weights = np.zeros(output_shape, "float32")
+        weights[self.state["labels"].id(prediction["label"])] = 1.0
+        about = {"label": prediction["label"], "probability": prediction["probability"]}
+        return [(about, weights)]
 
     def prediction_columns(self, prediction):
         return {"prediction": prediction["label"], "probability": prediction["probability"]}

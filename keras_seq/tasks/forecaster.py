@@ -61,6 +61,7 @@ class Forecaster(Task):
         "target_columns": ("load",),
     }
     graph_outputs = "values (batch, head.horizon, head.outputs): the forecast, as trained"
+    explains = True
 
     def lookback(self):
         return lookback_steps(self.spec)
@@ -160,6 +161,28 @@ class Forecaster(Task):
         forecasts = [sum(forecast, []) for forecast in self.predict(past)]
         predictions = [None] * (lookback - 1) + forecasts
         return writers.file_text(path, data, records, [{"prediction": p} for p in predictions])
+
+    def explain_examples(self, path):
+        """Every full window of the file's value columns, as `{"values": window}` records."""
+        values = self.read(path)[0]["values"]
+        origins = window_origins(len(values), self.lookback(), 0)
+        return [{"values": window} for window in windows(values, origins, -self.lookback(), 0)]
+
+    def explain_targets(self, item, prediction, output_shape, step=None):
+        """Every forecast value (each horizon step, each target column), or those of step `step`."""
+        horizon, outputs = output_shape
+        if step is not None and not 0 <= step < horizon:
+            raise DataError(
+                f"--step {step} is past the forecast's {horizon} steps (head.horizon)",
+                hint=f"give a step from 0 to {horizon - 1}",
+            )
+        targets = []
+        for h in range(horizon) if step is None else [step]:
+            for o in range(outputs):
+                weights = np.zeros(output_shape, "float32")
+                weights[h, o] = 1.0
+                targets.append(({"step": h, "column": o, "value": prediction[h][o]}, weights))
+        return targets
 
     def decode(self, outputs, inputs):
         return np.asarray(outputs, dtype="float64").tolist()

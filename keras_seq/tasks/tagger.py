@@ -3,7 +3,7 @@
 import numpy as np
 from keras import ops
 
-from keras_seq.data import conll, encode_tagging, readers
+from keras_seq.data import DataError, conll, encode_tagging, readers
 from keras_seq.layers import CRF
 from keras_seq.metrics.entity_callback import EntityScores
 from keras_seq.metrics.spans import allowed_transitions, entities, scheme_of, span_scores
@@ -55,6 +55,7 @@ class Tagger(LabelTask):
     encode_function = staticmethod(encode_tagging)
     bundled = {"format": "conllu"}
     speed_unit = "words"
+    explains = True
 
     @property
     def graph_outputs(self):
@@ -135,6 +136,23 @@ class Tagger(LabelTask):
             tags = [labels[i] for i in row[:count]]
             tagged.append(tags + ["_"] * (count - len(tags)))
         return tagged
+
+    def explain_targets(self, item, prediction, output_shape, step=None):
+        """Each token's predicted tag (its probability, or with a CRF its emission score), or
+        only token `step`'s; tokens past `input.max_length` have none."""
+        labels, tokens = self.state["labels"], tokens_of(item)
+        chosen = range(min(len(tokens), output_shape[0])) if step is None else [step]
+        targets = []
+        for t in chosen:
+            if not 0 <= t < min(len(tokens), output_shape[0]):
+                raise DataError(
+                    f"--step {t} is past the input's {len(tokens)} explained tokens",
+                    hint="give a token index from 0",
+                )
+            weights = np.zeros(output_shape, "float32")
+            weights[t, labels.id(prediction[t])] = 1.0
+            targets.append(({"step": t, "token": tokens[t], "tag": prediction[t]}, weights))
+        return targets
 
     def epoch_callbacks(self, validation):
         """With span tags and validation records: `EntityScores`, which logs

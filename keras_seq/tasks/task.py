@@ -86,6 +86,7 @@ class Task:
         speed_unit: what training speed counts (`history.csv`'s `<unit>_per_second`):
             `examples`, or `words` when every input token is trained on.
         integer_targets: whether the targets are class ids (int32) rather than floats.
+        explains: whether `explain` gives explanations (`explain_targets`).
     """
 
     head_type = None
@@ -98,6 +99,7 @@ class Task:
     graph_outputs = "see the model card"
     speed_unit = "examples"
     integer_targets = False
+    explains = False
 
     def __init__(self, spec, state=None, model=None):
         self.spec = load_spec(spec)
@@ -286,6 +288,23 @@ class Task:
             for row, prediction in zip(rows, self.decode(outputs, [inputs[r] for r in rows])):
                 predictions[row] = prediction
         return predictions
+
+    def explain(self, inputs, steps=64, step=None):
+        """Integrated-gradients explanations of the predictions for `inputs` (raw inputs or
+        records): see `keras_seq.explain.explain`."""
+        from keras_seq.explain import explain
+
+        return explain(self, inputs, steps=steps, step=step)
+
+    def explain_examples(self, path):
+        """The records `keras-seq explain --data` explains from a data file: `read(path)`."""
+        return self.read(path)
+
+    def explain_targets(self, item, prediction, output_shape, step=None):
+        """`[(about, weights)]`: the outputs `explain` attributes for one input, each as a
+        dict saying what it is and an array of `output_shape` (one example's) picking it
+        (a task that has explanations sets `explains` and defines this)."""
+        raise NotImplementedError
 
     @staticmethod
     def _by_length(lengths, batch_size, x, y, sample_weight=None):
