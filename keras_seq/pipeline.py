@@ -198,7 +198,7 @@ def _fit_and_write(task, encoded, records, folder, verbose, progress=None):
     removes the checkpoint; returns `(metrics, history)`."""
     import shutil
 
-    from keras_seq import fitting, report, runs, scoring, stopping
+    from keras_seq import diagnosis, fitting, report, runs, scoring, stopping
 
     checkpoint_dir = folder / runs.CHECKPOINT
     checkpoint_dir.mkdir(exist_ok=True)
@@ -213,6 +213,7 @@ def _fit_and_write(task, encoded, records, folder, verbose, progress=None):
         metrics=metrics,
         data_stats={split: report.data_figures(data.stats) for split, data in encoded.items()},
         history=history,
+        data_checks=[str(f) for f in diagnosis.report_findings(task.spec, records)],
         **report.class_sections(tables),
     )
     shutil.rmtree(checkpoint_dir)

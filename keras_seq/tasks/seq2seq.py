@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_seq import decoding
 from keras_seq.data import encode_seq2seq, readers
+from keras_seq.data.bundled import BUNDLED
 from keras_seq.data.vocabulary import TARGET_SPECIALS, Vocabulary
 from keras_seq.decoding import BOS_ID, EOS_ID, PAD_ID
 from keras_seq.layers import Attention, StateBridge, TokenEmbedding
@@ -63,7 +64,7 @@ class Seq2Seq(TokenTask):
 
     input_key, target_key, input_column = "source", "target", "source_column"
     sizes = {**TokenTask.sizes, "labels": "head.target_vocab_size"}
-    bundled = {"format": "jsonl"}
+    bundled = BUNDLED["seq2seq"]
     graph_outputs = (
         "probabilities (batch, decoder time, target labels), teacher-forced: step t "
         "gives the token after decoder_tokens[:, t]"
