@@ -13,7 +13,7 @@ from keras_seq.layers import Attention, StateBridge, TokenEmbedding
 from keras_seq.tasks import blocks
 from keras_seq.tasks.inputs import front
 from keras_seq.tasks.task import register_task
-from keras_seq.tasks.tokens import TokenTask, tokens_of
+from keras_seq.tasks.tokens import TokenTask, input_list, tokens_of
 
 # `<pad>` and `<bos>` are inputs, never outputs: generation does not produce them (a `<pad>` in
 # the middle of an output would be masked if fed back to the model, and vanish when decoded).
@@ -229,7 +229,8 @@ class Seq2Seq(TokenTask):
         return states
 
     def predict(self, inputs, batch_size=None):
-        inputs = list(inputs)
+        """Generated texts for raw inputs (a list; one text alone is one input)."""
+        inputs = input_list(inputs)
         ids = self.encode_inputs(inputs)
         size = batch_size or self.spec.training.batch_size
         rows = [
