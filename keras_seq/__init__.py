@@ -22,6 +22,7 @@ the classes a saved model names are registered with Keras as soon as Keras is im
 import importlib
 import importlib.abc
 import importlib.util
+import itertools
 import sys
 
 # Public name -> the module that defines it.
@@ -76,8 +77,37 @@ def __dir__():
     return __all__
 
 
+# The oldest Keras that loads `.keras` files safely: 3.13.2 fixes CVE-2025-9906 (a safe-mode
+# bypass) and CVE-2026-1669 (a file read through a crafted archive); keras-seq loads users' runs.
+KERAS_FLOOR = (3, 13, 2)
+
+
+def check_keras_version(version):
+    """Raises `ImportError` for a Keras older than `KERAS_FLOOR`, naming the fix.
+
+    >>> check_keras_version("3.13.2"), check_keras_version("3.14.0.dev2026")
+    (None, None)
+    >>> check_keras_version("3.12.1")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ImportError: keras-seq needs Keras 3.13.2 or newer, found 3.12.1: ... "keras>=3.13.2"
+    """
+    numbers = []
+    for part in version.split(".")[:3]:
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        numbers.append(int(digits or 0))
+    if tuple(numbers) < KERAS_FLOOR:
+        floor = ".".join(map(str, KERAS_FLOOR))
+        raise ImportError(
+            f"keras-seq needs Keras {floor} or newer, found {version}: older Keras loads "
+            "crafted .keras files unsafely (CVE-2025-9906, CVE-2026-1669). "
+            f'Fix: pip install --upgrade "keras>={floor}"'
+        )
+
+
 def _register():
-    """Imports every module that registers classes with Keras' serialization."""
+    """Checks Keras' version, then imports every module that registers classes with Keras'
+    serialization."""
+    check_keras_version(sys.modules["keras"].__version__)
     for module in (
         "keras_seq.layers",
         "keras_seq.model",

@@ -22,6 +22,7 @@ from keras_seq import stopping
 # Command name -> module in keras_seq.commands, in the order `--help` lists them.
 COMMANDS = {
     "validate": "validate",
+    "debug-data": "debug_data",
     "show": "show",
     "schema": "schema",
     "train": "train",

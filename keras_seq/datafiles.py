@@ -6,11 +6,17 @@ from keras_seq.data import DataError
 from keras_seq.data.bundled import SPLITS
 from keras_seq.data.errors import check_file
 
-_EXTENSIONS = {".conllu": "conllu", ".conll": "conll", ".csv": "csv", ".jsonl": "jsonl"}
+_EXTENSIONS = {
+    ".conllu": "conllu",
+    ".conll": "conll",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".parquet": "parquet",
+}
 
 
 def file_format(path, default):
-    """The format a file's extension names (`.conllu`, `.conll`, `.csv`, `.jsonl`), else
+    """The format a file's extension names (`.conllu`, `.conll`, `.csv`, `.jsonl`, `.parquet`), else
     `default`."""
     return _EXTENSIONS.get(pathlib.Path(path).suffix.lower(), default)
 
@@ -37,8 +43,8 @@ def with_files(task, **paths):
     Returns:
         A new `keras_seq.Spec` whose `data` names every file used, with absolute paths. A spec
         without a data section gets the bundled dataset for its head; a training file with
-        another extension (`.conllu`, `.conll`, `.csv`, `.jsonl`) than `data.format` sets the
-        format.
+        another extension (`.conllu`, `.conll`, `.csv`, `.jsonl`, `.parquet`) than
+        `data.format` sets the format.
 
     Raises:
         keras_seq.DataError: when no training file is known.

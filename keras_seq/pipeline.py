@@ -208,7 +208,7 @@ def _fit_and_write(task, encoded, records, folder, verbose, progress=None):
 def _fit_score_write(task, encoded, records, folder, verbose, progress, tracker):
     import shutil
 
-    from keras_seq import fitting, report, runs, scoring, stopping
+    from keras_seq import diagnosis, fitting, report, runs, scoring, stopping
 
     checkpoint_dir = folder / runs.CHECKPOINT
     checkpoint_dir.mkdir(exist_ok=True)
@@ -224,6 +224,7 @@ def _fit_score_write(task, encoded, records, folder, verbose, progress, tracker)
         metrics=metrics,
         data_stats={split: report.data_figures(data.stats) for split, data in encoded.items()},
         history=history,
+        data_checks=[str(f) for f in diagnosis.report_findings(task.spec, records)],
         **report.class_sections(tables),
     )
     shutil.rmtree(checkpoint_dir)

@@ -46,6 +46,7 @@ def render(
     per_class=None,
     confusion=None,
     notes=(),
+    data_checks=(),
 ):
     """The report's HTML text.
 
@@ -62,6 +63,8 @@ def render(
         confusion: dict, optional. Split -> `{"labels": [...], "matrix": [[...]]}`, rows the
             true labels, columns the predicted ones.
         notes: iterable of str. Warnings shown at the top (e.g. a diverged run).
+        data_checks: iterable of str. What `keras-seq debug-data` finds in the training data
+            (`keras_seq.diagnosis.report_findings`), listed under the data table.
 
     Returns:
         str: a complete HTML document that needs no network.
@@ -76,6 +79,9 @@ def render(
     parts += ["<h2>Spec</h2>", f"<pre>{_e(spec_yaml)}</pre>"]
     if data_stats:
         parts += ["<h2>Data</h2>", _split_table(data_stats)]
+    if data_checks:
+        items = "".join(f"<li>{_e(check)}</li>" for check in data_checks)
+        parts += ["<h3>Data checks (keras-seq debug-data)</h3>", f"<ul>{items}</ul>"]
     if history:
         parts += ["<h2>Learning curves</h2>", _curves(history)]
     parts += ["<h2>Metrics</h2>", _split_table(metrics)]

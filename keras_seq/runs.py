@@ -214,8 +214,8 @@ def check_free(path, option="--output"):
 
 
 def write_text_atomic(path, text):
-    """Writes `text` to `path` through a temporary file in the same folder and `os.replace`;
-    an `OSError` names `path`, never the temporary file."""
+    """Writes `text` (str, or bytes written as they are) to `path` through a temporary file in
+    the same folder and `os.replace`; an `OSError` names `path`, never the temporary file."""
     path = pathlib.Path(path)
     check_writable(path)
     try:
@@ -223,7 +223,9 @@ def write_text_atomic(path, text):
     except OSError as error:
         raise OSError(f"cannot write {path}: {error.strerror}") from None
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+        binary = isinstance(text, bytes)
+        options = {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8", "newline": ""}
+        with os.fdopen(handle, **options) as file:
             file.write(text)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private
         os.replace(temporary, path)

@@ -27,6 +27,7 @@ import yaml
 
 from keras_seq.spec import load_spec
 from keras_seq.spec.errors import Problem, SpecError
+from keras_seq.spec.overrides import parse_assignments, with_overrides
 from keras_seq.spec.search import direction, sample_value, trial_data
 from keras_seq.spec.yaml_source import read_yaml
 
@@ -36,12 +37,14 @@ RESULTS, PLOT, BEST, SEARCH = "results.csv", "search.png", "best.yaml", "search.
 _PATH_FIELDS = ("train", "validation", "test", "vocabulary")
 
 
-def tune(source, output):
+def tune(source, output, assignments=()):
     """Runs the search a spec's `search:` section describes.
 
     Args:
         source: str or path-like. A spec file with a `search:` section.
         output: str or path-like. The search folder (created, or resumed when it exists).
+        assignments: list of str. `FIELD=VALUE` changes to the spec (`--set`), applied to
+            every trial (`keras_seq.spec.overrides`).
 
     Returns:
         `(best_spec_path, rows)`: `DIR/best.yaml` and the results table as a list of dicts.
@@ -51,13 +54,13 @@ def tune(source, output):
     """
     import keras_tuner
 
-    spec = load_spec(source)
+    spec = with_overrides(load_spec(source), assignments)
     if spec.search is None:
         raise SpecError(
             [Problem("search", "the spec has no search section", allowed=_SEARCH_EXAMPLE)],
             str(source),
         )
-    raw = _raw_with_absolute_paths(source, spec)
+    raw = _raw_with_absolute_paths(source, spec, parse_assignments(assignments))
     search = spec.search
     output = pathlib.Path(output)
     _bind_search(spec.to_dict()["search"], output, source)
@@ -179,10 +182,17 @@ def _run_trial(trial, raw, space, objective, output):
     return results
 
 
-def _raw_with_absolute_paths(source, spec):
-    """The spec as written (no defaults filled), its data paths made absolute."""
+def _raw_with_absolute_paths(source, spec, changes=None):
+    """The spec as written (no defaults filled), with the `--set` `changes` (`{dotted field:
+    value}`) and its data paths made absolute."""
     text = pathlib.Path(source).read_text(encoding="utf-8")
     raw, _ = read_yaml(text, str(source))
+    for dotted, value in (changes or {}).items():
+        *sections, name = dotted.split(".")
+        place = raw
+        for section in sections:
+            place = place.setdefault(section, {})
+        place[name] = value
     if spec.data is not None:
         for name in _PATH_FIELDS:
             if getattr(spec.data, name, None):

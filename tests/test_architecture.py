@@ -88,7 +88,7 @@ def test_layers_have_no_backend_switches_or_backend_imports():
     assert found == []
 
 
-@pytest.mark.parametrize("package", ["data", "spec"])
+@pytest.mark.parametrize("package", ["data", "spec", "diagnosis"])
 def test_data_and_spec_import_no_backend_at_module_level(package):
     assert violations(files("keras_seq", package), BACKENDS, module_level_only=True) == []
 

@@ -1,6 +1,7 @@
 """`keras-seq train | evaluate | predict` end to end on small files of each format."""
 
 import csv
+import html
 import json
 import os
 import pathlib
@@ -14,6 +15,7 @@ import pytest
 import keras_seq
 from keras_seq import cli, runs
 from keras_seq.data import pad
+from keras_seq.diagnosis import debug_data
 
 RNG = np.random.default_rng(7)
 WORDS = {
@@ -105,6 +107,10 @@ def test_train_writes_a_complete_run_folder(tagger):
     assert (run_dir / "labels.txt").read_text() == "ADJ\nDET\nNOUN\nVERB\n"
     assert spec.data.test == str(tagger / "test.conllu")
     assert (run_dir / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    # the report lists what debug-data finds in the same files (repeats: a 7-word grammar)
+    found = debug_data(spec).findings
+    page = (run_dir / "report.html").read_text()
+    assert found and all(html.escape(str(finding)) in page for finding in found)
 
 
 def test_metrics_count_real_tokens_only_and_match_evaluate(tagger):

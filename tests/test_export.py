@@ -4,6 +4,8 @@ batches for every task; preprocessing.json and model-card.md describe it; a back
 write a format says which can."""
 
 import json
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -112,12 +114,53 @@ def test_a_backend_that_cannot_export_a_format_names_the_one_that_can(small_runs
     assert not (tmp_path / "out").exists()
 
 
-def test_the_cli_error_names_the_backend_that_can(small_runs, capsys):
+def _saved_model_outputs_in_tensorflow(folder, arrays, tmp_path):
+    """`_saved_model_outputs` in a TensorFlow process (TensorFlow must not share one with torch)."""
+    np.save(tmp_path / "x.npy", arrays[0])
+    code = (
+        "import sys, numpy as np, tensorflow as tf\n"
+        "model = tf.saved_model.load(sys.argv[1])\n"
+        "np.save(sys.argv[3], model.serve(np.load(sys.argv[2])).numpy())\n"
+    )
+    paths = [str(folder / "saved_model"), str(tmp_path / "x.npy"), str(tmp_path / "y.npy")]
+    subprocess.run([sys.executable, "-c", code, *paths], check=True, timeout=300)
+    return np.load(tmp_path / "y.npy")
+
+
+def test_the_cli_exports_what_this_backend_cannot_on_one_that_can(small_runs, tmp_path, capfd):
+    """A run trained here, exported to the other format by a process of a backend that writes
+    it: the graph computes what Keras computes here (jax and tensorflow runs to ONNX, read by
+    onnxruntime; a torch run to SavedModel)."""
     backend = keras.backend.backend()
     other = "saved_model" if FORMAT[backend] == "onnx" else "onnx"
-    assert cli.main(["export", str(small_runs["tagger"][0]), "--format", other]) == 1
-    message = capsys.readouterr().err
-    assert f"--backend {SUPPORTED[other][0]}" in message and other in message
+    run, out = small_runs["tagger"][0], tmp_path / "out"
+    command = ["export", str(run), "--format", other, "--output", str(out), "--length", "8"]
+    assert cli.main(command) == 0
+    printed = capfd.readouterr()
+    switch = f"the {backend} backend cannot write {other}; exporting on {SUPPORTED[other][0]}"
+    assert switch in printed.err and printed.out.strip() == str(out)
+    task = keras_seq.load(run)
+    arrays = _arrays(task, "tagger", INPUTS["tagger"])
+    if other == "onnx":
+        exported = _onnx_outputs(out, arrays)
+    else:
+        exported = _saved_model_outputs_in_tensorflow(out, arrays, tmp_path)
+    np.testing.assert_allclose(exported, _keras_outputs(task, arrays), atol=1e-5)
+
+
+@pytest.mark.backend("torch")  # once: the check runs before any backend would load
+def test_export_arguments_are_checked_before_a_backend_loads(small_runs, tmp_path):
+    run = small_runs["tagger"][0]  # its spec sets no input.max_length
+    code = (
+        "import sys\nfrom keras_seq import cli\n"
+        f"code = cli.main(['export', {str(run)!r}, '--format', 'onnx'])\n"
+        "print([m for m in ('keras', 'jax', 'torch', 'tensorflow') if m in sys.modules], code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[] 1"
+    assert "sets no input.max_length: set it in the spec, or pass length=" in done.stderr
+    taken = cli.main(["export", str(run), "--format", "saved_model", "--output", str(tmp_path)])
+    assert taken == 1  # a taken --output, refused before loading the model
 
 
 @pytest.mark.backend("torch")

@@ -331,11 +331,24 @@ def test_unknown_optimizer_suggests_a_keras_optimizer():
     assert keras_seq.load_spec(MINIMAL + "training: {optimizer: AdamW}\n").training.optimizer
 
 
-def test_readme_spec_example_is_valid():
-    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
-    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
-    spec = keras_seq.load_spec(example)
-    assert (spec.name, spec.encoder.cell, spec.head.type) == ("upos-tagger", "lstm", "tagger")
+def test_readme_spec_example_is_the_shipped_tagger_spec_and_its_files_exist():
+    root = pathlib.Path(__file__).parent.parent
+    example = (root / "README.md").read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert example == (root / "specs" / "tagger.yaml").read_text()
+    spec = keras_seq.load_spec(root / "specs" / "tagger.yaml")
+    assert (spec.name, spec.encoder.cell, spec.head.type) == ("pos-tagger", "lstm", "tagger")
+    assert all(pathlib.Path(getattr(spec.data, split)).is_file() for split in ("train", "test"))
+
+
+def test_readme_set_up_commands_use_separate_venvs_and_ci_runs_the_test_one():
+    root = pathlib.Path(__file__).parent.parent
+    readme = (root / "README.md").read_text()
+    commands = [block.split("```", 1)[0].strip() for block in readme.split("```bash\n")[1:3]]
+    venvs = [command.split()[3] for command in commands]  # python3 -m venv DIR && ...
+    assert venvs[0] != venvs[1]
+    ci = (root / ".ci" / "run").read_text()
+    assert f"python3 -m venv {venvs[1]}\n. {venvs[1]}/bin/activate" in ci
+    assert 'pip install -e ".[all,test]"' in commands[1] and "bash tests/run.sh" in commands[1]
 
 
 # Everything that validates trains: Keras names, logged monitor names, file-name-safe names.

@@ -5,6 +5,7 @@ arguments and prints the table."""
 import sys
 
 from keras_seq.commands.arguments import positive_int
+from keras_seq.commands.overrides import add_set
 
 HELP = "rolling-origin backtest of a time-series forecaster against naive baselines"
 
@@ -20,20 +21,30 @@ def add_arguments(parser):
     parser.add_argument(
         "--resume", metavar="DIR", help="continue an interrupted backtest (its finished folds kept)"
     )
+    add_set(parser)
 
 
 def run(args):
     from keras_seq import backtesting, runs
+    from keras_seq.commands.overrides import load_with_overrides
 
     if (args.spec is None) == (args.resume is None):
         print("keras-seq backtest: give a SPEC, or --resume DIR (not both)", file=sys.stderr)
+        return 2
+    if args.resume and args.set:
+        print(
+            "keras-seq backtest: --set cannot be used with --resume: a resumed backtest keeps "
+            "the spec of its checkpoint",
+            file=sys.stderr,
+        )
         return 2
     try:
         if args.resume:
             path, report = backtesting.resume(args.resume)
         else:
+            spec = load_with_overrides(args.spec, args.set)
             options = dict(folds=args.folds, train=args.train, epochs=args.epochs)
-            path, report = backtesting.backtest(args.spec, output=args.output, **options)
+            path, report = backtesting.backtest(spec, output=args.output, **options)
     except KeyboardInterrupt:
         kept = runs.RunFolder.last_kept
         if kept is None:

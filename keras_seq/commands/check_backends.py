@@ -2,12 +2,15 @@
 
 import sys
 
+from keras_seq.commands.overrides import add_set
+
 HELP = "run specs' models on TensorFlow, JAX and PyTorch; exit 1 if they disagree"
 
 
 def add_arguments(parser):
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
     parser.add_argument("--weights", metavar="F", help="a .weights.h5 file to compare with")
+    add_set(parser)
 
 
 def run(args):
@@ -18,7 +21,12 @@ def run(args):
         return 1
     if args.weights:
         _check_weights_file(args.weights)
-    report = check_backends(args.specs, weights=args.weights)
+    specs = args.specs
+    if args.set:  # every spec changed alike, validated before any backend starts
+        from keras_seq.commands.overrides import load_with_overrides
+
+        specs = [load_with_overrides(spec, args.set) for spec in args.specs]
+    report = check_backends(specs, weights=args.weights)
     print(report)
     return 0 if report.passed else 1
 

@@ -7,11 +7,15 @@
   token line (conlleval's layout: the original columns, then the prediction; `-DOCSTART-`
   lines get `O`, sentences stay in order with one empty line between them), so `conlleval`
   or seqeval score a labelled file's last two columns directly.
-- CSV and JSONL: every record as read, plus a `prediction` column: the label (classifier, with
-  a `probability` column), one tag per token (tagger: space-separated in CSV, a list in
-  JSONL), the generated text (seq2seq), or the forecast of the `head.horizon` steps that follow
-  each row (forecaster: empty for the first rows, which have no full window behind them).
+- CSV, JSONL and Parquet: every record as read, plus a `prediction` column: the label
+  (classifier, with a `probability` column), one tag per token (tagger: space-separated in CSV,
+  a list in JSONL and Parquet), the generated text (seq2seq), or the forecast of the
+  `head.horizon` steps that follow each row (forecaster: empty for the first rows, which have
+  no full window behind them). Parquet is written as Parquet (to --output, or as bytes to
+  standard output).
 """
+
+import sys
 
 HELP = "write a run's predictions for a file"
 
@@ -41,6 +45,9 @@ def run(args):
     text = predict(args.run_dir, args.data)
     if args.output:
         runs.write_text_atomic(args.output, text)
+    elif isinstance(text, bytes):  # Parquet
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text)
     else:
         print(text, end="")
     return 0

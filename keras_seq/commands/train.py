@@ -7,6 +7,7 @@ The command reads its arguments, applies `--set`, and prints; the training itsel
 import sys
 
 from keras_seq.commands.arguments import positive_int
+from keras_seq.commands.overrides import add_set, load_with_overrides
 
 HELP = "train a spec's model; write a run folder"
 
@@ -20,79 +21,13 @@ def add_arguments(parser):
         parser.add_argument(f"--{split}", metavar="F", help=f"default: data.{split}")
     parser.add_argument("--epochs", type=positive_int, metavar="N", help="default: training.epochs")
     parser.add_argument("--output", metavar="DIR", help="run folder (default: runs/NAME-TIME)")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="override a spec field, e.g. --set encoder.units=128 (repeatable; validated)",
-    )
+    add_set(parser)
     parser.add_argument(
         "--dry-run",
         action="store_true",
         help="validate, read and check all data, build the model and print its summary; no "
         "training",
     )
-
-
-def overrides(assignments):
-    """`["encoder.units=128", ...]` as `{"encoder.units": 128}` (values read as YAML).
-
-    Raises:
-        keras_seq.SpecError: an assignment without `=`, or whose value is not YAML.
-    """
-    from keras_seq.spec import Problem, SpecError
-    from keras_seq.spec.yaml_source import read_yaml
-
-    changes = {}
-    for assignment in assignments:
-        field, equals, text = assignment.partition("=")
-        if not equals or not field.strip():
-            raise SpecError(
-                [
-                    Problem(
-                        "",
-                        "expected FIELD=VALUE",
-                        found=assignment,
-                        allowed="e.g. encoder.units=128",
-                    )
-                ],
-                f"--set {_shortened(assignment)}",
-            )
-        try:
-            value = read_yaml(text, f"--set {_shortened(assignment)}")[0] if text.strip() else None
-        except SpecError as error:
-            raise SpecError(error.problems, f"--set {_shortened(assignment)}") from None
-        changes[field.strip()] = value
-    return changes
-
-
-def _shortened(text, limit=80):
-    """A command-line argument as messages show it: at most `limit` characters."""
-    return text if len(text) <= limit else f"{text[: limit - 3]}..."
-
-
-def with_overrides(spec, assignments):
-    """`spec` with `--set` assignments applied and re-validated; each problem the changes
-    cause names its --set argument."""
-    from keras_seq.spec import Problem, SpecError
-
-    changes = overrides(assignments)
-    if not changes:
-        return spec
-    try:
-        return spec.replace(changes)
-    except SpecError as error:
-        origin = {field: f"--set {_shortened(a)}" for field, a in zip(changes, assignments)}
-        problems = []
-        for problem in error.problems:
-            source = next(
-                (origin[f] for f in origin if problem.path == f or problem.path.startswith(f)),
-                None,
-            )
-            message = f"{problem.message} (from {source})" if source else problem.message
-            problems.append(Problem(**{**problem.to_dict(), "message": message}))
-        raise SpecError(problems, "--set") from None
 
 
 def dry_run_report(task, encoded):
@@ -131,7 +66,6 @@ def _score(value):
 
 def run(args):
     from keras_seq import pipeline, runs
-    from keras_seq.spec import load_spec
     from keras_seq.training import NonFiniteLoss
 
     if (args.spec is None) == (args.resume is None):
@@ -145,7 +79,7 @@ def run(args):
                 return 2
             result = pipeline.resume(args.resume, epochs=args.epochs)
         else:
-            spec = with_overrides(load_spec(args.spec), args.set)
+            spec = load_with_overrides(args.spec, args.set)
             files = {"train": args.train, "validation": args.validation, "test": args.test}
             if args.dry_run:
                 task, encoded = pipeline.dry_run(spec, epochs=args.epochs, **files)

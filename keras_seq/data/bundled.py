@@ -5,6 +5,18 @@ import importlib.resources
 from keras_seq.spec import make_section
 
 SPLITS = ("train", "validation", "test")
+# Head type -> the bundled dataset's format and column options (`datasets/HEAD-SPLIT.FORMAT`);
+# each task's `bundled`, and what `keras-seq debug-data` reads for a spec without data.
+BUNDLED = {
+    "tagger": {"format": "conllu"},
+    "classifier": {"format": "csv"},
+    "seq2seq": {"format": "jsonl"},
+    "forecaster": {
+        "format": "csv",
+        "value_columns": ("load", "temperature"),
+        "target_columns": ("load",),
+    },
+}
 
 
 def bundled_section(name, format, **options):

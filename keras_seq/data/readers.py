@@ -21,7 +21,7 @@ import conllu
 
 from keras_seq.data.errors import DataError, check_file, read_text
 
-FORMATS = ("conllu", "conll", "csv", "jsonl")
+FORMATS = ("conllu", "conll", "csv", "jsonl", "parquet")
 DELIMITERS = ",;\t|"  # what sniffing may pick when `data.delimiter` is unset
 MAX_FIELD_BYTES = 16 * 1024 * 1024  # a CSV field longer than this is an error (not csv's 128 KB)
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits at
@@ -296,11 +296,12 @@ def _split_token_line(line):
 
 
 def read_records(path, format, columns, *, delimiter=None, source=None):
-    """Reads a CSV (with a header) or JSONL file and checks that the named columns exist.
+    """Reads a CSV (with a header), JSONL or Parquet file and checks that the named columns
+    exist (Parquet: `keras_seq.data.parquet`, its row numbers as line numbers).
 
     Args:
         path: str or path-like.
-        format: str. `csv` or `jsonl`.
+        format: str. `csv`, `jsonl` or `parquet`.
         columns: dict. Spec option name -> column name, e.g. `{"text_column": "text"}`; the
             option name appears in the fix a `DataError` suggests.
         delimiter: str, optional. The CSV field separator; None sniffs it from the header
@@ -326,8 +327,12 @@ def iter_records(path, format, columns, lines=None, header=None, *, delimiter=No
         return _csv_records(path, columns, lines or text_lines(path, source), header, delimiter)
     if format == "jsonl":
         return _jsonl_records(path, columns, lines or text_lines(path, source, newline="\n"))
+    if format == "parquet":  # read whole: `lines` and `header` belong to text files
+        from keras_seq.data import parquet
+
+        return parquet.iter_records(path, columns, source)
     raise DataError(
-        f"format {format!r} cannot hold these columns", path=path, hint="use csv or jsonl"
+        f"format {format!r} cannot hold these columns", path=path, hint="use csv, jsonl or parquet"
     )
 
 

@@ -171,10 +171,11 @@ class FileRecords:
 
 def wants_streaming(task, path):
     """Whether a task reads `path` a chunk at a time: `data.streaming` true, or auto and the
-    file larger than `data.streaming_above_mb`; never for a task that cannot stream."""
+    file larger than `data.streaming_above_mb`; never for a task that cannot stream, nor for
+    Parquet (read whole: a columnar file has no lines to resume at)."""
     data = task.data_section()
     setting = getattr(data, "streaming", False)
-    if not task.streams or setting is False:
+    if not task.streams or setting is False or data.format == "parquet":
         return False
     return setting is True or os.path.getsize(path) > data.streaming_above_mb * 1e6
 

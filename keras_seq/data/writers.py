@@ -1,4 +1,5 @@
-"""Writers: records read from CSV / JSONL written back with a prediction added to each."""
+"""Writers: records read from CSV / JSONL / Parquet written back with a prediction added to
+each."""
 
 import csv
 import io
@@ -18,7 +19,14 @@ def _csv_cell(value):
 def file_text(path, data, records, predictions):
     """`records_text` for records read from the file `path` with the spec's `data` section:
     in its format and, for CSV, with the delimiter it was read with (`data.delimiter`, or the
-    one sniffed from its header line), so a semicolon file gets semicolons back."""
+    one sniffed from its header line), so a semicolon file gets semicolons back. Parquet gives
+    the bytes of a Parquet file (lists stay lists)."""
+    if data.format == "parquet":
+        from keras_seq.data import parquet
+
+        return parquet.table_bytes(
+            {**record, **columns} for (_, record), columns in zip(records, predictions)
+        )
     delimiter = readers.csv_delimiter(path, data.delimiter) if data.format == "csv" else ","
     return records_text(records, predictions, data.format, delimiter)
 

@@ -11,23 +11,11 @@ import pathlib
 
 from keras_seq import runs
 from keras_seq.export.card import model_card, preprocessing
-from keras_seq.export.graph import SUPPORTED, ExportError, check_supported, export_graph
+from keras_seq.export.graph import export_graph
+from keras_seq.exporting import SUPPORTED, ExportError, check_supported, time_lengths
 
 PREPROCESSING = "preprocessing.json"
 MODEL_CARD = "model-card.md"
-
-
-def time_lengths(task, length=None):
-    """The time length ONNX fixes for inputs whose time axis is dynamic: `length`, or the
-    spec's `input.max_length` (a forecaster's lookback). Inputs built with a fixed length
-    (`input.max_length` set, a seq2seq decoder) keep theirs."""
-    length = length or task.spec.input.max_length or task.spec.get("data.lookback")
-    if length is None:
-        raise ExportError(
-            "ONNX export fixes the time axis, and this spec sets no input.max_length: "
-            "set it in the spec, or pass length= (keras-seq export --length N)"
-        )
-    return {"tokens": length, "features": length, "shapes": length}
 
 
 def export(task, output, format="saved_model", *, length=None, metrics=None):
@@ -50,7 +38,7 @@ def export(task, output, format="saved_model", *, length=None, metrics=None):
             that can), or ONNX without a time length.
     """
     check_supported(format)
-    lengths = time_lengths(task, length) if format == "onnx" else {}
+    lengths = time_lengths(task.spec, length) if format == "onnx" else {}
     output = pathlib.Path(output)
     with runs.RunFolder(output) as folder:
         graph_file = export_graph(task.model, folder, format, lengths)

@@ -19,37 +19,12 @@ length the task pads to; the fused PyTorch kernels step aside while tracing
 (`keras_seq.backend.torch_fused`), since their choice depends on the mask's values.
 """
 
-import importlib.util
-
 import keras
 
-SUPPORTED = {"saved_model": ("tensorflow", "jax"), "onnx": ("torch",)}
+from keras_seq.exporting import check_supported
+
 FILES = {"saved_model": "saved_model", "onnx": "model.onnx"}
 _KERAS_FORMAT = {"saved_model": "tf_saved_model", "onnx": "onnx"}
-
-
-class ExportError(ValueError):
-    """A format this backend cannot write, with the backend that can."""
-
-
-def check_supported(format, backend=None):
-    """Raises `ExportError` when `backend` (default: the current one) cannot write `format`."""
-    backend = backend or keras.backend.backend()
-    if format not in SUPPORTED:
-        raise ExportError(f"unknown export format {format!r}; choose one of {sorted(SUPPORTED)}")
-    able = SUPPORTED[format]
-    if backend not in able:
-        names = " or ".join(able)
-        raise ExportError(
-            f"the {backend} backend cannot export {format}; {names} can: run "
-            f"`keras-seq export RUN --format {format} --backend {able[0]}` "
-            f"(or set KERAS_BACKEND={able[0]})"
-        )
-    if format == "onnx" and importlib.util.find_spec("onnx") is None:
-        raise ExportError(
-            "ONNX export needs the onnx package, which is not installed. Fix: pip install onnx "
-            "(or export --format saved_model on tensorflow or jax)"
-        )
 
 
 def input_signature(model, lengths):

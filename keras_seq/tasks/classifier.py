@@ -3,6 +3,7 @@
 import numpy as np
 
 from keras_seq.data import encode_classification, readers
+from keras_seq.data.bundled import BUNDLED
 from keras_seq.layers import SequencePooling
 from keras_seq.tasks import blocks
 from keras_seq.tasks.inputs import front
@@ -35,7 +36,7 @@ class Classifier(LabelTask):
 
     input_key, target_key, input_column = "tokens", "label", "text_column"
     encode_function = staticmethod(encode_classification)
-    bundled = {"format": "csv"}
+    bundled = BUNDLED["classifier"]
     graph_outputs = "probabilities (batch, labels): the label is labels[argmax]"
     explains = True
 

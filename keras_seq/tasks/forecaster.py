@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_seq.data import DataError, make_windows, readers, window_origins, windows, writers
+from keras_seq.data.bundled import BUNDLED
 from keras_seq.data.encoding import Encoded, EncodeStats
 from keras_seq.tasks import blocks
 from keras_seq.tasks.inputs import front
@@ -55,11 +56,7 @@ class Forecaster(Task):
 
     input_key, target_key = "values", "targets"
 
-    bundled = {
-        "format": "csv",
-        "value_columns": ("load", "temperature"),
-        "target_columns": ("load",),
-    }
+    bundled = BUNDLED["forecaster"]
     graph_outputs = "values (batch, head.horizon, head.outputs): the forecast, as trained"
     explains = True
 

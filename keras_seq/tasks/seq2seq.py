@@ -8,13 +8,14 @@ from keras import ops
 
 from keras_seq import decoding
 from keras_seq.data import encode_seq2seq, readers
+from keras_seq.data.bundled import BUNDLED
 from keras_seq.data.vocabulary import TARGET_SPECIALS, Vocabulary
 from keras_seq.decoding import BOS_ID, EOS_ID, PAD_ID
 from keras_seq.layers import Attention, StateBridge, TokenEmbedding
 from keras_seq.tasks import blocks
 from keras_seq.tasks.inputs import front
 from keras_seq.tasks.task import register_task
-from keras_seq.tasks.tokens import TokenTask, tokens_of
+from keras_seq.tasks.tokens import TokenTask, input_list, tokens_of
 
 # `<pad>` and `<bos>` are inputs, never outputs: generation does not produce them (a `<pad>` in
 # the middle of an output would be masked if fed back to the model, and vanish when decoded).
@@ -75,7 +76,7 @@ class Seq2Seq(TokenTask):
 
     input_key, target_key, input_column = "source", "target", "source_column"
     sizes = {**TokenTask.sizes, "labels": "head.target_vocab_size"}
-    bundled = {"format": "jsonl"}
+    bundled = BUNDLED["seq2seq"]
     graph_outputs = (
         "probabilities (batch, decoder time, target labels), teacher-forced: step t "
         "gives the token after decoder_tokens[:, t]"
@@ -257,7 +258,9 @@ class Seq2Seq(TokenTask):
         return states
 
     def predict(self, inputs, batch_size=None):
-        inputs = list(inputs)
+        """Generated (or, with `head.memory`, remembered) texts for raw inputs (a list; one
+        text alone is one input)."""
+        inputs = input_list(inputs)
         memory = {" ".join(s): " ".join(t) for s, t in self.state.get("memory", ())}
         found = [memory.get(self._memory_key(item)) for item in inputs]
         todo = [i for i, target in enumerate(found) if target is None]

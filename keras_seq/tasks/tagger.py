@@ -4,6 +4,7 @@ import numpy as np
 from keras import ops
 
 from keras_seq.data import DataError, conll, encode_tagging, readers
+from keras_seq.data.bundled import BUNDLED
 from keras_seq.layers import CRF
 from keras_seq.metrics.entity_callback import EntityScores
 from keras_seq.metrics.spans import allowed_transitions, entities, scheme_of, span_scores
@@ -53,7 +54,7 @@ class Tagger(LabelTask):
 
     input_key, target_key, input_column = "tokens", "tags", "tokens_column"
     encode_function = staticmethod(encode_tagging)
-    bundled = {"format": "conllu"}
+    bundled = BUNDLED["tagger"]
     speed_unit = "words"
     explains = True
 

@@ -81,8 +81,9 @@ class TokenTask(Task):
         return x
 
     def predict(self, inputs, batch_size=None, stats=None):
-        """Readable predictions for raw inputs; `stats`, as `encode_inputs` takes it."""
-        return super().predict(list(inputs), batch_size, stats=stats)
+        """Readable predictions for raw inputs (a list of texts or token lists; one text alone
+        is one input, see `input_list`); `stats`, as `encode_inputs` takes it."""
+        return super().predict(input_list(inputs), batch_size, stats=stats)
 
 
 class _Sentences:
@@ -95,6 +96,13 @@ class _Sentences:
 
     def __iter__(self):
         return (tokens_of(record[self.key]) for record in self.records)
+
+
+def input_list(inputs):
+    """Raw inputs as a list: a single string is one text (`predict("a good film")` predicts
+    it, as `predict(["a good film"])` does, returning a list of one), never its characters;
+    any other iterable is taken as the inputs."""
+    return [inputs] if isinstance(inputs, str) else list(inputs)
 
 
 def tokens_of(item):
