@@ -44,9 +44,22 @@ def test_csv_line_numbers_count_multi_line_fields_and_blank_lines(tmp_path):
     path = write(tmp_path, "s.csv", text)
     records = readers.read_records(write(tmp_path, "ok.csv", text.rsplit("five", 1)[0]), "csv", {})
     assert [line for line, _ in records] == [2, 6]  # the quoted record starts on line 2
-    with pytest.raises(DataError, match="3 fields, the header has 2") as caught:
+    with pytest.raises(DataError, match="3 fields split on commas") as caught:
         readers.read_records(path, "csv", {})
     assert caught.value.line == 7
+
+
+@pytest.mark.parametrize("given", [None, ";"])
+def test_a_row_split_on_another_delimiter_names_the_one_used_and_the_one_it_has(tmp_path, given):
+    path = write(tmp_path, "s.csv", "text;label;id\na b;pos;1\nc d,neg,2\ne f;neg;3\n")
+    with pytest.raises(DataError) as caught:
+        readers.read_records(path, "csv", {}, delimiter=given)
+    where = "sniffed from the header" if given is None else "data.delimiter"
+    assert str(caught.value) == (
+        f"{path}:3: the row has 1 fields split on semicolons (';', {where}), the header has 3. "
+        "Fix: this row is separated with commas: separate every row with semicolons as the "
+        "header is (or set data.delimiter if the header is the odd one)"
+    )
 
 
 def test_unterminated_quote_names_the_line_where_the_record_starts(tmp_path):
