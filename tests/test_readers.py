@@ -161,3 +161,24 @@ def test_a_malformed_conllu_id_or_head_names_its_line(tmp_path, line, number):
     with pytest.raises(DataError, match="not a valid CoNLL-U token line") as error:
         readers.read_conllu(path)
     assert error.value.line == number
+
+
+@pytest.mark.parametrize("big", ["1e30", "-5e38", "1e39"])
+def test_a_value_too_large_for_float32_training_is_refused_when_read(tmp_path, big):
+    # 1e30 is a float32, but its squared error is not: training would only say "loss nan".
+    from keras_seq.data.series import read_series_table
+
+    path = write(tmp_path, "s.csv", f"t,y\n1,2.5\n2,{big}\n3,1\n")
+    for read in (
+        lambda: readers.read_series(path, "csv", ["y"]),
+        lambda: read_series_table(path, "csv", ["y"], time_column="t"),
+    ):
+        with pytest.raises(DataError) as caught:
+            read()
+        assert (caught.value.line, caught.value.field) == (3, "y")
+        assert str(caught.value).startswith(
+            f"{path}:3: field 'y': the value '{big}' is too large for training in float32"
+        )
+        assert caught.value.hint.startswith("rescale the column")
+    path.write_text("t,y\n1,2.5\n2,1.8e19\n")  # under the bound: read as it is
+    assert readers.read_series(path, "csv", ["y"])[1][0] == 1.8e19

@@ -22,6 +22,9 @@ import conllu
 from keras_seq.data.errors import DataError, check_file, read_text
 
 FORMATS = ("conllu", "conll", "csv", "jsonl")
+# The largest number a numeric column may hold: its square, a squared error, stays within
+# float32 (numpy.finfo("float32").max is 3.4028234663852886e38), in which models compute.
+LARGEST_VALUE = math.sqrt(3.4028234663852886e38)
 DELIMITERS = ",;\t|"  # what sniffing may pick when `data.delimiter` is unset
 MAX_FIELD_BYTES = 16 * 1024 * 1024  # a CSV field longer than this is an error (not csv's 128 KB)
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits at
@@ -615,6 +618,16 @@ def _number(value, path, line, column):
             line=line,
             field=column,
             hint="replace NaN/inf by a number (e.g. by interpolation)",
+        )
+    if abs(number) > LARGEST_VALUE:
+        raise DataError(
+            f"the value {value!r} is too large for training in float32: its square (a squared "
+            f"error) would overflow to infinity and the loss become NaN; values must stay under "
+            f"{LARGEST_VALUE:.3g} in size",
+            path=path,
+            line=line,
+            field=column,
+            hint="rescale the column (e.g. divide it by a power of ten, or standardize it)",
         )
     return number
 
