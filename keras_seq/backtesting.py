@@ -24,6 +24,8 @@ import os
 import pathlib
 import shutil
 
+import numpy as np
+
 METHODS = ("keras-seq", "naive", "seasonal_naive")
 
 logger = logging.getLogger("keras_seq.backtest")
@@ -35,13 +37,36 @@ def fold_origins(records, folds, horizon, targets):
     from keras_seq.metrics.forecasting import rolling_origins
     from keras_seq.tasks.series_forecaster import history_length
 
-    per_series = {
-        record["id"]: rolling_origins(
-            history_length(record["series"], targets), folds, horizon, min_train=1
-        )
-        for record in records
-    }
+    per_series, short = {}, []
+    for record in records:
+        length = history_length(record["series"], targets)
+        try:
+            per_series[record["id"]] = rolling_origins(length, folds, horizon, min_train=1)
+        except ValueError:
+            short.append((record["id"], length))
+    if short:
+        raise ValueError(_too_short(short, folds, horizon))
     return [{key: origins[k] for key, origins in per_series.items()} for k in range(folds)]
+
+
+def _too_short(short, folds, horizon):
+    """What is wrong and the fix when the series `short` (`[(id, steps), ...]`) cannot make
+    `folds` origins `horizon` steps apart with a training step before the first: each series
+    named, and the fix that can help (fewer folds only when one fold fits every one of them)."""
+    shortest = min(length for _, length in short)
+    names = ", ".join(f"{key!r} ({length} steps)" for key, length in short[:5])
+    more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+    problem = (
+        f"{len(short)} series too short for {folds} folds of horizon {horizon} (each needs "
+        f"{folds * horizon + 1} steps): {names}{more}"
+    )
+    most = (shortest - 1) // horizon
+    if most >= 1:
+        return f"{problem}; use --folds {most} or fewer, a shorter head.horizon, or drop them"
+    return (
+        f"{problem}; even one fold of horizon {horizon} needs {horizon + 1} steps: use a "
+        f"shorter head.horizon (at most {max(shortest - 1, 0)}) or drop the short series"
+    )
 
 
 def backtest(source, *, folds=5, train=None, epochs=None, output=None, verbose=0):
@@ -174,10 +199,30 @@ def _folds(task, records, plan, checkpoints, verbose):
     if any(math.isnan(scores.get("mase", 0.0)) for scores in report["overall"].values()):
         logger.warning(
             "MASE is undefined (null in backtest.json): the seasonal-naive error on the "
-            "training part is 0 (a constant or exactly periodic series, or one shorter than "
-            "data.season_length); compare the methods by MAE or sMAPE instead"
+            "training part is 0 for %s; compare the methods by MAE or sMAPE instead, or "
+            "backtest without those series",
+            _flat(records, task)
+            or "a series (constant, exactly periodic, or shorter than data.season_length)",
         )
     return report, all_cases
+
+
+def _flat(records, task):
+    """The series (named, with why) whose seasonal-naive error is 0, which MASE divides by."""
+    from keras_seq.tasks.series_forecaster import history_length
+
+    season = task.spec.get("data.season_length") or 1
+    targets = len(task.column_groups()[0])
+    found = []
+    for record in records:
+        length = history_length(record["series"], targets)
+        values = record["series"].values[:length, :targets]
+        if length <= season:
+            found.append(f"{record['id']!r} ({length} steps, not more than the season {season})")
+        elif np.nanmax(np.abs(values[season:] - values[:-season]), initial=0) == 0:
+            kind = "constant" if np.nanmax(values) == np.nanmin(values) else "exactly periodic"
+            found.append(f"{record['id']!r} ({kind})")
+    return ", ".join(found)
 
 
 def _trained_fold(task, records, origins, folder, verbose):

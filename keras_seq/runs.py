@@ -100,15 +100,7 @@ class RunFolder:
     def __enter__(self):
         RunFolder.last_kept = None
         if self.resume:  # the resumable folder becomes the partial one again
-            self.partial = pathlib.Path(
-                tempfile.mkdtemp(
-                    prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent
-                )
-            )
-            os.replace(self.path, self.partial)
-            self.path.mkdir()
-            self._reserved = True
-            return self.partial
+            return self._reopen()
         base, number = self.path, 1
         # Folders this run creates above its own: removed again if it fails.
         self._made = [parent for parent in self.path.parents if not parent.exists()]
@@ -133,6 +125,27 @@ class RunFolder:
             tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
         )
         self.partial.chmod(0o777 & ~_umask())  # mkdtemp makes it private
+        return self.partial
+
+    def _reopen(self):
+        """Moves the resumable folder to a new partial folder beside it; an `OSError` (a
+        read-only or full disk) names the run folder, never the hidden partial one, and
+        leaves the run as it was."""
+        try:
+            self.partial = pathlib.Path(
+                tempfile.mkdtemp(
+                    prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent
+                )
+            )
+        except OSError as error:
+            raise OSError(
+                f"cannot resume {self.path}: {error.strerror} in {self.path.parent}, where the "
+                "run is continued. Fix: make it writable, or copy the run folder to a writable "
+                "disk and resume the copy"
+            ) from None
+        os.replace(self.path, self.partial)
+        self.path.mkdir()
+        self._reserved = True
         return self.partial
 
     def __exit__(self, kind, error, traceback):

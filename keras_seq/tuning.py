@@ -9,12 +9,17 @@ validation (or training) metric, so the best spec trains again to the score repo
 
 The output folder holds:
 - `keras_tuner/`: keras-tuner's state. Running the same command again on the same folder
-  resumes: finished trials are kept, an interrupted trial runs again, the budget counts all.
-- `results.csv`: one row per trial (number, status, each searched field, objective, seconds).
+  resumes: finished trials are kept, an interrupted trial continues from its last epoch's
+  checkpoint (`keras_seq.resume` on `trials/NNN`), and the budget (the section's `budget`,
+  which may be changed on a re-run) counts every trial, failed ones included.
+- `trials/NNN`: each trial's run folder.
+- `results.csv`: one row per trial (number, status, each searched field, objective, seconds,
+  and for a failed trial the one-line reason: a spec the trial's values make invalid, a loss
+  that became NaN). A failed trial is logged as a warning and the search goes on.
 - `search.png`: the objective of each trial and the best so far.
 - `best.yaml`: the best trial's spec (without the search section), a valid commented spec.
 - `search.json`: the `search:` section the folder was started with; a re-run with another one
-  is refused, naming both.
+  (its budget aside) is refused, naming both.
 """
 
 import csv
@@ -70,14 +75,19 @@ def tune(source, output, assignments=()):
         sample_value(kind, values, hyperparameters, dotted)
     goal = keras_tuner.Objective(search.objective, direction(search.objective, search.direction))
     tuner = _tuner(keras_tuner, search, spec, goal, hyperparameters, raw, space, output)
+    from keras_tuner.src import config as tuner_config
+
+    # keras-tuner prints each failed trial's traceback; its one-line reason is logged instead
+    # (the traceback only with -v).
+    tuner_config.DEBUG = logger.isEnabledFor(logging.INFO)
     tuner.search()
     rows = _results(tuner, space, search.objective)
+    _write_rows(rows, output / RESULTS)
     if not any(row["status"] == "COMPLETED" for row in rows):
         raise SpecError(
             [Problem("search", "no trial finished", allowed=f"see {output / RESULTS}")],
             str(source),
         )
-    _write_rows(rows, output / RESULTS)
     _plot(rows, search.objective, goal.direction, output / PLOT)
     best = max(
         (row for row in rows if row["status"] == "COMPLETED"),
@@ -91,27 +101,44 @@ def tune(source, output, assignments=()):
 def _bind_search(section, output, source):
     """Binds the folder `output` to the `search:` section it was started with (`SEARCH`,
     written on the first run): a re-run with another section is refused, naming both, since
-    keras-tuner would relabel the old trials with values they never used."""
+    keras-tuner would relabel the old trials with values they never used. Only the budget
+    may change (more trials to go on, fewer to stop): it is applied, logged, and recorded."""
     from keras_seq import runs
 
     bound = output / SEARCH
     if not output.exists():
         output.mkdir(parents=True)
-    if not bound.is_file():
-        runs.write_text_atomic(bound, json.dumps(section, indent=2, sort_keys=True) + "\n")
-        return
-    try:
-        before = json.loads(bound.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        before = None
+    before = None
+    if bound.is_file():
+        try:
+            before = json.loads(bound.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            before = "(unreadable)"
+        if not isinstance(before, dict) or _but_budget(before) != _but_budget(section):
+            _refuse_other_search(before, section, output, source)
+        if before.get("budget") != section.get("budget"):
+            logger.warning(
+                "search: budget changed from %s to %s; it counts the earlier trials too",
+                _short(before.get("budget")),
+                _short(section.get("budget")),
+            )
     if before != section:
-        problem = Problem(
-            "search",
-            f"{output} holds a search started with another search: section ({bound}: "
-            f"{_short(before)}); this spec's is {_short(section)}",
-            allowed="a new --output for the new search, or the section the folder was started with",
-        )
-        raise SpecError([problem], str(source))
+        runs.write_text_atomic(bound, json.dumps(section, indent=2, sort_keys=True) + "\n")
+
+
+def _but_budget(section):
+    return {key: value for key, value in section.items() if key != "budget"}
+
+
+def _refuse_other_search(before, section, output, source):
+    problem = Problem(
+        "search",
+        f"{output} holds a search started with another search: section ({output / SEARCH}: "
+        f"{_short(before)}); this spec's is {_short(section)}",
+        allowed="a new --output for the new search, or the section the folder was started with "
+        "(only its budget may change)",
+    )
+    raise SpecError([problem], str(source))
 
 
 def _short(section, limit=200):
@@ -126,6 +153,9 @@ def _tuner(keras_tuner, search, spec, goal, hyperparameters, raw, space, output)
         allow_new_entries=False,
         tune_new_entries=False,
         seed=spec.seed,
+        # A failed trial (NaN, an invalid combination) is recorded and the search goes on;
+        # keras-tuner would otherwise stop with a traceback after 3 in a row.
+        max_consecutive_failed_trials=None,
     )
     if search.algorithm == "random":
         oracle = keras_tuner.oracles.RandomSearchOracle(max_trials=search.budget.trials, **options)
@@ -148,6 +178,11 @@ def _tuner(keras_tuner, search, spec, goal, hyperparameters, raw, space, output)
         def run_trial(self, trial):
             return _run_trial(trial, raw, space, search.objective, output)
 
+        def on_trial_end(self, trial):
+            super().on_trial_end(trial)
+            if str(trial.status) != "COMPLETED":
+                logger.warning("search: trial %s failed: %s", trial.trial_id, _reason(trial))
+
     return SpecTuner(
         oracle=oracle, directory=str(output), project_name="keras_tuner", overwrite=False
     )
@@ -157,7 +192,7 @@ def _run_trial(trial, raw, space, objective, output):
     """Validate the trial's spec, train it as `keras-seq train` does, return its metrics."""
     import keras_tuner
 
-    from keras_seq import pipeline
+    from keras_seq.training import NonFiniteLoss
 
     hp = trial.hyperparameters
     values = {
@@ -166,11 +201,14 @@ def _run_trial(trial, raw, space, objective, output):
     try:
         spec = load_spec(trial_data(raw, values))
     except SpecError as error:
-        raise keras_tuner.errors.FailedTrialError(f"invalid trial spec: {error}") from None
+        reason = " ".join(str(error).split())
+        raise keras_tuner.errors.FailedTrialError(f"invalid trial spec: {reason}") from None
     epochs = hp.values.get("tuner/epochs")  # Hyperband: this round's epochs (from scratch)
     started = time.monotonic()
-    run = pipeline.train(spec, output=output / "trials" / trial.trial_id, epochs=epochs, verbose=0)
-    metrics = run.metrics
+    try:
+        metrics = _trained(spec, output / "trials" / trial.trial_id, epochs)
+    except NonFiniteLoss as error:
+        raise keras_tuner.errors.FailedTrialError(f"diverged: {error}") from None
     results = {f"val_{name}": value for name, value in metrics.get("validation", {}).items()}
     results.update(metrics["train"])
     if objective not in results:
@@ -180,6 +218,32 @@ def _run_trial(trial, raw, space, objective, output):
         )
     results["seconds"] = time.monotonic() - started
     return results
+
+
+def _trained(spec, folder, epochs):
+    """The metrics of the trial's run folder `folder`: trained; continued from its checkpoint
+    when an interrupted search left one (`keras_seq.resume`); read when the trial finished
+    but the search stopped before recording it; trained again when a hard kill left it empty."""
+    from keras_seq import pipeline, runs
+
+    if (folder / runs.CHECKPOINT / runs.PROGRESS).is_file():
+        logger.info("search: trial %s continues from its checkpoint", folder.name)
+        return pipeline.resume(folder, verbose=0).metrics
+    if (folder / runs.METRICS).is_file():
+        return runs.read_metrics(folder)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+    return pipeline.train(spec, output=folder, epochs=epochs, verbose=0).metrics
+
+
+def _reason(trial):
+    """A failed trial's reason in one line: the last line of keras-tuner's traceback, without
+    the exception's name."""
+    lines = [line for line in (trial.message or "").splitlines() if line.strip()]
+    if not lines:
+        return "no reason recorded"
+    last = lines[-1]
+    return last.split("FailedTrialError: ", 1)[-1] if "FailedTrialError: " in last else last
 
 
 def _raw_with_absolute_paths(source, spec, changes=None):
@@ -211,11 +275,14 @@ def _results(tuner, space, objective):
         for name in (objective, "seconds"):
             metric = trial.metrics.get_last_value(name) if trial.metrics.exists(name) else None
             row[name] = metric
+        row["reason"] = "" if row["status"] == "COMPLETED" else _reason(trial)
         rows.append(row)
     return rows
 
 
 def _write_rows(rows, path):
+    if not rows:
+        return
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()

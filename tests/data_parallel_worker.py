@@ -1,11 +1,15 @@
 """Run in its own process by test_distribution.py: 3 steps on one device, then data-parallel.
 
-Prints JSON: the largest weight difference after 3 steps, both first-epoch losses and how many
-replicas the data-parallel run really used. The device count must be set before the backend
-starts (XLA_FLAGS for JAX, read at import; logical devices for TensorFlow), hence a process.
+Prints JSON: the largest weight difference after 3 steps, both first-epoch losses, how many
+replicas the data-parallel run really used, and the largest difference of the predictions.
+With the argument `uneven`, the epoch ends with a batch of 3 rows and the validation and
+predicted splits hold 5: batches that 2 devices cannot share equally. The device count must
+be set before the backend starts (XLA_FLAGS for JAX, read at import; logical devices for
+TensorFlow), hence a process.
 """
 
 import json
+import sys
 
 import keras
 import numpy as np
@@ -16,6 +20,7 @@ from keras_seq.tasks import Task
 
 distribution.virtual_cpu_devices(2)  # TensorFlow; JAX gets XLA_FLAGS from the test
 BATCH, STEPS = 8, 3
+EXTRA = 3 if sys.argv[1:] == ["uneven"] else 0
 
 
 def spec(strategy):
@@ -40,7 +45,7 @@ def replicas(model, engine):
 
 
 rng = np.random.default_rng(0)
-x = rng.integers(1, 40, (BATCH * STEPS, 7)).astype("int32")
+x = rng.integers(1, 40, (BATCH * STEPS + EXTRA, 7)).astype("int32")
 x[::2, 5:] = 0  # padded rows
 y = rng.integers(0, 5, x.shape).astype("int32")
 results = {}
@@ -48,6 +53,7 @@ for parallel in (False, True):
     resolved = spec(parallel)
     with distribution.scope(resolved.training) as engine:
         model = Task.for_spec(resolved).build_model()
+        held = slice(0, 5 if EXTRA else BATCH)  # 5 rows: uneven validation and prediction
         history = model.fit(
             x,
             y,
@@ -55,11 +61,14 @@ for parallel in (False, True):
             batch_size=BATCH,
             shuffle=False,
             verbose=0,
+            validation_data=(x[held], y[held]),
         )
         results[parallel] = (
             model.get_weights(),
             history.history["loss"][0],
             replicas(model, engine),
+            model.predict(x[held], batch_size=BATCH, verbose=0),
+            history.history["val_loss"][0],
         )
 difference = max(
     float(np.abs(np.asarray(a) - np.asarray(b)).max())
@@ -71,6 +80,8 @@ print(
             "max_difference": difference,
             "losses": [results[False][1], results[True][1]],
             "replicas": results[True][2],
+            "predicted_difference": float(np.abs(results[False][3] - results[True][3]).max()),
+            "val_losses": [results[False][4], results[True][4]],
         }
     )
 )

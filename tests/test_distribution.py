@@ -15,10 +15,14 @@ from keras_seq.backend import distribution
 WORKER = pathlib.Path(__file__).with_name("data_parallel_worker.py")
 
 
-def run_worker(backend, **env):
+def run_worker(backend, *args, **env):
     environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2", **env}
     done = subprocess.run(
-        [sys.executable, str(WORKER)], env=environment, capture_output=True, text=True, timeout=300
+        [sys.executable, str(WORKER), *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -30,6 +34,18 @@ def test_jax_data_parallel_steps_equal_one_device():
     assert result["replicas"] == 2  # the weights really live on both devices
     assert result["max_difference"] < 1e-5
     assert result["losses"][0] == pytest.approx(result["losses"][1], abs=1e-6)
+
+
+@pytest.mark.backend("jax")
+def test_jax_batches_two_devices_cannot_share_give_the_one_device_results():
+    # 27 rows in batches of 8 (the last of 3), 5 validation and predicted rows: each such
+    # batch runs whole on both devices instead of raising jax's IndivisibleError.
+    result = run_worker("jax", "uneven", XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    assert result["replicas"] == 2
+    assert result["max_difference"] < 1e-5
+    assert result["losses"][0] == pytest.approx(result["losses"][1], abs=1e-6)
+    assert result["val_losses"][0] == pytest.approx(result["val_losses"][1], abs=1e-6)
+    assert result["predicted_difference"] < 1e-5
 
 
 @pytest.mark.backend("tensorflow")

@@ -431,7 +431,8 @@ def test_vectors_gz_truncated_names_the_file(tmp_path, capsys):
         (
             ["train", "{d}/s.yaml", "--output", "{d}/out"],
             {"s.yaml": CLASSIFIER, "t.csv": "text,label\na b,pos\nc d,neg,x\n"},
-            "t.csv:3: the row has 3 fields, the header has 2",
+            "t.csv:3: the row has 3 fields split on commas (',', sniffed from the header), "
+            "the header has 2",
         ),
     ],
     ids=["deep JSON spec", "ragged CSV row"],

@@ -406,3 +406,50 @@ def test_init_imports_no_keras_or_backend(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
     assert len(list(tmp_path.glob("*.yaml"))) == len(BUNDLED)
+
+
+_UNTRAINABLE = {
+    # file name, content, what the one message must say
+    "one-row.csv": (
+        "text,label\nhello world,pos\n",
+        "one-row.csv: field 'label': column 'label' "
+        "holds 1 distinct label(s) ('pos') in 1 row(s); a classifier needs at least 2",
+    ),
+    "one-label.jsonl": (
+        "".join(json.dumps({"tokens": ["a", "b"], "tags": ["O", "O"]}) + "\n" for _ in range(3)),
+        "one-label.jsonl: field 'tags': column 'tags' holds 1 distinct label(s) ('O') in 3 row(s); "
+        "a tagger needs at least 2",
+    ),
+    "one-value.csv": ("y\n5\n", "one-value.csv: 1 row: a forecaster needs at least 2"),
+    # numbers in the rows the guess looks at, a text after them: line 603
+    "late-text.csv": (
+        "y\n" + "".join(f"{i}.5\n" for i in range(600)) + "abc\n3\n",
+        "late-text.csv:602: field 'y': column 'y' holds numbers in its first rows, but \"abc\" "
+        "here, so a forecaster of it would not train",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_UNTRAINABLE))
+def test_init_refuses_a_file_its_spec_could_not_train_on_saying_why(tmp_path, capsys, name):
+    content, message = _UNTRAINABLE[name]
+    (tmp_path / name).write_text(content)
+    output = tmp_path / "starter.yaml"
+    assert cli.main(["init", str(tmp_path / name), "--output", str(output)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{tmp_path}/{message}") and "Fix: " in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not output.exists()
+
+
+@pytest.mark.backend("torch")
+def test_init_shortens_the_window_of_a_short_file_so_its_spec_trains(tmp_path):
+    from keras_seq import pipeline
+
+    (tmp_path / "short.csv").write_text("y\n5\n6\n7\n")
+    output = tmp_path / "short.yaml"
+    assert cli.main(["init", str(tmp_path / "short.csv"), "--output", str(output)]) == 0
+    spec = keras_seq.load_spec(output)
+    assert spec.input.max_length == 2  # 3 rows: a window of 2 steps and 1 to forecast
+    _, encoded = pipeline.dry_run(spec)  # every check training makes before fitting passes
+    assert len(encoded["train"].y) == 1  # the one window 3 rows make

@@ -44,9 +44,22 @@ def test_csv_line_numbers_count_multi_line_fields_and_blank_lines(tmp_path):
     path = write(tmp_path, "s.csv", text)
     records = readers.read_records(write(tmp_path, "ok.csv", text.rsplit("five", 1)[0]), "csv", {})
     assert [line for line, _ in records] == [2, 6]  # the quoted record starts on line 2
-    with pytest.raises(DataError, match="3 fields, the header has 2") as caught:
+    with pytest.raises(DataError, match="3 fields split on commas") as caught:
         readers.read_records(path, "csv", {})
     assert caught.value.line == 7
+
+
+@pytest.mark.parametrize("given", [None, ";"])
+def test_a_row_split_on_another_delimiter_names_the_one_used_and_the_one_it_has(tmp_path, given):
+    path = write(tmp_path, "s.csv", "text;label;id\na b;pos;1\nc d,neg,2\ne f;neg;3\n")
+    with pytest.raises(DataError) as caught:
+        readers.read_records(path, "csv", {}, delimiter=given)
+    where = "sniffed from the header" if given is None else "data.delimiter"
+    assert str(caught.value) == (
+        f"{path}:3: the row has 1 fields split on semicolons (';', {where}), the header has 3. "
+        "Fix: this row is separated with commas: separate every row with semicolons as the "
+        "header is (or set data.delimiter if the header is the odd one)"
+    )
 
 
 def test_unterminated_quote_names_the_line_where_the_record_starts(tmp_path):
@@ -148,3 +161,24 @@ def test_a_malformed_conllu_id_or_head_names_its_line(tmp_path, line, number):
     with pytest.raises(DataError, match="not a valid CoNLL-U token line") as error:
         readers.read_conllu(path)
     assert error.value.line == number
+
+
+@pytest.mark.parametrize("big", ["1e30", "-5e38", "1e39"])
+def test_a_value_too_large_for_float32_training_is_refused_when_read(tmp_path, big):
+    # 1e30 is a float32, but its squared error is not: training would only say "loss nan".
+    from keras_seq.data.series import read_series_table
+
+    path = write(tmp_path, "s.csv", f"t,y\n1,2.5\n2,{big}\n3,1\n")
+    for read in (
+        lambda: readers.read_series(path, "csv", ["y"]),
+        lambda: read_series_table(path, "csv", ["y"], time_column="t"),
+    ):
+        with pytest.raises(DataError) as caught:
+            read()
+        assert (caught.value.line, caught.value.field) == (3, "y")
+        assert str(caught.value).startswith(
+            f"{path}:3: field 'y': the value '{big}' is too large for training in float32"
+        )
+        assert caught.value.hint.startswith("rescale the column")
+    path.write_text("t,y\n1,2.5\n2,1.8e19\n")  # under the bound: read as it is
+    assert readers.read_series(path, "csv", ["y"])[1][0] == 1.8e19

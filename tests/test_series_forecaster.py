@@ -329,3 +329,49 @@ def test_backtest_command_takes_a_spec_or_resume(tmp_path, capsys):
     assert "give a SPEC, or --resume DIR (not both)" in capsys.readouterr().err
     assert cli.main(["backtest", "--resume", str(tmp_path)]) == 1
     assert "not a resumable backtest folder" in capsys.readouterr().err
+
+
+def three_series(tmp_path, short_days, flat=False):
+    """Series a and b of 20 days, c of `short_days` (constant when `flat`)."""
+    rows = []
+    for key, days in (("a", 20), ("b", 20), ("c", short_days)):
+        for day in range(days):
+            y = 7.0 if flat and key == "c" else 10.0 + (day % 3) + day * (key == "b")
+            rows.append((key, f"2024-01-{day + 1:02d}", y, day % 3 == 0))
+    return write_series(tmp_path / "s.csv", [(k, d, y, int(p)) for k, d, y, p in rows])
+
+
+@pytest.mark.parametrize(
+    "days, fix",
+    [
+        (8, "use --folds 2 or fewer, a shorter head.horizon, or drop them"),
+        # Not even one fold fits: fewer folds cannot help, only a shorter horizon.
+        (
+            3,
+            "even one fold of horizon 3 needs 4 steps: use a shorter head.horizon (at most 2) "
+            "or drop the short series",
+        ),
+    ],
+)
+def test_backtest_names_the_series_too_short_for_its_folds_and_the_fix_that_helps(
+    tmp_path, days, fix
+):
+    train = three_series(tmp_path, days)
+    with pytest.raises(DataError) as caught:
+        backtest(spec(train, epochs=1), folds=5, output=str(tmp_path / "bt"))
+    assert str(caught.value) == (
+        f"{train}: 1 series too short for 5 folds of horizon 3 (each needs 16 steps): "
+        f"'c' ({days} steps); {fix}"
+    )
+    assert "fewer folds" not in str(caught.value) and not (tmp_path / "bt").exists()
+
+
+def test_backtest_names_the_constant_series_that_leaves_mase_undefined(tmp_path, caplog):
+    train = three_series(tmp_path, 20, flat=True)
+    with caplog.at_level("WARNING", logger="keras_seq.backtest"):
+        _, report = backtest(spec(train, epochs=1), folds=1, output=str(tmp_path / "bt"))
+    assert report["overall"]["keras-seq"]["mase"] is None or np.isnan(
+        report["overall"]["keras-seq"]["mase"]
+    )
+    assert "error on the training part is 0 for 'c' (constant);" in caplog.text
+    assert "'a'" not in caplog.text and "'b'" not in caplog.text

@@ -360,3 +360,30 @@ def test_resume_of_a_folder_without_a_checkpoint_is_a_clear_error(tmp_path, caps
         assert "progress.json: not a checkpoint's progress file" in capsys.readouterr().err
         assert progress.read_text() == damaged  # the folder is left as it was
         assert [p.name for p in tmp_path.iterdir()] == ["run"]  # nothing hidden beside it
+
+
+def test_resume_on_a_read_only_disk_names_the_run_folder_not_the_partial_one(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    run = tmp_path / "run"
+    (run / runs.CHECKPOINT).mkdir(parents=True)
+    (run / runs.CHECKPOINT / runs.PROGRESS).write_text("{}")
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+
+    def read_only(prefix, suffix, dir):
+        partial = f"{dir}/{prefix}abc{suffix}"
+        raise OSError(errno.EROFS, "Read-only file system", partial)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", read_only)
+    with pytest.raises(OSError) as caught:
+        with runs.RunFolder(run, resume=True):
+            pass
+    message = cli._os_error_message(caught.value)  # as `keras-seq train --resume` prints it
+    assert message == (
+        f"cannot resume {run}: Read-only file system in {tmp_path}, where the run is "
+        "continued. Fix: make it writable, or copy the run folder to a writable disk and "
+        "resume the copy"
+    )
+    assert ".partial" not in message
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before

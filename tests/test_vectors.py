@@ -61,7 +61,16 @@ def test_header_count_that_disagrees_is_warned(tmp_path, caplog):
     "text, dim, line, message",
     [
         (GLOVE.replace("dog 4 5 6", "dog 4 5"), 3, 4, "2 values after the word 'dog', expected 3"),
-        ("2 5\n" + GLOVE, 3, 1, "the vectors have 5 dimensions, the model's embedding has 3"),
+        # A header that disagrees with its lines is what is wrong, whatever the model's size.
+        (
+            "4 5\n" + GLOVE,
+            3,
+            1,
+            "the header (line 1) announces 5 dimensions, but the vector of 'the' on line 2 has "
+            "3 values. Fix: correct line 1 to '4 3' (or delete it: the header is optional)",
+        ),
+        ("4 5\n" + GLOVE, 5, 1, "the header (line 1) announces 5 dimensions, but the vector"),
+        ("4 3\n" + GLOVE, 5, 2, "the vectors have 3 dimensions, the model's embedding has 5"),
         (GLOVE, 4, 1, "the vectors have 3 dimensions, the model's embedding has 4"),
         (GLOVE.replace("dog 4", "dog x"), 3, 4, "a value of 'dog' is not a number"),
         (GLOVE.encode("utf-8") + b"caf\xe9 1 2 3\n", 3, 5, "not valid UTF-8 (byte 0xe9)"),

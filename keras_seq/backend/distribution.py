@@ -12,6 +12,11 @@
 Either way `batch_size` stays the global batch: on N devices each takes `batch_size / N`
 sequences per step, and one step computes the same update as on one device.
 
+A batch that N devices cannot share equally (the last of an epoch, of a validation or test
+split) is not split: on JAX it is placed whole on every device (replicated), so each computes
+the step one device would, and the result equals one device's. XLA compiles that batch shape
+once more; nothing is dropped or padded.
+
 On a machine without several accelerators, virtual CPU devices show (and test) the mechanics:
 JAX reads `XLA_FLAGS=--xla_force_host_platform_device_count=N` when it is imported;
 `virtual_cpu_devices(N)` splits TensorFlow's CPU before its first operation.
@@ -80,12 +85,49 @@ def scope(training):
     devices = _devices()[:count]
     if backend == "jax":
         engine = keras.distribution.DataParallel(devices=devices)
-    else:
-        import tensorflow as tf
+        with engine.scope(), _uneven_batches_replicated(engine, count):
+            yield engine
+        return
+    import tensorflow as tf
 
-        engine = tf.distribute.MirroredStrategy(devices)
+    engine = tf.distribute.MirroredStrategy(devices)
     with engine.scope():
         yield engine
+
+
+@contextlib.contextmanager
+def _uneven_batches_replicated(engine, count):
+    """Within the block, JAX places a batch whose first axis `count` devices cannot share
+    whole on each device (a replicated sharding) instead of raising `IndivisibleError`.
+
+    Keras' JAX trainer shards every batch through its module function `_distribute_data`
+    (fit, evaluate and predict alike, with the layout of the first batch); that function is
+    wrapped for the block's duration and restored after it.
+    """
+    import jax
+    from keras.src.backend.jax import trainer
+
+    shard = trainer._distribute_data
+    whole = jax.sharding.NamedSharding(
+        engine.device_mesh.backend_mesh, jax.sharding.PartitionSpec()
+    )
+
+    def uneven(leaf):
+        shape = getattr(leaf, "shape", ())
+        return len(shape) > 0 and shape[0] % count != 0
+
+    def distribute(data, layouts=None):
+        if not any(uneven(leaf) for leaf in keras.tree.flatten(data)):
+            return shard(data, layouts)
+        return keras.tree.map_structure(
+            lambda leaf: None if leaf is None else jax.device_put(leaf, whole), data
+        )
+
+    trainer._distribute_data = distribute
+    try:
+        yield
+    finally:
+        trainer._distribute_data = shard
 
 
 def virtual_cpu_devices(count):

@@ -22,6 +22,9 @@ import conllu
 from keras_seq.data.errors import DataError, check_file, read_text
 
 FORMATS = ("conllu", "conll", "csv", "jsonl", "parquet")
+# The largest number a numeric column may hold: its square, a squared error, stays within
+# float32 (numpy.finfo("float32").max is 3.4028234663852886e38), in which models compute.
+LARGEST_VALUE = math.sqrt(3.4028234663852886e38)
 DELIMITERS = ",;\t|"  # what sniffing may pick when `data.delimiter` is unset
 MAX_FIELD_BYTES = 16 * 1024 * 1024  # a CSV field longer than this is an error (not csv's 128 KB)
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits at
@@ -346,7 +349,8 @@ def _missing_column(path, line, what, option, column, available):
 
 def _csv_records(path, columns, lines, header, delimiter):
     lines = iter(lines)
-    if not delimiter:  # sniffed from the file's first line, as `csv_header` does
+    sniffed = not delimiter
+    if sniffed:  # from the file's first line, as `csv_header` does
         first = next(lines, None) if header is None else next(iter(FileLines(path)), None)
         if header is None and first is not None:
             lines = itertools.chain([first], lines)
@@ -376,7 +380,7 @@ def _csv_records(path, columns, lines, header, delimiter):
                 _check_header(path, columns, header, start, delimiter)
                 continue
             if len(row) != len(header):
-                raise _row_length_error(path, row, header, start, end, delimiter)
+                raise _row_length_error(path, row, header, start, end, delimiter, sniffed)
             rows += 1
             yield start, dict(zip(header, row))
     except csv.Error as err:
@@ -421,15 +425,33 @@ def _check_header(path, columns, header, line, delimiter):
             raise error
 
 
-def _row_length_error(path, row, header, line, end, delimiter):
-    hint = (
-        f"quote fields that contain {_delimiter_name(delimiter)}s; give every row "
-        "one value per column"
+def _row_length_error(path, row, header, line, end, delimiter, sniffed):
+    """The `DataError` of a row with another number of fields than the header: it names the
+    delimiter the fields were split on and, when the row splits right on another one, that."""
+    name = _delimiter_name(delimiter)
+    hint = f"quote fields that contain {name}s; give every row one value per column"
+    text = delimiter.join(row)
+    other = next(
+        (
+            candidate
+            for candidate in DELIMITERS
+            if candidate != delimiter
+            and "\n" not in text
+            and len(next(csv.reader([text], delimiter=candidate))) == len(header)
+        ),
+        None,
     )
+    if other is not None:
+        hint = (
+            f"this row is separated with {_delimiter_name(other)}s: separate every row with "
+            f"{name}s as the header is (or set data.delimiter if the header is the odd one)"
+        )
     if end > line:
         hint = f"the quote opened on line {line} closes only on line {end} (or never); " + hint
     return DataError(
-        f"the row has {len(row)} fields, the header has {len(header)}",
+        f"the row has {len(row)} fields split on {name}s ({delimiter!r}, "
+        f"{'sniffed from the header' if sniffed else 'data.delimiter'}), the header has "
+        f"{len(header)}",
         path=path,
         line=line,
         hint=hint,
@@ -453,7 +475,7 @@ def _jsonl_records(path, columns, lines):
         if not line.strip():
             continue
         try:
-            record = json.loads(line, object_pairs_hook=_unique_keys)
+            record = json.loads(line, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as err:
             raise DataError(
                 f"not valid JSON at column {err.colno} ({err.msg})",
@@ -461,7 +483,7 @@ def _jsonl_records(path, columns, lines):
                 line=number,
                 hint="write one JSON object per line",
             ) from None
-        except _DuplicateKey as err:
+        except DuplicateKey as err:
             raise DataError(
                 f"the key {err.key!r} appears twice in one object",
                 path=path,
@@ -513,19 +535,21 @@ def _check_encodable(record, path, number):
             ) from None
 
 
-class _DuplicateKey(ValueError):
+class DuplicateKey(ValueError):
+    """A JSON object that gives `key` twice (raised by `unique_keys`)."""
+
     def __init__(self, key):
         super().__init__(key)
         self.key = key
 
 
-def _unique_keys(pairs):
+def unique_keys(pairs):
     """`json.loads` hook: an object as a dict, refusing a key given twice (JSON would keep
     the last one silently)."""
     record = {}
     for key, value in pairs:
         if key in record:
-            raise _DuplicateKey(key)
+            raise DuplicateKey(key)
         record[key] = value
     return record
 
@@ -599,6 +623,16 @@ def _number(value, path, line, column):
             line=line,
             field=column,
             hint="replace NaN/inf by a number (e.g. by interpolation)",
+        )
+    if abs(number) > LARGEST_VALUE:
+        raise DataError(
+            f"the value {value!r} is too large for training in float32: its square (a squared "
+            f"error) would overflow to infinity and the loss become NaN; values must stay under "
+            f"{LARGEST_VALUE:.3g} in size",
+            path=path,
+            line=line,
+            field=column,
+            hint="rescale the column (e.g. divide it by a power of ten, or standardize it)",
         )
     return number
 

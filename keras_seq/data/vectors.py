@@ -73,19 +73,19 @@ def read_vectors(path, dim, words=None, lowercase=False):
     {'the': [0.10000000149011612, 0.20000000298023224, 0.30000001192092896]}
     """
     path = Path(path)
-    vectors, file_dim, count, lines = {}, None, None, 0
+    vectors, file_dim, header, lines = {}, None, None, 0
     first_line = {}  # each word as written -> its line: a word given twice is refused
     for number, text in _lines(path):
         fields = text.rstrip(" ").split(" ")
         if not text.strip():
             continue
+        if number == 1 and _header(fields):
+            header = _header(fields)
+            continue
         if file_dim is None:
-            header = _header(fields) if number == 1 else None
-            file_dim = header[1] if header else len(fields) - 1
+            file_dim = len(fields) - 1
+            _check_header(header, file_dim, fields[0], path, number)
             _check_dim(file_dim, dim, path, number)
-            if header:
-                count = header[0]
-                continue
         _check_field_count(fields, dim, path, number)
         lines += 1
         _check_new_word(fields[0], first_line.setdefault(fields[0], number), path, number)
@@ -95,9 +95,25 @@ def read_vectors(path, dim, words=None, lowercase=False):
         vectors[word] = _vector(fields, path, number)
     if not lines:
         raise DataError("no vectors in the file", path=path, hint="give one word per line")
-    if count is not None and count != lines:
-        logger.warning("%s: the header announces %d vectors, the file has %d", path, count, lines)
+    if header is not None and header[0] != lines:
+        logger.warning(
+            "%s: the header announces %d vectors, the file has %d", path, header[0], lines
+        )
     return vectors
+
+
+def _check_header(header, file_dim, word, path, number):
+    """A word2vec header ("count dim") must give the dimension its first vector has: when they
+    disagree, the header is what is wrong (not the model's size)."""
+    if header is not None and header[1] != file_dim:
+        raise DataError(
+            f"the header (line 1) announces {header[1]} dimensions, but the vector of {word!r} "
+            f"on line {number} has {file_dim} values",
+            path=path,
+            line=1,
+            hint=f"correct line 1 to '{header[0]} {file_dim}' (or delete it: the header is "
+            "optional)",
+        )
 
 
 def _check_new_word(word, first, path, number):

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from keras_seq.data.readers import _DuplicateKey, _unique_keys
+from keras_seq.data.readers import DuplicateKey, unique_keys
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
@@ -34,10 +34,10 @@ def parse(body):
     except UnicodeDecodeError as error:
         _refuse(f"the body is not UTF-8 (byte {body[error.start]:#04x} at offset {error.start})")
     try:
-        value = json.loads(text, object_pairs_hook=_unique_keys)
+        value = json.loads(text, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as error:
         _refuse(f"invalid JSON: {error.msg} (line {error.lineno}, column {error.colno})")
-    except _DuplicateKey as error:
+    except DuplicateKey as error:
         _refuse(f"the key {error.key!r} appears twice in one object; give it once")
     except RecursionError:
         _refuse('the JSON nests too deeply to read; the body is {"records": [...]}')

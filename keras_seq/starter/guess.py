@@ -11,6 +11,7 @@ import json
 
 TASKS = ("tagger", "classifier", "forecaster", "seq2seq")
 _SAMPLE = 500  # rows looked at to guess
+_LOOKBACK = 24  # a forecaster's window (data.lookback), shortened for a shorter file
 _INDEX_NAMES = {"step", "index", "idx", "time", "t", "date", "timestamp", "datetime", "id"}
 
 
@@ -69,7 +70,59 @@ def guess(
         series = series_guess(path, fmt, records, time_column, series_id_column, target_column)
         if series:
             return {**found, "task": "forecaster", **series}
-    return {**found, **_table_guess(path, records, task, input_column, target_column)}
+    table = _table_guess(path, records, task, input_column, target_column)
+    return {**found, **table, **_trainable(path, records, table)}
+
+
+def _trainable(path, records, table):
+    """What training needs of the whole file (the guess saw its first `_SAMPLE` rows), checked
+    before a spec is written: a forecaster's columns numbers in every row and enough rows for a
+    window (its `lookback` shortened to fit, returned); a classifier's or a tagger's labels at
+    least two. Raises `DataError` naming the row or the count and the fix."""
+    from keras_seq.data import DataError, sniffing
+
+    if table["task"] == "forecaster":
+        for line, row in records:
+            for column in table["value_columns"]:
+                if not sniffing.is_number(row.get(column)):
+                    raise DataError(
+                        f"column {column!r} holds numbers in its first rows, but "
+                        f"{json.dumps(row.get(column))} here, so a forecaster of it would not "
+                        "train",
+                        path=path,
+                        line=line,
+                        field=column,
+                        hint="write a number there (or leave the row out), or give --task and "
+                        "the columns",
+                    )
+        if len(records) < 2:
+            raise DataError(
+                f"{len(records)} row: a forecaster needs at least 2 (past steps and one to "
+                "forecast)",
+                path=path,
+                hint="give a file with more rows",
+            )
+        return {"lookback": min(_LOOKBACK, len(records) - 1)}
+    label = table["columns"].get("label_column") or table["columns"].get("tags_column")
+    if label is not None:
+        found = {t for _, row in records for t in _labels(row.get(label), table["task"])}
+        if len(found) < 2:
+            raise DataError(
+                f"column {label!r} holds {len(found)} distinct label(s) "
+                f"({', '.join(map(repr, sorted(found)[:3]))}) in {len(records)} row(s); a "
+                f"{table['task']} needs at least 2 to train",
+                path=path,
+                field=label,
+                hint="give a file with examples of two or more labels, or --target-column "
+                "another column",
+            )
+    return {}
+
+
+def _labels(value, task):
+    if task == "tagger":
+        return [str(tag) for tag in _tokens(value)] if _is_text(value) else [str(value)]
+    return [str(value).strip()]
 
 
 _FORMAT_NAMES = {"conllu": "CoNLL-U", "conll": "CoNLL"}

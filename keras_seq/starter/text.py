@@ -114,7 +114,8 @@ def _sections(guessed):
             "input:",
             "  kind: features",
             f"  dim: {len(values)}                 # one value per column in data.value_columns",
-            "  max_length: 24         # steps in each window (data.lookback)",
+            f"  max_length: {guessed['lookback']:<2}         # steps in each window "
+            "(data.lookback)",
         ]
         head = [
             "  horizon: 1             # future steps predicted",
