@@ -2,12 +2,14 @@
 
 Fold k (of K) cuts every series at an origin, trains a fresh model on the steps before it
 (scaling learned there too) through the one training loop (`keras_seq.fitting.fit`),
-forecasts the `head.horizon` steps after it and scores them with the naive and
-seasonal-naive (`data.season_length`) baselines on the same steps. The last fold's horizon
-ends with each series; earlier origins are `head.horizon` steps apart. Writes to the output
-folder (atomically, reserved before any fold trains, so a taken folder fails at once):
-`backtest.json`, `backtest.md` (the table) and `forecast.png` (history, truth, forecasts and
-intervals per fold).
+forecasts the `head.horizon` steps after it and scores them with the naive, seasonal-naive
+(`data.season_length`) and, with the `forecast` extra (statsmodels), Holt-Winters baselines
+(`keras_seq.metrics.classical`) on the same steps. The last fold's horizon ends with each
+series; earlier origins are `head.horizon` steps apart. Writes to the output folder
+(atomically, reserved before any fold trains, so a taken folder fails at once):
+`backtest.json` (each fold's scores and forecasts, the overall scores and `notes`: plain
+sentences such as a model behind the seasonal baseline and what to try), `backtest.md` (the
+table and the notes) and `forecast.png` (history, truth, forecasts and intervals per fold).
 
 While it runs, the folder's `checkpoint/` holds its progress: `progress.json` (the spec and
 the number of folds), each finished fold's model (`fold-K.keras`) and the running fold's
@@ -24,7 +26,7 @@ import os
 import pathlib
 import shutil
 
-METHODS = ("keras-seq", "naive", "seasonal_naive")
+from keras_seq.metrics import classical
 
 logger = logging.getLogger("keras_seq.backtest")
 
@@ -59,7 +61,8 @@ def backtest(source, *, folds=5, train=None, epochs=None, output=None, verbose=0
     Returns:
         `(path, report)`: the folder and the `backtest.json` content,
         `{"folds": [...], "overall": {"keras-seq": {...}, "naive": {...},
-        "seasonal_naive": {...}}}`.
+        "seasonal_naive": {...}, "holt_winters": {...}}, "notes": [...]}`
+        (`holt_winters`: `{"missing": how to install it}` without statsmodels).
 
     Raises:
         KeyboardInterrupt, SystemExit: interrupted; the folder then holds `checkpoint/`,
@@ -156,6 +159,7 @@ def _folds(task, records, plan, checkpoints, verbose):
     """`(report, cases)`: each fold trained, forecast and scored, then the overall scores."""
     from keras_seq.tasks.series_forecaster import time_text
 
+    baselines = _baselines()
     report, all_cases = {"folds": []}, []
     for k, origins in enumerate(plan):
         fold = _trained_fold(task, records, origins, checkpoints / f"fold-{k + 1}", verbose)
@@ -166,18 +170,81 @@ def _folds(task, records, plan, checkpoints, verbose):
             "fold": k + 1,
             "origin": time_text(first.times[origins[first.id] - 1]),
             "train_steps": origins[first.id],
-            **fold.score(records, None, cases),
+            **fold.score(records, None, cases, baselines),
         }
-        report["folds"].append(entry)
         logger.info("fold %d: %s", k + 1, json.dumps(entry))
-    report["overall"] = fold.score(records, None, all_cases)
-    if any(math.isnan(scores.get("mase", 0.0)) for scores in report["overall"].values()):
-        logger.warning(
+        entry["forecasts"] = [fold_forecast(case, task.spec.head.horizon) for case in cases]
+        report["folds"].append(entry)
+    report["overall"] = fold.score(records, None, all_cases, baselines)
+    if "holt_winters" not in baselines:
+        report["overall"]["holt_winters"] = {"missing": classical.EXTRA}
+    report["notes"] = notes(report["overall"], task.spec)
+    for note in report["notes"]:
+        logger.warning("%s", note)
+    return report, all_cases
+
+
+def _baselines():
+    """Naive and seasonal naive, with Holt-Winters when statsmodels is installed."""
+    from keras_seq.metrics import forecasting as fm
+
+    if not classical.available():
+        return dict(fm.BASELINES)
+    return {**fm.BASELINES, "holt_winters": classical.holt_winters_forecast}
+
+
+def fold_forecast(case, horizon):
+    """One forecast of a fold as JSON: `series`, `times`, `truth` and each method's values,
+    `(horizon, targets)` lists (with `keras-seq quantiles`, `(horizon, targets, Q)`)."""
+    from keras_seq.tasks.series_forecaster import time_text
+
+    series, origin = case["record"]["series"], case["origin"]
+    targets = case["point"].shape[1]
+    steps = slice(origin, origin + horizon)
+    entry = {
+        "series": series.id,
+        "times": [time_text(time) for time in series.times[steps]],
+        "truth": series.values[steps, :targets].tolist(),
+        "keras-seq": case["point"].tolist(),
+    }
+    if case["quantiles"] is not None:
+        entry["keras-seq quantiles"] = case["quantiles"].tolist()
+    return {**entry, **{name: values.tolist() for name, values in case["baselines"].items()}}
+
+
+def notes(overall, spec):
+    """Plain sentences on what the scores mean: seasonal naive that is naive, a model behind
+    the seasonal baseline (and what to try), MASE left undefined."""
+    found = []
+    season = spec.get("data.season_length") or 1
+    if season == 1:
+        found.append(
+            "seasonal_naive equals naive: data.season_length is 1 (no season); set it to the "
+            "series' period (12 for monthly data with a yearly cycle, 7 for daily, 52 weekly)"
+        )
+    ours = overall["keras-seq"].get("mase", math.nan)
+    best = min(
+        (
+            (scores["mase"], name)
+            for name, scores in overall.items()
+            if name != "keras-seq" and not math.isnan(scores.get("mase", math.nan))
+        ),
+        default=None,
+    )
+    if best is not None and not math.isnan(ours) and ours > best[0]:
+        found.append(
+            f"keras-seq is behind {best[1]} (MASE {ours:.3f} against {best[0]:.3f}): use "
+            f"{best[1]} for these series, or try head.anchor: seasonal (the network learns the "
+            "residual over last season), a smaller encoder.units, fewer epochs on short "
+            "series, or a longer data.lookback"
+        )
+    if any(math.isnan(scores.get("mase", 0.0)) for scores in overall.values()):
+        found.append(
             "MASE is undefined (null in backtest.json): the seasonal-naive error on the "
             "training part is 0 (a constant or exactly periodic series, or one shorter than "
             "data.season_length); compare the methods by MAE or sMAPE instead"
         )
-    return report, all_cases
+    return found
 
 
 def _trained_fold(task, records, origins, folder, verbose):
@@ -211,16 +278,22 @@ def _trained_fold(task, records, origins, folder, verbose):
 
 
 def table(report):
-    """The report as a Markdown table: a row per fold and method, then the overall rows."""
+    """The report as a Markdown table: a row per fold and method, then the overall rows and
+    the notes (a method without scores shows why, e.g. the extra it needs)."""
     names = [n for n in ("mase", "smape", "mae", "rmse", "coverage", "pinball")]
     names = [n for n in names if n in report["overall"]["keras-seq"]]
     lines = ["| fold | method | " + " | ".join(names) + " |", "|---" * (len(names) + 2) + "|"]
     rows = [(str(f["fold"]), f) for f in report["folds"]] + [("overall", report["overall"])]
     for label, scores in rows:
-        for method in METHODS:
-            cells = [_cell(scores[method].get(name)) for name in names]
+        for method, figures in scores.items():
+            if not isinstance(figures, dict):
+                continue
+            cells = [_cell(figures.get(name)) for name in names]
+            if "missing" in figures:
+                cells = [figures["missing"]] + [""] * (len(names) - 1)
             lines.append(f"| {label} | {method} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    notes = report.get("notes", [])
+    return "\n".join(lines + [""] * bool(notes) + [f"- {note}" for note in notes]) + "\n"
 
 
 def _cell(value):

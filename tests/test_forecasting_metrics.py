@@ -69,3 +69,15 @@ def test_seasonal_naive_matches_statsmodels_holt_winters_limit():
     np.testing.assert_allclose(
         fm.seasonal_naive_forecast(history, 8, 4), model.forecast(8), atol=1e-3
     )
+
+
+def test_pooled_mase_averages_the_finite_scaled_errors_and_names_the_rest():
+    histories = [[0.0, 2.0, 4.0], [3.0, 3.0, 3.0], [1.0], [0.0, 1.0, 0.0]]
+    truths = [[5.0, 9.0], [3.0, 4.0], [1.0, 1.0], [2.0, 2.0]]
+    predictions = [[4.0, 4.0], [3.0, 3.0], [0.0, 0.0], [0.0, 2.0]]
+    # scales: 2 (|2-0|, |4-2|), 0 (constant), undefined (one step), 1
+    mase, skipped = fm.pooled_mase(truths, predictions, histories, 1, ["a", "b", "c", "d"])
+    assert mase == pytest.approx(((1 + 5) / 2 / 2 + (2 + 0) / 2 / 1) / 2)
+    assert skipped == ["b", "c"]
+    assert fm.pooled_mase(truths[1:3], predictions[1:3], histories[1:3])[1] == [0, 1]
+    assert np.isnan(fm.pooled_mase(truths[1:2], predictions[1:2], histories[1:2])[0])

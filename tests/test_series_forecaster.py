@@ -223,9 +223,10 @@ def test_backtest_json_shape_and_baselines_against_numpy(tmp_path):
         "forecast.png",
     ]
     assert json.loads((path / "backtest.json").read_text()) == json.loads(json.dumps(report))
-    assert set(report) == {"folds", "overall"}
+    assert set(report) == {"folds", "overall", "notes"}
     assert [f["fold"] for f in report["folds"]] == [1, 2]
-    assert set(report["overall"]) == {"keras-seq", "naive", "seasonal_naive"}
+    methods = {"keras-seq", "naive", "seasonal_naive", "holt_winters"}
+    assert set(report["overall"]) == methods
     assert set(report["overall"]["keras-seq"]) == {"mae", "rmse", "mase", "smape"}
     task = Task.for_spec(spec(train))
     records = task.read(train)
@@ -233,11 +234,78 @@ def test_backtest_json_shape_and_baselines_against_numpy(tmp_path):
     assert [p["a"] for p in plan] == [18, 21]
     for fold, origins in zip(report["folds"], plan):
         mase = []
-        for record in records:
+        assert [f["series"] for f in fold["forecasts"]] == ["a", "b"]
+        for record, kept in zip(records, fold["forecasts"]):
             values, origin = record["series"].values[:, 0], origins[record["id"]]
             history, truth = values[:origin], values[origin : origin + 3]
             mase.append(fm.mase(truth, fm.seasonal_naive_forecast(history, 3, 2), history, 2))
+            assert kept["truth"] == truth[:, None].tolist()
+            assert (
+                kept["seasonal_naive"]
+                == fm.seasonal_naive_forecast(history, 3, 2)[:, None].tolist()
+            )
+            assert len(kept["keras-seq"]) == 3 and kept["times"][0] == f"2024-01-{origin + 1:02d}"
         assert fold["seasonal_naive"]["mase"] == pytest.approx(np.mean(mase))
+    table = (path / "backtest.md").read_text()
+    assert "| overall | holt_winters |" in table
+    assert any(note.startswith("keras-seq is behind") for note in report["notes"])
+
+
+def test_backtest_holt_winters_row_is_statsmodels_fitted_on_each_fold(tmp_path):
+    holtwinters = pytest.importorskip("statsmodels.tsa.holtwinters")
+    rows = []
+    for day in range(40):
+        y = 50 + 0.3 * day + 4 * np.sin(2 * np.pi * day / 7) + np.sin(day * day)
+        rows.append(("a", np.datetime64("2024-01-01") + day, round(y, 3), 0))
+    train = write_series(tmp_path / "s.csv", rows)
+    source = keras_seq.load_spec(spec(train, epochs=1)).replace(
+        {"data.season_length": 7, "data.lookback": 7}
+    )
+    _, report = backtest(source, folds=2, output=str(tmp_path / "bt"))
+    values = np.array([row[2] for row in rows])
+    errors = []
+    for fold, origin in zip(report["folds"], (34, 37)):
+        fitted = holtwinters.ExponentialSmoothing(
+            values[:origin], trend="add", seasonal="add", seasonal_periods=7
+        ).fit()
+        expected = fitted.forecast(3)
+        kept = np.array(fold["forecasts"][0]["holt_winters"])[:, 0]
+        np.testing.assert_allclose(kept, expected, rtol=1e-6)
+        errors.append(np.abs(values[origin : origin + 3] - expected).mean())
+        assert fold["holt_winters"]["mae"] == pytest.approx(errors[-1])
+    assert report["overall"]["holt_winters"]["mae"] == pytest.approx(np.mean(errors))
+
+
+def test_backtest_without_statsmodels_says_how_to_get_holt_winters(tmp_path, monkeypatch):
+    from keras_seq.metrics import classical
+
+    monkeypatch.setattr(classical, "available", lambda: False)
+    train = two_series(tmp_path, days=24)
+    source = keras_seq.load_spec(spec(train, epochs=1)).replace({"data.season_length": 1})
+    path, report = backtest(source, folds=2, output=str(tmp_path / "bt"))
+    assert report["overall"]["holt_winters"] == {"missing": classical.EXTRA}
+    assert (
+        "| overall | holt_winters | pip install 'keras-seq[forecast]'"
+        in (path / "backtest.md").read_text()
+    )
+    assert report["notes"][0].startswith("seasonal_naive equals naive: data.season_length is 1")
+    assert report["overall"]["naive"] == report["overall"]["seasonal_naive"]
+
+
+def test_pooled_mase_leaves_out_a_zero_scale_series_by_name(tmp_path, caplog):
+    rows = [("flat", f"2024-01-{day + 1:02d}", 7.0, 0) for day in range(20)]
+    rows += [("moving", f"2024-01-{day + 1:02d}", float(day % 5 + day), 0) for day in range(20)]
+    task = Task.for_spec(spec(write_series(tmp_path / "s.csv", rows)))
+    records = task.read(task.spec.data.train)
+    fit(task, records, epochs=1)
+    with caplog.at_level("WARNING"):
+        table = task.score(records, {"flat": [14], "moving": [14]})
+    values = records[1]["series"].values[:, 0]
+    naive = fm.mase(values[14:17], np.full(3, values[13]), values[:14], 2)
+    assert table["naive"]["mase"] == pytest.approx(naive)  # "moving" alone
+    assert table["naive"]["mase_skipped"] == table["keras-seq"]["mase_skipped"] == ["flat"]
+    assert "MASE leaves out 1 of 2 series" in caplog.text and "'flat'" in caplog.text
+    assert task.evaluate(records)["mase_skipped_series"] == 1
 
 
 def test_covariates_beat_the_same_spec_without_them():
