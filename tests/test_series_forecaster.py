@@ -115,6 +115,37 @@ def test_encode_with_covariates_calendar_embedding_and_anchor_against_a_loop(tmp
     np.testing.assert_allclose(encoded.y, targets, rtol=1e-5, atol=1e-6)
 
 
+def test_seasonal_anchor_targets_are_the_residual_and_zero_output_is_seasonal_naive(tmp_path):
+    task = Task.for_spec(spec(two_series(tmp_path), head=", anchor: seasonal"))
+    records = task.read(task.spec.data.train)
+    fit(task, records, epochs=1)
+    encoded = task.encode(records)
+    residuals = []
+    for record in records:
+        values = record["series"].values[:, 0]
+        scaled = (values - values.mean()) / values.std()
+        for origin in range(4, 18):  # season 2: base[h] = scaled[origin - 2 + h % 2]
+            residuals.append([[scaled[origin + h] - scaled[origin - 2 + h % 2]] for h in range(3)])
+    np.testing.assert_allclose(encoded.y, residuals, rtol=1e-5, atol=1e-6)
+    last = task.model.layers[-2]  # the dense layer before the reshape
+    last.set_weights([np.zeros_like(w) for w in last.get_weights()])
+    origins = {"a": [9, 12], "b": [20]}
+    for case in task.forecast_arrays(records, origins):
+        history = case["record"]["series"].values[: case["origin"], 0]
+        expected = fm.seasonal_naive_forecast(history, 3, 2)
+        np.testing.assert_allclose(case["point"][:, 0], expected, rtol=1e-6)
+
+
+def test_seasonal_anchor_needs_a_lookback_of_a_season(tmp_path):
+    source = spec(two_series(tmp_path), head=", anchor: seasonal", data="  season_length: 7\n")
+    task = Task.for_spec(keras_seq.load_spec(source.replace("  season_length: 2\n", "")))
+    records = task.read(task.spec.data.train)
+    task.learn(records)
+    with pytest.raises(DataError, match="longer than data.lookback") as info:
+        task.encode(records)
+    assert info.value.hint == "set data.lookback to 7 or more, or head.anchor: last"
+
+
 def test_the_spec_picks_the_forecaster_through_the_registry(tmp_path):
     series = Task.for_spec(spec(two_series(tmp_path)))
     plain_spec = """
