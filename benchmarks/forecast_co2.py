@@ -8,9 +8,9 @@ interpolates the gaps) and runs a rolling-origin backtest of `--folds` origins a
 (13 weeks) apart. statsmodels' Holt-Winters `ExponentialSmoothing` (additive trend and
 season, 52 weeks; the backtest's own `holt_winters` row) is fitted on the same training part
 of each fold (the same interpolated values) and scored with the same code. Prints one
-table (MASE, sMAPE, MAE, RMSE; 80 % interval coverage) and checks the issue's targets: keras-seq's MASE at least 25 % below
-seasonal-naive's, and its 80 % intervals covering 70-90 % of the targets. Exits 1 when a
-target is missed. Needs the `[bench]` extra (statsmodels).
+table (MASE, sMAPE, MAE, RMSE; 80 % interval coverage) and checks the issue's targets:
+keras-seq's MASE at least 25 % below seasonal-naive's, and its 80 % intervals covering
+70-90 % of the targets. Exits 1 when a target is missed. Needs the `[bench]` extra (statsmodels).
 """
 
 import argparse
