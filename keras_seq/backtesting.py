@@ -26,6 +26,8 @@ import os
 import pathlib
 import shutil
 
+import numpy as np
+
 from keras_seq.metrics import classical
 
 logger = logging.getLogger("keras_seq.backtest")
@@ -160,11 +162,12 @@ def _folds(task, records, plan, checkpoints, verbose):
     from keras_seq.tasks.series_forecaster import time_text
 
     baselines = _baselines()
-    report, all_cases = {"folds": []}, []
+    report, all_cases, by_fold = {"folds": []}, [], []
     for k, origins in enumerate(plan):
         fold = _trained_fold(task, records, origins, checkpoints / f"fold-{k + 1}", verbose)
         cases = fold.forecast_arrays(records, {key: [o] for key, o in origins.items()})
         all_cases += cases
+        by_fold.append(cases)
         first = records[0]["series"]
         entry = {
             "fold": k + 1,
@@ -176,12 +179,39 @@ def _folds(task, records, plan, checkpoints, verbose):
         entry["forecasts"] = [fold_forecast(case, task.spec.head.horizon) for case in cases]
         report["folds"].append(entry)
     report["overall"] = fold.score(records, None, all_cases, baselines)
+    if task.spec.head.quantiles:
+        report["overall"]["keras-seq"]["conformal"] = calibrated(task.spec, by_fold)
     if "holt_winters" not in baselines:
         report["overall"]["holt_winters"] = {"missing": classical.EXTRA}
     report["notes"] = notes(report["overall"], task.spec)
     for note in report["notes"]:
         logger.warning("%s", note)
     return report, all_cases
+
+
+def calibrated(spec, by_fold):
+    """The outer quantiles' interval, split-conformally calibrated over the folds
+    (`keras_seq.metrics.conformal`): its coverage before and after, against nominal."""
+    from keras_seq.metrics import conformal
+    from keras_seq.metrics.forecasting import in_sample_scale
+
+    season, horizon = spec.get("data.season_length") or 1, spec.head.horizon
+    arrays = {"truth": [], "lower": [], "upper": [], "scale": []}
+    for cases in by_fold:
+        truths, scales = [], []
+        for case in cases:
+            values, origin = case["record"]["series"].values, case["origin"]
+            targets = case["point"].shape[1]
+            truths.append(values[origin : origin + horizon, :targets])
+            scale = [in_sample_scale(values[:origin, c], season) or 1.0 for c in range(targets)]
+            scales.append(np.broadcast_to(scale, truths[-1].shape))
+        quantiles = np.stack([case["quantiles"] for case in cases])
+        arrays["truth"].append(np.stack(truths))
+        arrays["lower"].append(quantiles[..., 0])
+        arrays["upper"].append(quantiles[..., -1])
+        arrays["scale"].append(np.stack(scales))
+    nominal = round(spec.head.quantiles[-1] - spec.head.quantiles[0], 6)
+    return conformal.fold_calibrated_coverage(*arrays.values(), nominal)
 
 
 def _baselines():
@@ -232,11 +262,13 @@ def notes(overall, spec):
         default=None,
     )
     if best is not None and not math.isnan(ours) and ours > best[0]:
+        anchor = "last (the change from the last value)"
+        if spec.head.anchor != "seasonal" and season > 1:
+            anchor = "seasonal (the network learns the residual over last season)"
         found.append(
             f"keras-seq is behind {best[1]} (MASE {ours:.3f} against {best[0]:.3f}): use "
-            f"{best[1]} for these series, or try head.anchor: seasonal (the network learns the "
-            "residual over last season), a smaller encoder.units, fewer epochs on short "
-            "series, or a longer data.lookback"
+            f"{best[1]} for these series, or try head.anchor: {anchor}, a smaller "
+            "encoder.units, fewer epochs on short series, or a longer data.lookback"
         )
     if any(math.isnan(scores.get("mase", 0.0)) for scores in overall.values()):
         found.append(

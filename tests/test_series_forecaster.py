@@ -13,6 +13,7 @@ import pytest
 import keras_seq
 from keras_seq.backtesting import backtest, fold_origins
 from keras_seq.data import DataError
+from keras_seq.metrics import conformal
 from keras_seq.metrics import forecasting as fm
 from keras_seq.tasks import Forecaster, SeriesForecaster, Task
 
@@ -290,12 +291,15 @@ def test_backtest_holt_winters_row_is_statsmodels_fitted_on_each_fold(tmp_path):
         rows.append(("a", np.datetime64("2024-01-01") + day, round(y, 3), 0))
     train = write_series(tmp_path / "s.csv", rows)
     source = keras_seq.load_spec(spec(train, epochs=1)).replace(
-        {"data.season_length": 7, "data.lookback": 7}
+        {"data.season_length": 7, "data.lookback": 7, "head.quantiles": [0.1, 0.5, 0.9]}
     )
-    _, report = backtest(source, folds=2, output=str(tmp_path / "bt"))
+    _, report = backtest(source, folds=3, output=str(tmp_path / "bt"))
     values = np.array([row[2] for row in rows])
-    errors = []
-    for fold, origin in zip(report["folds"], (34, 37)):
+    errors, arrays = [], []
+    for fold, origin in zip(report["folds"], (31, 34, 37)):
+        bands = np.array(fold["forecasts"][0]["keras-seq quantiles"])[:, 0]
+        scale = np.mean(np.abs(values[7:origin] - values[: origin - 7]))
+        arrays.append((values[origin : origin + 3], bands[:, 0], bands[:, -1], np.full(3, scale)))
         fitted = holtwinters.ExponentialSmoothing(
             values[:origin], trend="add", seasonal="add", seasonal_periods=7
         ).fit()
@@ -305,6 +309,9 @@ def test_backtest_holt_winters_row_is_statsmodels_fitted_on_each_fold(tmp_path):
         errors.append(np.abs(values[origin : origin + 3] - expected).mean())
         assert fold["holt_winters"]["mae"] == pytest.approx(errors[-1])
     assert report["overall"]["holt_winters"]["mae"] == pytest.approx(np.mean(errors))
+    expected = conformal.fold_calibrated_coverage(*zip(*arrays), 0.8)
+    assert report["overall"]["keras-seq"]["conformal"] == pytest.approx(expected)
+    assert expected["folds_scored"] == 2
 
 
 def test_backtest_without_statsmodels_says_how_to_get_holt_winters(tmp_path, monkeypatch):

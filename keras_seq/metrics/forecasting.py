@@ -66,7 +66,7 @@ def seasonal_scale(history, season=1):
     Returns NaN (with a warning) when the history is shorter than `season + 1` steps or the
     scale is 0 (a constant, or exactly periodic, history).
     """
-    scale = _scale(history, season)
+    scale = in_sample_scale(history, season)
     if scale is None:
         warnings.warn(
             f"MASE needs more than season={season} training steps, got {len(history)}",
@@ -79,7 +79,7 @@ def seasonal_scale(history, season=1):
     return scale
 
 
-def _scale(history, season):
+def in_sample_scale(history, season):
     """The seasonal-naive in-sample MAE, None when `history` has `season` steps or fewer."""
     history = np.asarray(history, dtype="float64")
     if season < 1:
@@ -120,7 +120,7 @@ def pooled_mase(truths, predictions, histories, season=1, names=None):
     names = list(range(len(truths))) if names is None else list(names)
     scaled, skipped = [], set()
     for truth, prediction, history, name in zip(truths, predictions, histories, names):
-        scale = _scale(history, season)
+        scale = in_sample_scale(history, season)
         if scale:
             scaled.append(mae(truth, prediction) / scale)
         else:
