@@ -253,6 +253,14 @@ def test_year_only_dates_are_a_time_column_and_the_season_is_read_from_the_serie
     assert (guessed["time_column"], guessed["frequency"]) == ("year", "1step")
     # An 11-year cycle: the season, the horizon; the lookback two seasons.
     assert (guessed["season_length"], guessed["horizon"], guessed["lookback"]) == (11, 11, 24)
+    output = tmp_path / "spots.yaml"
+    assert cli.main(["init", str(path), "--output", str(output)]) == 0
+    written = keras_seq.load_spec(str(output))  # the network learns the residual over last cycle
+    assert (written.head.anchor, written.data.season_length, written.data.time_column) == (
+        "seasonal",
+        11,
+        "year",
+    )
     walk = np.round(np.cumsum(np.random.default_rng(1).normal(size=len(years))), 3)
     guessed = starter.guess(_write(tmp_path / "walk.csv", "year,level", zip(years, walk)))
     assert (guessed["season_length"], guessed["horizon"], guessed["lookback"]) == (1, 6, 12)

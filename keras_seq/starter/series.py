@@ -304,7 +304,7 @@ def spec_sections(guessed):
         _line(f"horizon: {guessed['horizon']}", "future steps predicted"),
         _line("outputs: 1", "values per step: data.target_columns"),
         _line("# quantiles: [0.1, 0.5, 0.9]", "an 80 % interval (pinball loss)"),
-        _line("# anchor: last", "forecast the change from the last value (trends)"),
+        _line("anchor: seasonal", "learn the residual over last season (or: last, none)"),
     ]
     data = [
         _line(
