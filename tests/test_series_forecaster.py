@@ -435,3 +435,24 @@ def test_backtest_command_takes_a_spec_or_resume(tmp_path, capsys):
     assert "give a SPEC, or --resume DIR (not both)" in capsys.readouterr().err
     assert cli.main(["backtest", "--resume", str(tmp_path)]) == 1
     assert "not a resumable backtest folder" in capsys.readouterr().err
+
+
+def test_steps_per_epoch_caps_and_samples_the_windows_of_each_epoch(tmp_path):
+    from keras_seq import fitting
+    from keras_seq.training import EpochBatches
+
+    batches = EpochBatches(np.arange(100), np.arange(100), None, 8, seed=5, steps=3)
+    assert len(batches) == 3  # 13 batches of 8 capped at 3
+    drawn = [np.concatenate([batches.rows(i) for i in range(3)])]
+    batches.follow().on_epoch_begin(1)
+    drawn.append(np.concatenate([batches.rows(i) for i in range(3)]))
+    order = [np.random.default_rng((5, epoch)).permutation(100)[:24] for epoch in (0, 1)]
+    np.testing.assert_array_equal(drawn, order)  # each epoch: the first 24 of its own order
+    source = keras_seq.load_spec(spec(two_series(tmp_path, days=28), epochs=2))
+    task = Task.for_spec(source.replace({"training.steps_per_epoch": 2, "training.batch_size": 4}))
+    records = task.read(task.spec.data.train)
+    task.learn(records)
+    encoded = task.encode(records)  # 2 x 22 windows: 11 batches of 4 an epoch uncapped
+    task.build_model()
+    fitting.fit(task, {"train": encoded}, {"train": records}, verbose=0)
+    assert int(task.model.optimizer.iterations) == 2 * 2
