@@ -2,12 +2,14 @@
 
 Fold k (of K) cuts every series at an origin, trains a fresh model on the steps before it
 (scaling learned there too) through the one training loop (`keras_seq.fitting.fit`),
-forecasts the `head.horizon` steps after it and scores them with the naive and
-seasonal-naive (`data.season_length`) baselines on the same steps. The last fold's horizon
-ends with each series; earlier origins are `head.horizon` steps apart. Writes to the output
-folder (atomically, reserved before any fold trains, so a taken folder fails at once):
-`backtest.json`, `backtest.md` (the table) and `forecast.png` (history, truth, forecasts and
-intervals per fold).
+forecasts the `head.horizon` steps after it and scores them with the naive, seasonal-naive
+(`data.season_length`) and, with the `forecast` extra (statsmodels), Holt-Winters baselines
+(`keras_seq.metrics.classical`) on the same steps. The last fold's horizon ends with each
+series; earlier origins are `head.horizon` steps apart. Writes to the output folder
+(atomically, reserved before any fold trains, so a taken folder fails at once):
+`backtest.json` (each fold's scores and forecasts, the overall scores and `notes`: plain
+sentences such as a model behind the seasonal baseline and what to try), `backtest.md` (the
+table and the notes) and `forecast.png` (history, truth, forecasts and intervals per fold).
 
 While it runs, the folder's `checkpoint/` holds its progress: `progress.json` (the spec and
 the number of folds), each finished fold's model (`fold-K.keras`) and the running fold's
@@ -26,7 +28,7 @@ import shutil
 
 import numpy as np
 
-METHODS = ("keras-seq", "naive", "seasonal_naive")
+from keras_seq.metrics import classical
 
 logger = logging.getLogger("keras_seq.backtest")
 
@@ -84,7 +86,8 @@ def backtest(source, *, folds=5, train=None, epochs=None, output=None, verbose=0
     Returns:
         `(path, report)`: the folder and the `backtest.json` content,
         `{"folds": [...], "overall": {"keras-seq": {...}, "naive": {...},
-        "seasonal_naive": {...}}}`.
+        "seasonal_naive": {...}, "holt_winters": {...}}, "notes": [...]}`
+        (`holt_winters`: `{"missing": how to install it}` without statsmodels).
 
     Raises:
         KeyboardInterrupt, SystemExit: interrupted; the folder then holds `checkpoint/`,
@@ -181,30 +184,124 @@ def _folds(task, records, plan, checkpoints, verbose):
     """`(report, cases)`: each fold trained, forecast and scored, then the overall scores."""
     from keras_seq.tasks.series_forecaster import time_text
 
-    report, all_cases = {"folds": []}, []
+    baselines = _baselines()
+    report, all_cases, by_fold = {"folds": []}, [], []
     for k, origins in enumerate(plan):
         fold = _trained_fold(task, records, origins, checkpoints / f"fold-{k + 1}", verbose)
         cases = fold.forecast_arrays(records, {key: [o] for key, o in origins.items()})
         all_cases += cases
+        by_fold.append(cases)
         first = records[0]["series"]
         entry = {
             "fold": k + 1,
             "origin": time_text(first.times[origins[first.id] - 1]),
             "train_steps": origins[first.id],
-            **fold.score(records, None, cases),
+            **fold.score(records, None, cases, baselines),
         }
-        report["folds"].append(entry)
         logger.info("fold %d: %s", k + 1, json.dumps(entry))
-    report["overall"] = fold.score(records, None, all_cases)
-    if any(math.isnan(scores.get("mase", 0.0)) for scores in report["overall"].values()):
-        logger.warning(
-            "MASE is undefined (null in backtest.json): the seasonal-naive error on the "
-            "training part is 0 for %s; compare the methods by MAE or sMAPE instead, or "
-            "backtest without those series",
-            _flat(records, task)
-            or "a series (constant, exactly periodic, or shorter than data.season_length)",
-        )
+        entry["forecasts"] = [fold_forecast(case, task.spec.head.horizon) for case in cases]
+        report["folds"].append(entry)
+    report["overall"] = fold.score(records, None, all_cases, baselines)
+    if task.spec.head.quantiles:
+        report["overall"]["keras-seq"]["conformal"] = calibrated(task.spec, by_fold)
+    if "holt_winters" not in baselines:
+        report["overall"]["holt_winters"] = {"missing": classical.EXTRA}
+    report["notes"] = notes(report["overall"], task.spec, _flat(records, task))
+    for note in report["notes"]:
+        logger.warning("%s", note)
     return report, all_cases
+
+
+def calibrated(spec, by_fold):
+    """The outer quantiles' interval, split-conformally calibrated over the folds
+    (`keras_seq.metrics.conformal`): its coverage before and after, against nominal."""
+    from keras_seq.metrics import conformal
+    from keras_seq.metrics.forecasting import in_sample_scale
+
+    season, horizon = spec.get("data.season_length") or 1, spec.head.horizon
+    arrays = {"truth": [], "lower": [], "upper": [], "scale": []}
+    for cases in by_fold:
+        truths, scales = [], []
+        for case in cases:
+            values, origin = case["record"]["series"].values, case["origin"]
+            targets = case["point"].shape[1]
+            truths.append(values[origin : origin + horizon, :targets])
+            scale = [in_sample_scale(values[:origin, c], season) or 1.0 for c in range(targets)]
+            scales.append(np.broadcast_to(scale, truths[-1].shape))
+        quantiles = np.stack([case["quantiles"] for case in cases])
+        arrays["truth"].append(np.stack(truths))
+        arrays["lower"].append(quantiles[..., 0])
+        arrays["upper"].append(quantiles[..., -1])
+        arrays["scale"].append(np.stack(scales))
+    nominal = round(spec.head.quantiles[-1] - spec.head.quantiles[0], 6)
+    return conformal.fold_calibrated_coverage(*arrays.values(), nominal)
+
+
+def _baselines():
+    """Naive and seasonal naive, with Holt-Winters when statsmodels is installed."""
+    from keras_seq.metrics import forecasting as fm
+
+    if not classical.available():
+        return dict(fm.BASELINES)
+    return {**fm.BASELINES, "holt_winters": classical.holt_winters_forecast}
+
+
+def fold_forecast(case, horizon):
+    """One forecast of a fold as JSON: `series`, `times`, `truth` and each method's values,
+    `(horizon, targets)` lists (with `keras-seq quantiles`, `(horizon, targets, Q)`)."""
+    from keras_seq.tasks.series_forecaster import time_text
+
+    series, origin = case["record"]["series"], case["origin"]
+    targets = case["point"].shape[1]
+    steps = slice(origin, origin + horizon)
+    entry = {
+        "series": series.id,
+        "times": [time_text(time) for time in series.times[steps]],
+        "truth": series.values[steps, :targets].tolist(),
+        "keras-seq": case["point"].tolist(),
+    }
+    if case["quantiles"] is not None:
+        entry["keras-seq quantiles"] = case["quantiles"].tolist()
+    return {**entry, **{name: values.tolist() for name, values in case["baselines"].items()}}
+
+
+def notes(overall, spec, flat=""):
+    """Plain sentences on what the scores mean: seasonal naive that is naive, a model behind
+    the seasonal baseline (and what to try), MASE left undefined (`flat`: the series that
+    leave it so, named by `_flat`)."""
+    found = []
+    season = spec.get("data.season_length") or 1
+    if season == 1:
+        found.append(
+            "seasonal_naive equals naive: data.season_length is 1 (no season); set it to the "
+            "series' period (12 for monthly data with a yearly cycle, 7 for daily, 52 weekly)"
+        )
+    ours = overall["keras-seq"].get("mase", math.nan)
+    best = min(
+        (
+            (scores["mase"], name)
+            for name, scores in overall.items()
+            if name != "keras-seq" and not math.isnan(scores.get("mase", math.nan))
+        ),
+        default=None,
+    )
+    if best is not None and not math.isnan(ours) and ours > best[0]:
+        anchor = "last (the change from the last value)"
+        if spec.head.anchor != "seasonal" and season > 1:
+            anchor = "seasonal (the network learns the residual over last season)"
+        found.append(
+            f"keras-seq is behind {best[1]} (MASE {ours:.3f} against {best[0]:.3f}): use "
+            f"{best[1]} for these series, or try head.anchor: {anchor}, a smaller "
+            "encoder.units, fewer epochs on short series, or a longer data.lookback"
+        )
+    if any(math.isnan(scores.get("mase", 0.0)) for scores in overall.values()):
+        flat = flat or "a series (constant, exactly periodic, or shorter than data.season_length)"
+        found.append(
+            f"MASE is undefined (null in backtest.json): the seasonal-naive error on the "
+            f"training part is 0 for {flat}; compare the methods by MAE or sMAPE instead, or "
+            "backtest without those series"
+        )
+    return found
 
 
 def _flat(records, task):
@@ -256,16 +353,22 @@ def _trained_fold(task, records, origins, folder, verbose):
 
 
 def table(report):
-    """The report as a Markdown table: a row per fold and method, then the overall rows."""
+    """The report as a Markdown table: a row per fold and method, then the overall rows and
+    the notes (a method without scores shows why, e.g. the extra it needs)."""
     names = [n for n in ("mase", "smape", "mae", "rmse", "coverage", "pinball")]
     names = [n for n in names if n in report["overall"]["keras-seq"]]
     lines = ["| fold | method | " + " | ".join(names) + " |", "|---" * (len(names) + 2) + "|"]
     rows = [(str(f["fold"]), f) for f in report["folds"]] + [("overall", report["overall"])]
     for label, scores in rows:
-        for method in METHODS:
-            cells = [_cell(scores[method].get(name)) for name in names]
+        for method, figures in scores.items():
+            if not isinstance(figures, dict):
+                continue
+            cells = [_cell(figures.get(name)) for name in names]
+            if "missing" in figures:
+                cells = [figures["missing"]] + [""] * (len(names) - 1)
             lines.append(f"| {label} | {method} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    notes = report.get("notes", [])
+    return "\n".join(lines + [""] * bool(notes) + [f"- {note}" for note in notes]) + "\n"
 
 
 def _cell(value):

@@ -112,6 +112,7 @@ def _batches(task, encoded, records, batch_size, progress):
         progress["epoch"],
         lengths=task.example_lengths(train.x),
         order=task.spec.training.batch_order,
+        steps=task.spec.training.steps_per_epoch,
     )
     if batches.lengths is not None:
         from keras_seq.backend import quirks

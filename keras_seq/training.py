@@ -242,6 +242,8 @@ class EpochBatches(keras.utils.PyDataset):
             padded width and the random order.
         order: `"random"`, `"buckets"` or `"length"` (with `lengths`).
         width_step: int. Batch widths are multiples of it (or the padded width).
+        steps: int, optional. At most this many batches an epoch (`training.steps_per_epoch`):
+            the first `steps` of the epoch's order, so each epoch samples other examples.
 
     Examples:
 
@@ -270,16 +272,18 @@ class EpochBatches(keras.utils.PyDataset):
         lengths=None,
         order="random",
         width_step=8,
+        steps=None,
     ):
         super().__init__()
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.batch_size, self.seed, self.epoch = batch_size, seed, epoch
         self.lengths, self.order, self.width_step = lengths, order, width_step
-        self.count = len(y)
+        self.count, self.steps = len(y), steps
         self._rows = None
 
     def __len__(self):
-        return math.ceil(self.count / self.batch_size)
+        batches = math.ceil(self.count / self.batch_size)
+        return batches if self.steps is None else min(batches, self.steps)
 
     def __getitem__(self, index):
         rows = self.rows(index)

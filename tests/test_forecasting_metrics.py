@@ -69,3 +69,41 @@ def test_seasonal_naive_matches_statsmodels_holt_winters_limit():
     np.testing.assert_allclose(
         fm.seasonal_naive_forecast(history, 8, 4), model.forecast(8), atol=1e-3
     )
+
+
+def test_pooled_mase_averages_the_finite_scaled_errors_and_names_the_rest():
+    histories = [[0.0, 2.0, 4.0], [3.0, 3.0, 3.0], [1.0], [0.0, 1.0, 0.0]]
+    truths = [[5.0, 9.0], [3.0, 4.0], [1.0, 1.0], [2.0, 2.0]]
+    predictions = [[4.0, 4.0], [3.0, 3.0], [0.0, 0.0], [0.0, 2.0]]
+    # scales: 2 (|2-0|, |4-2|), 0 (constant), undefined (one step), 1
+    mase, skipped = fm.pooled_mase(truths, predictions, histories, 1, ["a", "b", "c", "d"])
+    assert mase == pytest.approx(((1 + 5) / 2 / 2 + (2 + 0) / 2 / 1) / 2)
+    assert skipped == ["b", "c"]
+    assert fm.pooled_mase(truths[1:3], predictions[1:3], histories[1:3])[1] == [0, 1]
+    assert np.isnan(fm.pooled_mase(truths[1:2], predictions[1:2], histories[1:2])[0])
+
+
+def test_fold_calibrated_coverage_against_a_loop():
+    from keras_seq.metrics import conformal
+
+    rng = np.random.default_rng(4)
+    truths = [rng.normal(0, 2, (6, 3)) for _ in range(5)]
+    lowers, uppers = [np.full((6, 3), -1.0)] * 5, [np.full((6, 3), 1.0)] * 5
+    scales = [np.full((6, 3), 0.5)] * 5
+    result = conformal.fold_calibrated_coverage(truths, lowers, uppers, scales, 0.8)
+    raw, calibrated = [], []
+    for k in range(1, 5):
+        past = sorted(max(-1.0 - y, y - 1.0) / 0.5 for fold in truths[:k] for y in fold.ravel())
+        q = past[int(np.ceil((len(past) + 1) * 0.8)) - 1]
+        for y in truths[k].ravel():
+            raw.append(-1.0 <= y <= 1.0)
+            calibrated.append(-1.0 - 0.5 * q <= y <= 1.0 + 0.5 * q)
+    assert result == {
+        "nominal": 0.8,
+        "coverage": pytest.approx(np.mean(raw)),
+        "calibrated_coverage": pytest.approx(np.mean(calibrated)),
+        "folds_scored": 4,
+    }
+    assert result["coverage"] < 0.5 and 0.7 < result["calibrated_coverage"] < 0.95
+    assert conformal.margin([3.0, 1.0, 2.0], 0.5) == 2.0  # ceil(4 x 0.5) = 2nd smallest
+    assert conformal.margin([1.0, 2.0], 0.9) == np.inf  # ceil(3 x 0.9) = 3 > 2 scores

@@ -130,7 +130,7 @@ def test_one_daily_series_with_a_date_is_a_forecaster(tmp_path):
         "future_covariates": [],
         "calendar": ["weekday"],
         "lookback": 28,
-        "horizon": 7,
+        "horizon": 4,  # 5 backtest folds of 7 days would leave too few training windows
         "season_length": 7,
         "fill": "error",
     }
@@ -141,8 +141,8 @@ def test_date_not_first_hourly_short_series_and_a_text_column(tmp_path):
     rows = [(h % 5, "ok", t.replace("T", " ")) for h, t in enumerate(hours)]
     path = _write(tmp_path / "sensor.csv", "reading,note,timestamp", rows)
     guessed = starter.guess(path)
-    # 60 steps < the hourly 48 + 24: horizon 60 // 4, lookback half of the rest; a daily
-    # season of 24 no longer fits in the window.
+    # 60 steps < the hourly 48 + 7 x 24 (5 backtest folds and 2 horizons of training):
+    # horizon 60 // 14, the lookback what is left; the daily season of 24 still fits.
     assert _series_fields(guessed) == {
         "time_column": "timestamp",
         "series_id_column": None,
@@ -150,9 +150,9 @@ def test_date_not_first_hourly_short_series_and_a_text_column(tmp_path):
         "past_covariates": [],
         "future_covariates": [],
         "calendar": ["hour", "weekday"],
-        "lookback": 22,
-        "horizon": 15,
-        "season_length": 1,
+        "lookback": 32,
+        "horizon": 4,
+        "season_length": 24,
         "fill": "error",
     }
     assert guessed["unused_columns"] == ["note"] and guessed["frequency"] == "1h"
@@ -180,7 +180,7 @@ def test_long_format_finds_ids_and_asks_which_number_is_the_target(tmp_path, cap
         "future_covariates": ["holiday"],  # a 0/1 code: known ahead
         "calendar": ["weekday"],
         "lookback": 28,
-        "horizon": 7,
+        "horizon": 3,  # 50 // 14: room for 5 backtest folds
         "season_length": 7,
         "fill": "error",
     }
@@ -205,14 +205,17 @@ def test_long_format_spec_trains_for_an_epoch_and_scores_the_right_series(tmp_pa
     run = tmp_path / "run"
     assert cli.main(["train", str(spec_path), "--epochs", "1", "--output", str(run)]) == 0
     scores = json.loads((run / "metrics.json").read_text())["train"]
-    # The naive baselines, recomputed from the file: origins every 7 days from day 28.
+    written = keras_seq.load_spec(str(spec_path))
+    lookback, horizon = written.data.lookback, written.head.horizon
+    assert (lookback, horizon, written.data.season_length) == (24, 3, 7)
+    # The naive baselines, recomputed from the file: origins every horizon from the lookback.
     naive, seasonal = [], []
     for values in truth.values():
         values = np.round(values, 4)
-        for origin in range(28, 45 - 7 + 1, 7):
-            future = values[origin : origin + 7]
+        for origin in range(lookback, 45 - horizon + 1, horizon):
+            future = values[origin : origin + horizon]
             naive.append(np.abs(future - values[origin - 1]))
-            seasonal.append(np.abs(future - values[origin - 7 : origin]))
+            seasonal.append(np.abs(future - values[origin - 7 : origin - 7 + horizon]))
     assert scores["naive_mae"] == pytest.approx(np.mean(naive), rel=1e-6)
     assert scores["seasonal_naive_mae"] == pytest.approx(np.mean(seasonal), abs=1e-6)
     assert np.isfinite(scores["mae"])
@@ -239,6 +242,44 @@ def test_integer_steps_with_series_ids_and_a_monthly_jsonl(tmp_path):
         ["month"],
         12,
     )
+
+
+def test_year_only_dates_are_a_time_column_and_the_season_is_read_from_the_series(tmp_path):
+    years = np.arange(1700, 1940)
+    cycle = 50 + 40 * np.sin(2 * np.pi * (years - 1700) / 11)
+    noise = np.random.default_rng(0).normal(0, 3, len(years))
+    path = _write(tmp_path / "spots.csv", "year,spots", zip(years, np.round(cycle + noise, 2)))
+    guessed = starter.guess(path)
+    assert (guessed["time_column"], guessed["frequency"]) == ("year", "1step")
+    # An 11-year cycle: the season, the horizon; the lookback two seasons.
+    assert (guessed["season_length"], guessed["horizon"], guessed["lookback"]) == (11, 11, 24)
+    output = tmp_path / "spots.yaml"
+    assert cli.main(["init", str(path), "--output", str(output)]) == 0
+    written = keras_seq.load_spec(str(output))  # the network learns the residual over last cycle
+    assert (written.head.anchor, written.data.season_length, written.data.time_column) == (
+        "seasonal",
+        11,
+        "year",
+    )
+    walk = np.round(np.cumsum(np.random.default_rng(1).normal(size=len(years))), 3)
+    guessed = starter.guess(_write(tmp_path / "walk.csv", "year,level", zip(years, walk)))
+    assert (guessed["season_length"], guessed["horizon"], guessed["lookback"]) == (1, 6, 12)
+    short = _write(tmp_path / "short.csv", "year,level", zip(years[:40], walk[:40]))
+    guessed = starter.guess(short)  # 40 steps: 5 folds + 2 horizons of training
+    assert (guessed["horizon"], guessed["lookback"]) == (2, 12)
+    assert guessed["lookback"] + 7 * guessed["horizon"] <= 40
+
+
+def test_detected_season_against_a_numpy_autocorrelation():
+    from keras_seq.starter.series import detected_season
+
+    steps = np.arange(300)
+    values = 3 * np.sin(2 * np.pi * steps / 7) + 0.01 * steps
+    values += np.random.default_rng(2).normal(0, 0.5, 300)
+    x = values - np.polyval(np.polyfit(steps, values, 1), steps)
+    acf = {k: np.corrcoef(x[k:], x[:-k])[0, 1] for k in range(2, 11)}  # a season's lags
+    assert detected_season(values, 10) == 7 == max(acf, key=acf.get)
+    assert detected_season(np.random.default_rng(3).normal(size=300), 60) is None
 
 
 def test_gaps_and_empty_values_are_interpolated(tmp_path):

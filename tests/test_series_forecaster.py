@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import keras_seq
-from keras_seq.backtesting import backtest, fold_origins
+from keras_seq.backtesting import backtest, fold_origins, notes
 from keras_seq.data import DataError
+from keras_seq.metrics import conformal
 from keras_seq.metrics import forecasting as fm
 from keras_seq.tasks import Forecaster, SeriesForecaster, Task
 
@@ -113,6 +114,37 @@ def test_encode_with_covariates_calendar_embedding_and_anchor_against_a_loop(tmp
     np.testing.assert_array_equal(encoded.x["series"], ids)
     assert encoded.x["series"].dtype == np.int32
     np.testing.assert_allclose(encoded.y, targets, rtol=1e-5, atol=1e-6)
+
+
+def test_seasonal_anchor_targets_are_the_residual_and_zero_output_is_seasonal_naive(tmp_path):
+    task = Task.for_spec(spec(two_series(tmp_path), head=", anchor: seasonal"))
+    records = task.read(task.spec.data.train)
+    fit(task, records, epochs=1)
+    encoded = task.encode(records)
+    residuals = []
+    for record in records:
+        values = record["series"].values[:, 0]
+        scaled = (values - values.mean()) / values.std()
+        for origin in range(4, 18):  # season 2: base[h] = scaled[origin - 2 + h % 2]
+            residuals.append([[scaled[origin + h] - scaled[origin - 2 + h % 2]] for h in range(3)])
+    np.testing.assert_allclose(encoded.y, residuals, rtol=1e-5, atol=1e-6)
+    last = task.model.layers[-2]  # the dense layer before the reshape
+    last.set_weights([np.zeros_like(w) for w in last.get_weights()])
+    origins = {"a": [9, 12], "b": [20]}
+    for case in task.forecast_arrays(records, origins):
+        history = case["record"]["series"].values[: case["origin"], 0]
+        expected = fm.seasonal_naive_forecast(history, 3, 2)
+        np.testing.assert_allclose(case["point"][:, 0], expected, rtol=1e-6)
+
+
+def test_seasonal_anchor_needs_a_lookback_of_a_season(tmp_path):
+    source = spec(two_series(tmp_path), head=", anchor: seasonal", data="  season_length: 7\n")
+    task = Task.for_spec(keras_seq.load_spec(source.replace("  season_length: 2\n", "")))
+    records = task.read(task.spec.data.train)
+    task.learn(records)
+    with pytest.raises(DataError, match="longer than data.lookback") as info:
+        task.encode(records)
+    assert info.value.hint == "set data.lookback to 7 or more, or head.anchor: last"
 
 
 def test_the_spec_picks_the_forecaster_through_the_registry(tmp_path):
@@ -223,9 +255,10 @@ def test_backtest_json_shape_and_baselines_against_numpy(tmp_path):
         "forecast.png",
     ]
     assert json.loads((path / "backtest.json").read_text()) == json.loads(json.dumps(report))
-    assert set(report) == {"folds", "overall"}
+    assert set(report) == {"folds", "overall", "notes"}
     assert [f["fold"] for f in report["folds"]] == [1, 2]
-    assert set(report["overall"]) == {"keras-seq", "naive", "seasonal_naive"}
+    methods = {"keras-seq", "naive", "seasonal_naive", "holt_winters"}
+    assert set(report["overall"]) == methods
     assert set(report["overall"]["keras-seq"]) == {"mae", "rmse", "mase", "smape"}
     task = Task.for_spec(spec(train))
     records = task.read(train)
@@ -233,11 +266,84 @@ def test_backtest_json_shape_and_baselines_against_numpy(tmp_path):
     assert [p["a"] for p in plan] == [18, 21]
     for fold, origins in zip(report["folds"], plan):
         mase = []
-        for record in records:
+        assert [f["series"] for f in fold["forecasts"]] == ["a", "b"]
+        for record, kept in zip(records, fold["forecasts"]):
             values, origin = record["series"].values[:, 0], origins[record["id"]]
             history, truth = values[:origin], values[origin : origin + 3]
             mase.append(fm.mase(truth, fm.seasonal_naive_forecast(history, 3, 2), history, 2))
+            assert kept["truth"] == truth[:, None].tolist()
+            assert (
+                kept["seasonal_naive"]
+                == fm.seasonal_naive_forecast(history, 3, 2)[:, None].tolist()
+            )
+            assert len(kept["keras-seq"]) == 3 and kept["times"][0] == f"2024-01-{origin + 1:02d}"
         assert fold["seasonal_naive"]["mase"] == pytest.approx(np.mean(mase))
+    table = (path / "backtest.md").read_text()
+    assert "| overall | holt_winters |" in table
+    assert any(note.startswith("keras-seq is behind") for note in report["notes"])
+
+
+def test_backtest_holt_winters_row_is_statsmodels_fitted_on_each_fold(tmp_path):
+    holtwinters = pytest.importorskip("statsmodels.tsa.holtwinters")
+    rows = []
+    for day in range(40):
+        y = 50 + 0.3 * day + 4 * np.sin(2 * np.pi * day / 7) + np.sin(day * day)
+        rows.append(("a", np.datetime64("2024-01-01") + day, round(y, 3), 0))
+    train = write_series(tmp_path / "s.csv", rows)
+    source = keras_seq.load_spec(spec(train, epochs=1)).replace(
+        {"data.season_length": 7, "data.lookback": 7, "head.quantiles": [0.1, 0.5, 0.9]}
+    )
+    _, report = backtest(source, folds=3, output=str(tmp_path / "bt"))
+    values = np.array([row[2] for row in rows])
+    errors, arrays = [], []
+    for fold, origin in zip(report["folds"], (31, 34, 37)):
+        bands = np.array(fold["forecasts"][0]["keras-seq quantiles"])[:, 0]
+        scale = np.mean(np.abs(values[7:origin] - values[: origin - 7]))
+        arrays.append((values[origin : origin + 3], bands[:, 0], bands[:, -1], np.full(3, scale)))
+        fitted = holtwinters.ExponentialSmoothing(
+            values[:origin], trend="add", seasonal="add", seasonal_periods=7
+        ).fit()
+        expected = fitted.forecast(3)
+        kept = np.array(fold["forecasts"][0]["holt_winters"])[:, 0]
+        np.testing.assert_allclose(kept, expected, rtol=1e-6)
+        errors.append(np.abs(values[origin : origin + 3] - expected).mean())
+        assert fold["holt_winters"]["mae"] == pytest.approx(errors[-1])
+    assert report["overall"]["holt_winters"]["mae"] == pytest.approx(np.mean(errors))
+    expected = conformal.fold_calibrated_coverage(*zip(*arrays), 0.8)
+    assert report["overall"]["keras-seq"]["conformal"] == pytest.approx(expected)
+    assert expected["folds_scored"] == 2
+
+
+def test_backtest_without_statsmodels_says_how_to_get_holt_winters(tmp_path, monkeypatch):
+    from keras_seq.metrics import classical
+
+    monkeypatch.setattr(classical, "available", lambda: False)
+    train = two_series(tmp_path, days=24)
+    source = keras_seq.load_spec(spec(train, epochs=1)).replace({"data.season_length": 1})
+    path, report = backtest(source, folds=2, output=str(tmp_path / "bt"))
+    assert report["overall"]["holt_winters"] == {"missing": classical.EXTRA}
+    assert (
+        "| overall | holt_winters | pip install 'keras-seq[forecast]'"
+        in (path / "backtest.md").read_text()
+    )
+    assert report["notes"][0].startswith("seasonal_naive equals naive: data.season_length is 1")
+    assert report["overall"]["naive"] == report["overall"]["seasonal_naive"]
+
+
+def test_pooled_mase_leaves_out_a_zero_scale_series_by_name(tmp_path, caplog):
+    rows = [("flat", f"2024-01-{day + 1:02d}", 7.0, 0) for day in range(20)]
+    rows += [("moving", f"2024-01-{day + 1:02d}", float(day % 5 + day), 0) for day in range(20)]
+    task = Task.for_spec(spec(write_series(tmp_path / "s.csv", rows)))
+    records = task.read(task.spec.data.train)
+    fit(task, records, epochs=1)
+    with caplog.at_level("WARNING"):
+        table = task.score(records, {"flat": [14], "moving": [14]})
+    values = records[1]["series"].values[:, 0]
+    naive = fm.mase(values[14:17], np.full(3, values[13]), values[:14], 2)
+    assert table["naive"]["mase"] == pytest.approx(naive)  # "moving" alone
+    assert table["naive"]["mase_skipped"] == table["keras-seq"]["mase_skipped"] == ["flat"]
+    assert "MASE leaves out 1 of 2 series" in caplog.text and "'flat'" in caplog.text
+    assert task.evaluate(records)["mase_skipped_series"] == 1
 
 
 def test_covariates_beat_the_same_spec_without_them():
@@ -366,12 +472,40 @@ def test_backtest_names_the_series_too_short_for_its_folds_and_the_fix_that_help
     assert "fewer folds" not in str(caught.value) and not (tmp_path / "bt").exists()
 
 
-def test_backtest_names_the_constant_series_that_leaves_mase_undefined(tmp_path, caplog):
+def test_backtest_names_the_constant_series_its_pooled_mase_leaves_out(tmp_path, caplog):
     train = three_series(tmp_path, 20, flat=True)
-    with caplog.at_level("WARNING", logger="keras_seq.backtest"):
+    with caplog.at_level("WARNING"):
         _, report = backtest(spec(train, epochs=1), folds=1, output=str(tmp_path / "bt"))
-    assert report["overall"]["keras-seq"]["mase"] is None or np.isnan(
-        report["overall"]["keras-seq"]["mase"]
-    )
-    assert "error on the training part is 0 for 'c' (constant);" in caplog.text
-    assert "'a'" not in caplog.text and "'b'" not in caplog.text
+    overall = report["overall"]["keras-seq"]
+    assert np.isfinite(overall["mase"]) and overall["mase_skipped"] == ["c"]
+    [line] = [r.getMessage() for r in caplog.records if "MASE leaves out" in r.getMessage()][:1]
+    assert "1 of 3 series" in line and "'c'" in line
+    assert "'a'" not in line and "'b'" not in line
+
+
+def test_backtest_names_why_mase_is_undefined_when_every_series_is_flat(tmp_path):
+    source = keras_seq.load_spec(spec(three_series(tmp_path, 20), epochs=1))
+    overall = {"keras-seq": {"mase": np.nan}, "naive": {"mase": np.nan}}
+    found = notes(overall, source, "'c' (constant)")
+    assert any("MASE is undefined" in n and "is 0 for 'c' (constant);" in n for n in found)
+
+
+def test_steps_per_epoch_caps_and_samples_the_windows_of_each_epoch(tmp_path):
+    from keras_seq import fitting
+    from keras_seq.training import EpochBatches
+
+    batches = EpochBatches(np.arange(100), np.arange(100), None, 8, seed=5, steps=3)
+    assert len(batches) == 3  # 13 batches of 8 capped at 3
+    drawn = [np.concatenate([batches.rows(i) for i in range(3)])]
+    batches.follow().on_epoch_begin(1)
+    drawn.append(np.concatenate([batches.rows(i) for i in range(3)]))
+    order = [np.random.default_rng((5, epoch)).permutation(100)[:24] for epoch in (0, 1)]
+    np.testing.assert_array_equal(drawn, order)  # each epoch: the first 24 of its own order
+    source = keras_seq.load_spec(spec(two_series(tmp_path, days=28), epochs=2))
+    task = Task.for_spec(source.replace({"training.steps_per_epoch": 2, "training.batch_size": 4}))
+    records = task.read(task.spec.data.train)
+    task.learn(records)
+    encoded = task.encode(records)  # 2 x 22 windows: 11 batches of 4 an epoch uncapped
+    task.build_model()
+    fitting.fit(task, {"train": encoded}, {"train": records}, verbose=0)
+    assert int(task.model.optimizer.iterations) == 2 * 2

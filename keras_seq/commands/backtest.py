@@ -7,7 +7,7 @@ import sys
 from keras_seq.commands.arguments import positive_int
 from keras_seq.commands.overrides import add_set
 
-HELP = "rolling-origin backtest of a time-series forecaster against naive baselines"
+HELP = "rolling-origin backtest of a forecaster against naive, seasonal-naive and Holt-Winters"
 
 
 def add_arguments(parser):

@@ -30,6 +30,7 @@ from keras_seq.data.series import is_missing, parse_time
 _ISO = re.compile(r"\d{4}-\d\d(-\d\d([T ]\d\d(:\d\d(:\d\d(\.\d+)?)?)?)?)?")
 # Written like a date, readable or not: 2021-03-01, 01/03/2021, 1.3.21, 2021-03-01T13:00Z.
 _DATE_LIKE = re.compile(r"(\d{4}-\d\d|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})([T ].*)?")
+_YEAR = re.compile(r"[12]\d{3}")
 _DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+")
 _STEP_NAMES = {"step", "t", "time", "period", "day", "week", "month", "year"}
 _MAX_CODES = 12  # whole numbers with at most this many distinct values: an indicator or a code
@@ -74,6 +75,19 @@ def step_columns(rows, columns):
         for c in columns
         if c.strip().lower() in _STEP_NAMES and all(is_whole(r.get(c)) for r in rows)
     ]
+
+
+def year_columns(rows, columns):
+    """Columns of years (`1700`, `1701`, ...: four-digit whole numbers, increasing): yearly
+    times written without month and day, read as integer steps."""
+    found = []
+    for column in columns:
+        cells = [str(r.get(column, "")).strip() for r in rows]
+        if len(cells) > 2 and all(_YEAR.fullmatch(cell) for cell in cells):
+            years = [int(cell) for cell in cells]
+            if all(a < b for a, b in itertools.pairwise(years)):
+                found.append(column)
+    return found
 
 
 def looks_like_times(rows, column):

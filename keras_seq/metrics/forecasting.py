@@ -66,25 +66,66 @@ def seasonal_scale(history, season=1):
     Returns NaN (with a warning) when the history is shorter than `season + 1` steps or the
     scale is 0 (a constant, or exactly periodic, history).
     """
-    history = np.asarray(history, dtype="float64")
-    if season < 1:
-        raise ValueError(f"season must be >= 1, got {season}")
-    if len(history) <= season:
+    scale = in_sample_scale(history, season)
+    if scale is None:
         warnings.warn(
             f"MASE needs more than season={season} training steps, got {len(history)}",
             stacklevel=2,
         )
         return float("nan")
-    scale = float(np.mean(np.abs(history[season:] - history[:-season])))
     if scale == 0:
         warnings.warn("MASE is undefined: the seasonal-naive in-sample error is 0", stacklevel=2)
         return float("nan")
     return scale
 
 
+def in_sample_scale(history, season):
+    """The seasonal-naive in-sample MAE, None when `history` has `season` steps or fewer."""
+    history = np.asarray(history, dtype="float64")
+    if season < 1:
+        raise ValueError(f"season must be >= 1, got {season}")
+    if len(history) <= season:
+        return None
+    return float(np.mean(np.abs(history[season:] - history[:-season])))
+
+
 def mase(y_true, y_pred, history, season=1):
     """Mean absolute scaled error: `mae(y_true, y_pred) / seasonal_scale(history, season)`."""
     return mae(y_true, y_pred) / seasonal_scale(history, season)
+
+
+def pooled_mase(truths, predictions, histories, season=1, names=None):
+    """MASE averaged over forecasts, leaving out those whose scale is 0 or undefined.
+
+    `mean over forecasts i with scale_i > 0 of mae(truths[i], predictions[i]) / scale_i`,
+    `scale_i = seasonal_scale(histories[i], season)`: one series whose history is constant
+    (or repeats exactly) would otherwise make the pooled figure NaN.
+
+    Args:
+        truths, predictions: sequences of arrays `(horizon,)`, one pair per forecast.
+        histories: sequence of arrays `(steps,)`, the history before each forecast.
+        season: int. The MASE scale's season.
+        names: sequence of str, optional. A name per forecast (its series).
+
+    Returns:
+        `(mase, skipped)`: the mean (NaN when every forecast is left out) and the sorted
+        names of the forecasts left out (their indices without `names`).
+
+    Example:
+
+    >>> from keras_seq.metrics.forecasting import pooled_mase
+    >>> pooled_mase([[3.0], [5.0]], [[2.0], [5.0]], [[0.0, 1.0], [5.0, 5.0]], 1, ["a", "b"])
+    (1.0, ['b'])
+    """
+    names = list(range(len(truths))) if names is None else list(names)
+    scaled, skipped = [], set()
+    for truth, prediction, history, name in zip(truths, predictions, histories, names):
+        scale = in_sample_scale(history, season)
+        if scale:
+            scaled.append(mae(truth, prediction) / scale)
+        else:
+            skipped.add(name)
+    return (float(np.mean(scaled)) if scaled else float("nan")), sorted(skipped)
 
 
 def coverage(y_true, lower, upper):
@@ -125,6 +166,13 @@ def seasonal_naive_forecast(history, horizon, season):
         )
         season = 1
     return history[len(history) - season + np.arange(horizon) % season]
+
+
+BASELINES = {
+    "naive": lambda history, horizon, season: naive_forecast(history, horizon),
+    "seasonal_naive": seasonal_naive_forecast,
+}
+"""The baselines every forecast is scored beside: `name -> f(history, horizon, season)`."""
 
 
 def rolling_origins(length, folds, horizon, *, step=None, min_train=1):

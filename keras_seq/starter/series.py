@@ -17,15 +17,17 @@ from keras_seq.data.series import read_series_table
 
 # Time step -> (lookback, horizon, season_length, calendar): a week of days ahead from four
 # weeks, a day of hours from two days, a quarter of weeks from a year and a month, ...
+# Years and plain steps have no calendar season: theirs is read from the autocorrelation.
 LAYOUTS = {
     "1h": (48, 24, 24, ["hour", "weekday"]),
     "1D": (28, 7, 7, ["weekday"]),
     "1W": (56, 13, 52, ["day_of_year"]),
     "1M": (24, 12, 12, ["month"]),
-    "3M": (8, 4, 4, ["month"]),
-    "1Y": (8, 1, 1, []),
+    "3M": (12, 4, 4, ["month"]),
+    "1Y": (12, 6, None, []),
 }
-_OTHER = (24, 1, 1, [])
+_OTHER = (24, 6, None, [])
+FOLDS = 5  # `keras-seq backtest`'s default: the layout leaves room for its folds
 
 
 def series_guess(path, fmt, records, time_column, series_id_column, target_column):
@@ -101,7 +103,7 @@ def _time_column(path, records, columns, given):
     if given is None:
         times = sniffing.time_columns(rows, columns)
         steps = [c for c in sniffing.step_columns(rows, columns) if _has_ids(rows, columns, c)]
-        return next(iter(times + steps), None)
+        return next(iter(times + steps + sniffing.year_columns(rows, columns)), None)
     if all(sniffing.is_whole(r.get(given)) for r in rows) or sniffing.time_columns(rows, [given]):
         return given
     line, value = sniffing.first_bad_time(records, given)
@@ -216,19 +218,70 @@ def _layout(path, series, time_column):
             field=time_column,
             hint="give each series at least a few dozen rows, or drop the short ones",
         )
-    if shortest < lookback + horizon:
-        horizon = max(1, min(horizon, shortest // 4))
-        lookback = max(1, min(lookback, (shortest - horizon) // 2))
-    if season >= lookback:
-        season = 1
+    if season is None:  # no calendar season: the autocorrelation's, else none
+        longest = series[lengths.index(max(lengths))].values[:, 0]
+        season = detected_season(longest[~np.isnan(longest)], shortest // 4) or 1
+        horizon, lookback = (season, max(lookback, 2 * season)) if season > 1 else (horizon, 12)
+    lookback, horizon = fitted_window(shortest, lookback, horizon, season)
     return {
         "lookback": lookback,
         "horizon": horizon,
-        "season_length": season,
+        "season_length": season if season <= lookback else 1,
         "calendar": calendar,
         "frequency": str(frequency),
         "shortest": shortest,
     }
+
+
+def fitted_window(steps, lookback, horizon, season, folds=FOLDS):
+    """`(lookback, horizon)` shortened so that a series of `steps` holds a backtest of `folds`
+    horizons plus a training part of `lookback + 2 * horizon` steps (a few windows): the
+    horizon to `steps // (2 (folds + 2))` at most, then the lookback to what is left (at
+    least a season, or a third of the series, when that fits).
+
+    >>> fitted_window(60, 28, 7, 7)
+    (28, 4)
+    >>> fitted_window(1000, 28, 7, 7)
+    (28, 7)
+    """
+    if lookback + horizon * (folds + 2) <= steps:
+        return lookback, horizon
+    horizon = max(1, min(horizon, steps // (2 * (folds + 2))))
+    room = steps - horizon * (folds + 2)
+    lookback = max(1, min(lookback, max(room, min(season, steps // 3))))
+    return lookback, horizon
+
+
+def detected_season(values, longest):
+    """The season read from the autocorrelation of the linearly detrended `values`: the lag
+    `2 <= k <= longest` with the highest peak above 0.3 that stands 0.2 above the lowest
+    autocorrelation before it; None when there is none (no season).
+
+    `acf(k) = sum_t x[t] x[t - k] / sum_t x[t]^2`, `x` the values less their least-squares line.
+
+    >>> import numpy as np
+    >>> steps = np.arange(120)
+    >>> detected_season(np.sin(2 * np.pi * steps / 11) + 0.05 * steps, 40)
+    11
+    >>> detected_season(np.cumsum(np.random.default_rng(0).normal(size=200)), 60) is None
+    True
+    """
+    values = np.asarray(values, dtype="float64")
+    longest = min(longest, len(values) - 2)
+    if longest < 2:
+        return None
+    steps = np.arange(len(values))
+    x = values - np.polyval(np.polyfit(steps, values, 1), steps)
+    energy = float(np.sum(x * x))
+    if energy == 0:
+        return None
+    acf = np.array([np.sum(x[k:] * x[: len(x) - k]) / energy for k in range(longest + 2)])
+    peaks = [
+        k
+        for k in range(2, longest + 1)
+        if acf[k - 1] < acf[k] >= acf[k + 1] and acf[k] > 0.3 and acf[k] - acf[1:k].min() > 0.2
+    ]
+    return max(peaks, key=lambda k: acf[k]) if peaks else None
 
 
 def spec_sections(guessed):
@@ -251,7 +304,7 @@ def spec_sections(guessed):
         _line(f"horizon: {guessed['horizon']}", "future steps predicted"),
         _line("outputs: 1", "values per step: data.target_columns"),
         _line("# quantiles: [0.1, 0.5, 0.9]", "an 80 % interval (pinball loss)"),
-        _line("# anchor: last", "forecast the change from the last value (trends)"),
+        _line("anchor: seasonal", "learn the residual over last season (or: last, none)"),
     ]
     data = [
         _line(

@@ -16,9 +16,11 @@ The model (design in docs/forecasting.md):
   a dense layer maps each decoder step to `head.outputs` values (times the quantiles);
   without, one dense layer maps the encoder's last output to the whole horizon (direct);
 - `head.quantiles`: pinball loss and `OrderedQuantiles` (the quantiles never cross);
-  `head.anchor: last`: the model predicts the change from the window's last target value.
+  `head.anchor: last`: the model predicts the change from the window's last target value;
+  `seasonal`: the residual over the seasonal-naive forecast (the last season repeated).
 """
 
+import logging
 import types
 
 import keras
@@ -211,9 +213,28 @@ class SeriesForecaster(Task):
         if not with_target:
             return x, None
         y = windows(scaled_targets, origins, 0, horizon)
-        if self.spec.head.anchor == "last":
-            y = y - scaled_targets[origins - 1][:, None]
+        if self.spec.head.anchor != "none":
+            y = y - self.anchor_values(scaled_targets, origins)
         return x, y
+
+    def anchor_values(self, scaled_targets, origins):
+        """What the model's output is added to (`head.anchor`), `(n, horizon, targets)`.
+
+        `last`: `base[h] = x[o - 1]`; `seasonal`: the last season repeated,
+        `base[h] = x[o - m + (h mod m)]` with `m = data.season_length`, so the network learns
+        the residual over the seasonal-naive forecast (of the scaled targets `x`, origins `o`).
+        """
+        season = self.spec.get("data.season_length") or 1
+        season = season if self.spec.head.anchor == "seasonal" else 1
+        if season > self.lookback():
+            raise DataError(
+                f"head.anchor: seasonal repeats the last season ({season} steps), longer than "
+                f"data.lookback ({self.lookback()})",
+                field="data.lookback",
+                hint=f"set data.lookback to {season} or more, or head.anchor: last",
+            )
+        steps = origins[:, None] - season + np.arange(self.spec.head.horizon) % season
+        return scaled_targets[steps]
 
     def _future(self, known, origins, record):
         """The future rows `(n, horizon, width)` after each origin; a `DataError` naming the
@@ -349,8 +370,9 @@ class SeriesForecaster(Task):
             index = self._series_index(record)
             x, _ = self._examples(blocks_, chosen, index, record, with_target=False)
             xs.append(x)
+            bases = self.anchor_values(blocks_[2], chosen)
             cases += [
-                {"record": record, "origin": int(o), "last": blocks_[2][o - 1]} for o in chosen
+                {"record": record, "origin": int(o), "base": base} for o, base in zip(chosen, bases)
             ]
         if not cases:
             return []
@@ -364,8 +386,8 @@ class SeriesForecaster(Task):
         if quantiles:
             middle = min(range(len(quantiles)), key=lambda i: abs(quantiles[i] - 0.5))
         for case, values in zip(cases, raw):
-            if self.spec.head.anchor == "last":
-                values = values + (case["last"][:, None] if quantiles else case["last"])
+            if self.spec.head.anchor != "none":
+                values = values + (case["base"][..., None] if quantiles else case["base"])
             key = case["record"]["id"]
             if quantiles:
                 moved = np.moveaxis(values, -1, 1)  # (horizon, Q, outputs)
@@ -414,7 +436,8 @@ class SeriesForecaster(Task):
         Origins every `head.horizon` steps from `lookback` to the end of each series; the MASE
         scale is the seasonal-naive (`data.season_length`) error on the series before each
         origin. Returns flat `{name: value}`: `mae, rmse, mase, smape` (+ `coverage`,
-        `pinball` with quantiles) for the model, and `naive_*` and `seasonal_naive_*`.
+        `pinball` with quantiles) for the model, and `naive_*` and `seasonal_naive_*`; with
+        `mase_skipped_series`, the number of series MASE leaves out (named in a warning).
         """
         if isinstance(records, str) or hasattr(records, "__fspath__"):
             records = self.read(records)
@@ -425,56 +448,81 @@ class SeriesForecaster(Task):
             steps = window_origins(length, self.lookback(), horizon, stride=horizon)
             origins[record["id"]] = steps.tolist()
         table = self.score(records, origins)
-        return {
+        flat = {
             (name if method == "keras-seq" else f"{method}_{name}"): value
             for method, scores in table.items()
             for name, value in scores.items()
+            if name != "mase_skipped"
         }
+        skipped = table["keras-seq"].get("mase_skipped")
+        return {**flat, "mase_skipped_series": len(skipped)} if skipped else flat
 
     def evaluate_with_tables(self, records, batch_size=None):
         """`(evaluate(records), {})`: a forecaster's tables are its `backtest`."""
         return self.evaluate(records, batch_size), {}
 
-    def score(self, records, origins, cases=None):
+    def score(self, records, origins, cases=None, baselines=None):
         """`{"keras-seq": {...}, "naive": {...}, "seasonal_naive": {...}}`: the errors of the
-        forecasts from `origins` (`{series id: [origin, ...]}`) and of the baselines there."""
-        targets = len(self.column_groups()[0])
+        forecasts from `origins` (`{series id: [origin, ...]}`) and of the baselines there.
+
+        `baselines`: `{name: forecast(history (steps,), horizon, season) -> (horizon,)}`,
+        default `fm.BASELINES`; each case keeps their forecasts (`case["baselines"]`, made
+        once). MASE leaves out the series whose scale is 0, by name (`mase_skipped`), with a
+        warning (`fm.pooled_mase`).
+        """
+        targets, horizon = len(self.column_groups()[0]), self.spec.head.horizon
         season = self.spec.get("data.season_length") or 1
+        baselines = fm.BASELINES if baselines is None else baselines
         cases = self.forecast_arrays(records, origins) if cases is None else cases
         if not cases:
             raise DataError(
                 "no forecast origin with a full horizon after it",
                 hint="give longer series (lookback + horizon steps at least)",
             )
-        truths, histories, forecasts = [], [], {"keras-seq": [], "naive": [], "seasonal_naive": []}
-        lower, upper, quantile_preds = [], [], []
+        truths, histories, names = [], [], []
         for case in cases:
-            values = case["record"]["series"].values[:, :targets]
-            origin, horizon = case["origin"], self.spec.head.horizon
-            history = values[:origin]
+            values, origin = case["record"]["series"].values[:, :targets], case["origin"]
             truths.append(values[origin : origin + horizon])
-            histories.append(history)
-            forecasts["keras-seq"].append(case["point"])
-            forecasts["naive"].append(
-                np.stack([fm.naive_forecast(h, horizon) for h in history.T], -1)
-            )
-            forecasts["seasonal_naive"].append(
-                np.stack([fm.seasonal_naive_forecast(h, horizon, season) for h in history.T], -1)
-            )
-            if case["quantiles"] is not None:
-                quantile_preds.append(case["quantiles"])
-                lower.append(case["quantiles"][..., 0])
-                upper.append(case["quantiles"][..., -1])
-        table = {}
-        for method, predictions in forecasts.items():
-            table[method] = error_table(truths, predictions, histories, season)
-        if quantile_preds:
-            truth = np.stack(truths)
-            table["keras-seq"]["coverage"] = fm.coverage(truth, np.stack(lower), np.stack(upper))
-            table["keras-seq"]["pinball"] = fm.pinball(
-                truth, np.stack(quantile_preds), self.spec.head.quantiles
-            )
+            histories.append(values[:origin])
+            names.append(case["record"]["id"])
+            known = case.setdefault("baselines", {})
+            for name, forecast in baselines.items():
+                if name not in known:
+                    columns = [forecast(h, horizon, season) for h in values[:origin].T]
+                    known[name] = np.stack(columns, -1)
+        forecasts = {"keras-seq": [case["point"] for case in cases]}
+        forecasts.update({name: [c["baselines"][name] for c in cases] for name in baselines})
+        table = {
+            method: error_table(truths, predictions, histories, season, names)
+            for method, predictions in forecasts.items()
+        }
+        if cases[0]["quantiles"] is not None:
+            table["keras-seq"].update(self._interval_scores(truths, cases))
+        _warn_skipped(table["keras-seq"].get("mase_skipped"), len(set(names)))
         return table
+
+    def _interval_scores(self, truths, cases):
+        """`{coverage, pinball}` of the outer quantiles' interval and of every quantile."""
+        truth = np.stack(truths)
+        predicted = np.stack([case["quantiles"] for case in cases])
+        return {
+            "coverage": fm.coverage(truth, predicted[..., 0], predicted[..., -1]),
+            "pinball": fm.pinball(truth, predicted, self.spec.head.quantiles),
+        }
+
+
+def _warn_skipped(skipped, series):
+    """A visible warning naming the series the pooled MASE leaves out."""
+    if skipped and len(skipped) < series:
+        shown = ", ".join(map(repr, skipped[:10])) + (" ..." if len(skipped) > 10 else "")
+        logging.getLogger(__name__).warning(
+            "MASE leaves out %d of %d series whose seasonal-naive error before the origin is 0 "
+            "(a constant or exactly repeating history): %s; the pooled MASE is over the others "
+            "(their names: mase_skipped); compare them by MAE or sMAPE",
+            len(skipped),
+            series,
+            shown,
+        )
 
 
 def model_inputs(xs):
@@ -485,21 +533,30 @@ def model_inputs(xs):
     return x
 
 
-def error_table(truths, predictions, histories, season):
-    """`{mae, rmse, mase, smape}` over forecasts: MAE, RMSE and sMAPE pooled over every
-    point; MASE the mean over forecasts and target columns of each one's scaled error."""
+def error_table(truths, predictions, histories, season, names=None):
+    """`{mae, rmse, mase, smape}` over forecasts `(horizon, targets)`: MAE, RMSE and sMAPE
+    pooled over every point; MASE the mean over forecasts and target columns of each one's
+    scaled error, leaving out those whose scale is 0 (`fm.pooled_mase`; their series' names,
+    from `names`, in `mase_skipped`)."""
     truth, prediction = np.stack(truths), np.stack(predictions)
-    scaled = [
-        fm.mase(t[:, c], p[:, c], h[:, c], season)
-        for t, p, h in zip(truths, predictions, histories)
-        for c in range(t.shape[1])
-    ]
-    return {
+    columns = range(truth.shape[-1])
+    names = range(len(truths)) if names is None else names
+    mase, skipped = fm.pooled_mase(
+        [t[:, c] for t in truths for c in columns],
+        [p[:, c] for p in predictions for c in columns],
+        [h[:, c] for h in histories for c in columns],
+        season,
+        [name for name in names for _ in columns],
+    )
+    table = {
         "mae": fm.mae(truth, prediction),
         "rmse": fm.rmse(truth, prediction),
-        "mase": float(np.mean(scaled)),
+        "mase": mase,
         "smape": fm.smape(truth, prediction),
     }
+    if skipped and not np.isnan(mase):
+        table["mase_skipped"] = skipped
+    return table
 
 
 def time_text(time):
