@@ -23,6 +23,46 @@ def _compose(earlier, later):
     return a1 * a2, a2 * b1 + b2
 
 
+def _associative(a, b, reverse):
+    """h_t = a_t h_{t-1} + b_t from h_0 = 0 (from the end when `reverse`), over axis 1."""
+    _, h = ops.associative_scan(_compose, (a, b), reverse=reverse, axis=1)
+    # Keras' torch scan returns bfloat16 inputs as float32; its TensorFlow scan traced in a
+    # graph loses the rank (the reshape restores it).
+    return ops.reshape(ops.cast(h, a.dtype), ops.shape(a))
+
+
+def _shifted(x, reverse):
+    """x_{t-1} at each t, zero at the first (x_{t+1} and zero at the last when `reverse`)."""
+    zero = ops.zeros_like(x[:, :1])
+    return ops.concatenate([x[:, 1:], zero] if reverse else [zero, x[:, :-1]], axis=1)
+
+
+def _scan_with_gradient(reverse):
+    """`_associative` whose gradient is one more linear scan, the other way.
+
+    With g_t = dL/dh_t in total (h_t reaches the loss directly and through h_{t+1}):
+    g_t = dh_t + a_{t+1} g_{t+1}, a linear recurrence read from the end; then
+    dL/db_t = g_t and dL/da_t = g_t h_{t-1}. Autodiff of the scan's tree of slices and
+    interleavings instead costs several times the forward pass.
+    """
+
+    @ops.custom_gradient
+    def run(a, b):
+        h = _associative(a, b, reverse)
+
+        def grad(*args, upstream=None):
+            upstream = args[0] if upstream is None else upstream
+            g = _associative(_shifted(a, not reverse), upstream, not reverse)
+            return g * _shifted(h, reverse), g
+
+        return h, grad
+
+    return run
+
+
+_SCANS = {reverse: _scan_with_gradient(reverse) for reverse in (False, True)}
+
+
 def linear_scan(a, b, h0, reverse=False):
     """Every h_t of h_t = a_t * h_{t-1} + b_t, starting from h0, over axis 1.
 
@@ -43,10 +83,7 @@ def linear_scan(a, b, h0, reverse=False):
     start = a[:, first] * h0 + b[:, first]  # h0 folded into the first step read
     rest = b[:, :-1] if reverse else b[:, 1:]
     b = ops.concatenate([rest, start[:, None]] if reverse else [start[:, None], rest], axis=1)
-    _, h = ops.associative_scan(_compose, (a, b), reverse=reverse, axis=1)
-    # Keras' torch scan returns bfloat16 inputs as float32; its TensorFlow scan traced in a
-    # graph loses the rank (the reshape restores it).
-    return ops.reshape(ops.cast(h, a.dtype), ops.shape(a))
+    return _SCANS[reverse](a, b)
 
 
 def plan_reason(cell, inputs):
