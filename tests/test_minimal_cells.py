@@ -236,6 +236,13 @@ def test_spec_builds_mingru_and_rejects_recurrent_dropout():
         keras_seq.load_spec(text.replace("layers: 2", "layers: 2, recurrent_dropout: 0.1"))
 
 
+def test_seq2seq_decoder_defaults_to_the_encoders_mingru():
+    text = "input: {kind: tokens}\nencoder: {cell: mingru, units: 8}\nhead: {type: seq2seq}\n"
+    spec = keras_seq.load_spec(text)
+    assert spec.head.decoder.cell == "mingru"
+    assert spec.replace({"encoder.units": 16}).head.decoder.cell == "mingru"  # re-validated
+
+
 @pytest.mark.backend("tensorflow")
 def test_unknown_length_on_tensorflow_takes_the_generic_scan_with_a_reason():
     import tensorflow as tf
