@@ -4,6 +4,9 @@
     python -m benchmarks --quick    # tagger + padded tagger, fewer steps (a few minutes)
     python -m benchmarks --workloads tagger long --backends torch --processes 3
     python -m benchmarks --threads 0 1    # both thread settings (0: the frameworks' defaults)
+    python -m benchmarks --workloads long long_gru long_mingru --impls keras-seq --backends jax
+
+Workloads of a cell only keras-seq has (`mingru`) run keras-seq alone.
 
 Every (implementation, backend, workload) runs in its own process; with --processes N the
 runs go in N rounds, each round running every combination once, so keras-seq and the
@@ -247,6 +250,7 @@ def main(argv=None):
         for workload in names
         for impl in args.impls
         for backend in (["torch"] if impl == "torch" else args.backends)
+        if impl == "keras-seq" or workloads.WORKLOADS[workload].cell in workloads.RECURRENT_MATMUL
     ]
     passes = {}
     for threads in args.threads:

@@ -15,12 +15,15 @@ import dataclasses
 
 import numpy as np
 
+# Cells with a recurrent matmul, which Keras and PyTorch have too; the others are keras-seq's only.
+RECURRENT_MATMUL = ("lstm", "gru", "simple")
+
 
 @dataclasses.dataclass(frozen=True)
 class Workload:
     name: str
     description: str
-    cell: str  # "lstm" | "gru" | "simple"
+    cell: str  # "lstm" | "gru" | "simple" | "mingru" (keras-seq only)
     units: int
     layers: int
     bidirectional: bool
@@ -37,11 +40,12 @@ class Workload:
 
     def flops(self):
         """Multiply-adds x 2 of the recurrent layers' forward pass (x W_ih and h W_hh)."""
-        gates = {"lstm": 4, "gru": 3, "simple": 1}[self.cell]
+        gates = {"lstm": 4, "gru": 3, "simple": 1, "mingru": 2}[self.cell]
+        recurrent = self.units if self.cell in RECURRENT_MATMUL else 0
         directions = 2 if self.bidirectional else 1
         total, features = 0, self.embed or self.features
         for _ in range(self.layers):
-            total += 2 * self.batch * self.length * (features + self.units) * gates * self.units
+            total += 2 * self.batch * self.length * (features + recurrent) * gates * self.units
             features = self.units * directions
         return total * directions
 
@@ -79,6 +83,18 @@ WORKLOADS = {
             "long sequence: batch 16, len 512, 16 features, 1x LSTM 128, last state -> 1",
             cell="lstm", units=128, layers=1, bidirectional=False, batch=16, length=512,
             features=16, head="regressor", classes=1,
+        ),
+        Workload(
+            "long_gru",
+            "as long with a GRU 128",
+            cell="gru", units=128, layers=1, bidirectional=False, batch=16, length=512,
+            features=16, head="regressor", classes=1, opt_in=True,
+        ),
+        Workload(
+            "long_mingru",
+            "as long with minGRU 128 (parallel scan over time; keras-seq only)",
+            cell="mingru", units=128, layers=1, bidirectional=False, batch=16, length=512,
+            features=16, head="regressor", classes=1, opt_in=True,
         ),
         Workload(
             "tagger_large",

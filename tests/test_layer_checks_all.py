@@ -48,6 +48,8 @@ EXAMPLES = {
         None,
     ),
     "SimpleRNNCell": lambda: (_cell(public.SimpleRNNCell(3)), FEATURES, (4, 5, 3), None),
+    "MinGRUCell": lambda: (_cell(public.MinGRUCell(3)), FEATURES, (4, 5, 3), None),
+    "MinLSTMCell": lambda: (_cell(public.MinLSTMCell(3)), FEATURES, (4, 5, 3), None),
     "CharacterEncoder": _characters,
     "MaskedConcatenate": lambda: (
         public.MaskedConcatenate(),

@@ -148,10 +148,10 @@ def test_misspelt_value_suggests_the_choice():
     problem = only_problem(MINIMAL.replace("cell: lstm", "cell: lstmm"))
     assert (problem.path, problem.line, problem.column) == ("encoder.cell", 4, 9)
     assert problem.found == "lstmm" and problem.hint == "lstm"
-    assert problem.allowed == "simple, lstm, gru"
+    assert problem.allowed == "simple, lstm, gru, mingru, minlstm"
     assert problem.format() == (
-        "4:9: encoder.cell: 'lstmm' is not one of the choices; allowed: simple, lstm, gru. "
-        "Did you mean 'lstm'?"
+        "4:9: encoder.cell: 'lstmm' is not one of the choices; allowed: simple, lstm, gru, "
+        "mingru, minlstm. Did you mean 'lstm'?"
     )
 
 
@@ -315,7 +315,7 @@ def test_cli_schema_is_the_packaged_schema(capsys):
     assert json.loads(capsys.readouterr().out) == spec_schema.schema()
     assert cli.main(["schema", "--markdown"]) == 0
     text = capsys.readouterr().out
-    assert "| `encoder.cell` | simple, lstm, gru | (required) |" in text
+    assert "| `encoder.cell` | simple, lstm, gru, mingru, minlstm | (required) |" in text
     assert text == markdown() + "\n"
 
 

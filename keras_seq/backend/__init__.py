@@ -4,7 +4,9 @@
 sequence on this backend's fast path (`torch_fused` on PyTorch, `jax_rnn` on JAX, `tf_rnn`
 on TensorFlow), or raises `NotImplementedError(reason)` where that path would not compute
 exactly what the generic scan (`scan.scan`) computes; the caller then runs the generic
-scan, as Keras' layers do around `keras.backend.lstm`. The cell arrives as an object: this
+scan, as Keras' layers do around `keras.backend.lstm`. A cell that declares
+`scan = "associative"` (its steps are linear in h) runs instead as a parallel prefix scan on
+every backend (`parallel`). The cell arrives as an object: this
 package reads its declared attributes and methods (`torch_kernel`, `step`, ...) and imports
 nothing from `keras_seq.layers`.
 """
@@ -12,6 +14,8 @@ nothing from `keras_seq.layers`.
 import importlib
 
 import keras
+
+from keras_seq.backend import parallel
 
 _MODULES = {
     "torch": "keras_seq.backend.torch_fused",
@@ -47,6 +51,8 @@ def recur(cell, inputs, mask, states, reverse, training, recurrent_mask=None, ne
     Raises:
         NotImplementedError: naming why the fast path does not take this case.
     """
+    if getattr(cell, "scan", None) == "associative":
+        return parallel.recur(cell, inputs, mask, states, reverse, training)
     return _module().recur(
         cell,
         inputs,

@@ -1,5 +1,5 @@
-"""Layers: cells, `Recurrent`, embeddings (words, characters), pooling, the seq2seq state
-bridge, attention, CRF.
+"""Layers: cells (minGRU and minLSTM among them), `Recurrent`, embeddings (words,
+characters), pooling, the seq2seq state bridge, attention, CRF.
 
 Layer code imports only `keras` and `keras.ops`; backend-specific fast paths live in
 `keras_seq.backend`.
@@ -12,6 +12,7 @@ from keras_seq.layers.characters import CharacterEncoder
 from keras_seq.layers.concatenate import MaskedConcatenate
 from keras_seq.layers.crf import CRF
 from keras_seq.layers.embedding import TokenEmbedding
+from keras_seq.layers.minimal_cells import MinGRUCell, MinLSTMCell
 from keras_seq.layers.pooling import SequencePooling
 from keras_seq.layers.quantiles import OrderedQuantiles
 from keras_seq.layers.recurrent import Recurrent

@@ -29,6 +29,9 @@ declarations, never from its type:
   every gate's pre-activation is x_t W_ih + hp, so `step` may take the projection whole.
 - `step_key`: what `step` depends on beyond its arguments; compiled loops are shared
   between cells with equal keys.
+- `has_recurrent_kernel`, `has_recurrent_bias`: which recurrent weights the cell builds
+  (the input-gated cells of `keras_seq.layers.minimal_cells` have neither, and declare
+  `scan = "associative"`: their sequence runs as a parallel prefix scan).
 """
 
 import keras
@@ -45,6 +48,7 @@ class _RecurrentCell(keras.layers.Layer):
     gate_count = 1
     state_count = 1
     torch_kernel = None
+    has_recurrent_kernel = True
     has_recurrent_bias = True
     saved_count = 0
     gradients_differ = False
@@ -86,11 +90,13 @@ class _RecurrentCell(keras.layers.Layer):
             initializer=self.kernel_initializer,
             name="kernel",
         )
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, width),
-            initializer=self.recurrent_initializer,
-            name="recurrent_kernel",
-        )
+        self.recurrent_kernel = None
+        if self.has_recurrent_kernel:
+            self.recurrent_kernel = self.add_weight(
+                shape=(self.units, width),
+                initializer=self.recurrent_initializer,
+                name="recurrent_kernel",
+            )
         self.bias = None
         self.recurrent_bias = None
         if self.use_bias:

@@ -8,8 +8,15 @@ from keras_seq.api import keras_seq_export
 from keras_seq.backend import quirks, scan
 from keras_seq.initializers import Portable
 from keras_seq.layers.cells import GRUCell, LSTMCell, ResetBeforeGRUCell, SimpleRNNCell
+from keras_seq.layers.minimal_cells import MinGRUCell, MinLSTMCell
 
-_CELLS = {"simple": SimpleRNNCell, "lstm": LSTMCell, "gru": GRUCell}
+_CELLS = {
+    "simple": SimpleRNNCell,
+    "lstm": LSTMCell,
+    "gru": GRUCell,
+    "mingru": MinGRUCell,
+    "minlstm": MinLSTMCell,
+}
 _DIRECTIONS = ("forward", "backward", "bidirectional")
 _MERGES = ("concat", "sum", "average", "multiply")
 
@@ -43,8 +50,13 @@ def _check_mask(input_shape, mask_shape):
         )
 
 
-def _check_cell_options(cell, activation, reset_after):
+def _check_cell_options(cell, activation, reset_after, recurrent_dropout):
     """Options that apply to one cell only keep their defaults on the others."""
+    if not _CELLS[cell].has_recurrent_kernel and recurrent_dropout:
+        raise ValueError(
+            f"`recurrent_dropout` applies only to cells with a recurrent matmul; {cell} "
+            f"gates read only the inputs. Received: recurrent_dropout={recurrent_dropout!r}"
+        )
     if cell != "simple" and activation != "tanh":
         raise ValueError(
             f"`activation` applies only to cell='simple'; {cell} cells use fixed "
@@ -97,7 +109,8 @@ class Recurrent(keras.layers.Layer):
     positions. Each layer-direction pass runs `keras_seq.backend.recur`, the backend's fast
     path (PyTorch's fused kernels, or a hand-written backward pass on JAX and TensorFlow),
     and where that refuses (`NotImplementedError`, with a reason) the generic scan over the
-    cell's `step` (`keras_seq.backend.scan`); both compute the same numbers.
+    cell's `step` (`keras_seq.backend.scan`); both compute the same numbers. `"mingru"` and
+    `"minlstm"` run as a parallel prefix scan over time (`keras_seq.backend.parallel`).
 
     The cells are `layer.cells[layer_index][direction_index]`: index 0 is the forward
     cell (or, for `direction="backward"`, the only, reversed cell), index 1 the reverse
@@ -107,8 +120,11 @@ class Recurrent(keras.layers.Layer):
     `forward_{k}` / `backward_{k}`.
 
     Args:
-        cell: str. `"simple"` (Elman), `"lstm"` or `"gru"` (reset gate after the
-            recurrent matmul, as in PyTorch; see `reset_after`).
+        cell: str. `"simple"` (Elman), `"lstm"`, `"gru"` (reset gate after the
+            recurrent matmul, as in PyTorch; see `reset_after`), or `"mingru"` /
+            `"minlstm"` (gates read only the inputs, `keras_seq.layers.MinGRUCell`: the
+            sequence runs as a parallel prefix scan; no recurrent kernel, so no
+            `recurrent_dropout`).
         units: int, or list of ints (one per layer). Size of the hidden states.
         layers: int. Number of stacked layers (with a list `units`: 1 or `len(units)`).
         direction: str. `"forward"`, `"backward"` or `"bidirectional"`.
@@ -137,7 +153,8 @@ class Recurrent(keras.layers.Layer):
     Call arguments:
         inputs: tensor (batch, time, features).
         initial_state: optional list of the first layer's initial states, each
-            (batch, units): `[h]` (simple, gru) or `[h, c]` (lstm); bidirectional:
+            (batch, units): `[h]` (simple, gru, mingru, minlstm) or `[h, c]` (lstm);
+            bidirectional:
             forward states then backward states. Other layers start from zeros.
         mask: optional boolean tensor (batch, time), True at real steps (given
             automatically after `Embedding(mask_zero=True)` or `Masking`).
@@ -198,7 +215,7 @@ class Recurrent(keras.layers.Layer):
         self.merge = _choice("merge", merge, _MERGES)
         self.dropout = _rate("dropout", dropout)
         self.recurrent_dropout = _rate("recurrent_dropout", recurrent_dropout)
-        _check_cell_options(cell, activation, reset_after)
+        _check_cell_options(cell, activation, reset_after, recurrent_dropout)
         self.activation = _choice("activation", activation, ("tanh", "relu"))
         self.reset_after = bool(reset_after)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)

@@ -66,7 +66,7 @@ def spec_text(guessed, data_path, spec_path):
         *inputs,
         "",
         f"encoder:                  # {why}",
-        f"  cell: {cell}               # simple | lstm | gru",
+        f"  cell: {cell}               # simple | lstm | gru | mingru | minlstm",
         f"  units: {units}",
         f"  direction: {direction}",
         "  dropout: 0.0",

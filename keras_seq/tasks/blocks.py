@@ -50,7 +50,7 @@ def recurrent(spec, stack, name, **options):
         direction=getattr(stack, "direction", None) or "forward",
         merge=getattr(stack, "merge", None) or "concat",
         dropout=encoder.dropout,
-        recurrent_dropout=encoder.recurrent_dropout,
+        recurrent_dropout=encoder.recurrent_dropout or 0.0,  # unset: the cell has no h feedback
         activation=(encoder.activation or "tanh") if cell == "simple" else "tanh",
         kernel_initializer=initializer(encoder.initializers.kernel, f"{name}/kernel"),
         recurrent_initializer=initializer(encoder.initializers.recurrent, f"{name}/recurrent"),
