@@ -3,8 +3,9 @@
 32 concurrent clients (one asyncio process, plain keep-alive HTTP/1.1) send single-sentence
 tagging requests to a `keras-seq serve` process on 127.0.0.1 for a fixed time, once with
 micro-batching (the model runs once per batch of up to 32 records) and once with
-`--max-batch-size 1` (one `model.predict` per request). Prints requests per second,
-p50 / p99 latency and failures per mode, and the ratio; exits 1 if a request failed or the
+`--max-batch-size 1` (one `model.predict` per request). A third phase has one client
+alone (the single-client throughput). Prints requests per second, p50 / p99 latency and
+failures per mode, and the two ratios; exits 1 if a request failed or the
 ratio is below `--min-ratio`.
 
 Bounded and local: the server binds 127.0.0.1 on a free port, each phase lasts `--seconds`,
@@ -47,9 +48,9 @@ def sentences(path=SENTENCES):
     return found + ([words] if words else [])
 
 
-def train(folder, backend):
+def train(folder, backend, epochs=1):
     command = [sys.executable, "-m", "keras_seq.cli", "train", str(ROOT / "specs" / "tagger.yaml")]
-    command += ["--epochs", "1", "--output", str(folder), "--backend", backend]
+    command += ["--epochs", str(epochs), "--output", str(folder), "--backend", backend]
     subprocess.run(command, check=True, timeout=900)
     return folder
 
@@ -57,9 +58,10 @@ def train(folder, backend):
 class Server:
     """`keras-seq serve RUN` in a child process, on a free port of 127.0.0.1."""
 
-    def __init__(self, run, backend, batch_size, log):
+    def __init__(self, run, backend, batch_size, log, options=()):
         command = [sys.executable, "-m", "keras_seq.cli", "serve", str(run), "--port", "0"]
         command += ["--no-access-log", "--max-batch-size", str(batch_size), "--backend", backend]
+        command += list(options)
         self.log = log
         self.process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -181,21 +183,24 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as scratch:
         run = args.run or train(pathlib.Path(scratch) / "tagger", args.backend)
         results = [
-            phase(run, args.backend, size, texts, args.clients, args.seconds)
-            for size in (args.batch_size, 1)
+            phase(run, args.backend, size, texts, clients, args.seconds)
+            for size, clients in ((args.batch_size, args.clients), (1, args.clients), (1, 1))
         ]
     print(
-        f"backend {args.backend}, {args.clients} clients, {args.seconds:g} s per mode, "
+        f"backend {args.backend}, {args.seconds:g} s per mode, "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
-    print(f"{'mode':<22}{'requests':>9}{'failed':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
-    for result, mode in zip(results, ("micro-batched", "one predict/request")):
+    print(f"{'mode':<30}{'requests':>9}{'failed':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
+    modes = (f"{args.clients} clients, micro-batched", f"{args.clients} clients, one per predict")
+    for result, mode in zip(results, (*modes, "1 client")):
         print(
-            f"{mode:<22}{result['requests']:>9}{result['failed']:>8}{result['throughput']:>9.1f}"
+            f"{mode:<30}{result['requests']:>9}{result['failed']:>8}{result['throughput']:>9.1f}"
             f"{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}"
         )
     ratio = results[0]["throughput"] / max(results[1]["throughput"], 1e-9)
+    single = results[0]["throughput"] / max(results[2]["throughput"], 1e-9)
     print(f"throughput ratio (micro-batched / one predict per request): {ratio:.2f}x")
+    print(f"throughput ratio (micro-batched / one client alone): {single:.2f}x")
     failed = sum(r["failed"] for r in results)
     return 0 if failed == 0 and ratio >= args.min_ratio else 1
 
