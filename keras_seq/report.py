@@ -1,8 +1,10 @@
 """`report.html`: one self-contained page per run (no network: CSS inline, images as base64).
 
-Sections, in order: the spec, the data (examples, tokens, out-of-vocabulary share and labels
-unseen in training, per split), the learning curves, the metrics per split and, for
-classifiers and taggers, a per-class table and a confusion matrix per split.
+A header says how the run was made (backend, versions, machine, date, wall time, speed:
+`keras_seq.record`). Sections, in order: the spec, the data (examples, tokens,
+out-of-vocabulary share and labels unseen in training, per split), the learning curves, the
+metrics per split and, for classifiers and taggers, a per-class table and a confusion matrix
+per split.
 
 Every input is plain data (dicts, lists, numbers, text), so a report can be written for any
 run, old or new, and tested without a model.
@@ -33,6 +35,7 @@ th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
 .note { color: #a33; } img { max-width: 100%; }
+.run th { text-align: left; font-weight: normal; color: #555; }
 """
 
 
@@ -47,6 +50,7 @@ def render(
     confusion=None,
     notes=(),
     data_checks=(),
+    record=None,
 ):
     """The report's HTML text.
 
@@ -65,6 +69,8 @@ def render(
         notes: iterable of str. Warnings shown at the top (e.g. a diverged run).
         data_checks: iterable of str. What `keras-seq debug-data` finds in the training data
             (`keras_seq.diagnosis.report_findings`), listed under the data table.
+        record: dict, optional. The run's record (`keras_seq.record.make`), shown as a table
+            under the title.
 
     Returns:
         str: a complete HTML document that needs no network.
@@ -75,6 +81,8 @@ def render(
         f"<title>keras-seq run: {_e(name)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>keras-seq run: {_e(name)}</h1>",
     ]
+    if record:
+        parts.append(_record_table(record))
     parts += [f'<p class="note">{_e(note)}</p>' for note in notes]
     parts += ["<h2>Spec</h2>", f"<pre>{_e(spec_yaml)}</pre>"]
     if data_stats:
@@ -188,6 +196,25 @@ def _confusion_table(table):
         )
         rows.append(f"<tr><td>{_e(label)}</td>{cells}</tr>")
     return "<table>" + "".join(rows) + "</table>"
+
+
+def _record_table(record):
+    """The run's record as a two-column table: what it is, its value."""
+    from keras_seq.progress import duration
+    from keras_seq.record import SPEEDS
+
+    versions = ", ".join(f"{name} {version}" for name, version in record["versions"].items())
+    rows = [
+        ("backend", record["backend"]),
+        ("versions", versions),
+        ("CPU", record["cpu"]),
+        ("GPU", ", ".join(record["gpu"]) if record.get("gpu") else "none"),
+        ("date", record["date"]),
+        ("wall time", duration(record["wall_seconds"])),
+    ]
+    rows += [(name.replace("_", " "), f"{record[name]:,.0f}") for name in SPEEDS if name in record]
+    body = "".join(f"<tr><th>{_e(key)}</th><td>{_e(value)}</td></tr>" for key, value in rows)
+    return f'<table class="run">{body}</table>'
 
 
 def _curves(history):

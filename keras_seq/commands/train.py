@@ -65,7 +65,7 @@ def _score(value):
 
 
 def run(args):
-    from keras_seq import pipeline, runs
+    from keras_seq import pipeline, record, runs
     from keras_seq.training import NonFiniteLoss
 
     if (args.spec is None) == (args.resume is None):
@@ -97,6 +97,7 @@ def run(args):
         print(f"keras-seq train: {word}{_kept(runs.RunFolder.last_kept)}", file=sys.stderr)
         return code
     print(summary(result.folder, result.metrics))
+    print(record.line(result.record))
     return 0
 
 
