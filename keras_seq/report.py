@@ -35,6 +35,7 @@ th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
 .note { color: #a33; } img { max-width: 100%; }
+.scroll { overflow-x: auto; max-width: 100%; }
 .run th { text-align: left; font-weight: normal; color: #555; }
 """
 
@@ -168,7 +169,7 @@ def _split_table(by_split):
     for name in names:
         cells = "".join(f"<td>{_number(by_split[split].get(name))}</td>" for split in splits)
         rows.append(f"<tr><td>{_e(name)}</td>{cells}</tr>")
-    return "<table>" + "".join(rows) + "</table>"
+    return _scrolling("<table>" + "".join(rows) + "</table>")
 
 
 def _per_class_table(rows):
@@ -180,7 +181,7 @@ def _per_class_table(rows):
         + "</tr>"
         for row in rows
     ]
-    return "<table>" + head + "".join(body) + "</table>"
+    return _scrolling("<table>" + head + "".join(body) + "</table>")
 
 
 def _confusion_table(table):
@@ -195,7 +196,12 @@ def _confusion_table(table):
             for count in row
         )
         rows.append(f"<tr><td>{_e(label)}</td>{cells}</tr>")
-    return "<table>" + "".join(rows) + "</table>"
+    return _scrolling("<table>" + "".join(rows) + "</table>")
+
+
+def _scrolling(table):
+    """A table in a box that scrolls sideways when the table is wider than the page."""
+    return f'<div class="scroll">{table}</div>'
 
 
 def _record_table(record):

@@ -9,7 +9,7 @@ import time
 import keras
 import pytest
 
-from keras_seq import record, runs
+from keras_seq import record, report, runs
 
 
 def test_metrics_json_records_the_backend_versions_machine_and_speed(small_runs):
@@ -48,3 +48,21 @@ def test_speed_weights_each_epoch_by_its_seconds():
     # 100 words/s for 1 s, then 400 words/s for 3 s: 1300 words in 4 s.
     history = {"seconds": [1.0, 3.0], "words_per_second": [100.0, 400.0]}
     assert record.make(history, 0.0, 4.5)["words_per_second"] == pytest.approx(325.0)
+
+
+def test_wide_tables_scroll_inside_their_box():
+    labels = ["B-LOC", "I-LOC", "B-MISC", "I-MISC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
+    labels += ["B-DATE", "I-DATE", "B-TIME", "I-TIME", "O"]
+    matrix = [[i * 13 + j for j in range(13)] for i in range(13)]
+    page = report.render(
+        name="ner",
+        spec_yaml="",
+        metrics={"test": {"loss": 1.0}},
+        confusion={"test": {"labels": labels, "matrix": matrix}},
+    )
+    assert ".scroll { overflow-x: auto;" in page
+    box = page[page.index("<h2>Confusion matrix (test)</h2>") :]
+    box = box[: box.index("</div>") + len("</div>")]
+    assert box.count('<div class="scroll"><table>') == 1 and box.endswith("</table></div>")
+    # The last column (O) is in the box: its heading and the last row's last count.
+    assert "<th>O</th></tr>" in box and f">{13 * 13 - 1}</td></tr>" in box
