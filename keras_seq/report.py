@@ -3,8 +3,8 @@
 A header says how the run was made (backend, versions, machine, date, wall time, speed:
 `keras_seq.record`). Sections, in order: the spec, the data (examples, tokens,
 out-of-vocabulary share and labels unseen in training, per split), the learning curves, the
-metrics per split and, for classifiers and taggers, a per-class table and a confusion matrix
-per split.
+metrics per split and, for classifiers and taggers, a per-class table, a per-entity-type
+table (BIO-style tags) and a confusion matrix per split.
 
 Every input is plain data (dicts, lists, numbers, text), so a report can be written for any
 run, old or new, and tested without a model.
@@ -48,6 +48,7 @@ def render(
     data_stats=None,
     history=None,
     per_class=None,
+    per_entity=None,
     confusion=None,
     notes=(),
     data_checks=(),
@@ -65,6 +66,8 @@ def render(
             with `keras_seq.runs.curves_figure` and inlined as a PNG.
         per_class: dict, optional. Split -> list of rows `{"label", "precision", "recall",
             "f1", "support"}`.
+        per_entity: dict, optional. Split -> rows as `per_class`'s, one per entity type of a
+            tagger's BIO-style tags, and a last `all` row (micro-averaged).
         confusion: dict, optional. Split -> `{"labels": [...], "matrix": [[...]]}`, rows the
             true labels, columns the predicted ones.
         notes: iterable of str. Warnings shown at the top (e.g. a diverged run).
@@ -96,6 +99,8 @@ def render(
     parts += ["<h2>Metrics</h2>", _split_table(metrics)]
     for split, rows in (per_class or {}).items():
         parts += [f"<h2>Per class ({_e(split)})</h2>", _per_class_table(rows)]
+    for split, rows in (per_entity or {}).items():
+        parts += [f"<h2>Per entity type ({_e(split)})</h2>", _per_class_table(rows)]
     for split, table in (confusion or {}).items():
         parts += [f"<h2>Confusion matrix ({_e(split)})</h2>", _confusion_table(table)]
     parts.append("</body></html>")
@@ -131,10 +136,17 @@ def data_figures(stats):
 
 
 def class_sections(tables):
-    """`{"per_class": ..., "confusion": ...}` for `render` from the run's tables
-    (`{split: {"classes": keras_seq.metrics.classification.class_table(...)}}`)."""
+    """`{"per_class": ..., "per_entity": ..., "confusion": ...}` for `render` from the run's
+    tables (`{split: {"classes": keras_seq.metrics.classification.class_table(...),
+    "entities": keras_seq.metrics.spans.span_scores(...)}}`, entities for BIO-style tags)."""
     classes = {split: t["classes"] for split, t in tables.items() if "classes" in t}
+    spans = {split: t["entities"] for split, t in tables.items() if "entities" in t}
     return {
+        "per_entity": {
+            split: [{"label": name, **figures} for name, figures in table["types"].items()]
+            + [{"label": "all", **{k: v for k, v in table.items() if k != "types"}}]
+            for split, table in spans.items()
+        },
         "per_class": {
             split: [{"label": label, **figures} for label, figures in table["classes"].items()]
             for split, table in classes.items()

@@ -384,9 +384,16 @@ def _about_the_run(name):
     return name in ("epoch", "learning_rate", "seconds") or name.endswith("_per_second")
 
 
+def _drawn(name):
+    """Whether a quantity gets a panel: all but the entity scores other than F1 (the
+    precision, recall and per-type figures of `keras_seq.metrics.entity_callback`)."""
+    return not name.startswith("entity_") or name == "entity_f1"
+
+
 def curves_figure(history):
     """A matplotlib figure: one panel per quantity (loss first), train against validation,
-    per epoch.
+    per epoch; a quantity logged on validation only (a tagger's `val_entity_f1`) has its one
+    curve.
 
     Epoch ticks are whole numbers; a loss whose finite values span more than a factor of
     `LOG_SCALE_RATIO` gets a logarithmic axis. Non-finite values (a run that diverged) are
@@ -406,7 +413,8 @@ def curves_figure(history):
     matplotlib.use("Agg")
     from matplotlib import pyplot, ticker
 
-    names = [n for n in history if not n.startswith("val_") and not _about_the_run(n)]
+    names = [n.removeprefix("val_") for n in history]
+    names = [n for n in dict.fromkeys(names) if not _about_the_run(n) and _drawn(n)]
     names.sort(key=lambda n: n != "loss")
     figure, axes = pyplot.subplots(
         1, max(1, len(names)), figsize=(5 * max(1, len(names)), 3.6), squeeze=False

@@ -97,3 +97,30 @@ def test_a_diverged_run_gets_a_note_not_blank_axes(history, drawn, note):
 def test_plot_curves_writes_a_png(tmp_path):
     runs.plot_curves(HISTORY, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_ner_runs_get_a_per_entity_type_table_and_an_f1_curve():
+    from keras_seq.metrics.spans import span_scores
+
+    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["B-LOC", "O"]]
+    predicted = [["B-PER", "I-PER", "O", "B-ORG"], ["B-LOC", "O"]]
+    tables = {"test": {"entities": span_scores(gold, predicted)}}
+    page = report.render(
+        name="ner", spec_yaml="", metrics={"test": {"loss": 1.0}}, **report.class_sections(tables)
+    )
+    table = page[page.index("<h2>Per entity type (test)</h2>") :]
+    # LOC: 1 of 2 gold found, 1 of 1 predicted right; ORG: predicted once, wrongly; PER: right.
+    assert "<tr><td>LOC</td><td>1.000</td><td>0.500</td><td>0.667</td><td>2</td></tr>" in table
+    assert "<tr><td>ORG</td><td>0.000</td><td>0.000</td><td>0.000</td><td>0</td></tr>" in table
+    assert "<tr><td>all</td><td>0.667</td><td>0.667</td><td>0.667</td><td>3</td></tr>" in table
+    history = {
+        "loss": [1.0, 0.5],
+        "val_loss": [1.1, 0.6],
+        "val_entity_f1": [0.2, 0.6],
+        "val_entity_precision": [0.3, 0.6],
+        "val_entity_f1_PER": [0.1, 0.5],
+    }
+    for figure in _figure(history):
+        assert [axis.get_title() for axis in figure.axes] == ["loss", "entity_f1"]
+        (line,) = figure.axes[1].get_lines()
+        assert list(line.get_ydata()) == [0.2, 0.6]
