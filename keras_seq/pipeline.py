@@ -203,7 +203,7 @@ def _fit_and_write(task, encoded, records, folder, verbose, started, progress=No
     """Fits (checkpointing into `folder/checkpoint`), scores, writes the run's files and
     removes the checkpoint, tracked as `training.tracking` says (`keras_seq.tracking`);
     returns `(metrics, history, record)`, the record's wall time counted from `started`
-    (`time.time()`) to the end of scoring."""
+    (`time.time()`) to the end of scoring (the report's examples included)."""
     from keras_seq import tracking
 
     with tracking.tracking(task.spec, folder) as tracker:
@@ -217,7 +217,7 @@ def _fit_and_write(task, encoded, records, folder, verbose, started, progress=No
 def _fit_score_write(task, encoded, records, folder, verbose, started, progress, tracker):
     import shutil
 
-    from keras_seq import diagnosis, fitting, record, report, runs, scoring, stopping
+    from keras_seq import diagnosis, examples, fitting, record, report, runs, scoring, stopping
 
     checkpoint_dir = folder / runs.CHECKPOINT
     checkpoint_dir.mkdir(exist_ok=True)
@@ -225,6 +225,9 @@ def _fit_score_write(task, encoded, records, folder, verbose, started, progress,
     history = fitting.fit(task, encoded, records, checkpoint_dir, verbose, progress, log)
     metrics, tables = scoring.score(task, encoded, records)
     stopping.raise_if_requested()  # a stop some library swallowed is not a finished run
+    shown = next((split for split in ("test", "validation", "train") if split in records), None)
+    count = task.spec.training.report_examples
+    sample = examples.examples(task, records[shown], count) if shown else []
     run_record = record.make(history, started, time.time())
     runs.write_run(folder, task, history, metrics, tables, run_record)
     report.write(
@@ -236,6 +239,7 @@ def _fit_score_write(task, encoded, records, folder, verbose, started, progress,
         data_stats={split: report.data_figures(data.stats) for split, data in encoded.items()},
         history=history,
         data_checks=[str(f) for f in diagnosis.report_findings(task.spec, records)],
+        examples={shown: sample} if sample else None,
         **report.class_sections(tables),
     )
     shutil.rmtree(checkpoint_dir)

@@ -88,7 +88,7 @@ def cpu():
     except OSError:
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{name} ({cores} cores)"
+    return f"{name} ({cores} core{'' if cores == 1 else 's'})"
 
 
 def gpus():

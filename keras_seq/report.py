@@ -36,6 +36,9 @@ th:first-child, td:first-child { text-align: left; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
 .note { color: #a33; } img { max-width: 100%; }
 .scroll { overflow-x: auto; max-width: 100%; }
+.example { border-left: 3px solid #ccc; padding: 0.3em 0.7em; margin: 0.5em 0; }
+.example.error { border-left-color: #c33; background: #fff5f5; }
+.word { margin-right: 0.5em; } .word sub { color: #666; } .wrong, .wrong sub { color: #b00; }
 .run th { text-align: left; font-weight: normal; color: #555; }
 """
 
@@ -53,6 +56,7 @@ def render(
     notes=(),
     data_checks=(),
     record=None,
+    examples=None,
 ):
     """The report's HTML text.
 
@@ -75,14 +79,19 @@ def render(
             (`keras_seq.diagnosis.report_findings`), listed under the data table.
         record: dict, optional. The run's record (`keras_seq.record.make`), shown as a table
             under the title.
+        examples: dict, optional. Split -> `keras_seq.examples.examples(...)`: predictions,
+            the wrong ones highlighted, their tokens shaded by attribution where explained.
 
     Returns:
         str: a complete HTML document that needs no network.
     """
+    from keras_seq.explain import view
+
     parts = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>keras-seq run: {_e(name)}</title><style>{_STYLE}</style></head><body>",
+        f"<title>keras-seq run: {_e(name)}</title><style>{_STYLE}{view.CSS}</style></head>",
+        "<body>",
         f"<h1>keras-seq run: {_e(name)}</h1>",
     ]
     if record:
@@ -103,6 +112,8 @@ def render(
         parts += [f"<h2>Per entity type ({_e(split)})</h2>", _per_class_table(rows)]
     for split, table in (confusion or {}).items():
         parts += [f"<h2>Confusion matrix ({_e(split)})</h2>", _confusion_table(table)]
+    for split, items in (examples or {}).items():
+        parts += [f"<h2>Example predictions ({_e(split)})</h2>", _examples(items)]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -209,6 +220,38 @@ def _confusion_table(table):
         )
         rows.append(f"<tr><td>{_e(label)}</td>{cells}</tr>")
     return _scrolling("<table>" + "".join(rows) + "</table>")
+
+
+def _examples(items):
+    """Each example in a box (red where wrong): its words with their predicted tags (the
+    wrong ones red, with the gold tag), or its text and predicted label; then, if explained,
+    the words shaded by their attribution (`keras_seq.explain.view.target_html`)."""
+    from keras_seq.explain.view import target_html
+
+    wrong = sum(item["error"] for item in items)
+    blocks = [
+        f"<p>{wrong} of {len(items)} wrong, shown first. Shaded words: red raised the "
+        "explained output, blue lowered it (hover for the value).</p>"
+    ]
+    for item in items:
+        pairs = list(zip(item["gold"], item["predicted"]))
+        if item["per_token"]:
+            text = "".join(_word(word, *pair) for word, pair in zip(item["input"], pairs))
+        else:
+            text = f"{_e(' '.join(item['input']))} &rarr; {_word('', *pairs[0])}"
+        explained = item["explanation"]
+        shaded = target_html(item["input"], explained) if explained else ""
+        kind = "example error" if item["error"] else "example"
+        blocks.append(f'<div class="{kind}"><div>{text}</div>{shaded}</div>')
+    return "".join(blocks)
+
+
+def _word(word, gold, predicted):
+    """A word and its predicted label; a wrong one red, with the gold label."""
+    if gold == predicted:
+        return f'<span class="word">{_e(word)}<sub>{_e(predicted)}</sub></span>'
+    label = f"{_e(predicted)} (gold {_e(gold)})"
+    return f'<span class="word wrong">{_e(word)}<sub>{label}</sub></span>'
 
 
 def _scrolling(table):
