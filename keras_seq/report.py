@@ -62,7 +62,7 @@ def render(
 
     Args:
         name: str. The run's name (the page title).
-        spec_yaml: str. The resolved spec, as `spec.yaml` holds it.
+        spec_yaml: str. The resolved spec (`spec_text`: the fields that apply to the task).
         metrics: dict. Split -> metric name -> number (None or NaN shown as "n/a").
         data_stats: dict, optional. Split -> figure name -> number, e.g. `{"train":
             {"examples": 400, "tokens": 5120, "oov_rate": 0.0}}`.
@@ -97,7 +97,11 @@ def render(
     if record:
         parts.append(_record_table(record))
     parts += [f'<p class="note">{_e(note)}</p>' for note in notes]
-    parts += ["<h2>Spec</h2>", f"<pre>{_e(spec_yaml)}</pre>"]
+    parts += [
+        "<h2>Spec</h2>",
+        "<p>The fields that apply to this task; the run's spec.yaml holds every one.</p>",
+        f"<pre>{_e(spec_yaml)}</pre>",
+    ]
     if data_stats:
         parts += ["<h2>Data</h2>", _split_table(data_stats)]
     if data_checks:
@@ -123,6 +127,16 @@ def write(path, **sections):
     from keras_seq.runs import write_text_atomic
 
     write_text_atomic(path, render(**sections))
+
+
+def spec_text(spec):
+    """The spec's YAML for the report: only the fields that apply to its task
+    (`keras_seq.spec.schema.applicable`); the run's `spec.yaml` holds every one."""
+    import yaml
+
+    from keras_seq.spec.schema import applicable
+
+    return yaml.safe_dump(applicable(spec.to_dict()), sort_keys=False, default_flow_style=None)
 
 
 def data_figures(stats):
