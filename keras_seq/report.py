@@ -39,7 +39,7 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
 .example { border-left: 3px solid #ccc; padding: 0.3em 0.7em; margin: 0.5em 0; }
 .example.error { border-left-color: #c33; background: #fff5f5; }
 .word { margin-right: 0.5em; } .word sub { color: #666; } .wrong, .wrong sub { color: #b00; }
-.run th { text-align: left; font-weight: normal; color: #555; }
+.run th, .run td { text-align: left; } .run th { font-weight: normal; color: #555; }
 """
 
 
