@@ -223,7 +223,7 @@ def _fit_score_write(task, encoded, records, folder, verbose, started, progress,
     checkpoint_dir.mkdir(exist_ok=True)
     log = tracker.callbacks()
     history = fitting.fit(task, encoded, records, checkpoint_dir, verbose, progress, log)
-    metrics, tables = scoring.score(task, encoded, records)
+    metrics, tables = scoring.score(task, encoded, records, None if verbose == 0 else _say)
     stopping.raise_if_requested()  # a stop some library swallowed is not a finished run
     shown = next((split for split in ("test", "validation", "train") if split in records), None)
     count = task.spec.training.report_examples
@@ -244,3 +244,8 @@ def _fit_score_write(task, encoded, records, folder, verbose, started, progress,
     )
     shutil.rmtree(checkpoint_dir)
     return metrics, history, run_record
+
+
+def _say(line):
+    """Prints a progress line now (standard output, as `keras_seq.progress` does)."""
+    print(line, flush=True)
