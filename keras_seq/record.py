@@ -2,7 +2,7 @@
 long it took and how fast, so that two runs' numbers can be compared knowing what made them.
 
 `metrics.json` holds it as its `run` section, `report.html` as its header, and `keras-seq
-train` ends with `line(record)`.
+train` prints `line(record)` just before its summary line.
 
 Example:
 
@@ -115,7 +115,7 @@ def gpus():
 
 
 def line(found):
-    """The record in one line, as `keras-seq train` prints it last.
+    """The record in one line, as `keras-seq train` prints it before its summary.
 
     >>> from keras_seq.record import line
     >>> print(line({"backend": "jax", "versions": {"keras": "3.13.2", "jax": "0.7.0"},

@@ -96,8 +96,8 @@ def run(args):
         word = "interrupted" if code == 130 else "terminated"
         print(f"keras-seq train: {word}{_kept(runs.RunFolder.last_kept)}", file=sys.stderr)
         return code
-    print(summary(result.folder, result.metrics))
     print(record.line(result.record))
+    print(summary(result.folder, result.metrics))
     return 0
 
 
