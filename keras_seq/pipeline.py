@@ -226,8 +226,10 @@ def _fit_score_write(task, encoded, records, folder, verbose, started, progress,
     metrics, tables = scoring.score(task, encoded, records, None if verbose == 0 else _say)
     stopping.raise_if_requested()  # a stop some library swallowed is not a finished run
     shown = next((split for split in ("test", "validation", "train") if split in records), None)
-    count = task.spec.training.report_examples
-    sample = examples.examples(task, records[shown], count) if shown else []
+    training = task.spec.training
+    sample = examples.examples(
+        task, records.get(shown, []), training.report_examples, training.report_explanations
+    )
     run_record = record.make(history, started, time.time())
     runs.write_run(folder, task, history, metrics, tables, run_record)
     report.write(
