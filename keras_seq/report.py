@@ -36,7 +36,7 @@ th:first-child, td:first-child { text-align: left; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
 .note { color: #a33; } img { max-width: 100%; }
 .scroll { overflow-x: auto; max-width: 100%; }
-.example { border-left: 3px solid #ccc; padding: 0.3em 0.7em; margin: 0.5em 0; }
+.example { border-left: 3px solid #ccc; padding: 0.3em 0.7em; margin: 0.5em 0; overflow-x: auto; }
 .example.error { border-left-color: #c33; background: #fff5f5; }
 .word { margin-right: 0.5em; } .word sub { color: #666; } .wrong, .wrong sub { color: #b00; }
 .run th, .run td { text-align: left; } .run th { font-weight: normal; color: #555; }
