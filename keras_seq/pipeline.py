@@ -18,6 +18,7 @@ epoch's checkpoint, which `resume` continues.
 import dataclasses
 import logging
 import pathlib
+import time
 
 
 @dataclasses.dataclass
@@ -34,12 +35,15 @@ class Run:
             an `epoch` column there).
         task: `keras_seq.tasks.Task`. The trained task: `task.model`, `task.predict`,
             `task.evaluate`.
+        record: dict. Backend, versions, machine, date, wall time and speed
+            (`keras_seq.record.make`), as `metrics.json`'s `run` section holds it.
     """
 
     folder: pathlib.Path
     metrics: dict
     history: dict
     task: object
+    record: dict = None
 
 
 def train(spec, train=None, validation=None, test=None, output=None, *, epochs=None, verbose=None):
@@ -88,14 +92,15 @@ def train(spec, train=None, validation=None, test=None, output=None, *, epochs=N
     from keras_seq import runs, splits
     from keras_seq.backend import distribution
 
+    started = time.time()
     task = task_for(spec, train=train, validation=validation, test=test, epochs=epochs)
     # The folder is reserved first: a taken output fails before any data is read.
     run_folder = runs.RunFolder(output or runs.default_path(task.spec.name), unique=not output)
     # The model is built, fitted, scored and saved in the training.distribution scope.
     with run_folder as folder, distribution.scope(task.spec.training):
         encoded, records = splits.prepare(task)
-        metrics, history = _fit_and_write(task, encoded, records, folder, verbose)
-    return Run(run_folder.path, metrics, history, task)
+        found = _fit_and_write(task, encoded, records, folder, verbose, started)
+    return Run(run_folder.path, *found[:2], task, found[2])
 
 
 def resume(folder, verbose=None, epochs=None):
@@ -124,6 +129,7 @@ def resume(folder, verbose=None, epochs=None):
     from keras_seq.backend import distribution
     from keras_seq.data import DataError
 
+    started = time.time()
     progress_file = pathlib.Path(folder) / runs.CHECKPOINT / runs.PROGRESS
     if not progress_file.is_file():
         raise DataError(
@@ -143,8 +149,8 @@ def resume(folder, verbose=None, epochs=None):
             task = checkpoint.load_task(partial / runs.CHECKPOINT, progress)
             task.spec = spec
         encoded, records = splits.read_encoded(task, learn=False)
-        metrics, history = _fit_and_write(task, encoded, records, partial, verbose, progress)
-    return Run(run_folder.path, metrics, history, task)
+        found = _fit_and_write(task, encoded, records, partial, verbose, started, progress)
+    return Run(run_folder.path, *found[:2], task, found[2])
 
 
 def _with_epochs(spec, epochs, done):
@@ -193,39 +199,55 @@ def dry_run(spec, train=None, validation=None, test=None, epochs=None):
     return task, encoded
 
 
-def _fit_and_write(task, encoded, records, folder, verbose, progress=None):
+def _fit_and_write(task, encoded, records, folder, verbose, started, progress=None):
     """Fits (checkpointing into `folder/checkpoint`), scores, writes the run's files and
     removes the checkpoint, tracked as `training.tracking` says (`keras_seq.tracking`);
-    returns `(metrics, history)`."""
+    returns `(metrics, history, record)`, the record's wall time counted from `started`
+    (`time.time()`) to the end of scoring (the report's examples included)."""
     from keras_seq import tracking
 
     with tracking.tracking(task.spec, folder) as tracker:
-        found = _fit_score_write(task, encoded, records, folder, verbose, progress, tracker)
+        found = _fit_score_write(
+            task, encoded, records, folder, verbose, started, progress, tracker
+        )
         tracker.finish(found[0])
     return found
 
 
-def _fit_score_write(task, encoded, records, folder, verbose, progress, tracker):
+def _fit_score_write(task, encoded, records, folder, verbose, started, progress, tracker):
     import shutil
 
-    from keras_seq import diagnosis, fitting, report, runs, scoring, stopping
+    from keras_seq import diagnosis, examples, fitting, record, report, runs, scoring, stopping
 
     checkpoint_dir = folder / runs.CHECKPOINT
     checkpoint_dir.mkdir(exist_ok=True)
     log = tracker.callbacks()
     history = fitting.fit(task, encoded, records, checkpoint_dir, verbose, progress, log)
-    metrics, tables = scoring.score(task, encoded, records)
+    metrics, tables = scoring.score(task, encoded, records, None if verbose == 0 else _say)
     stopping.raise_if_requested()  # a stop some library swallowed is not a finished run
-    runs.write_run(folder, task, history, metrics, tables)
+    shown = next((split for split in ("test", "validation", "train") if split in records), None)
+    training = task.spec.training
+    sample = examples.examples(
+        task, records.get(shown, []), training.report_examples, training.report_explanations
+    )
+    run_record = record.make(history, started, time.time())
+    runs.write_run(folder, task, history, metrics, tables, run_record)
     report.write(
         folder / runs.REPORT,
         name=task.spec.name,
-        spec_yaml=task.spec.to_yaml(),
+        record=run_record,
+        spec_yaml=report.spec_text(task.spec),
         metrics=metrics,
         data_stats={split: report.data_figures(data.stats) for split, data in encoded.items()},
         history=history,
         data_checks=[str(f) for f in diagnosis.report_findings(task.spec, records)],
+        examples={shown: sample} if sample else None,
         **report.class_sections(tables),
     )
     shutil.rmtree(checkpoint_dir)
-    return metrics, history
+    return metrics, history, run_record
+
+
+def _say(line):
+    """Prints a progress line now (standard output, as `keras_seq.progress` does)."""
+    print(line, flush=True)

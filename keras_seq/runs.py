@@ -46,6 +46,7 @@ VOCAB = "vocab.txt"
 LABELS = "labels.txt"
 HISTORY = "history.csv"
 METRICS = "metrics.json"
+RECORD = "run"  # metrics.json's section holding the run's record (keras_seq.record)
 CURVES = "curves.png"
 REPORT = "report.html"
 CHECKPOINT = "checkpoint"  # a folder: the last epoch done (keras_seq.checkpoint)
@@ -276,13 +277,16 @@ def finite_json(data):
     return json.dumps(plain(data), indent=2, allow_nan=False) + "\n"
 
 
-def write_metrics(folder, metrics):
+def write_metrics(folder, metrics, record=None):
     """Writes `metrics.json`: split -> metric name -> number (NaN/inf, and None for a figure
-    nothing was scored for, written as null)."""
+    nothing was scored for, written as null), and the run's `record` (`keras_seq.record`)
+    as its `run` section."""
     plain = {
         split: {name: None if value is None else float(value) for name, value in scores.items()}
         for split, scores in metrics.items()
     }
+    if record is not None:
+        plain[RECORD] = record
     write_text_atomic(pathlib.Path(folder) / METRICS, finite_json(plain))
 
 
@@ -307,10 +311,10 @@ def write_history(history, path):
             writer.writerow([epoch + 1, *(float(history[name][epoch]) for name in names)])
 
 
-def write_run(folder, task, history, metrics, tables):
+def write_run(folder, task, history, metrics, tables, record=None):
     """Writes a trained run's files into `folder`: the model, the resolved spec, the
-    vocabularies, `history.csv`, `curves.png`, `metrics.json` and the task's tables (the
-    report is `keras_seq.report.write_run`'s)."""
+    vocabularies, `history.csv`, `curves.png`, `metrics.json` (with the run's `record`) and
+    the task's tables (the report is `keras_seq.report.write`'s)."""
     folder = pathlib.Path(folder)
     task.save(folder / MODEL)
     write_text_atomic(folder / SPEC, task.spec.to_yaml())
@@ -319,16 +323,23 @@ def write_run(folder, task, history, metrics, tables):
             task.state[name].save(folder / f"{name}.txt")
     write_history(history, folder / HISTORY)
     plot_curves(history, folder / CURVES)
-    write_metrics(folder, metrics)
+    write_metrics(folder, metrics, record)
     write_tables(folder, tables)
 
 
 def read_metrics(folder):
-    """A run's `metrics.json` as a dict.
+    """A run's `metrics.json` scores: `{split: {metric: value}}` (its `run` section, the
+    record, is `read_record`'s).
 
     Raises:
         keras_seq.DataError: the file is not JSON holding an object (truncated, edited).
     """
+    return {
+        split: scores for split, scores in _read_metrics_file(folder).items() if split != RECORD
+    }
+
+
+def _read_metrics_file(folder):
     from keras_seq.data import DataError
 
     path = pathlib.Path(folder) / METRICS
@@ -343,6 +354,12 @@ def read_metrics(folder):
             hint="delete it (the run is used without its scores), or train the run again",
         )
     return metrics
+
+
+def read_record(folder):
+    """The run's record (`metrics.json`'s `run` section), or None for a run trained before
+    runs had one; raises as `read_metrics`."""
+    return _read_metrics_file(folder).get(RECORD)
 
 
 def read_history(folder):
@@ -367,9 +384,16 @@ def _about_the_run(name):
     return name in ("epoch", "learning_rate", "seconds") or name.endswith("_per_second")
 
 
+def _drawn(name):
+    """Whether a quantity gets a panel: all but the entity scores other than F1 (the
+    precision, recall and per-type figures of `keras_seq.metrics.entity_callback`)."""
+    return not name.startswith("entity_") or name == "entity_f1"
+
+
 def curves_figure(history):
     """A matplotlib figure: one panel per quantity (loss first), train against validation,
-    per epoch.
+    per epoch; a quantity logged on validation only (a tagger's `val_entity_f1`) has its one
+    curve.
 
     Epoch ticks are whole numbers; a loss whose finite values span more than a factor of
     `LOG_SCALE_RATIO` gets a logarithmic axis. Non-finite values (a run that diverged) are
@@ -389,7 +413,8 @@ def curves_figure(history):
     matplotlib.use("Agg")
     from matplotlib import pyplot, ticker
 
-    names = [n for n in history if not n.startswith("val_") and not _about_the_run(n)]
+    names = [n.removeprefix("val_") for n in history]
+    names = [n for n in dict.fromkeys(names) if not _about_the_run(n) and _drawn(n)]
     names.sort(key=lambda n: n != "loss")
     figure, axes = pyplot.subplots(
         1, max(1, len(names)), figsize=(5 * max(1, len(names)), 3.6), squeeze=False

@@ -115,6 +115,7 @@ def test_train_writes_a_complete_run_folder(tagger):
 
 def test_metrics_count_real_tokens_only_and_match_evaluate(tagger):
     metrics = json.loads((tagger / "run" / "metrics.json").read_text())
+    assert metrics.pop("run")["backend"] == keras.backend.backend()  # the run's record
     assert set(metrics) == {"train", "validation", "test"}
     assert all(set(scores) == {"accuracy", "loss", "oov_rate"} for scores in metrics.values())
     run, test = _encoded_test(tagger)
@@ -225,7 +226,7 @@ def test_classifier_csv_train_predict_and_unseen_test_labels(tmp_path, capsys, c
     last_line = capsys.readouterr().out.splitlines()[-1]
     assert last_line.startswith(f"run saved to {tmp_path / 'run'}: test accuracy ")
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert set(metrics) == {"train", "test"}
+    assert set(metrics) == {"run", "train", "test"}
     assert cli.main(["predict", str(tmp_path / "run"), "--data", str(tmp_path / "test.csv")]) == 0
     rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
     assert list(rows[0]) == ["text", "label", "prediction", "probability"] and len(rows) == 20

@@ -31,7 +31,8 @@ def test_train_returns_the_run_it_writes_scored_as_the_loaded_folder_scores(tmp_
     assert set(run.metrics) == {"train", "validation", "test"}
     expected = loaded.evaluate(run.task.spec.data.test)
     assert run.metrics["test"] == pytest.approx(expected, rel=1e-6, abs=1e-7)
-    assert json.loads((run.folder / "metrics.json").read_text()) == run.metrics
+    assert runs.read_metrics(run.folder) == run.metrics
+    assert json.loads((run.folder / "metrics.json").read_text())["run"] == run.record
     written = runs.read_history(run.folder)
     assert written.pop("epoch") == [1.0] and list(written) == list(run.history)
     assert written == run.history

@@ -93,3 +93,27 @@ def test_epoch_speed_logs_seconds_and_units_per_second():
         {"loss": 1.0, "seconds": 2.5, "words_per_second": 2000.0},
         {"loss": 1.0, "seconds": 4.0, "words_per_second": 1250.0},
     ]
+
+
+def test_scoring_says_each_split_before_scoring_it_with_the_time_left():
+    from types import SimpleNamespace
+
+    from keras_seq import scoring
+
+    class Task:
+        def evaluate_with_tables(self, records):
+            now[0] += 2.0 * len(records)  # 2 s per example
+            return {"loss": 0.5}, {}
+
+    now = [0.0]
+    sizes = {"train": 6, "validation": 2, "test": 2}
+    encoded = {s: SimpleNamespace(stats=SimpleNamespace(examples=n)) for s, n in sizes.items()}
+    records = {s: [{}] * n for s, n in sizes.items()}
+    said = []
+    metrics, _ = scoring.score(Task(), encoded, records, said.append, clock=lambda: now[0])
+    assert list(metrics) == ["train", "validation", "test"]
+    assert said == [
+        "scoring train (1/3 splits, 6 examples)",
+        "scoring validation (2/3 splits, 2 examples) - ETA: 8s",  # 4 examples left at 2 s
+        "scoring test (3/3 splits, 2 examples) - ETA: 4s",
+    ]

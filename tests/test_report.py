@@ -97,3 +97,78 @@ def test_a_diverged_run_gets_a_note_not_blank_axes(history, drawn, note):
 def test_plot_curves_writes_a_png(tmp_path):
     runs.plot_curves(HISTORY, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_ner_runs_get_a_per_entity_type_table_and_an_f1_curve():
+    from keras_seq.metrics.spans import span_scores
+
+    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["B-LOC", "O"]]
+    predicted = [["B-PER", "I-PER", "O", "B-ORG"], ["B-LOC", "O"]]
+    tables = {"test": {"entities": span_scores(gold, predicted)}}
+    page = report.render(
+        name="ner", spec_yaml="", metrics={"test": {"loss": 1.0}}, **report.class_sections(tables)
+    )
+    table = page[page.index("<h2>Per entity type (test)</h2>") :]
+    # LOC: 1 of 2 gold found, 1 of 1 predicted right; ORG: predicted once, wrongly; PER: right.
+    assert "<tr><td>LOC</td><td>1.000</td><td>0.500</td><td>0.667</td><td>2</td></tr>" in table
+    assert "<tr><td>ORG</td><td>0.000</td><td>0.000</td><td>0.000</td><td>0</td></tr>" in table
+    assert "<tr><td>all</td><td>0.667</td><td>0.667</td><td>0.667</td><td>3</td></tr>" in table
+    history = {
+        "loss": [1.0, 0.5],
+        "val_loss": [1.1, 0.6],
+        "val_entity_f1": [0.2, 0.6],
+        "val_entity_precision": [0.3, 0.6],
+        "val_entity_f1_PER": [0.1, 0.5],
+    }
+    for figure in _figure(history):
+        assert [axis.get_title() for axis in figure.axes] == ["loss", "entity_f1"]
+        (line,) = figure.axes[1].get_lines()
+        assert list(line.get_ydata()) == [0.2, 0.6]
+
+
+@pytest.mark.parametrize(
+    ("spec_text", "shown", "hidden"),
+    [
+        (
+            "input: {kind: features, dim: 1}\nencoder: {cell: gru, units: 4}\n"
+            "head: {type: forecaster, horizon: 2}\ndata: {format: csv, train: a.csv}\n",
+            {"fill", "season_length", "streaming"},
+            {"text_column", "label_column", "tokens_column", "source_column", "target_column"},
+        ),
+        (
+            "input: {kind: tokens}\nencoder: {cell: gru, units: 4}\nhead: {type: tagger}\n"
+            "data: {format: csv, train: a.csv}\n",
+            {"tokens_column", "tags_column"},
+            {"text_column", "label_column", "source_column", "target_column", "fill"},
+        ),
+    ],
+)
+def test_the_spec_section_shows_only_the_fields_that_apply_to_the_task(spec_text, shown, hidden):
+    import yaml
+
+    from keras_seq.spec import load_spec
+
+    spec = load_spec(spec_text)
+    text = report.spec_text(spec)
+    data = yaml.safe_load(text)["data"]
+    assert shown <= set(data) and not hidden & set(data)
+    assert set(data) < set(spec.to_dict()["data"])
+    # Nothing that applies is lost: the shown spec loads back to the same spec.
+    assert load_spec(text) == spec
+
+
+def test_every_x_heads_names_a_task():
+    from keras_seq.spec.schema import ROOT
+    from keras_seq.tasks.task import TASKS
+
+    def heads(node):
+        if isinstance(node, dict):
+            yield from node.get("x-heads", ())
+            for value in node.values():
+                yield from heads(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from heads(value)
+
+    named = set(heads(ROOT))
+    assert named == {"tagger", "classifier", "forecaster", "seq2seq"} and named <= set(TASKS)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from keras_seq import cli, runs
+from keras_seq import cli, record, runs
 
 ROOT = pathlib.Path(__file__).parent.parent
 
@@ -54,13 +54,13 @@ def test_set_overrides_are_validated_and_recorded(spec, tmp_path, capsys):
     saved = yaml.safe_load((out / "spec.yaml").read_text())
     assert saved["encoder"]["units"] == 6 and saved["training"]["learning_rate"] == 0.003
     assert saved["training"]["epochs"] == 1
-    summary = capsys.readouterr().out
-    assert re.search(
-        r"run saved to .*: test accuracy \d\.\d{3}, .*loss \d\.\d{3}$", summary.strip()
-    )
-    # The report is in the run, with the data and the metrics it printed.
+    made, summary = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert re.search(r"run saved to .*: test accuracy \d\.\d{3}, .*loss \d\.\d{3}$", summary)
+    # The report is in the run, with the data and the metrics it printed; the line before
+    # the summary is the run's record.
     page = (out / "report.html").read_text()
     metrics = json.loads((out / "metrics.json").read_text())
+    assert made == record.line(metrics["run"]) and made.startswith("trained on ")
     assert f"{metrics['test']['accuracy']:.3f}" in page
     assert "<tr><td>examples</td><td>24</td><td>8</td></tr>" in page
 

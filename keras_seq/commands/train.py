@@ -65,7 +65,7 @@ def _score(value):
 
 
 def run(args):
-    from keras_seq import pipeline, runs
+    from keras_seq import pipeline, record, runs
     from keras_seq.training import NonFiniteLoss
 
     if (args.spec is None) == (args.resume is None):
@@ -96,6 +96,7 @@ def run(args):
         word = "interrupted" if code == 130 else "terminated"
         print(f"keras-seq train: {word}{_kept(runs.RunFolder.last_kept)}", file=sys.stderr)
         return code
+    print(record.line(result.record))
     print(summary(result.folder, result.metrics))
     return 0
 

@@ -84,19 +84,31 @@ def explain_records(task, records, limit=20, steps=64, step=None):
     """
     records = list(records)
     labelled = bool(records) and hasattr(task, "labels_in") and task.target_key in records[0]
-    errors = [False] * len(records)
+    chosen, errors = records[:limit], ()
     if labelled:
-        predictions = task.predict([record[task.input_key] for record in records])
-        errors = [
-            task.labels_in(record) != task.predicted_labels(prediction)
-            for record, prediction in zip(records, predictions)
-        ]
-    order = sorted(range(len(records)), key=lambda i: not errors[i])[:limit]
-    found = explain(task, [records[i] for i in order], steps=steps, step=step)
-    for i, explanation in zip(order, found):
-        if labelled:
-            explanation.update(gold=records[i][task.target_key], error=errors[i])
+        chosen, _, errors = errors_first(task, records, limit)
+    found = explain(task, chosen, steps=steps, step=step)
+    for record, error, explanation in zip(chosen, errors, found):
+        explanation.update(gold=record[task.target_key], error=error)
     return found
+
+
+def errors_first(task, records, limit=20):
+    """`(records, predictions, errors)`: up to `limit` labelled records (with
+    `task.target_key`), those whose predicted labels differ from their gold ones first, each
+    group in its order; their predictions and whether each is wrong."""
+    records = list(records)
+    predictions = task.predict([record[task.input_key] for record in records])
+    errors = [
+        task.labels_in(record) != task.predicted_labels(prediction)
+        for record, prediction in zip(records, predictions)
+    ]
+    order = sorted(range(len(records)), key=lambda i: not errors[i])[:limit]
+    return (
+        [records[i] for i in order],
+        [predictions[i] for i in order],
+        [errors[i] for i in order],
+    )
 
 
 def _target(about, attributions, output, baseline, parts, item):
@@ -123,4 +135,4 @@ def _plain(item):
     return np.asarray(item).tolist() if not isinstance(item, list) else item
 
 
-__all__ = ["explain", "explain_records", "front_parts", "integrated_gradients"]
+__all__ = ["errors_first", "explain", "explain_records", "front_parts", "integrated_gradients"]

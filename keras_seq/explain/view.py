@@ -6,13 +6,15 @@ larger the share of that output's largest attribution (hover a step for its valu
 
 import html as escape
 
-_STYLE = """<style>
-body { font-family: sans-serif; margin: 2em; max-width: 70em; }
-.input { margin-bottom: 1.5em; } .target { margin: 0.3em 0; }
-.about { color: #444; font-size: 90%; margin-right: 0.6em; }
+#: The rules `target_html`'s markup needs (`keras_seq.report` inlines them too).
+CSS = """
+.target { margin: 0.3em 0; } .about { color: #444; font-size: 90%; margin-right: 0.6em; }
 .step { padding: 0.15em 0.25em; margin: 0 0.1em; border-radius: 0.2em; font-family: monospace; }
-.error { color: #b00; font-weight: bold; }
-</style>"""
+"""
+_STYLE = f"""<style>
+body {{ font-family: sans-serif; margin: 2em; max-width: 70em; }}
+.input {{ margin-bottom: 1.5em; }} .error {{ color: #b00; font-weight: bold; }}
+{CSS}</style>"""
 
 
 def html(explanations, title="keras-seq explanations"):
@@ -30,7 +32,7 @@ def html(explanations, title="keras-seq explanations"):
         body.append(f'<div class="input"><h3>Input {number}</h3>')
         if found.get("error"):
             body.append(f'<div class="error">gold: {escape.escape(str(found["gold"]))}</div>')
-        body += [_target(found["input"], target) for target in found["targets"]]
+        body += [target_html(found["input"], target) for target in found["targets"]]
         body.append("</div>")
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape.escape(title)}"
@@ -38,8 +40,9 @@ def html(explanations, title="keras-seq explanations"):
     )
 
 
-def _target(steps, target):
-    """One explained output: what it is, then every input step shaded by its attribution."""
+def target_html(steps, target):
+    """One explained output (an item of an explanation's `targets`): what it is, then every
+    input step (`steps`: the explanation's `input`) shaded by its attribution."""
     scores = _per_step(target["attributions"])
     largest = max((abs(s) for s in scores), default=0.0) or 1.0
     about = ", ".join(

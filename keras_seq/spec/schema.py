@@ -42,6 +42,36 @@ def applies(field_schema, siblings):
     return _condition_holds(field_schema.get("x-applies-when"), siblings)
 
 
+def for_head(field_schema, head_type):
+    """Whether a field is read by a task of `head_type` (its `x-heads`, when it has one)."""
+    heads = field_schema.get("x-heads")
+    return heads is None or head_type in heads
+
+
+def applicable(values, node=None, head_type=None):
+    """A resolved spec's dict (`Spec.to_dict()`) without the fields that do not apply to its
+    task: those whose `x-applies-when` fails next to their siblings (`applies`) or whose
+    `x-heads` leave out its `head.type` (`for_head`), at every depth.
+
+    >>> from keras_seq.spec.schema import applicable
+    >>> applicable({"head": {"type": "tagger"}, "data": {"format": "csv", "tags_column": "t",
+    ...     "text_column": "x", "source_column": "s", "streaming": "auto"}})["data"]
+    {'format': 'csv', 'tags_column': 't', 'streaming': 'auto'}
+    """
+    node = resolve(ROOT if node is None else node, values)
+    if head_type is None:
+        head_type = (values.get("head") or {}).get("type")
+    fields = node.get("properties", {})
+    kept = {}
+    for name, value in values.items():
+        field = fields.get(name, {})
+        if not (applies(field, values) and for_head(field, head_type)):
+            continue
+        nested = isinstance(value, dict) and field
+        kept[name] = applicable(value, field, head_type) if nested else value
+    return kept
+
+
 def required(field_schema, siblings):
     """Whether a field with `x-required-when` must be given next to these sibling values."""
     condition = field_schema.get("x-required-when")
