@@ -1,14 +1,17 @@
 """Run in its own process by test_distribution.py: 3 steps on one device, then data-parallel.
 
 Prints JSON: the largest weight difference after 3 steps, both first-epoch losses, how many
-replicas the data-parallel run really used, and the largest difference of the predictions.
-With the argument `uneven`, the epoch ends with a batch of 3 rows and the validation and
-predicted splits hold 5: batches that 2 devices cannot share equally. The device count must
-be set before the backend starts (XLA_FLAGS for JAX, read at import; logical devices for
-TensorFlow), hence a process.
+replicas the data-parallel run really used, the largest difference of the predictions, and the
+warnings keras_seq logged. With
+the argument `skewed`, the padding lies in the first half of each batch, so the two devices'
+shares hold different numbers of real steps. With the argument `uneven`, the epoch ends with a
+batch of 3 rows and the validation and predicted splits hold 5: batches that 2 devices cannot
+share equally. The device count must be set before the backend starts (XLA_FLAGS for JAX, read
+at import; logical devices for TensorFlow), hence a process.
 """
 
 import json
+import logging
 import sys
 
 import keras
@@ -46,8 +49,16 @@ def replicas(model, engine):
 
 rng = np.random.default_rng(0)
 x = rng.integers(1, 40, (BATCH * STEPS + EXTRA, 7)).astype("int32")
-x[::2, 5:] = 0  # padded rows
+if sys.argv[1:] == ["skewed"]:
+    x[:4, 2:] = 0  # the first device's share of the first batch is mostly padding
+else:
+    x[::2, 5:] = 0  # padded rows, as many in each device's share
 y = rng.integers(0, 5, x.shape).astype("int32")
+warnings = []
+logging.getLogger("keras_seq").addHandler(logging.Handler())
+logging.getLogger("keras_seq").handlers[-1].emit = lambda record: warnings.append(
+    record.getMessage()
+)
 results = {}
 for parallel in (False, True):
     resolved = spec(parallel)
@@ -78,6 +89,7 @@ print(
     json.dumps(
         {
             "max_difference": difference,
+            "warnings": warnings,
             "losses": [results[False][1], results[True][1]],
             "replicas": results[True][2],
             "predicted_difference": float(np.abs(results[False][3] - results[True][3]).max()),

@@ -56,6 +56,21 @@ def test_tensorflow_mirrored_steps_equal_one_device():
     assert result["losses"][0] == pytest.approx(result["losses"][1], abs=1e-6)
 
 
+@pytest.mark.backend("tensorflow")
+def test_tensorflow_warns_that_unequal_real_steps_per_device_differ_from_one_device():
+    # Equal shares with equal real steps agree (above); here they differ, and the user is told.
+    result = run_worker("tensorflow", "skewed")
+    assert result["max_difference"] > 1e-3
+    assert result["warnings"] == [distribution.TENSORFLOW_REPLICA_WEIGHTING]
+
+
+@pytest.mark.backend("jax")
+def test_jax_unequal_real_steps_per_device_equal_one_device():
+    result = run_worker("jax", "skewed", XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    assert result["max_difference"] < 1e-5
+    assert result["warnings"] == []
+
+
 def training(**distribution_section):
     spec = keras_seq.load_spec(
         {

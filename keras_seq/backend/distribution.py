@@ -23,12 +23,21 @@ JAX reads `XLA_FLAGS=--xla_force_host_platform_device_count=N` when it is import
 """
 
 import contextlib
+import logging
 
 import keras
 
 from keras_seq.spec.errors import Problem, SpecError
 
 BACKENDS = ("jax", "tensorflow")
+# MirroredStrategy averages each replica's loss (a mean over its own real steps) with equal
+# weight, so replicas holding different numbers of real steps move the weights differently
+# from one device; JAX computes the loss over the whole batch.
+TENSORFLOW_REPLICA_WEIGHTING = (
+    "data_parallel on TensorFlow averages the devices' losses with equal weight: when their "
+    "shares of a batch hold different numbers of real (unpadded) steps, training differs "
+    "from one device's. For results equal to one device, use KERAS_BACKEND=jax"
+)
 
 
 def device_count(distribution):
@@ -90,6 +99,7 @@ def scope(training):
         return
     import tensorflow as tf
 
+    logging.getLogger(__name__).warning(TENSORFLOW_REPLICA_WEIGHTING)
     engine = tf.distribute.MirroredStrategy(devices)
     with engine.scope():
         yield engine
