@@ -121,6 +121,15 @@ class Seq2Seq(TokenTask):
             state["memory"] = _most_frequent_targets(records, self._memory_key)
         return state
 
+    def _memory_lookup(self):
+        """`{source key: target text}` of `state["memory"]`, made once per learned memory
+        (predict runs per request when served)."""
+        pairs = self.state.get("memory", ())
+        if getattr(self, "_lookup_source", None) is not pairs:
+            self._lookup = {" ".join(s): " ".join(t) for s, t in pairs}
+            self._lookup_source = pairs
+        return self._lookup
+
     def _memory_key(self, source):
         """A source as `head.memory` looks it up: its tokens, lowercased with the input."""
         tokens = tokens_of(source)
@@ -261,7 +270,7 @@ class Seq2Seq(TokenTask):
         """Generated (or, with `head.memory`, remembered) texts for raw inputs (a list; one
         text alone is one input)."""
         inputs = input_list(inputs)
-        memory = {" ".join(s): " ".join(t) for s, t in self.state.get("memory", ())}
+        memory = self._memory_lookup()
         found = [memory.get(self._memory_key(item)) for item in inputs]
         todo = [i for i, target in enumerate(found) if target is None]
         for i, text in zip(todo, self._generated([inputs[i] for i in todo], batch_size)):
