@@ -1,14 +1,11 @@
 """Integrated-gradients explanations: completeness, finite differences, every backend alike."""
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
 import pytest
+from other_backend import run_on_next_backend
 
 import keras_seq
 from keras_seq import cli
@@ -16,7 +13,6 @@ from keras_seq.data import DataError
 from keras_seq.explain import integrated
 from keras_seq.explain.view import html
 
-NEXT_BACKEND = {"tensorflow": "jax", "jax": "torch", "torch": "tensorflow"}
 RECORDS = [
     {"tokens": ["the", "dog", "runs"], "tags": ["DET", "NOUN", "VERB"]},
     {"tokens": ["a", "cat", "sleeps"], "tags": ["DET", "NOUN", "VERB"]},
@@ -158,24 +154,13 @@ def test_explanations_are_the_same_on_another_backend(tmp_path):
     task = _tagger(", chars: {embedding_dim: 3, units: 2}")
     task.save(tmp_path / "model.keras")
     here = task.explain(["the cat runs"], steps=16)
-    script = textwrap.dedent(
-        """
+    script = """
         import json, sys
         import keras_seq
         task = keras_seq.load(sys.argv[1])
         print(json.dumps(task.explain(["the cat runs"], steps=16)))
         """
-    )
-    other = NEXT_BACKEND[keras.backend.backend()]
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "model.keras")],
-        env={**os.environ, "KERAS_BACKEND": other},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    elsewhere = json.loads(done.stdout.strip().splitlines()[-1])
+    elsewhere = run_on_next_backend(script, tmp_path / "model.keras")
     for mine, theirs in zip(here[0]["targets"], elsewhere[0]["targets"]):
         assert mine["tag"] == theirs["tag"]
         for part in ("tokens", "chars"):

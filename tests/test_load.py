@@ -2,21 +2,16 @@
 process with only `import keras_seq`, for every task; 0.1 run folders still load."""
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 
-import keras
 import numpy as np
 import pytest
 import small_runs
+from other_backend import run_on_next_backend
 
 import keras_seq
 from keras_seq import cli
 from keras_seq.data import DataError
 
-NEXT_BACKEND = {"tensorflow": "jax", "jax": "torch", "torch": "tensorflow"}
 SENTENCE = small_runs.SENTENCE
 
 
@@ -28,26 +23,15 @@ def runs(small_runs):
 
 @pytest.mark.slow
 def test_a_run_predicts_the_same_on_another_backend_in_a_fresh_process(runs):
-    other = NEXT_BACKEND[keras.backend.backend()]
-    script = textwrap.dedent(
-        """
+    script = """
         import json, sys
         import keras_seq
         jobs = json.loads(sys.argv[1])
         print(json.dumps({name: keras_seq.load(run).predict(inputs)
                           for name, (run, inputs) in jobs.items()}))
         """
-    )
     jobs = {name: (str(run), inputs) for name, (run, inputs) in runs.items()}
-    done = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(jobs)],
-        env={**os.environ, "KERAS_BACKEND": other},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    elsewhere = json.loads(done.stdout.strip().splitlines()[-1])
+    elsewhere = run_on_next_backend(script, json.dumps(jobs))
     for name, (run, inputs) in runs.items():
         here = keras_seq.load(run).predict(inputs)
         if name == "forecaster":
