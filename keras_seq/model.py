@@ -38,6 +38,7 @@ from keras_seq.api import keras_seq_export
 from keras_seq.backend.quirks import get_keras_mask, set_keras_mask
 
 _BACKEND_MODULES = "keras.src.backend."
+OUTPUTS_KEY = "keras_seq_outputs"
 
 
 def _backend_neutral(config):
@@ -146,11 +147,21 @@ class Model(keras.Model):
             return None
         return indices, keras.Model(self.inputs, [masks[i] for i in indices])
 
+    #: When true, `compute_metrics` (and so each compiled evaluation step) also returns the
+    #: batch's outputs in its logs, under `OUTPUTS_KEY` (`keras_seq.tasks.evaluating`).
+    outputs_in_logs = False
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        self.restore_output_masks(x, y_pred)
+        logs = super().compute_metrics(x, y, y_pred, sample_weight)
+        return {**logs, OUTPUTS_KEY: y_pred} if self.outputs_in_logs else logs
+
+    def restore_output_masks(self, x, y_pred):
+        """Attaches to the outputs `y_pred` (tensors) the masks the model gives them for the
+        inputs `x`, where they lost them (a JAX gradient, a `predict_on_batch` result)."""
         outputs = keras.tree.flatten(y_pred)
         if self._output_masks is not None:
             indices, mask_model = self._output_masks
             if any(get_keras_mask(outputs[i]) is None for i in indices):
                 for i, mask in zip(indices, keras.tree.flatten(mask_model(x))):
                     set_keras_mask(outputs[i], mask)
-        return super().compute_metrics(x, y, y_pred, sample_weight)

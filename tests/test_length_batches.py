@@ -11,6 +11,7 @@ import pytest
 
 import keras_seq
 from keras_seq.backend import quirks
+from keras_seq.metrics.classification import class_table
 from keras_seq.training import BUCKET_BATCHES, EpochBatches
 
 # SGD, not Adam: a loss scaled by the batch's width would change its steps.
@@ -128,3 +129,34 @@ def _assert_predict_by_length_equals_full_width(task, encoded, records):
 def test_a_fixed_max_length_keeps_full_width():
     task = keras_seq.tasks.Task.for_spec(SPEC % ("max_length: 12", ""))
     assert task.example_lengths(np.ones((2, 12), "int32")) is None
+
+
+@pytest.mark.parametrize("crf, max_length", [(False, "null"), (True, "null"), (False, 14)])
+def test_evaluate_scores_and_predicts_in_one_pass(crf, max_length):
+    records = _records(7, seed=4)
+    task = keras_seq.tasks.Task.for_spec(
+        SPEC % (f"max_length: {max_length}", ", output: crf" * crf)
+    )
+    task.learn(_records(20)).build_model()
+    encoded = task.encode(records)
+    lengths = task.example_lengths(encoded.x)
+    if lengths is None:
+        keras_figures = task.model.evaluate(
+            encoded.x,
+            encoded.y,
+            sample_weight=encoded.sample_weight,
+            batch_size=4,
+            return_dict=True,
+        )
+    else:  # the batches evaluate makes: by length, each cut to its longest
+        batches = task._by_length(lengths, 4, encoded.x, encoded.y, encoded.sample_weight)
+        keras_figures = task.model.evaluate(quirks.with_free_time_axis(batches), return_dict=True)
+    predicted = task.predict([record["tokens"] for record in records])
+    task.predict = task.model.predict = task.model.predict_on_batch = None  # no second pass
+    scores, tables = task.evaluate_with_tables(records, batch_size=4)
+    assert scores["loss"] == pytest.approx(keras_figures["loss"], abs=1e-6)
+    gold = [tag for record in records for tag in record["tags"]]
+    tags = [tag for prediction in predicted for tag in prediction]
+    assert scores["accuracy"] == pytest.approx(np.mean(np.array(gold) == np.array(tags)))
+    labels = task.state["labels"].tokens
+    assert tables["classes"] == class_table(gold, tags, labels=labels)

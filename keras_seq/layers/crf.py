@@ -332,3 +332,44 @@ class CRF(keras.layers.Layer):
         negative = -self.log_likelihood(y_pred, y_true, mask)
         steps = ops.maximum(ops.sum(ops.cast(mask, "float32")), 1.0)
         return ops.sum(weights * negative) / steps
+
+
+def viterbi_model(crf):
+    """A `keras.Model` from `[emissions (batch, time, C), mask (batch, time) bool]` to
+    `crf.decode`'s best paths, sharing the layer's weights.
+
+    Its `predict_on_batch` runs the decoding compiled (once per batch shape) where calling
+    `crf.decode` eagerly would run op by op, and on JAX trace and compile each of its scans
+    again on every call.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_seq.layers import CRF
+    >>> from keras_seq.layers.crf import viterbi_model
+    >>> crf = CRF()
+    >>> crf.build((None, None, 3))
+    >>> emissions = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
+    >>> mask = np.array([[1, 1, 1, 0], [1, 1, 0, 0]], bool)
+    >>> paths = viterbi_model(crf).predict_on_batch([emissions, mask])
+    >>> bool((paths == keras.ops.convert_to_numpy(crf.decode(emissions, mask))).all())
+    True
+    """
+    emissions = keras.Input((None, crf.start.shape[0]), name="emissions")
+    mask = keras.Input((None,), dtype="bool", name="mask")
+    return keras.Model([emissions, mask], _ViterbiDecode(crf)([emissions, mask]))
+
+
+class _ViterbiDecode(keras.layers.Layer):
+    """`crf.decode(emissions, mask)` as a layer, for `viterbi_model`."""
+
+    def __init__(self, crf, **kwargs):
+        super().__init__(**kwargs)
+        self.crf = crf
+
+    def call(self, inputs):
+        emissions, mask = inputs
+        return self.crf.decode(emissions, mask)
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor(inputs[1].shape, dtype="int32")

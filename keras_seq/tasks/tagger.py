@@ -1,11 +1,11 @@
 """`Tagger`: one label per token (part-of-speech tags, named-entity tags, ...)."""
 
 import numpy as np
-from keras import ops
 
 from keras_seq.data import DataError, conll, encode_tagging, readers
 from keras_seq.data.bundled import BUNDLED
 from keras_seq.layers import CRF
+from keras_seq.layers.crf import viterbi_model
 from keras_seq.metrics.entity_callback import EntityScores
 from keras_seq.metrics.spans import allowed_transitions, entities, scheme_of, span_scores
 from keras_seq.spec import Problem, SpecError
@@ -129,7 +129,7 @@ class Tagger(LabelTask):
         counts = [len(tokens_of(item)) for item in inputs]
         if self.spec.head.output == "crf":
             mask = np.arange(outputs.shape[1])[None, :] < np.array(counts)[:, None]
-            best = ops.convert_to_numpy(self._model().get_layer("crf").decode(outputs, mask))
+            best = self._viterbi().predict_on_batch([outputs, mask])
         else:
             best = outputs.argmax(-1)
         tagged = []
@@ -137,6 +137,14 @@ class Tagger(LabelTask):
             tags = [labels[i] for i in row[:count]]
             tagged.append(tags + ["_"] * (count - len(tags)))
         return tagged
+
+    def _viterbi(self):
+        """The model's CRF decoding, compiled (`keras_seq.layers.crf.viterbi_model`); made
+        once per model."""
+        model = self._model()
+        if getattr(self, "_decoder", (None, None))[0] is not model:
+            self._decoder = model, viterbi_model(model.get_layer("crf"))
+        return self._decoder[1]
 
     def explain_targets(self, item, prediction, output_shape, step=None):
         """Each token's predicted tag (its probability, or with a CRF its emission score), or

@@ -348,39 +348,54 @@ class Task:
             source, records = records, self.read(records)
         encoded = self.encode(records)
         encoded.stats.warn(source)  # truncation, unseen labels, a mostly unknown vocabulary
-        scores = self._model_scores(encoded, batch_size or self.spec.training.batch_size)
+        scores, predictions = self._scores_and_predictions(
+            records, encoded, batch_size or self.spec.training.batch_size
+        )
         weighed = list(scores)  # Keras' figures: weighted by the examples' sample weights
-        predictions = self.evaluation_predictions(records)
+        predictions = self.evaluation_predictions(records, predictions)
         scores = self.extra_scores(records, encoded, scores, predictions)
         scores = _nothing_scored(scores, weighed, encoded.sample_weight, source)
         return scores, (self.tables(records, predictions) if with_tables else {})
 
-    def _model_scores(self, encoded, batch_size):
-        """Keras' `evaluate` on an `Encoded` split, as floats: in batches of similar length,
-        each cut to its longest, where the model's time axis is free (`example_lengths`)."""
-        lengths = self.example_lengths(encoded.x)
+    def _scores_and_predictions(self, records, encoded, batch_size):
+        """Keras' `evaluate` figures on an `Encoded` split, as floats, and the decoded
+        predictions of its records (None where `evaluation_inputs` gives none), from one pass
+        of the model (`keras_seq.tasks.evaluating`). The batches are those `predict` makes:
+        of similar length, each cut to its longest, where the model's time axis is free
+        (`example_lengths`), else in the records' order."""
+        from keras_seq.backend import quirks
+        from keras_seq.tasks.evaluating import score_and_predict
+
+        x, y, sample_weight = encoded.x, encoded.y, encoded.sample_weight
+        lengths = self.example_lengths(x)
         if lengths is None:
-            scores = self._model().evaluate(
-                encoded.x,
-                encoded.y,
-                sample_weight=encoded.sample_weight,
-                batch_size=batch_size,
-                verbose=0,
-                return_dict=True,
-            )
+            rows = [np.arange(i, min(i + batch_size, len(y))) for i in range(0, len(y), batch_size)]
+            data = {"x": x, "y": y, "sample_weight": sample_weight, "batch_size": batch_size}
         else:
-            from keras_seq.backend import quirks
+            batches = self._by_length(lengths, batch_size, x, y, sample_weight)
+            rows = [batches.rows(index) for index in range(len(batches))]
+            data = {"x": quirks.with_free_time_axis(batches)}
+        scores, outputs = score_and_predict(self._model(), **data)
+        inputs = self.evaluation_inputs(records)
+        if inputs is None:
+            return scores, None
+        predictions = [None] * len(inputs)
+        for batch_rows, batch_outputs in zip(rows, outputs):
+            decoded = self.decode(batch_outputs, [inputs[row] for row in batch_rows])
+            for row, prediction in zip(batch_rows, decoded):
+                predictions[row] = prediction
+        return scores, predictions
 
-            batches = self._by_length(
-                lengths, batch_size, encoded.x, encoded.y, encoded.sample_weight
-            )
-            batches = quirks.with_free_time_axis(batches)
-            scores = self._model().evaluate(batches, verbose=0, return_dict=True)
-        return {name: float(value) for name, value in scores.items()}
+    def evaluation_inputs(self, records):
+        """The raw inputs (what `predict` takes) of labelled records, when the model's outputs
+        on their encoded form decode into their predictions (`decode`); None (the default)
+        when predictions are made otherwise (a decoder's search)."""
+        return None
 
-    def evaluation_predictions(self, records):
+    def evaluation_predictions(self, records, predictions=None):
         """What `extra_scores` and `tables` read of the model's predictions on labelled
-        records, made once for both (None: they need none)."""
+        records, made once for both (None: they need none), from `predictions`
+        (`predict(evaluation_inputs(records))`, when `evaluation_inputs` gives them)."""
         return None
 
     def tables(self, records, predictions=None):

@@ -192,12 +192,12 @@ class LabelTask(TokenTask):
         tokens = x["tokens"] if isinstance(x, dict) else x
         return np.count_nonzero(tokens, axis=1)
 
-    def labelled(self, records):
-        """`(gold, predicted)`: for each record, its label strings and the predicted ones."""
-        # Quiet: the records' file was reported when it was encoded (`EncodeStats.warn`).
-        predictions = self.predict(
-            [record[self.input_key] for record in records], stats=EncodeStats()
-        )
+    def labelled(self, records, predictions=None):
+        """`(gold, predicted)`: for each record, its label strings and the predicted ones
+        (from `predictions`, `predict`'s for the records' inputs, when already made)."""
+        if predictions is None:
+            # Quiet: the records' file was reported when it was encoded (`EncodeStats.warn`).
+            predictions = self.predict(self.evaluation_inputs(records), stats=EncodeStats())
         gold = [self.labels_in(record) for record in records]
         return gold, [self.predicted_labels(p) for p in predictions]
 
@@ -205,9 +205,12 @@ class LabelTask(TokenTask):
         """Figures beyond accuracy from `labelled`'s lists (none here; taggers add spans)."""
         return {}
 
-    def evaluation_predictions(self, records):
-        """`labelled(records)`: read by both the scores and the tables."""
-        return self.labelled(records)
+    def evaluation_inputs(self, records):
+        return [record[self.input_key] for record in records]
+
+    def evaluation_predictions(self, records, predictions=None):
+        """`labelled(records, predictions)`: read by both the scores and the tables."""
+        return self.labelled(records, predictions)
 
     def extra_scores(self, records, encoded, scores, predictions=None):
         scores = super().extra_scores(records, encoded, scores)
