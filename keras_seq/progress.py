@@ -3,10 +3,12 @@
 - `ProgressLines`: where Keras' progress bar cannot redraw itself (output to a file or a pipe,
   where `fit(verbose=2)` writes one line per epoch, at its end), a line every
   `INTERVAL_SECONDS` at most: `Epoch 2/8 - step 120/392 - loss: 0.4321 - ETA: 1:05`.
+- `BatchLines`: the same for a long evaluation or prediction pass, on standard error:
+  `scoring test.conllu - batch 30/64 - ETA: 20s`.
 - `EpochSpeed`: each epoch's seconds and training units per second, logged as `seconds` and
   `words_per_second` (or `examples_per_second`), so they reach `history.csv`.
 
-Both take a `clock` (default `time.monotonic`) so tests can drive them with a fake one.
+Each takes a `clock` (default `time.monotonic`) so tests can drive it with a fake one.
 """
 
 import sys
@@ -16,6 +18,8 @@ import keras
 
 #: The longest a run writing to a log goes without a progress line (seconds).
 INTERVAL_SECONDS = 30.0
+#: The longest a long `evaluate` or `predict` pass goes without a progress line (seconds).
+BATCH_INTERVAL_SECONDS = 10.0
 
 
 def duration(seconds):
@@ -87,6 +91,60 @@ class ProgressLines(keras.callbacks.Callback):
         if steps:
             parts.append(f"ETA: {duration((now - self._start) / done * (steps - done))}")
         print(" - ".join(parts), file=self.stream or sys.stdout, flush=True)
+
+
+class BatchLines(keras.callbacks.Callback):
+    """Prints `WHAT - batch B/T - ETA: D` to standard error when at least `interval` seconds
+    have passed since the pass began or since the last line: a long `evaluate` or `predict`
+    shows where it is, a short one prints nothing.
+
+    Pass it to Keras' `evaluate` or `predict` as a callback, or call `step(done)` after each
+    batch of a loop of one's own. The ETA is the remaining batches at the mean time per batch
+    so far. Standard error, because standard output carries the command's result (JSON, the
+    predicted file).
+
+    Args:
+        what: str. What the pass does, e.g. `scoring dev.conllu`.
+        total: int. The number of batches.
+        interval: float. Seconds between lines at most (default `BATCH_INTERVAL_SECONDS`).
+        clock: callable returning seconds (default `time.monotonic`).
+        stream: file-like (default `sys.stderr` at the time of each line).
+
+    Examples:
+
+    >>> import io
+    >>> from keras_seq.progress import BatchLines
+    >>> now, out = [0.0], io.StringIO()
+    >>> lines = BatchLines("scoring test.conllu", 8, clock=lambda: now[0], stream=out)
+    >>> for batch in range(8):
+    ...     now[0] += 4.0
+    ...     lines.on_test_batch_end(batch)
+    >>> print(out.getvalue(), end="")
+    scoring test.conllu - batch 3/8 - ETA: 20s
+    scoring test.conllu - batch 6/8 - ETA: 8s
+    """
+
+    def __init__(self, what, total, interval=None, clock=time.monotonic, stream=None):
+        super().__init__()
+        self.what, self.total, self.clock, self.stream = what, total, clock, stream
+        self.interval = BATCH_INTERVAL_SECONDS if interval is None else interval
+        self._start = self._last = clock()
+
+    def step(self, done):
+        """Called after `done` batches of `total`."""
+        now = self.clock()
+        if now - self._last < self.interval or done >= self.total:
+            return
+        self._last = now
+        eta = duration((now - self._start) / done * (self.total - done))
+        line = f"{self.what} - batch {done}/{self.total} - ETA: {eta}"
+        print(line, file=self.stream or sys.stderr, flush=True)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.step(batch + 1)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self.step(batch + 1)
 
 
 class EpochSpeed(keras.callbacks.Callback):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import keras_seq
+from keras_seq import progress
 from keras_seq.backend import quirks
 from keras_seq.metrics.classification import class_table
 from keras_seq.training import BUCKET_BATCHES, EpochBatches
@@ -132,7 +133,7 @@ def test_a_fixed_max_length_keeps_full_width():
 
 
 @pytest.mark.parametrize("crf, max_length", [(False, "null"), (True, "null"), (False, 14)])
-def test_evaluate_scores_and_predicts_in_one_pass(crf, max_length):
+def test_evaluate_scores_and_predicts_in_one_pass(crf, max_length, monkeypatch, capsys):
     records = _records(7, seed=4)
     task = keras_seq.tasks.Task.for_spec(
         SPEC % (f"max_length: {max_length}", ", output: crf" * crf)
@@ -153,7 +154,9 @@ def test_evaluate_scores_and_predicts_in_one_pass(crf, max_length):
         keras_figures = task.model.evaluate(quirks.with_free_time_axis(batches), return_dict=True)
     predicted = task.predict([record["tokens"] for record in records])
     task.predict = task.model.predict = task.model.predict_on_batch = None  # no second pass
+    monkeypatch.setattr(progress, "BATCH_INTERVAL_SECONDS", 0.0)  # a line after every batch
     scores, tables = task.evaluate_with_tables(records, batch_size=4)
+    assert capsys.readouterr().err == "scoring the records - batch 1/2 - ETA: 0s\n"
     assert scores["loss"] == pytest.approx(keras_figures["loss"], abs=1e-6)
     gold = [tag for record in records for tag in record["tags"]]
     tags = [tag for prediction in predicted for tag in prediction]

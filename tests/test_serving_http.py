@@ -59,8 +59,11 @@ def _wait_for_url(process, log, timeout=180):
 
 
 def test_binds_127_0_0_1_by_default_and_reports_health_and_metadata(server, small_runs):
-    _, url, _ = server
+    _, url, log = server
     assert url.startswith("http://127.0.0.1:")
+    start_up = log.read_text()  # each slow step says what it does, then how long it took
+    assert re.search(r"loading .*\n.*loaded in \d+s on \w+\n", start_up), start_up
+    assert re.search(r"warming up.*\n.*warm-up done in \d+s\n", start_up), start_up
     assert httpx.get(f"{url}/health").json() == {"status": "ok"}
     metadata = httpx.get(f"{url}/metadata").json()
     task = keras_seq.load(small_runs["tagger"][0])

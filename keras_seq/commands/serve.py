@@ -2,6 +2,7 @@
 
 import dataclasses
 import sys
+import time
 
 from keras_seq.commands.arguments import positive_int
 
@@ -88,6 +89,9 @@ def run(args):
             f"keras-seq serve needs {error.name}: pip install 'keras-seq[serve]'", file=sys.stderr
         )
         return 1
+    import keras
+
+    from keras_seq.progress import duration
     from keras_seq.tasks import load
 
     try:
@@ -98,7 +102,16 @@ def run(args):
     with sock:
         given = {name: getattr(args, name) for name in _LIMITS if getattr(args, name) is not None}
         limits = dataclasses.replace(serving.Limits(), **given)
-        app = serving.create_app(load(args.run_dir), limits)
+        started = time.monotonic()
+        print(f"keras-seq serve: loading {args.run_dir} ...", file=sys.stderr, flush=True)
+        task = load(args.run_dir)
+        print(
+            f"keras-seq serve: loaded in {duration(time.monotonic() - started)} on "
+            f"{keras.backend.backend()}",
+            file=sys.stderr,
+            flush=True,
+        )
+        app = serving.create_app(task, limits)
         return serving.run(
             app,
             sock=sock,

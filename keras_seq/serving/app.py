@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import time
 
 import numpy as np
 from fastapi import FastAPI
@@ -28,12 +29,15 @@ from starlette.exceptions import HTTPException
 
 from keras_seq.backend.threads import model_thread
 from keras_seq.data import DataError
+from keras_seq.progress import duration
 from keras_seq.serving.batcher import MicroBatcher, RecordError, ShuttingDown
 from keras_seq.serving.body import BodyReader, error_response
 from keras_seq.serving.json_body import JSONRoute
 from keras_seq.serving.records import Limits, request_model, sample_record
 
 logger = logging.getLogger("keras_seq.serving")
+# Start-up steps are told where uvicorn tells its own (shown without -v).
+uvicorn_log = logging.getLogger("uvicorn.error")
 
 
 def _plain(value):
@@ -148,10 +152,13 @@ def create_app(task, limits=None):
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await batcher.start()
+        uvicorn_log.info("warming up: the first prediction compiles the model")
+        started = time.monotonic()
         try:  # the first model call traces / compiles: not on a client's time
             await batcher.submit([("predict", sample_record(task.spec))])
         except RecordError as error:
             logger.warning("warm-up prediction failed (%s); serving anyway", error)
+        uvicorn_log.info("warm-up done in %s", duration(time.monotonic() - started))
         app.state.stopping = asyncio.Event()  # set by `keras_seq.serving.run` at shut-down
         yield
         await batcher.stop()

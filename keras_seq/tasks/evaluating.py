@@ -13,15 +13,16 @@ import keras
 from keras_seq.model import OUTPUTS_KEY
 
 
-def score_and_predict(model, *data, **options):
+def score_and_predict(model, *data, callbacks=(), **options):
     """`(figures, outputs)`: `model.evaluate(*data, **options)`'s figures and the model's
     outputs on each of its batches, from the one pass `evaluate` makes.
 
     Args:
         model: a compiled `keras_seq.Model`.
         *data, **options: what `keras.Model.evaluate` takes (arrays with `batch_size`, or a
-            `keras.utils.PyDataset` or `tf.data.Dataset` of batches); `return_dict`,
-            `callbacks` and `verbose` are set here.
+            `keras.utils.PyDataset` or `tf.data.Dataset` of batches); `return_dict` and
+            `verbose` are set here.
+        callbacks: Keras callbacks for the pass (e.g. `keras_seq.progress.BatchLines`).
 
     Returns:
         `figures`: `{name: float}`, what `model.evaluate(..., return_dict=True)` gives;
@@ -44,7 +45,9 @@ def score_and_predict(model, *data, **options):
     collect = _Outputs()
     model.outputs_in_logs, model.test_function = True, None  # traced again with the outputs
     try:
-        figures = model.evaluate(*data, **options, callbacks=[collect], verbose=0, return_dict=True)
+        figures = model.evaluate(
+            *data, **options, callbacks=[*callbacks, collect], verbose=0, return_dict=True
+        )
     finally:
         model.outputs_in_logs, model.test_function = False, None
     figures.pop(OUTPUTS_KEY, None)

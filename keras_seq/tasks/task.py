@@ -272,13 +272,18 @@ class Task:
 
         Where the model's time axis is free (`example_lengths`), inputs are predicted in
         batches of similar length, each cut to its longest, and the predictions put back in
-        the inputs' order.
+        the inputs' order. A long pass shows its progress (`keras_seq.progress.BatchLines`).
         """
+        from keras_seq.progress import BatchLines
+
         batch_size = batch_size or self.spec.training.batch_size
         arrays = self.encode_inputs(inputs, **encoding)
         lengths = self.example_lengths(arrays)
+        lines = BatchLines(f"predicting {len(inputs):,} inputs", -(-len(inputs) // batch_size))
         if lengths is None:
-            outputs = self._model().predict(arrays, batch_size=batch_size, verbose=0)
+            outputs = self._model().predict(
+                arrays, batch_size=batch_size, verbose=0, callbacks=[lines]
+            )
             return self.decode(outputs, inputs)
         batches = self._by_length(lengths, batch_size, arrays, lengths)  # y: unused
         predictions = [None] * len(inputs)
@@ -287,6 +292,7 @@ class Task:
             outputs = self._model().predict_on_batch(batches[index][0])
             for row, prediction in zip(rows, self.decode(outputs, [inputs[r] for r in rows])):
                 predictions[row] = prediction
+            lines.step(index + 1)
         return predictions
 
     def explain(self, inputs, steps=64, step=None):
@@ -349,7 +355,7 @@ class Task:
         encoded = self.encode(records)
         encoded.stats.warn(source)  # truncation, unseen labels, a mostly unknown vocabulary
         scores, predictions = self._scores_and_predictions(
-            records, encoded, batch_size or self.spec.training.batch_size
+            records, encoded, batch_size or self.spec.training.batch_size, source
         )
         weighed = list(scores)  # Keras' figures: weighted by the examples' sample weights
         predictions = self.evaluation_predictions(records, predictions)
@@ -357,13 +363,15 @@ class Task:
         scores = _nothing_scored(scores, weighed, encoded.sample_weight, source)
         return scores, (self.tables(records, predictions) if with_tables else {})
 
-    def _scores_and_predictions(self, records, encoded, batch_size):
+    def _scores_and_predictions(self, records, encoded, batch_size, source):
         """Keras' `evaluate` figures on an `Encoded` split, as floats, and the decoded
         predictions of its records (None where `evaluation_inputs` gives none), from one pass
         of the model (`keras_seq.tasks.evaluating`). The batches are those `predict` makes:
         of similar length, each cut to its longest, where the model's time axis is free
-        (`example_lengths`), else in the records' order."""
+        (`example_lengths`), else in the records' order. A long pass shows its progress
+        (`keras_seq.progress.BatchLines`, naming `source`)."""
         from keras_seq.backend import quirks
+        from keras_seq.progress import BatchLines
         from keras_seq.tasks.evaluating import score_and_predict
 
         x, y, sample_weight = encoded.x, encoded.y, encoded.sample_weight
@@ -375,7 +383,8 @@ class Task:
             batches = self._by_length(lengths, batch_size, x, y, sample_weight)
             rows = [batches.rows(index) for index in range(len(batches))]
             data = {"x": quirks.with_free_time_axis(batches)}
-        scores, outputs = score_and_predict(self._model(), **data)
+        lines = BatchLines(f"scoring {source}", len(rows))
+        scores, outputs = score_and_predict(self._model(), callbacks=[lines], **data)
         inputs = self.evaluation_inputs(records)
         if inputs is None:
             return scores, None
