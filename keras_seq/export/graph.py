@@ -22,6 +22,7 @@ length the task pads to; the fused PyTorch kernels step aside while tracing
 import keras
 
 from keras_seq.exporting import check_supported
+from keras_seq.layers.crf import ViterbiDecode
 
 FILES = {"saved_model": "saved_model", "onnx": "model.onnx"}
 _KERAS_FORMAT = {"saved_model": "tf_saved_model", "onnx": "onnx"}
@@ -41,20 +42,6 @@ def input_signature(model, lengths):
     return [keras.tree.map_structure(spec, model.input)]
 
 
-class _Viterbi(keras.layers.Layer):
-    """The tags a `CRF` decodes from the emission scores it is called on (with their mask)."""
-
-    def __init__(self, crf, **kwargs):
-        super().__init__(**kwargs)
-        self.crf = crf
-
-    def call(self, inputs, mask=None):
-        return self.crf.decode(inputs, mask)
-
-    def compute_output_spec(self, inputs, mask=None):
-        return keras.KerasTensor(inputs.shape[:-1], dtype="int32")
-
-
 def crf_of(model):
     """The CRF layer whose scores are `model`'s output, or None."""
     layer = getattr(model, "loss_layer", None)
@@ -67,7 +54,7 @@ def decoding_model(model):
     crf = crf_of(model)
     if crf is None:
         return model
-    return keras.Model(model.input, _Viterbi(crf, name="viterbi")(model.output))
+    return keras.Model(model.input, ViterbiDecode(crf, name="viterbi")(model.output))
 
 
 def export_graph(model, directory, format, lengths=None):

@@ -334,6 +334,29 @@ class CRF(keras.layers.Layer):
         return ops.sum(weights * negative) / steps
 
 
+class ViterbiDecode(keras.layers.Layer):
+    """The tags a `CRF` decodes (`CRF.decode`) from the emission scores it is called on, with
+    their mask: int32 (batch, time), 0 at masked steps.
+
+    Inference graphs put it after the CRF (`keras_seq.export`, `viterbi_model`); it shares the
+    CRF's weights and adds none.
+
+    Args:
+        crf: the `CRF` layer whose transition scores decode.
+    """
+
+    def __init__(self, crf, **kwargs):
+        super().__init__(**kwargs)
+        self.crf = crf
+        self.supports_masking = True  # the tags keep the steps' mask
+
+    def call(self, inputs, mask=None):
+        return self.crf.decode(inputs, mask)
+
+    def compute_output_spec(self, inputs, mask=None):
+        return keras.KerasTensor(inputs.shape[:-1], dtype="int32")
+
+
 def viterbi_model(crf):
     """A `keras.Model` from `[emissions (batch, time, C), mask (batch, time) bool]` to
     `crf.decode`'s best paths, sharing the layer's weights.
@@ -357,19 +380,4 @@ def viterbi_model(crf):
     """
     emissions = keras.Input((None, crf.start.shape[0]), name="emissions")
     mask = keras.Input((None,), dtype="bool", name="mask")
-    return keras.Model([emissions, mask], _ViterbiDecode(crf)([emissions, mask]))
-
-
-class _ViterbiDecode(keras.layers.Layer):
-    """`crf.decode(emissions, mask)` as a layer, for `viterbi_model`."""
-
-    def __init__(self, crf, **kwargs):
-        super().__init__(**kwargs)
-        self.crf = crf
-
-    def call(self, inputs):
-        emissions, mask = inputs
-        return self.crf.decode(emissions, mask)
-
-    def compute_output_spec(self, inputs):
-        return keras.KerasTensor(inputs[1].shape, dtype="int32")
+    return keras.Model([emissions, mask], ViterbiDecode(crf)(emissions, mask=mask))
