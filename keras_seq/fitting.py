@@ -73,6 +73,11 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
         callbacks=callbacks,
         **options,
     )
+    note = task.after_fit(records.get("train"))
+    if note and verbose:
+        print(note, flush=True)
+    elif note:
+        logger.info("%s", note)
     return saver.history
 
 
