@@ -209,6 +209,8 @@ def _folds(task, records, plan, checkpoints, verbose):
         report["overall"]["keras-seq"]["conformal"] = calibrated(task.spec, by_fold)
     if "holt_winters" not in baselines:
         report["overall"]["holt_winters"] = {"missing": classical.EXTRA}
+    if task.spec.get("head.shrink") != "validation":
+        shrunk = [fold.shrink_text()] if shrunk else []  # a fixed share: the same every fold
     report["notes"] = notes(report["overall"], task.spec, _flat(records, task)) + shrunk
     for note in report["notes"]:
         logger.warning("%s", note)

@@ -9,6 +9,7 @@ from other_backend import run_on_next_backend
 
 import keras_seq
 from keras_seq import fitting
+from keras_seq.backtesting import backtest
 from keras_seq.metrics import forecasting as fm
 from keras_seq.metrics import shrinkage
 from keras_seq.tasks import Task
@@ -17,7 +18,7 @@ SPEC = """
 seed: 5
 input: {{kind: features, dim: 1, scaling: standard}}
 encoder: {{cell: gru, units: 4}}
-head: {{type: forecaster, horizon: 3, anchor: seasonal, shrink: validation{head}}}
+head: {{type: forecaster, horizon: 3, anchor: seasonal, shrink: {shrink}{head}}}
 training: {{batch_size: 16, epochs: 6, learning_rate: 0.1}}
 data:
   format: csv
@@ -30,11 +31,11 @@ data:
 """
 
 
-def series_file(tmp_path, days=24):
+def series_file(tmp_path, days=24, short=9):
     """Two series with a season of 2, a trend and noise; "c" too short to hold steps out."""
     rng = np.random.default_rng(0)
     lines = ["id,date,y"]
-    for key, level, length in (("a", 10.0, days), ("b", 500.0, days), ("c", 3.0, 9)):
+    for key, level, length in (("a", 10.0, days), ("b", 500.0, days), ("c", 3.0, short)):
         for day in range(length):
             y = level + (day % 2) * level / 10 + 0.3 * day * level / 10 + rng.normal()
             lines.append(f"{key},2024-01-{day + 1:02d},{y:.4f}")
@@ -43,8 +44,8 @@ def series_file(tmp_path, days=24):
     return str(path)
 
 
-def trained(tmp_path, head=""):
-    task = Task.for_spec(SPEC.format(head=head, train=series_file(tmp_path)))
+def trained(tmp_path, head="", shrink="validation"):
+    task = Task.for_spec(SPEC.format(head=head, shrink=shrink, train=series_file(tmp_path)))
     records = task.read(task.spec.data.train)
     task.learn(records)
     encoded = task.encode_training(records)
@@ -117,6 +118,20 @@ def test_a_share_of_zero_forecasts_seasonal_naive_and_the_interval_moves_with_it
         )
 
 
+def test_a_fixed_share_trains_on_every_window_and_averages_with_the_anchor(tmp_path):
+    task, records, encoded = trained(tmp_path, shrink=0.5)
+    assert len(encoded.y) == 2 * (24 - 4 - 3 + 1) + (9 - 4 - 3 + 1)  # nothing held out
+    assert share_of(task) == 0.5
+    assert task.evaluate(records)["correction_kept"] == 0.5
+    origins = {"a": [12, 21], "b": [20]}
+    halves = task.forecast_arrays(records, origins)
+    task.model.get_layer("forecast").share.assign(1.0)
+    for half, full in zip(halves, task.forecast_arrays(records, origins)):
+        history = full["record"]["series"].values[: full["origin"], 0]
+        base = fm.seasonal_naive_forecast(history, 3, 2)
+        np.testing.assert_allclose(half["point"][:, 0], (base + full["point"][:, 0]) / 2, rtol=1e-5)
+
+
 def test_the_share_is_saved_and_read_the_same_on_another_backend(tmp_path):
     task, records, _ = trained(tmp_path)
     task.model.get_layer("forecast").share.assign(0.3)
@@ -142,3 +157,24 @@ def test_the_share_is_saved_and_read_the_same_on_another_backend(tmp_path):
     )
     assert other[0] == pytest.approx(0.3)
     np.testing.assert_allclose(other[1], points, rtol=1e-4)
+
+
+def test_each_backtest_fold_chooses_from_its_own_training_part_and_says_so(tmp_path):
+    source = SPEC.format(head="", shrink="validation", train=series_file(tmp_path, short=0))
+    _, report = backtest(source, folds=2, epochs=1, output=str(tmp_path / "bt"))
+    for fold, origin in zip(report["folds"], (18, 21)):
+        # a and b cut at the fold's origin hold out their last 5 steps: 3 windows each
+        assert fold["train_steps"] == origin
+        assert fold["shrink"]["windows"] == 6
+        assert fold["shrink"]["share"] in shrinkage.GRID
+        assert f"fold {fold['fold']}: validation MASE (6 windows" in "\n".join(report["notes"])
+
+
+def test_shrink_needs_an_anchor():
+    with pytest.raises(keras_seq.SpecError) as info:
+        keras_seq.load_spec(
+            SPEC.format(head="", shrink="validation", train="s.csv").replace(
+                "anchor: seasonal", "anchor: none"
+            )
+        )
+    assert "head.shrink" in str(info.value) and "head.anchor is last or seasonal" in str(info.value)

@@ -256,6 +256,7 @@ def test_year_only_dates_are_a_time_column_and_the_season_is_read_from_the_serie
     output = tmp_path / "spots.yaml"
     assert cli.main(["init", str(path), "--output", str(output)]) == 0
     written = keras_seq.load_spec(str(output))  # the network learns the residual over last cycle
+    assert (written.head.anchor, written.head.shrink) == ("seasonal", 0.5)
     assert (written.head.anchor, written.data.season_length, written.data.time_column) == (
         "seasonal",
         11,

@@ -305,6 +305,7 @@ def spec_sections(guessed):
         _line("outputs: 1", "values per step: data.target_columns"),
         _line("# quantiles: [0.1, 0.5, 0.9]", "an 80 % interval (pinball loss)"),
         _line("anchor: seasonal", "learn the residual over last season (or: last, none)"),
+        _line("shrink: 0.5", "average with seasonal naive (or: none, validation, 0..1)"),
     ]
     data = [
         _line(

@@ -286,8 +286,12 @@ class SeriesForecaster(Task):
     # ---- shrinking the correction (head.shrink) ----
 
     def shrinks(self):
-        """Whether the model keeps a validated share of its correction (`head.shrink`)."""
-        return self.spec.head.anchor != "none" and self.spec.get("head.shrink") == "validation"
+        """Whether the model keeps a share of its correction (`head.shrink`: a number, or
+        `validation`)."""
+        return self.spec.head.anchor != "none" and self.spec.get("head.shrink") not in (
+            None,
+            "none",
+        )
 
     def held_out_origin(self, length):
         """The first validation origin of a series of `length` target steps under
@@ -295,7 +299,8 @@ class SeriesForecaster(Task):
         None when the series keeps none (too short to train on what is left)."""
         horizon = self.spec.head.horizon
         first = length - 2 * horizon + 1
-        return first if self.shrinks() and first >= self.lookback() + horizon else None
+        validated = self.shrinks() and self.spec.head.shrink == "validation"
+        return first if validated and first >= self.lookback() + horizon else None
 
     def encode_training(self, records):
         """`encode` of the training split, without the steps held out for `after_fit`."""
@@ -311,11 +316,15 @@ class SeriesForecaster(Task):
     def after_fit(self, records):
         """Sets the `Shrink` layer's share from the windows held out of `records` (the
         training split): the share of least MASE (`keras_seq.metrics.shrinkage`), reported in
-        `state["shrink"]`; returns it in words (`shrink_text`), None without
-        `head.shrink: validation`."""
+        `state["shrink"]`; returns it in words (`shrink_text`). A fixed `head.shrink` share
+        is set as it is; without `head.shrink`, nothing is done (returns None)."""
         if not self.shrinks():
             return None
         layer = self._model().get_layer("forecast")
+        if self.spec.head.shrink != "validation":
+            layer.share.assign(float(self.spec.head.shrink))
+            self.state["shrink"] = {"share": float(self.spec.head.shrink), "windows": 0}
+            return self.shrink_text()
         layer.share.assign(1.0)
         truth, base, correction, scale = self._validation_windows(records)
         share, errors = shrinkage.chosen_weight(truth, base, correction, scale)
@@ -365,6 +374,10 @@ class SeriesForecaster(Task):
         if not found:
             return None
         anchor = {"seasonal": "seasonal naive", "last": "the last value"}[self.spec.head.anchor]
+        if self.spec.head.shrink != "validation":
+            return (
+                f"kept {found['share']:g} of the network's correction over {anchor} (head.shrink)"
+            )
         if not found["windows"]:
             return (
                 "head.shrink: no series is long enough to hold out validation windows "
@@ -383,6 +396,8 @@ class SeriesForecaster(Task):
         found = self.state.get("shrink")
         if not found:
             return {}
+        if "mase_kept" not in found:
+            return {"correction_kept": found["share"]}
         return {
             "correction_kept": found["share"],
             "validation_windows": found["windows"],
