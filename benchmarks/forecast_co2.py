@@ -46,7 +46,11 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, help="default: the spec's training.epochs")
     parser.add_argument("--anchor", help="replaces head.anchor (none, last, seasonal)")
-    parser.add_argument("--shrink", help="replaces head.shrink (none, validation)")
+    parser.add_argument(
+        "--shrink",
+        type=lambda text: float(text) if text[:1].isdigit() else text,
+        help="replaces head.shrink (none, validation, or a share in [0, 1])",
+    )
     args = parser.parse_args(argv)
 
     import keras
