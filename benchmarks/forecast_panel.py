@@ -1,5 +1,6 @@
 """A panel of short and long series, as a user would bring it: `keras-seq init`, then
-`keras-seq backtest --folds 5`, pooled MASE against naive, seasonal naive and Theta.
+`keras-seq backtest --folds 5`, pooled MASE against naive, seasonal naive, Holt-Winters and
+Theta.
 
     KERAS_BACKEND=torch python -m benchmarks.forecast_panel [--folds 5] [--set F=V ...]
 
@@ -27,7 +28,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "panel"
 COLUMNS = "realgdp realcons realinv realgovt realdpi cpi m1 tbilrate unemp pop infl realint".split()
 SHORT = 60
-METHODS = ("keras-seq", "naive", "seasonal_naive", "theta")
+METHODS = ("keras-seq", "naive", "seasonal_naive", "holt_winters", "theta")
 
 
 def panel():
@@ -71,7 +72,7 @@ def pooled(report, values, season, kind):
                 skipped.add(series)
                 continue
             truth = np.asarray(forecast["truth"])[:, 0]
-            guesses = {name: np.asarray(forecast[name])[:, 0] for name in METHODS[:3]}
+            guesses = {name: np.asarray(forecast[name])[:, 0] for name in METHODS[:4]}
             guesses["theta"] = theta_forecast(history, len(truth), season)
             for name, guess in guesses.items():
                 errors[name].append(np.mean(np.abs(truth - guess)) / scale)

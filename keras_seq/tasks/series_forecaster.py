@@ -83,7 +83,8 @@ class SeriesForecaster(Task):
         "values (batch, head.horizon, head.outputs), with head.quantiles a last axis of one "
         "value per quantile: scaled per series and column (undo with state.scaler: x * scale "
         "+ center, then exp for the columns in log); with head.anchor: last, the change from "
-        "the window's last target value"
+        "the window's last target value (seasonal: the residual over seasonal naive), times "
+        "the share head.shrink kept"
     )
 
     def lookback(self):
