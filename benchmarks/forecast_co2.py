@@ -1,6 +1,7 @@
 """Real data: `keras-seq backtest specs/co2.yaml` against seasonal-naive and Holt-Winters.
 
     KERAS_BACKEND=torch python -m benchmarks.forecast_co2 [--folds 5] [--epochs N] [--anchor A]
+        [--shrink S]
 
 statsmodels' bundled `co2` (weekly Mauna Loa CO2, 1958-2001, 59 empty weeks) is written to
 `benchmarks/results/co2.csv` as `date,value`; keras-seq reads it as any user's CSV (the spec
@@ -45,6 +46,11 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, help="default: the spec's training.epochs")
     parser.add_argument("--anchor", help="replaces head.anchor (none, last, seasonal)")
+    parser.add_argument(
+        "--shrink",
+        type=lambda text: float(text) if text[:1].isdigit() else text,
+        help="replaces head.shrink (none, validation, or a share in [0, 1])",
+    )
     args = parser.parse_args(argv)
 
     import keras
@@ -59,6 +65,8 @@ def main(argv=None):
     spec = load_spec(str(SPEC))
     if args.anchor:
         spec = spec.replace({"head.anchor": args.anchor})
+    if args.shrink:
+        spec = spec.replace({"head.shrink": args.shrink})
     path, report = backtest(
         spec, folds=args.folds, train=str(data), epochs=args.epochs, output=str(output)
     )
@@ -69,7 +77,7 @@ def main(argv=None):
     names = ("mase", "smape", "mae", "rmse", "coverage")
     print(
         f"co2 weekly, {args.folds} folds, horizon {horizon}, season {season}, "
-        f"anchor {spec.head.anchor}, backend {keras.backend.backend()}, "
+        f"anchor {spec.head.anchor}, shrink {spec.head.shrink}, backend {keras.backend.backend()}, "
         f"keras-seq backtest {seconds:.0f} s"
     )
     print("| method | " + " | ".join(names) + " |")

@@ -185,7 +185,7 @@ def _folds(task, records, plan, checkpoints, verbose):
     from keras_seq.tasks.series_forecaster import time_text
 
     baselines = _baselines()
-    report, all_cases, by_fold = {"folds": []}, [], []
+    report, all_cases, by_fold, shrunk = {"folds": []}, [], [], []
     for k, origins in enumerate(plan):
         fold = _trained_fold(task, records, origins, checkpoints / f"fold-{k + 1}", verbose)
         cases = fold.forecast_arrays(records, {key: [o] for key, o in origins.items()})
@@ -198,6 +198,9 @@ def _folds(task, records, plan, checkpoints, verbose):
             "train_steps": origins[first.id],
             **fold.score(records, None, cases, baselines),
         }
+        if fold.state.get("shrink"):
+            entry["shrink"] = fold.state["shrink"]
+            shrunk.append(f"fold {k + 1}: {fold.shrink_text()}")
         logger.info("fold %d: %s", k + 1, json.dumps(entry))
         entry["forecasts"] = [fold_forecast(case, task.spec.head.horizon) for case in cases]
         report["folds"].append(entry)
@@ -206,7 +209,9 @@ def _folds(task, records, plan, checkpoints, verbose):
         report["overall"]["keras-seq"]["conformal"] = calibrated(task.spec, by_fold)
     if "holt_winters" not in baselines:
         report["overall"]["holt_winters"] = {"missing": classical.EXTRA}
-    report["notes"] = notes(report["overall"], task.spec, _flat(records, task))
+    if task.spec.get("head.shrink") != "validation":
+        shrunk = [fold.shrink_text()] if shrunk else []  # a fixed share: the same every fold
+    report["notes"] = notes(report["overall"], task.spec, _flat(records, task)) + shrunk
     for note in report["notes"]:
         logger.warning("%s", note)
     return report, all_cases
@@ -337,12 +342,12 @@ def _trained_fold(task, records, origins, folder, verbose):
     if (folder / runs.PROGRESS).is_file():
         progress = checkpoint.read(folder)
         fold = checkpoint.load_task(folder, progress)
-        encoded = fold.encode(cut)
+        encoded = fold.encode_training(cut)
     else:
         folder.mkdir(exist_ok=True)  # an interruption before its first epoch left it empty
         fold = Task.for_spec(task.spec)
         fold.learn(cut)
-        encoded = fold.encode(cut)
+        encoded = fold.encode_training(cut)
         fold.build_model()
     fitting.fit(fold, {"train": encoded}, {"train": cut}, folder, verbose, progress)
     written = folder.with_suffix(".partial.keras")  # complete before it takes its name

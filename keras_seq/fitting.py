@@ -10,7 +10,9 @@ each fold of `keras-seq backtest`). Around Keras' `Model.fit` it adds:
 - a stop with a clear error when the loss stops being finite, and within one batch of a
   SIGTERM or Ctrl-C (`keras_seq.stopping`);
 - each epoch's seconds and speed in the history, and in a log that is not a terminal a
-  progress line at least every `keras_seq.progress.INTERVAL_SECONDS` (`keras_seq.progress`).
+  progress line at least every `keras_seq.progress.INTERVAL_SECONDS` (`keras_seq.progress`);
+- after the last epoch, the task's `after_fit` (a forecaster's `head.shrink` share, chosen on
+  the windows `encode_training` held out), its sentence printed.
 """
 
 import logging
@@ -73,6 +75,11 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
         callbacks=callbacks,
         **options,
     )
+    note = task.after_fit(records.get("train"))
+    if note and verbose:
+        print(note, flush=True)
+    elif note:
+        logger.info("%s", note)
     return saver.history
 
 

@@ -70,7 +70,8 @@ def read_encoded(task, learn):
         if split in streamed:
             encoded[split] = streaming.stream_split(task, path, shuffle=split == "train")
         else:
-            encoded[split] = task.encode(records[split])
+            encode = task.encode_training if split == "train" else task.encode
+            encoded[split] = encode(records[split])
             encoded[split].stats.warn(task.spec.get(f"data.{split}"))
     return encoded, records
 

@@ -9,6 +9,7 @@ import pytest
 
 import keras_seq
 from keras_seq import cli, starter
+from keras_seq.metrics.shrinkage import GRID
 from keras_seq.tasks import Task
 
 BUNDLED = sorted(
@@ -219,6 +220,9 @@ def test_long_format_spec_trains_for_an_epoch_and_scores_the_right_series(tmp_pa
     assert scores["naive_mae"] == pytest.approx(np.mean(naive), rel=1e-6)
     assert scores["seasonal_naive_mae"] == pytest.approx(np.mean(seasonal), abs=1e-6)
     assert np.isfinite(scores["mae"])
+    # Many series: the share of the correction kept is chosen on each one's last 5 days
+    assert written.head.shrink == "validation"
+    assert scores["validation_windows"] == 2 * 3 and scores["correction_kept"] in GRID
 
 
 def test_integer_steps_with_series_ids_and_a_monthly_jsonl(tmp_path):
@@ -256,6 +260,7 @@ def test_year_only_dates_are_a_time_column_and_the_season_is_read_from_the_serie
     output = tmp_path / "spots.yaml"
     assert cli.main(["init", str(path), "--output", str(output)]) == 0
     written = keras_seq.load_spec(str(output))  # the network learns the residual over last cycle
+    assert (written.head.anchor, written.head.shrink) == ("seasonal", 0.5)
     assert (written.head.anchor, written.data.season_length, written.data.time_column) == (
         "seasonal",
         11,

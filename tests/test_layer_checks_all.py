@@ -71,6 +71,7 @@ EXAMPLES = {
         (4, 5, 3),
         None,
     ),
+    "Shrink": lambda: (public.Shrink(middle=1), FEATURES, (4, 5, 3), None),
     "Recurrent": lambda: (
         public.Recurrent("gru", 3, direction="backward"),
         FEATURES,

@@ -16,4 +16,5 @@ from keras_seq.layers.minimal_cells import MinGRUCell, MinLSTMCell
 from keras_seq.layers.pooling import SequencePooling
 from keras_seq.layers.quantiles import OrderedQuantiles
 from keras_seq.layers.recurrent import Recurrent
+from keras_seq.layers.shrink import Shrink
 from keras_seq.layers.word_dropout import WordDropout

@@ -305,6 +305,7 @@ def spec_sections(guessed):
         _line("outputs: 1", "values per step: data.target_columns"),
         _line("# quantiles: [0.1, 0.5, 0.9]", "an 80 % interval (pinball loss)"),
         _line("anchor: seasonal", "learn the residual over last season (or: last, none)"),
+        _shrink_line(many),
     ]
     data = [
         _line(
@@ -338,6 +339,15 @@ def spec_sections(guessed):
             "  # the future covariates filled in, the target empty.",
         ]
     return inputs, head, data
+
+
+def _shrink_line(many):
+    """`head.shrink`: chosen on held-out windows when there are many series (pooled over them,
+    the choice is steady), else the even average with seasonal naive (one series' held-out
+    season is too few windows to choose from); measured in docs/forecasting.md."""
+    if many:
+        return _line("shrink: validation", "keep what held-out windows favour (or: none, 0..1)")
+    return _line("shrink: 0.5", "average with seasonal naive (or: none, validation, 0..1)")
 
 
 def _line(field, comment):

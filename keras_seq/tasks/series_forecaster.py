@@ -31,8 +31,10 @@ from keras_seq.data.encoding import Encoded, EncodeStats
 from keras_seq.data.series import Scaler, calendar_features, check_length, read_series_table
 from keras_seq.layers import StateBridge, TokenEmbedding
 from keras_seq.layers.quantiles import OrderedQuantiles
+from keras_seq.layers.shrink import Shrink
 from keras_seq.losses import PinballLoss
 from keras_seq.metrics import forecasting as fm
+from keras_seq.metrics import shrinkage
 from keras_seq.tasks import blocks
 from keras_seq.tasks.forecaster import lookback_steps
 from keras_seq.tasks.task import Task, register_task
@@ -81,7 +83,8 @@ class SeriesForecaster(Task):
         "values (batch, head.horizon, head.outputs), with head.quantiles a last axis of one "
         "value per quantile: scaled per series and column (undo with state.scaler: x * scale "
         "+ center, then exp for the columns in log); with head.anchor: last, the change from "
-        "the window's last target value"
+        "the window's last target value (seasonal: the residual over seasonal naive), times "
+        "the share head.shrink kept"
     )
 
     def lookback(self):
@@ -281,6 +284,129 @@ class SeriesForecaster(Task):
             hint="use task.forecast(task.read(path)) or keras-seq predict RUN --data FILE",
         )
 
+    # ---- shrinking the correction (head.shrink) ----
+
+    def shrinks(self):
+        """Whether the model keeps a share of its correction (`head.shrink`: a number, or
+        `validation`)."""
+        return self.spec.head.anchor != "none" and self.spec.get("head.shrink") not in (
+            None,
+            "none",
+        )
+
+    def held_out_origin(self, length):
+        """The first validation origin of a series of `length` target steps under
+        `head.shrink: validation` (its last `2 horizon - 1` steps: `horizon` windows), or
+        None when the series keeps none (too short to train on what is left)."""
+        horizon = self.spec.head.horizon
+        first = length - 2 * horizon + 1
+        validated = self.shrinks() and self.spec.head.shrink == "validation"
+        return first if validated and first >= self.lookback() + horizon else None
+
+    def encode_training(self, records):
+        """`encode` of the training split, without the steps held out for `after_fit`."""
+        targets = len(self.column_groups()[0])
+        kept = []
+        for record in records:
+            first = self.held_out_origin(history_length(record["series"], targets))
+            kept.append(
+                record if first is None else {**record, "series": record["series"].head(first)}
+            )
+        return self.encode(kept)
+
+    def after_fit(self, records):
+        """Sets the `Shrink` layer's share from the windows held out of `records` (the
+        training split): the share of least MASE (`keras_seq.metrics.shrinkage`), reported in
+        `state["shrink"]`; returns it in words (`shrink_text`). A fixed `head.shrink` share
+        is set as it is; without `head.shrink`, nothing is done (returns None)."""
+        if not self.shrinks():
+            return None
+        layer = self._model().get_layer("forecast")
+        if self.spec.head.shrink != "validation":
+            layer.share.assign(float(self.spec.head.shrink))
+            self.state["shrink"] = {"share": float(self.spec.head.shrink), "windows": 0}
+            return self.shrink_text()
+        layer.share.assign(1.0)
+        truth, base, correction, scale = self._validation_windows(records)
+        share, errors = shrinkage.chosen_weight(truth, base, correction, scale)
+        layer.share.assign(share)
+        self.state["shrink"] = {
+            "share": share,
+            "windows": len(truth),
+            "mase_network": _finite(errors[-1]),
+            "mase_anchor": _finite(errors[0]),
+            "mase_kept": _finite(errors[shrinkage.GRID.index(share)]),
+        }
+        return self.shrink_text()
+
+    def _validation_windows(self, records):
+        """`(truth, base, correction, scale)` over the held-out windows, scaled units:
+        `(n, horizon, outputs)` thrice (the correction: the model's point output) and each
+        window's MASE scale `(n, outputs)` (on its series before the held-out part)."""
+        targets, horizon = len(self.column_groups()[0]), self.spec.head.horizon
+        season = self.spec.get("data.season_length") or 1
+        origins, scales = {}, {}
+        for record in records:
+            length = history_length(record["series"], targets)
+            first = self.held_out_origin(length)
+            if first is not None:
+                origins[record["id"]] = list(range(first, length - horizon + 1))
+                scaled = self.scaler().transform(record["id"], record["series"].values)
+                scales[record["id"]] = [
+                    fm.in_sample_scale(scaled[:first, c], season) for c in range(targets)
+                ]
+        cases = self._scaled_forecasts(records, origins) if origins else []
+        if not cases:
+            empty = np.zeros((0, horizon, targets))
+            return empty, empty, empty, np.zeros((0, targets))
+        truth, correction = [], []
+        for case in cases:
+            scaled = self.scaler().transform(case["record"]["id"], case["record"]["series"].values)
+            truth.append(scaled[case["origin"] : case["origin"] + horizon, :targets])
+            raw = case["raw"]
+            correction.append(raw if raw.ndim == 2 else raw[..., self._middle()])
+        scale = [[np.nan if v is None else v for v in scales[c["record"]["id"]]] for c in cases]
+        base = [case["base"] for case in cases]
+        return np.stack(truth), np.stack(base), np.stack(correction), np.asarray(scale)
+
+    def shrink_text(self):
+        """The share kept and why, in words (`state["shrink"]`), or None."""
+        found = self.state.get("shrink")
+        if not found:
+            return None
+        anchor = {"seasonal": "seasonal naive", "last": "the last value"}[self.spec.head.anchor]
+        if self.spec.head.shrink != "validation":
+            return (
+                f"kept {found['share']:g} of the network's correction over {anchor} (head.shrink)"
+            )
+        if not found["windows"]:
+            return (
+                "head.shrink: no series is long enough to hold out validation windows "
+                f"(2 x head.horizon - 1 steps after lookback + horizon); kept all of the "
+                f"network's correction over {anchor}"
+            )
+        return (
+            f"validation MASE ({found['windows']} windows held out of training): network "
+            f"{_figure(found['mase_network'])}, {anchor} {_figure(found['mase_anchor'])}: kept "
+            f"{found['share']:g} of the network's correction (MASE {_figure(found['mase_kept'])})"
+        )
+
+    def shrink_figures(self):
+        """`metrics.json`'s figures of the share kept: `correction_kept`, `validation_mase_*`
+        (empty without `head.shrink: validation`)."""
+        found = self.state.get("shrink")
+        if not found:
+            return {}
+        if "mase_kept" not in found:
+            return {"correction_kept": found["share"]}
+        return {
+            "correction_kept": found["share"],
+            "validation_windows": found["windows"],
+            "validation_mase_network": found["mase_network"],
+            "validation_mase_anchor": found["mase_anchor"],
+            "validation_mase_kept": found["mase_kept"],
+        }
+
     # ---- model ----
 
     def build_layers(self):
@@ -333,10 +459,22 @@ class SeriesForecaster(Task):
             )
             decoded = blocks.recurrent(spec, stack, "decoder")(future, initial_state=bridge(states))
             values = blocks.dense(width)(decoded)
+        last_name = "correction" if self.shrinks() else "forecast"
         if not quantiles:
-            return inputs, keras.layers.Reshape((horizon, outputs), name="forecast")(values)
-        values = keras.layers.Reshape((horizon, outputs, len(quantiles)))(values)
-        return inputs, OrderedQuantiles(quantiles, name="forecast")(values)
+            values = keras.layers.Reshape((horizon, outputs), name=last_name)(values)
+        else:
+            values = keras.layers.Reshape((horizon, outputs, len(quantiles)))(values)
+            values = OrderedQuantiles(quantiles, name=last_name)(values)
+        if self.shrinks():
+            values = Shrink(self._middle(), name="forecast")(values)
+        return inputs, values
+
+    def _middle(self):
+        """The index of the quantile nearest 0.5 (the point forecast), None without quantiles."""
+        quantiles = self.spec.head.quantiles
+        if not quantiles:
+            return None
+        return min(range(len(quantiles)), key=lambda i: abs(quantiles[i] - 0.5))
 
     def target_shape(self, output_shape):
         """The output's without its quantile axis: a target is one value per step and column."""
@@ -359,8 +497,28 @@ class SeriesForecaster(Task):
         `origins`: `{series id: [origin, ...]}`; default: one per series, right after its
         last target value.
         """
-        scaler, horizon = self.scaler(), self.spec.head.horizon
+        scaler, quantiles = self.scaler(), self.spec.head.quantiles
         targets = len(self.column_groups()[0])
+        cases = self._scaled_forecasts(records, origins)
+        for case in cases:
+            values = case.pop("raw")
+            if self.spec.head.anchor != "none":
+                values = values + (case["base"][..., None] if quantiles else case["base"])
+            key = case["record"]["id"]
+            if quantiles:
+                moved = np.moveaxis(values, -1, 1)  # (horizon, Q, outputs)
+                data_units = scaler.inverse(key, moved, columns=range(targets))
+                case["quantiles"] = np.moveaxis(data_units, 1, -1)
+                case["point"] = case["quantiles"][..., self._middle()]
+            else:
+                case["point"] = scaler.inverse(key, values, columns=range(targets))
+                case["quantiles"] = None
+        return cases
+
+    def _scaled_forecasts(self, records, origins=None):
+        """`forecast_arrays`' cases in scaled units: `record`, `origin`, `base` (the anchor,
+        `(horizon, outputs)`) and `raw` (the model's output, `(horizon, outputs[, Q])`)."""
+        scaler, horizon = self.scaler(), self.spec.head.horizon
         cases, xs = [], []
         for record in records:
             blocks_ = self._blocks(record, scaler, horizon)
@@ -376,27 +534,14 @@ class SeriesForecaster(Task):
             ]
         if not cases:
             return []
-        x = model_inputs(xs)
         raw = np.asarray(
-            self._model().predict(x, batch_size=self.spec.training.batch_size, verbose=0),
+            self._model().predict(
+                model_inputs(xs), batch_size=self.spec.training.batch_size, verbose=0
+            ),
             dtype="float64",
         )
-        quantiles = self.spec.head.quantiles
-        middle = None
-        if quantiles:
-            middle = min(range(len(quantiles)), key=lambda i: abs(quantiles[i] - 0.5))
         for case, values in zip(cases, raw):
-            if self.spec.head.anchor != "none":
-                values = values + (case["base"][..., None] if quantiles else case["base"])
-            key = case["record"]["id"]
-            if quantiles:
-                moved = np.moveaxis(values, -1, 1)  # (horizon, Q, outputs)
-                data_units = scaler.inverse(key, moved, columns=range(targets))
-                case["quantiles"] = np.moveaxis(data_units, 1, -1)
-                case["point"] = case["quantiles"][..., middle]
-            else:
-                case["point"] = scaler.inverse(key, values, columns=range(targets))
-                case["quantiles"] = None
+            case["raw"] = values
         return cases
 
     def forecast(self, records, origins=None):
@@ -454,6 +599,7 @@ class SeriesForecaster(Task):
             for name, value in scores.items()
             if name != "mase_skipped"
         }
+        flat.update(self.shrink_figures())
         skipped = table["keras-seq"].get("mase_skipped")
         return {**flat, "mase_skipped_series": len(skipped)} if skipped else flat
 
@@ -509,6 +655,15 @@ class SeriesForecaster(Task):
             "coverage": fm.coverage(truth, predicted[..., 0], predicted[..., -1]),
             "pinball": fm.pinball(truth, predicted, self.spec.head.quantiles),
         }
+
+
+def _finite(value):
+    """A float, or None for NaN (null in JSON)."""
+    return None if np.isnan(value) else float(value)
+
+
+def _figure(value):
+    return "undefined" if value is None else f"{value:.3f}"
 
 
 def _warn_skipped(skipped, series):

@@ -175,6 +175,15 @@ class Task:
         """Records to `Encoded` (x, y, sample_weight, stats) for `fit` / `evaluate`."""
         raise NotImplementedError
 
+    def encode_training(self, records):
+        """`encode` of the training split (a task may hold part of it out for `after_fit`)."""
+        return self.encode(records)
+
+    def after_fit(self, records):
+        """Runs once training ends, given the training records (None when streamed); returns
+        a sentence for the user on what it did, or None (the default: nothing)."""
+        return None
+
     def encode_inputs(self, inputs):
         """Raw inputs (what `predict` takes) to the model's input arrays."""
         raise NotImplementedError
