@@ -25,6 +25,8 @@ import math
 import os
 import pathlib
 import shutil
+import sys
+import time
 
 import numpy as np
 
@@ -186,6 +188,7 @@ def _folds(task, records, plan, checkpoints, verbose):
 
     baselines = _baselines()
     report, all_cases, by_fold, shrunk = {"folds": []}, [], [], []
+    started = time.monotonic()
     for k, origins in enumerate(plan):
         fold = _trained_fold(task, records, origins, checkpoints / f"fold-{k + 1}", verbose)
         cases = fold.forecast_arrays(records, {key: [o] for key, o in origins.items()})
@@ -204,6 +207,7 @@ def _folds(task, records, plan, checkpoints, verbose):
         logger.info("fold %d: %s", k + 1, json.dumps(entry))
         entry["forecasts"] = [fold_forecast(case, task.spec.head.horizon) for case in cases]
         report["folds"].append(entry)
+        print(fold_line(k + 1, len(plan), time.monotonic() - started), file=sys.stderr, flush=True)
     report["overall"] = fold.score(records, None, all_cases, baselines)
     if task.spec.head.quantiles:
         report["overall"]["keras-seq"]["conformal"] = calibrated(task.spec, by_fold)
@@ -215,6 +219,24 @@ def _folds(task, records, plan, checkpoints, verbose):
     for note in report["notes"]:
         logger.warning("%s", note)
     return report, all_cases
+
+
+def fold_line(done, total, seconds):
+    """`backtest: fold 2/5 done (1:10) - ETA: 1:45`: `done` folds of `total` took `seconds`;
+    the ETA is the folds left at their mean time (none after the last).
+
+    >>> from keras_seq.backtesting import fold_line
+    >>> fold_line(2, 5, 70.0)
+    'backtest: fold 2/5 done (1:10) - ETA: 1:45'
+    >>> fold_line(5, 5, 200.0)
+    'backtest: fold 5/5 done (3:20)'
+    """
+    from keras_seq.progress import duration
+
+    line = f"backtest: fold {done}/{total} done ({duration(seconds)})"
+    if done == total:
+        return line
+    return f"{line} - ETA: {duration(seconds / done * (total - done))}"
 
 
 def calibrated(spec, by_fold):

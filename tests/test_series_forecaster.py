@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import pathlib
+import re
 
 import keras
 import numpy as np
@@ -246,9 +247,12 @@ def test_input_dim_mismatch_says_the_right_dim(tmp_path):
         task.read(task.spec.data.train)
 
 
-def test_backtest_json_shape_and_baselines_against_numpy(tmp_path):
+def test_backtest_json_shape_and_baselines_against_numpy(tmp_path, capsys):
     train = two_series(tmp_path, days=24)
     path, report = backtest(spec(train, epochs=1), folds=2, output=str(tmp_path / "bt"))
+    lines = capsys.readouterr().err.splitlines()  # a line per fold, with the time left
+    assert re.fullmatch(r"backtest: fold 1/2 done \(\d+s\) - ETA: \d+s", lines[-2]), lines
+    assert re.fullmatch(r"backtest: fold 2/2 done \(\d+s\)", lines[-1]), lines
     assert sorted(p.name for p in path.iterdir()) == [
         "backtest.json",
         "backtest.md",
