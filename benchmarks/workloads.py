@@ -151,16 +151,27 @@ def build(impl, w, seed=0):
 
 
 def _build_keras(impl, w, x, y):
+    model = keras_model(impl, w)
+    return Harness(
+        train_step=lambda: model.train_on_batch(x, y),
+        predict=lambda: model.predict_on_batch(x),
+    )
+
+
+def keras_model(impl, w, free_length=False):
+    """The compiled Keras model of `w` for `impl` ("keras-seq" or "builtin"); `free_length`
+    leaves the time axis unknown (batches of any width)."""
     import keras
 
     keras.utils.set_random_seed(0)
+    length = None if free_length else w.length
     if w.vocab:
-        inputs = keras.Input((w.length,), dtype="int32")
+        inputs = keras.Input((length,), dtype="int32")
         h = keras.layers.Embedding(w.vocab, w.embed, mask_zero=w.mask_zero or bool(w.min_length))(
             inputs
         )
     else:
-        inputs = keras.Input((w.length, w.features))
+        inputs = keras.Input((length, w.features))
         h = inputs
     sequences = w.head == "tagger"
     if impl == "keras-seq":
@@ -191,18 +202,86 @@ def _build_keras(impl, w, x, y):
         loss = "sparse_categorical_crossentropy"
     model = keras.Model(inputs, outputs)
     model.compile(optimizer="adam", loss=loss)
-    return Harness(
-        train_step=lambda: model.train_on_batch(x, y),
-        predict=lambda: model.predict_on_batch(x),
-    )
+    return model
 
 
 def _build_torch(w, x, y, lengths):
     import torch
+
+    native = TorchModel(w)
+    xt, lt = native.inputs(x), torch.from_numpy(lengths)
+    target = native.target(x, y)
+    return Harness(
+        train_step=lambda: native.train_step(xt, lt, target),
+        predict=lambda: native.predict(xt, lt),
+    )
+
+
+class TorchModel:
+    """`w` in native PyTorch with Adam and a hand-written train step; padded batches (`w`'s
+    `min_length`) go through `pack_padded_sequence`. Batches may have any width."""
+
+    def __init__(self, w):
+        import torch
+        from torch import nn
+
+        torch.manual_seed(0)
+        self.w, self.net = w, _torch_net(w)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=1e-3)
+        if w.head == "regressor":
+            self.loss = nn.functional.mse_loss
+        elif w.head == "classifier":
+            self.loss = nn.functional.cross_entropy
+        else:
+
+            def tagger_loss(out, target):
+                return nn.functional.cross_entropy(
+                    out.reshape(-1, w.classes), target.reshape(-1), ignore_index=-100
+                )
+
+            self.loss = tagger_loss
+
+    def inputs(self, x):
+        import torch
+
+        xt = torch.from_numpy(x)
+        return xt.long() if self.w.vocab else xt
+
+    def target(self, x, y):
+        """The loss target of `y`: padding positions ignored, as Keras' masked loss does."""
+        import torch
+
+        yt = torch.from_numpy(y)
+        if self.w.head == "regressor":
+            return yt
+        if self.w.head == "tagger" and self.w.min_length:
+            return torch.where(torch.from_numpy(x) == 0, -100, yt).long()
+        return yt.long()
+
+    def train_step(self, xt, lt, target):
+        self.net.train()
+        self.opt.zero_grad()
+        loss = self.loss(self.net(xt, lt), target)
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+    def predict(self, xt, lt):
+        import torch
+
+        self.net.eval()
+        with torch.no_grad():
+            out = self.net(xt, lt)
+            if self.w.head != "regressor":
+                out = torch.softmax(out, dim=-1)
+            return out.numpy()
+
+
+def _torch_net(w):
+    import torch
     from torch import nn
     from torch.nn.utils import rnn as rnn_utils
 
-    torch.manual_seed(0)
     rnn_cls = {"lstm": nn.LSTM, "gru": nn.GRU, "simple": nn.RNN}[w.cell]
     directions = 2 if w.bidirectional else 1
     padded = bool(w.min_length)
@@ -228,7 +307,9 @@ def _build_torch(w, x, y, lengths):
                     h, lengths, batch_first=True, enforce_sorted=False
                 )
                 seq, state = self.rnn(packed)
-                seq, _ = rnn_utils.pad_packed_sequence(seq, batch_first=True, total_length=w.length)
+                seq, _ = rnn_utils.pad_packed_sequence(
+                    seq, batch_first=True, total_length=x.shape[1]
+                )
             else:
                 seq, state = self.rnn(h)
             if w.head == "tagger":
@@ -237,44 +318,4 @@ def _build_torch(w, x, y, lengths):
             last = torch.cat([h_n[-directions + d] for d in range(directions)], dim=-1)
             return self.out(last)
 
-    net = Net()
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    xt = torch.from_numpy(x)
-    xt = xt.long() if w.vocab else xt
-    yt = torch.from_numpy(y)
-    lt = torch.from_numpy(lengths)
-    if w.head == "tagger":
-        # Ignore padding positions, as Keras' masked loss does.
-        target = torch.where(torch.from_numpy(x) == 0, -100, yt).long() if padded else yt.long()
-
-        def loss_fn(out):
-            return nn.functional.cross_entropy(
-                out.reshape(-1, w.classes), target.reshape(-1), ignore_index=-100
-            )
-    elif w.head == "classifier":
-        target = yt.long()
-
-        def loss_fn(out):
-            return nn.functional.cross_entropy(out, target)
-    else:
-
-        def loss_fn(out):
-            return nn.functional.mse_loss(out, yt)
-
-    def train_step():
-        net.train()
-        opt.zero_grad()
-        loss = loss_fn(net(xt, lt))
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    def predict():
-        net.eval()
-        with torch.no_grad():
-            out = net(xt, lt)
-            if w.head != "regressor":
-                out = torch.softmax(out, dim=-1)
-            return out.numpy()
-
-    return Harness(train_step=train_step, predict=predict)
+    return Net()

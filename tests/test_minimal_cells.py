@@ -161,8 +161,10 @@ def outputs_and_grads(layer, x, mask, states):
     return [as_numpy(o) for o in outputs], [as_numpy(g) for g in keras.tree.flatten(grads)]
 
 
+@pytest.mark.parametrize("method", ["associative", "sequential"])
 @pytest.mark.parametrize("kind, mask", [("mingru", "gaps"), ("minlstm", "pre-padding")])
-def test_gradients_match_the_sequential_scan(kind, mask, monkeypatch):
+def test_gradients_match_the_sequential_scan(kind, mask, method, monkeypatch):
+    monkeypatch.setattr(parallel, "method", lambda: method)
     layer = make_layer(kind, "bidirectional", layers=1)
     x, states = inputs(2, seed=3)
     got = outputs_and_grads(layer, x, MASKS[mask], states)
@@ -179,6 +181,41 @@ def test_gradients_match_the_sequential_scan(kind, mask, monkeypatch):
 
 def refuse(*args, **kwargs):
     raise NotImplementedError("switched off by the test")
+
+
+@pytest.mark.parametrize("method", ["associative", "sequential"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_linear_scan_methods_match_a_numpy_loop(method, reverse, monkeypatch):
+    """37 steps: not a power of two (the associative scan's uneven levels)."""
+    monkeypatch.setattr(parallel, "method", lambda: method)
+    rng = np.random.default_rng(5)
+    a = rng.uniform(0.0, 1.0, (3, 37, 2)).astype("float32")
+    b = rng.normal(size=(3, 37, 2)).astype("float32")
+    h0 = rng.normal(size=(3, 2)).astype("float32")
+    expected, h = np.zeros(a.shape), h0.astype("float64")
+    for t in reversed(range(37)) if reverse else range(37):
+        h = expected[:, t] = a[:, t] * h + b[:, t]
+    np.testing.assert_allclose(
+        as_numpy(parallel.linear_scan(a, b, h0, reverse)), expected, atol=1e-5
+    )
+
+
+def test_method_follows_the_backend_and_device(monkeypatch):
+    """JAX on a CPU scans sequentially, everything else associatively; nothing else runs."""
+    calls = []
+    for name, run in list(parallel._METHODS.items()):
+
+        def spy(*args, name=name, run=run):
+            calls.append(name)
+            return run(*args)
+
+        monkeypatch.setitem(parallel._METHODS, name, spy)
+    layer = make_layer("mingru", "forward", layers=1)
+    layer(inputs(1)[0])
+    jax = keras.backend.backend() == "jax"  # Keras lists devices on JAX and TensorFlow only
+    on_cpu = jax and keras.distribution.list_devices()[0].startswith("cpu")
+    expected = "sequential" if on_cpu else "associative"
+    assert calls == [expected]
 
 
 def test_long_sequence_keeps_h_finite_and_equal_to_the_loop(scans):

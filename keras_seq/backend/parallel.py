@@ -2,10 +2,18 @@
 
 `recur` here runs the cells that declare `scan = "associative"` (their gates read only the
 input, `keras_seq.layers.minimal_cells`): the cell's `coefficients` give a_t and b_t for the
-whole sequence at once, and `linear_scan` composes them with `keras.ops.associative_scan`
-(`jax.lax.associative_scan` on JAX; on TensorFlow and PyTorch Keras' log-depth scan of
-slices), log2(T) levels of elementwise work instead of T dependent steps. Autodiff
-differentiates it on every backend. Plain `keras.ops`: no backend imports.
+whole sequence at once (one matmul), and `linear_scan` composes them, in one of two ways
+(`method()`):
+
+- `"associative"`: `keras.ops.associative_scan` (`jax.lax.associative_scan` on JAX; on
+  TensorFlow and PyTorch Keras' log-depth scan of slices), log2(T) levels of elementwise
+  work instead of T dependent steps: what pays where many cores share a step (GPU, TPU);
+- `"sequential"`: `keras.ops.scan`, one elementwise step after another: JAX on a CPU, where
+  the batch x units lanes of one step already fill the core and the parallel scan's log2(T)
+  passes over memory cost more than they save (docs/speed.md).
+
+Either way the gradient is hand-written: one more linear scan, the other way, by the same
+method. Plain `keras.ops`: no backend imports.
 
 Masks: a masked step is the identity, a_t = 1 and b_t = 0, so h passes through it unchanged
 in either direction (any mask: pre- or post-padding, gaps), the outputs there are zero and
@@ -31,14 +39,47 @@ def _associative(a, b, reverse):
     return ops.reshape(ops.cast(h, a.dtype), ops.shape(a))
 
 
+def _sequential(a, b, reverse):
+    """`_associative`'s result, one step after another (`keras.ops.scan` over time-major
+    copies of `a` and `b`)."""
+
+    def step(h, coefficients):
+        h = coefficients[0] * h + coefficients[1]
+        return h, h
+
+    a, b = ops.moveaxis(a, 1, 0), ops.moveaxis(b, 1, 0)
+    _, h = ops.scan(step, ops.zeros_like(b[0]), (a, b), reverse=reverse)
+    return ops.moveaxis(h, 0, 1)
+
+
+_METHODS = {"associative": _associative, "sequential": _sequential}
+
+
+def method():
+    """How `linear_scan` composes the steps here: `"sequential"` on JAX when its default
+    device is a CPU, `"associative"` elsewhere (GPU, TPU; TensorFlow and PyTorch, whose
+    `keras.ops.scan` is a graph loop or a Python loop)."""
+    if keras.backend.backend() == "jax":
+        if keras.distribution.list_devices()[0].startswith("cpu"):
+            return "sequential"
+    return "associative"
+
+
+def _from_zero(a, b, reverse):
+    """h_t = a_t h_{t-1} + b_t from h_0 = 0 by `method()`."""
+    return _METHODS[method()](a, b, reverse)
+
+
 def _shifted(x, reverse):
-    """x_{t-1} at each t, zero at the first (x_{t+1} and zero at the last when `reverse`)."""
-    zero = ops.zeros_like(x[:, :1])
-    return ops.concatenate([x[:, 1:], zero] if reverse else [zero, x[:, :-1]], axis=1)
+    """x_{t-1} at each t, zero at the first (x_{t+1} and zero at the last when `reverse`).
+    A pad and a slice, not a concatenation: XLA fuses them into the elementwise work around."""
+    if reverse:
+        return ops.pad(x[:, 1:], [[0, 0], [0, 1], [0, 0]])
+    return ops.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
 
 
 def _scan_with_gradient(reverse):
-    """`_associative` whose gradient is one more linear scan, the other way.
+    """`_from_zero` whose gradient is one more linear scan, the other way.
 
     With g_t = dL/dh_t in total (h_t reaches the loss directly and through h_{t+1}):
     g_t = dh_t + a_{t+1} g_{t+1}, a linear recurrence read from the end; then
@@ -48,11 +89,11 @@ def _scan_with_gradient(reverse):
 
     @ops.custom_gradient
     def run(a, b):
-        h = _associative(a, b, reverse)
+        h = _from_zero(a, b, reverse)
 
         def grad(*args, upstream=None):
             upstream = args[0] if upstream is None else upstream
-            g = _associative(_shifted(a, not reverse), upstream, not reverse)
+            g = _from_zero(_shifted(a, not reverse), upstream, not reverse)
             return g * _shifted(h, reverse), g
 
         return h, grad
@@ -80,9 +121,9 @@ def linear_scan(a, b, h0, reverse=False):
     [1.0, 1.5, 1.75]
     """
     first = -1 if reverse else 0
-    start = a[:, first] * h0 + b[:, first]  # h0 folded into the first step read
-    rest = b[:, :-1] if reverse else b[:, 1:]
-    b = ops.concatenate([rest, start[:, None]] if reverse else [start[:, None], rest], axis=1)
+    start = (a[:, first] * h0)[:, None]  # h0 folded into the first step read
+    rest = ops.shape(b)[1] - 1
+    b = ops.add(b, ops.pad(start, [[0, 0], [rest, 0] if reverse else [0, rest], [0, 0]]))
     return _SCANS[reverse](a, b)
 
 

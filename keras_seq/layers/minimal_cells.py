@@ -9,8 +9,9 @@ Composing two such steps gives another one, (a1, b1) then (a2, b2) = (a1 a2, a2 
 an associative operation, so a whole sequence runs as a parallel prefix scan (log T
 depth) instead of T dependent steps: the cells declare `scan = "associative"` and
 `coefficients(projected) -> (a, b)` for any number of leading axes, and
-`keras_seq.backend.parallel` runs them. `step` is the same recurrence one step at a time
-(the generic scan's reference).
+`keras_seq.backend.parallel` runs them (on JAX on a CPU as a sequential scan of the linear
+steps, which is faster there: `parallel.method()`). `step` is the same recurrence one step
+at a time (the generic scan's reference).
 
 Both are the paper's plain (not log-space) versions: h~ is the linear projection itself
 (no g() activation); products of a_t in (0, 1) only shrink towards 0, so the plain scan

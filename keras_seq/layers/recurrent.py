@@ -110,7 +110,8 @@ class Recurrent(keras.layers.Layer):
     path (PyTorch's fused kernels, or a hand-written backward pass on JAX and TensorFlow),
     and where that refuses (`NotImplementedError`, with a reason) the generic scan over the
     cell's `step` (`keras_seq.backend.scan`); both compute the same numbers. `"mingru"` and
-    `"minlstm"` run as a parallel prefix scan over time (`keras_seq.backend.parallel`).
+    `"minlstm"` run as a parallel prefix scan over time (`keras_seq.backend.parallel`; on
+    JAX on a CPU a sequential scan of the same linear steps, `parallel.method()`).
 
     The cells are `layer.cells[layer_index][direction_index]`: index 0 is the forward
     cell (or, for `direction="backward"`, the only, reversed cell), index 1 the reverse
