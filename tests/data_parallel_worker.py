@@ -6,7 +6,8 @@ warnings keras_seq logged. Arguments, any of: `skewed`, the padding lies in the 
 each batch, so the two devices' shares hold different numbers of real steps; `uneven`, the
 epoch ends with a batch of 3 rows and the validation and predicted splits hold 5: batches that
 2 devices cannot share equally; `crf`, a tagger with a CRF output (its own loss); `classifier`,
-a classifier (one label and one weight, some 0, per sequence: no mask on its loss). The device
+a classifier (one label and one weight, some 0, per sequence: no mask on its loss); `clipnorm`,
+gradients clipped to a norm of 0.05 (smaller than most). The device
 count must be set before the backend starts (XLA_FLAGS for JAX, read at import; logical devices
 for TensorFlow), hence a process.
 """
@@ -39,7 +40,12 @@ def spec(strategy):
             "input": {"kind": "tokens", "vocab_size": 40, "embedding_dim": 8},
             "encoder": {"cell": "gru", "units": 8, "direction": "bidirectional"},
             "head": {**HEAD, "classes": 5},
-            "training": {"batch_size": BATCH, "learning_rate": 0.01, "distribution": parallel},
+            "training": {
+                "batch_size": BATCH,
+                "learning_rate": 0.01,
+                "clipnorm": 0.05 if "clipnorm" in ARGUMENTS else None,
+                "distribution": parallel,
+            },
         }
     )
 

@@ -15,7 +15,9 @@ device.
 On TensorFlow that takes `keras_seq.Model`'s loss (`one_device_loss`): Keras divides each
 replica's loss by the steps of its own share and by N, which weighs the shares equally even
 when they hold different numbers of real (unpadded) steps or rows. Each replica's loss is
-instead divided by the count of the whole batch (an all-reduce of the replicas' counts).
+instead divided by the count of the whole batch (an all-reduce of the replicas' counts). And
+Keras clips each replica's gradients before they are summed; within `scope` the sum is clipped.
+Dropout still differs: each replica draws its own masks.
 
 A batch that N devices cannot share equally (the last of an epoch, of a validation or test
 split) gives the one-device result on both backends; nothing is dropped or padded. On JAX it is
@@ -97,7 +99,7 @@ def scope(training):
     import tensorflow as tf
 
     engine = tf.distribute.MirroredStrategy(devices)
-    with engine.scope(), _built_from_first_share():
+    with engine.scope(), _built_from_first_share(), _clipped_after_summing():
         yield engine
 
 
@@ -175,6 +177,39 @@ def _built_from_first_share():
         yield
     finally:
         TensorFlowTrainer._maybe_symbolic_build = build
+
+
+@contextlib.contextmanager
+def _clipped_after_summing():
+    """Within the block, Keras' optimizers on TensorFlow clip the gradients of the whole batch
+    (summed over the replicas), as one device does, instead of each replica's before they are
+    summed: clip(g_1) + clip(g_2) is not clip(g_1 + g_2) (`training.clipnorm`, `clipvalue`).
+
+    `BaseOptimizer._clip_gradients`, which runs in each replica before the optimizer's
+    all-reduce, is wrapped for the block's duration and restored after it: with clipping set
+    and several replicas, it clips the all-reduced sum and hands each of the R replicas 1/R of
+    it, which that all-reduce sums back.
+    """
+    import tensorflow as tf
+    from keras.src.optimizers.base_optimizer import BaseOptimizer
+
+    clip = BaseOptimizer._clip_gradients
+
+    def summed_first(self, grads):
+        context = tf.distribute.get_replica_context()
+        clipping = self.clipnorm or self.global_clipnorm or self.clipvalue
+        if not clipping or context is None or context.num_replicas_in_sync == 1:
+            return clip(self, grads)
+        replicas = context.num_replicas_in_sync
+        present = [tf.convert_to_tensor(g) for g in grads if g is not None]
+        summed = iter(clip(self, context.all_reduce("SUM", present)))
+        return [None if g is None else next(summed) / replicas for g in grads]
+
+    BaseOptimizer._clip_gradients = summed_first
+    try:
+        yield
+    finally:
+        BaseOptimizer._clip_gradients = clip
 
 
 @contextlib.contextmanager
