@@ -26,6 +26,10 @@ has a `sequence_loss(y_true, y_pred, mask, sample_weight)` method and produces t
 output supplies the loss for it instead (`keras_seq.layers.CRF`). `compute_loss` runs where
 every backend maps the layer's weights to the values being differentiated (JAX's stateless
 scope), so its gradients reach them.
+
+Under `tf.distribute` (data_parallel on TensorFlow) each replica's loss is divided by the real
+steps of the whole batch, not of its own share (`keras_seq.backend.distribution.one_device_loss`),
+so the summed gradients and the logged loss are one device's.
 """
 
 import functools
@@ -33,6 +37,7 @@ import functools
 import keras
 
 from keras_seq.api import keras_seq_export
+from keras_seq.backend.distribution import one_device_loss
 
 # Keras keeps a tensor's mask in an attribute (for JAX arrays, in a table); these read/write it.
 from keras_seq.backend.quirks import get_keras_mask, set_keras_mask
@@ -108,8 +113,19 @@ class Model(keras.Model):
         # batch. The loss gets its own copy.
         if sample_weight is not None:
             sample_weight = keras.tree.map_structure(keras.ops.copy, sample_weight)
-        if self.loss_layer is None:
+        if self.loss_layer is None and self._compile_loss is None:
             return super().compute_loss(x, y, y_pred, sample_weight, training)
+        if self.loss_layer is None:
+            loss = self._compile_loss(y, y_pred, sample_weight)
+            counted = get_keras_mask(keras.tree.flatten(y_pred)[0])  # what Keras' loss divides by
+        else:
+            loss, counted = self._layer_loss(x, y, y_pred, sample_weight)
+        loss = one_device_loss(loss, x, counted, replica_scaled=self.loss_layer is None)
+        # Plus regularization losses, as Keras adds them.
+        return sum(map(self._aggregate_additional_loss, self.losses), loss)
+
+    def _layer_loss(self, x, y, y_pred, sample_weight):
+        """The loss layer's loss, and the steps it divides by (see `CRF.sequence_loss`)."""
         if self._compile_loss is not None:
             raise ValueError(
                 f"The output of this model comes from {type(self.loss_layer).__name__} layer "
@@ -120,7 +136,10 @@ class Model(keras.Model):
         if mask is None and self._output_masks is not None:
             mask = keras.tree.flatten(self._output_masks[1](x))[0]
         loss = self.loss_layer.sequence_loss(y, y_pred, mask, sample_weight)
-        return sum(self.losses, loss)  # plus regularization losses, as Keras adds them
+        counted = keras.ops.ones(keras.ops.shape(y_pred)[:2], "bool") if mask is None else mask
+        if sample_weight is not None and len(sample_weight.shape) == 2:
+            counted = keras.ops.logical_and(counted, sample_weight > 0)
+        return loss, counted
 
     @functools.cached_property
     def loss_layer(self):

@@ -2,12 +2,14 @@
 
 Prints JSON: the largest weight difference after 3 steps, both first-epoch losses, how many
 replicas the data-parallel run really used, the largest difference of the predictions, and the
-warnings keras_seq logged. With
-the argument `skewed`, the padding lies in the first half of each batch, so the two devices'
-shares hold different numbers of real steps. With the argument `uneven`, the epoch ends with a
-batch of 3 rows and the validation and predicted splits hold 5: batches that 2 devices cannot
-share equally. The device count must be set before the backend starts (XLA_FLAGS for JAX, read
-at import; logical devices for TensorFlow), hence a process.
+warnings keras_seq logged. Arguments, any of: `skewed`, the padding lies in the first half of
+each batch, so the two devices' shares hold different numbers of real steps; `uneven`, the
+epoch ends with a batch of 3 rows and the validation and predicted splits hold 5: batches that
+2 devices cannot share equally; `crf`, a tagger with a CRF output (its own loss); `classifier`,
+a classifier (one label and one weight, some 0, per sequence: no mask on its loss); `clipnorm`,
+gradients clipped to a norm of 0.05 (smaller than most). The device
+count must be set before the backend starts (XLA_FLAGS for JAX, read at import; logical devices
+for TensorFlow), hence a process.
 """
 
 import json
@@ -23,7 +25,11 @@ from keras_seq.tasks import Task
 
 distribution.virtual_cpu_devices(2)  # TensorFlow; JAX gets XLA_FLAGS from the test
 BATCH, STEPS = 8, 3
-EXTRA = 3 if sys.argv[1:] == ["uneven"] else 0
+ARGUMENTS = set(sys.argv[1:])
+EXTRA = 3 if "uneven" in ARGUMENTS else 0
+HEAD = {"type": "classifier"} if "classifier" in ARGUMENTS else {"type": "tagger"}
+if "crf" in ARGUMENTS:
+    HEAD["output"] = "crf"
 
 
 def spec(strategy):
@@ -33,8 +39,13 @@ def spec(strategy):
             "seed": 3,
             "input": {"kind": "tokens", "vocab_size": 40, "embedding_dim": 8},
             "encoder": {"cell": "gru", "units": 8, "direction": "bidirectional"},
-            "head": {"type": "tagger", "classes": 5},
-            "training": {"batch_size": BATCH, "learning_rate": 0.01, "distribution": parallel},
+            "head": {**HEAD, "classes": 5},
+            "training": {
+                "batch_size": BATCH,
+                "learning_rate": 0.01,
+                "clipnorm": 0.05 if "clipnorm" in ARGUMENTS else None,
+                "distribution": parallel,
+            },
         }
     )
 
@@ -49,11 +60,14 @@ def replicas(model, engine):
 
 rng = np.random.default_rng(0)
 x = rng.integers(1, 40, (BATCH * STEPS + EXTRA, 7)).astype("int32")
-if sys.argv[1:] == ["skewed"]:
+if "skewed" in ARGUMENTS:
     x[:4, 2:] = 0  # the first device's share of the first batch is mostly padding
 else:
     x[::2, 5:] = 0  # padded rows, as many in each device's share
 y = rng.integers(0, 5, x.shape).astype("int32")
+weights = (x > 0).astype("float32")
+if "classifier" in ARGUMENTS:
+    y, weights = y[:, 0], rng.integers(0, 3, len(x)).astype("float32")
 warnings = []
 logging.getLogger("keras_seq").addHandler(logging.Handler())
 logging.getLogger("keras_seq").handlers[-1].emit = lambda record: warnings.append(
@@ -68,7 +82,7 @@ for parallel in (False, True):
         history = model.fit(
             x,
             y,
-            sample_weight=(x > 0).astype("float32"),
+            sample_weight=weights,
             batch_size=BATCH,
             shuffle=False,
             verbose=0,

@@ -4,18 +4,26 @@
   the variables are replicated, each batch is split along its first axis, XLA all-reduces the
   gradients.
 - TensorFlow: `tf.distribute.MirroredStrategy` over the first N logical GPUs (or CPUs): one
-  replica per device; Keras divides each replica's loss by the number of replicas, so the summed
-  gradients are those of the global batch.
+  replica per device, each given its share of every batch; the replicas' gradients are summed.
 - PyTorch: refused. Keras' distribution API has JAX (and a TensorFlow DTensor prototype) behind
   it, no PyTorch implementation, and Keras' torch trainer has no `torch.distributed` path.
 
 Either way `batch_size` stays the global batch: on N devices each takes `batch_size / N`
-sequences per step, and one step computes the same update as on one device.
+sequences per step, and one step computes the same update, and logs the same loss, as on one
+device.
+
+On TensorFlow that takes `keras_seq.Model`'s loss (`one_device_loss`): Keras divides each
+replica's loss by the steps of its own share and by N, which weighs the shares equally even
+when they hold different numbers of real (unpadded) steps or rows. Each replica's loss is
+instead divided by the count of the whole batch (an all-reduce of the replicas' counts). And
+Keras clips each replica's gradients before they are summed; within `scope` the sum is clipped.
+Dropout still differs: each replica draws its own masks.
 
 A batch that N devices cannot share equally (the last of an epoch, of a validation or test
-split) is not split: on JAX it is placed whole on every device (replicated), so each computes
-the step one device would, and the result equals one device's. XLA compiles that batch shape
-once more; nothing is dropped or padded.
+split) gives the one-device result on both backends; nothing is dropped or padded. On JAX it is
+placed whole on every device (replicated), so each computes the step one device would; XLA
+compiles that batch shape once more. On TensorFlow the replicas take unequal shares (3 rows on
+2 devices: 2 and 1), which the loss above weighs by their real counts.
 
 On a machine without several accelerators, virtual CPU devices show (and test) the mechanics:
 JAX reads `XLA_FLAGS=--xla_force_host_platform_device_count=N` when it is imported;
@@ -23,21 +31,12 @@ JAX reads `XLA_FLAGS=--xla_force_host_platform_device_count=N` when it is import
 """
 
 import contextlib
-import logging
 
 import keras
 
 from keras_seq.spec.errors import Problem, SpecError
 
 BACKENDS = ("jax", "tensorflow")
-# MirroredStrategy averages each replica's loss (a mean over its own real steps) with equal
-# weight, so replicas holding different numbers of real steps move the weights differently
-# from one device; JAX computes the loss over the whole batch.
-TENSORFLOW_REPLICA_WEIGHTING = (
-    "data_parallel on TensorFlow averages the devices' losses with equal weight: when their "
-    "shares of a batch hold different numbers of real (unpadded) steps, training differs "
-    "from one device's. For results equal to one device, use KERAS_BACKEND=jax"
-)
 
 
 def device_count(distribution):
@@ -99,10 +98,118 @@ def scope(training):
         return
     import tensorflow as tf
 
-    logging.getLogger(__name__).warning(TENSORFLOW_REPLICA_WEIGHTING)
     engine = tf.distribute.MirroredStrategy(devices)
-    with engine.scope():
+    with engine.scope(), _built_from_first_share(), _clipped_after_summing():
         yield engine
+
+
+def one_device_loss(loss, x, counted=None, replica_scaled=True):
+    """A replica's loss on TensorFlow, made to give one device's gradients and logged loss.
+
+    Under `tf.distribute`, replica r of R computes its loss over its own share of the batch:
+    `loss = S_r / (c_r * R)`, with S_r its (weighted) sum over the steps counted and c_r their
+    count (Keras divides by R; a loss with `replica_scaled=False`, like the CRF's, does not).
+    The replicas' gradients are summed, so the step follows sum_r S_r / (c_r R), not one
+    device's S / c (S = sum_r S_r, c = sum_r c_r) unless every c_r is c / R. Returned: S_r / c,
+    whose gradients sum to one device's, with the value S_r n / (c n_r R) (rows n_r of n), so
+    Keras' loss tracker (the mean of R * loss weighted by n_r) logs S / c too. Elsewhere (other
+    backends, one replica, outside a replica's step): `loss` as it is.
+
+    Args:
+        loss: scalar tensor, the replica's loss.
+        x: the replica's share of the inputs (n_r rows: the first axis of its first array).
+        counted: the steps `loss` divides its sum by (a mask, True or 1 where counted), or None
+            when it divides by its rows (times a size that every share has).
+        replica_scaled: whether `loss` is already divided by R.
+
+    Example (one replica: unchanged):
+
+    >>> import keras
+    >>> float(one_device_loss(keras.ops.convert_to_tensor(0.5), keras.ops.zeros((4, 7))))
+    0.5
+    """
+    if keras.backend.backend() != "tensorflow":
+        return loss
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return loss
+    replicas = context.num_replicas_in_sync
+    rows = tf.cast(tf.shape(next(v for v in keras.tree.flatten(x) if v is not None))[0], loss.dtype)
+    count = rows if counted is None else tf.reduce_sum(tf.cast(counted, loss.dtype))
+    local = tf.stop_gradient(tf.stack([count, rows]))
+    total = tf.stop_gradient(context.all_reduce("SUM", local))
+    share = loss * tf.math.divide_no_nan(local[0], total[0]) * (replicas if replica_scaled else 1)
+    logged = share * tf.math.divide_no_nan(total[1], local[1] * replicas)
+    return share + tf.stop_gradient(logged - share)
+
+
+@contextlib.contextmanager
+def _built_from_first_share():
+    """Within the block, Keras' TensorFlow trainer builds a model from the first replica's share
+    of the first batch instead of the replicas' shares averaged (`strategy.reduce("MEAN")`),
+    which fails when the shares differ in shape (a split smaller than a batch: 5 rows on 2
+    devices are shares of 3 and 2). The build reads only shapes and dtypes.
+
+    `TensorFlowTrainer._maybe_symbolic_build` (fit and evaluate call it) is wrapped for the
+    block's duration and restored after it.
+    """
+    import tensorflow as tf
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+    build = TensorFlowTrainer._maybe_symbolic_build
+
+    def first_share(self, iterator=None, data_batch=None):
+        if iterator is not None and self._distribute_strategy is not None:
+            local = self.distribute_strategy.experimental_local_results
+            for _, _, batches in iterator:
+                data_batch = keras.tree.map_structure(
+                    lambda v: local(v)[0] if isinstance(v, tf.distribute.DistributedValues) else v,
+                    next(batches),
+                )
+                break
+            iterator = None
+        return build(self, iterator=iterator, data_batch=data_batch)
+
+    TensorFlowTrainer._maybe_symbolic_build = first_share
+    try:
+        yield
+    finally:
+        TensorFlowTrainer._maybe_symbolic_build = build
+
+
+@contextlib.contextmanager
+def _clipped_after_summing():
+    """Within the block, Keras' optimizers on TensorFlow clip the gradients of the whole batch
+    (summed over the replicas), as one device does, instead of each replica's before they are
+    summed: clip(g_1) + clip(g_2) is not clip(g_1 + g_2) (`training.clipnorm`, `clipvalue`).
+
+    `BaseOptimizer._clip_gradients`, which runs in each replica before the optimizer's
+    all-reduce, is wrapped for the block's duration and restored after it: with clipping set
+    and several replicas, it clips the all-reduced sum and hands each of the R replicas 1/R of
+    it, which that all-reduce sums back.
+    """
+    import tensorflow as tf
+    from keras.src.optimizers.base_optimizer import BaseOptimizer
+
+    clip = BaseOptimizer._clip_gradients
+
+    def summed_first(self, grads):
+        context = tf.distribute.get_replica_context()
+        clipping = self.clipnorm or self.global_clipnorm or self.clipvalue
+        if not clipping or context is None or context.num_replicas_in_sync == 1:
+            return clip(self, grads)
+        replicas = context.num_replicas_in_sync
+        present = [tf.convert_to_tensor(g) for g in grads if g is not None]
+        summed = iter(clip(self, context.all_reduce("SUM", present)))
+        return [None if g is None else next(summed) / replicas for g in grads]
+
+    BaseOptimizer._clip_gradients = summed_first
+    try:
+        yield
+    finally:
+        BaseOptimizer._clip_gradients = clip
 
 
 @contextlib.contextmanager
