@@ -17,12 +17,13 @@ extra (statsmodels).
 """
 
 import argparse
-import json
 import pathlib
 import sys
 import time
 
 import numpy as np
+
+from benchmarks.forecast_series import setting
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "panel"
@@ -79,15 +80,10 @@ def pooled(report, values, season, kind):
     return {name: float(np.mean(found)) for name, found in errors.items()}, sorted(skipped)
 
 
-def _setting(text):
-    field, _, value = text.partition("=")
-    return field, json.loads(value) if value[:1] in "[{0123456789-" else value
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--set", action="append", default=[], type=_setting, metavar="F=V")
+    parser.add_argument("--set", action="append", default=[], type=setting, metavar="F=V")
     args = parser.parse_args(argv)
     import keras
 

@@ -74,7 +74,8 @@ def run_one(name, rows, folds, settings):
     return report, spec
 
 
-def _setting(text):
+def setting(text):
+    """`--set FIELD=VALUE` as `(field, value)`: JSON for numbers and lists, else the text."""
     field, _, value = text.partition("=")
     return field, json.loads(value) if value[:1] in "[{0123456789-" else value
 
@@ -83,7 +84,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--only", nargs="*", help="series names (default: all)")
-    parser.add_argument("--set", action="append", default=[], type=_setting, metavar="F=V")
+    parser.add_argument("--set", action="append", default=[], type=setting, metavar="F=V")
     args = parser.parse_args(argv)
     import keras
 
