@@ -275,6 +275,46 @@ def test_year_only_dates_are_a_time_column_and_the_season_is_read_from_the_serie
     assert guessed["lookback"] + 7 * guessed["horizon"] <= 40
 
 
+def test_chosen_anchor_against_a_loop_and_init_writes_it(tmp_path):
+    """The better naive forecast before the backtest's folds anchors the network: a plain
+    loop over origins and horizon steps gives the same errors, a trending file gets `last`,
+    a seasonal one `seasonal`."""
+    from keras_seq.starter.series import FOLDS, chosen_anchor
+
+    rng = np.random.default_rng(4)
+    steps = np.arange(120)
+    seasonal = 10 + 3 * np.sin(2 * np.pi * steps / 7) + rng.normal(0, 0.3, 120)
+    trending = 2.0 * steps + 3 * np.sin(2 * np.pi * steps / 7) + rng.normal(0, 0.3, 120)
+    horizon, season = 5, 7
+
+    def loop_errors(x):
+        x = x[: len(x) - FOLDS * horizon]
+        scale = np.mean([abs(x[t] - x[t - 1]) for t in range(1, len(x))])
+        last, repeat = [], []
+        for o in range(season, len(x) - horizon + 1):
+            for h in range(horizon):
+                last.append(abs(x[o + h] - x[o - 1]) / scale)
+                repeat.append(abs(x[o + h] - x[o - season + h % season]) / scale)
+        return np.mean(last), np.mean(repeat)
+
+    expected = np.mean([loop_errors(seasonal), loop_errors(trending)], axis=0)
+    anchor, errors = chosen_anchor([seasonal, trending], horizon, season)
+    assert (errors["last"], errors["seasonal"]) == pytest.approx(tuple(expected), rel=1e-12)
+    assert anchor == ("seasonal" if expected[1] < expected[0] else "last")
+    assert chosen_anchor([trending], horizon, season)[0] == "last"
+    assert chosen_anchor([seasonal], horizon, season)[0] == "seasonal"
+    assert chosen_anchor([trending], horizon, 1) == ("last", None)  # no season: no choice
+    for values, anchor in ((trending, "last"), (seasonal, "seasonal")):
+        path = _write(
+            tmp_path / f"{anchor}.csv", "date,value", zip(_days(120), np.round(values, 4))
+        )
+        output = tmp_path / f"{anchor}.yaml"
+        assert cli.main(["init", str(path), "--output", str(output)]) == 0
+        written = keras_seq.load_spec(str(output))
+        assert (written.head.anchor, written.data.season_length) == (anchor, 7)
+        assert "beat" in output.read_text()  # the comment gives the errors that chose it
+
+
 def test_detected_season_against_a_numpy_autocorrelation():
     from keras_seq.starter.series import detected_season
 

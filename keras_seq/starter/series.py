@@ -223,10 +223,15 @@ def _layout(path, series, time_column):
         season = detected_season(longest[~np.isnan(longest)], shortest // 4) or 1
         horizon, lookback = (season, max(lookback, 2 * season)) if season > 1 else (horizon, 12)
     lookback, horizon = fitted_window(shortest, lookback, horizon, season)
+    season = season if season <= lookback else 1
+    targets = [one.values[: lengths[k], 0] for k, one in enumerate(series)]
+    anchor, errors = chosen_anchor(targets, horizon, season)
     return {
         "lookback": lookback,
         "horizon": horizon,
-        "season_length": season if season <= lookback else 1,
+        "season_length": season,
+        "anchor": anchor,
+        "anchor_errors": errors,
         "calendar": calendar,
         "frequency": str(frequency),
         "shortest": shortest,
@@ -250,6 +255,48 @@ def fitted_window(steps, lookback, horizon, season, folds=FOLDS):
     room = steps - horizon * (folds + 2)
     lookback = max(1, min(lookback, max(room, min(season, steps // 3))))
     return lookback, horizon
+
+
+def chosen_anchor(histories, horizon, season, folds=FOLDS):
+    """`(anchor, errors)`: the `head.anchor` for series whose target values are `histories`
+    (1-D arrays), and `{"last": e, "seasonal": e}`, the pooled errors that chose it (None
+    with no season, or when no series has room for a forecast).
+
+    Scored only on each series' steps before a backtest's last `folds` horizons, so the
+    choice never reads what `keras-seq backtest` scores: from every origin `o` with a season
+    behind it, the mean absolute error over the next `horizon` steps of the last value
+    (`x[o - 1]`) and of the last season repeated (`x[o - m + (h mod m)]`, `m = season`), over
+    the series' mean absolute one-step change (series with none are left out), averaged over
+    the series. `seasonal` when its error is lower, else `last` (also with no season, where
+    the two are one forecast): the network learns its correction over the better naive
+    forecast, which `head.shrink` falls back on, and a trending series is not anchored to a
+    season that its trend has left behind.
+
+    >>> import numpy as np
+    >>> steps = np.arange(200)
+    >>> chosen_anchor([np.sin(2 * np.pi * steps / 12)], 6, 12)[0]
+    'seasonal'
+    >>> chosen_anchor([0.5 * steps + np.sin(2 * np.pi * steps / 12)], 6, 12)[0]
+    'last'
+    """
+    if season <= 1:
+        return "last", None
+    pooled = {"last": [], "seasonal": []}
+    for x in histories:
+        x = np.asarray(x, dtype="float64")[: len(x) - folds * horizon]
+        origins = np.arange(season, len(x) - horizon + 1)
+        scale = np.mean(np.abs(np.diff(x))) if len(x) > 1 else 0.0
+        if not len(origins) or not scale:
+            continue
+        ahead = np.arange(horizon)
+        future = x[origins[:, None] + ahead]
+        pooled["last"].append(np.mean(np.abs(future - x[origins - 1, None])) / scale)
+        seasonal = x[origins[:, None] - season + ahead % season]
+        pooled["seasonal"].append(np.mean(np.abs(future - seasonal)) / scale)
+    if not pooled["last"]:
+        return "seasonal", None
+    errors = {name: float(np.mean(found)) for name, found in pooled.items()}
+    return ("seasonal" if errors["seasonal"] < errors["last"] else "last"), errors
 
 
 def detected_season(values, longest):
@@ -304,8 +351,8 @@ def spec_sections(guessed):
         _line(f"horizon: {guessed['horizon']}", "future steps predicted"),
         _line("outputs: 1", "values per step: data.target_columns"),
         _line("# quantiles: [0.1, 0.5, 0.9]", "an 80 % interval (pinball loss)"),
-        _line("anchor: seasonal", "learn the residual over last season (or: last, none)"),
-        _shrink_line(many),
+        _anchor_line(guessed["anchor"], guessed["anchor_errors"]),
+        _shrink_line(many, guessed["anchor"]),
     ]
     data = [
         _line(
@@ -341,13 +388,28 @@ def spec_sections(guessed):
     return inputs, head, data
 
 
-def _shrink_line(many):
+_ANCHORS = {"seasonal": "last season", "last": "the last value"}
+
+
+def _anchor_line(anchor, errors):
+    """`head.anchor`, with the errors (`chosen_anchor`) that chose it."""
+    other = "last" if anchor == "seasonal" else "seasonal"
+    if errors is None:
+        return _line(f"anchor: {anchor}", f"learn the correction over {_ANCHORS[anchor]}")
+    return _line(
+        f"anchor: {anchor}",
+        f"the correction over {_ANCHORS[anchor]}, whose error ({errors[anchor]:.2f}) beat "
+        f"{_ANCHORS[other]}'s ({errors[other]:.2f}) (or: {other}, none)",
+    )
+
+
+def _shrink_line(many, anchor):
     """`head.shrink`: chosen on held-out windows when there are many series (pooled over them,
-    the choice is steady), else the even average with seasonal naive (one series' held-out
+    the choice is steady), else the even average with the anchor (one series' held-out
     season is too few windows to choose from); measured in docs/forecasting.md."""
     if many:
         return _line("shrink: validation", "keep what held-out windows favour (or: none, 0..1)")
-    return _line("shrink: 0.5", "average with seasonal naive (or: none, validation, 0..1)")
+    return _line("shrink: 0.5", f"average with {_ANCHORS[anchor]} (or: none, validation, 0..1)")
 
 
 def _line(field, comment):
