@@ -292,6 +292,23 @@ def fold_forecast(case, horizon):
     return {**entry, **{name: values.tolist() for name, values in case["baselines"].items()}}
 
 
+# Baseline row -> the head.anchor that learns the correction over it, and what that means.
+_ANCHORS = {
+    "naive": ("last", "the change from the last value"),
+    "seasonal_naive": ("seasonal", "the network learns the residual over last season"),
+}
+
+
+def _other_anchor(overall, spec, season):
+    """`head.anchor: A (...), ` naming the anchor of the naive forecast that beat the spec's
+    own in this backtest, or "" when the spec already has the better one."""
+    mase = {name: overall.get(name, {}).get("mase", math.nan) for name in _ANCHORS}
+    better = "seasonal_naive" if season > 1 and mase["seasonal_naive"] < mase["naive"] else "naive"
+    if spec.head.anchor == _ANCHORS[better][0]:
+        return ""
+    return "head.anchor: {} ({}), ".format(*_ANCHORS[better])
+
+
 def notes(overall, spec, flat=""):
     """Plain sentences on what the scores mean: seasonal naive that is naive, a model behind
     the seasonal baseline (and what to try), MASE left undefined (`flat`: the series that
@@ -313,13 +330,10 @@ def notes(overall, spec, flat=""):
         default=None,
     )
     if best is not None and not math.isnan(ours) and ours > best[0]:
-        anchor = "last (the change from the last value)"
-        if spec.head.anchor != "seasonal" and season > 1:
-            anchor = "seasonal (the network learns the residual over last season)"
         found.append(
             f"keras-seq is behind {best[1]} (MASE {ours:.3f} against {best[0]:.3f}): use "
-            f"{best[1]} for these series, or try head.anchor: {anchor}, a smaller "
-            "encoder.units, fewer epochs on short series, or a longer data.lookback"
+            f"{best[1]} for these series, or try {_other_anchor(overall, spec, season)}a "
+            "smaller encoder.units, fewer epochs on short series, or a longer data.lookback"
         )
     if any(math.isnan(scores.get("mase", 0.0)) for scores in overall.values()):
         flat = flat or "a series (constant, exactly periodic, or shorter than data.season_length)"

@@ -287,6 +287,34 @@ def test_backtest_json_shape_and_baselines_against_numpy(tmp_path, capsys):
     assert any(note.startswith("keras-seq is behind") for note in report["notes"])
 
 
+@pytest.mark.parametrize(
+    "anchor, naive, seasonal, suggested",
+    [
+        ("last", 0.8, 0.9, None),  # the spec already has the better anchor
+        ("last", 1.0, 0.9, "seasonal"),
+        ("seasonal", 0.8, 0.9, "last"),
+        ("seasonal", 1.0, 0.9, None),
+        ("none", 1.0, 0.9, "seasonal"),
+        ("none", 0.8, 0.9, "last"),
+    ],
+)
+def test_a_model_behind_the_baselines_is_told_the_anchor_that_beat_its_own(
+    tmp_path, anchor, naive, seasonal, suggested
+):
+    source = keras_seq.load_spec(spec(tmp_path / "s.csv")).replace(
+        {"data.season_length": 2, "head.anchor": anchor}
+    )
+    overall = {"keras-seq": {"mase": 1.5}, "naive": {"mase": naive}}
+    overall["seasonal_naive"] = {"mase": seasonal}
+    (behind,) = [note for note in notes(overall, source) if note.startswith("keras-seq is behind")]
+    best = "naive" if naive < seasonal else "seasonal_naive"
+    assert behind.startswith(
+        f"keras-seq is behind {best} (MASE 1.500 against {min(naive, seasonal):.3f})"
+    )
+    found = re.findall(r"head\.anchor: (\w+)", behind)
+    assert found == ([suggested] if suggested else [])
+
+
 def test_backtest_holt_winters_row_is_statsmodels_fitted_on_each_fold(tmp_path):
     holtwinters = pytest.importorskip("statsmodels.tsa.holtwinters")
     rows = []
