@@ -3,6 +3,7 @@
 Theta.
 
     KERAS_BACKEND=torch python -m benchmarks.forecast_panel [--folds 5] [--set F=V ...]
+        [--seeds N]
 
 The panel is statsmodels' macrodata (quarterly, 1959-2009), its twelve columns as twelve
 series in one `series,date,value` file (`benchmarks/results/panel/macro.csv`): six whole
@@ -12,11 +13,14 @@ fields). Theta (statsmodels' `ThetaModel`, the season tested and removed as it d
 fitted on each fold's training part of each series and scored with the backtest's own
 forecasts of the same steps. Pooled MASE: the mean over every (series, fold) forecast of its
 MAE over the series' seasonal-naive in-sample error before the origin (series whose scale is
-0 left out, by name). Prints all series, the long and the short alone. Needs the `[bench]`
+0 left out, by name). Prints all series, the long and the short alone. With `--seeds N`
+the backtest runs N times (seeds spec.seed, spec.seed + 1, ...), prints each seed's pooled
+MASE, and the table scores the seeds' mean forecast (a seed ensemble). Needs the `[bench]`
 extra (statsmodels).
 """
 
 import argparse
+import copy
 import pathlib
 import sys
 import time
@@ -84,6 +88,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--set", action="append", default=[], type=setting, metavar="F=V")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="backtest N seeds (the spec's seed, +1, ...) and score their mean forecast too",
+    )
     args = parser.parse_args(argv)
     import keras
 
@@ -98,17 +108,26 @@ def main(argv=None):
     data.write_text("series,date,value\n" + rows, "utf-8")
     spec = load_spec(spec_text(guess(str(data)), str(data), RESULTS / "macro.yaml"))
     spec = spec.replace(dict(args.set))
-    output = RESULTS / f"macro-backtest-{time.strftime('%Y%m%d-%H%M%S')}"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
     start = time.perf_counter()
-    _, report = backtest(spec, folds=args.folds, train=str(data), output=str(output))
+    reports = []
+    for k in range(args.seeds):
+        seeded = spec.replace({"seed": spec.seed + k})
+        output = RESULTS / (f"macro-backtest-{stamp}" + (f"-seed{seeded.seed}" if k else ""))
+        reports.append(backtest(seeded, folds=args.folds, train=str(data), output=str(output))[1])
     seconds = time.perf_counter() - start
     season = spec.data.season_length or 1
     print(
         f"macrodata panel: {len(values)} series ({len(values) // 2} of {SHORT} quarters), "
         f"{args.folds} folds, horizon {spec.head.horizon}, season {season}, lookback "
-        f"{spec.data.lookback}, shrink {spec.head.shrink}, backend {keras.backend.backend()}, "
-        f"backtest {seconds:.0f} s"
+        f"{spec.data.lookback}, anchor {spec.head.anchor}, shrink {spec.head.shrink}, backend "
+        f"{keras.backend.backend()}, {args.seeds} seed(s), backtests {seconds:.0f} s"
     )
+    if args.seeds > 1:
+        alone = [pooled(report, values, season, "all")[0]["keras-seq"] for report in reports]
+        print("each seed alone, all series: " + ", ".join(f"{mase:.3f}" for mase in alone))
+        print("the table: the seeds' mean forecast")
+    report = mean_forecast(reports)
     print("| series | " + " | ".join(METHODS) + " |")
     print("|---" * (len(METHODS) + 1) + "|")
     for kind in ("all", "long", "short"):
@@ -116,6 +135,17 @@ def main(argv=None):
         cells = " | ".join(f"{scores[name]:.3f}" for name in METHODS)
         print(f"| {kind} | {cells} |" + (f" (left out: {', '.join(skipped)})" if skipped else ""))
     return 0
+
+
+def mean_forecast(reports):
+    """The first backtest report with each forecast's `keras-seq` values replaced by their
+    mean over `reports` (backtests of one spec and data under different seeds)."""
+    merged = copy.deepcopy(reports[0])
+    for k, fold in enumerate(merged["folds"]):
+        for j, forecast in enumerate(fold["forecasts"]):
+            runs = [report["folds"][k]["forecasts"][j]["keras-seq"] for report in reports]
+            forecast["keras-seq"] = np.mean(runs, axis=0).tolist()
+    return merged
 
 
 if __name__ == "__main__":
