@@ -225,9 +225,7 @@ def recur_stack(cells, inputs, mask, first_states, recurrent_dropout, merge, bet
     `cells`: per layer, its cells (forward first); `stack_reason` says what is refused.
     `first_states`: per direction, the first layer's initial states (other layers start
     from zeros). Returns `(outputs, finals)` of the last layer: outputs (batch, time,
-    units) per direction, or, for two directions merged by `"concat"`, one tensor holding
-    both (the kernel's own output, not split to be joined again), and final states per
-    direction.
+    units) and final states per direction.
 
     Raises:
         NotImplementedError: with `stack_reason`'s reason.
@@ -251,10 +249,7 @@ def recur_stack(cells, inputs, mask, first_states, recurrent_dropout, merge, bet
     train = torch.is_grad_enabled()
     use_bias = cells[0][0].use_bias
     result = kernel(inputs, hx, weights, use_bias, len(cells), 0.0, train, directions == 2, True)
-    if directions == 2 and merge == "concat":
-        outputs = [result[0]]  # the kernel's output is already [forward ; backward]
-    else:
-        outputs = list(torch.chunk(result[0], directions, dim=-1))
+    outputs = list(torch.chunk(result[0], directions, dim=-1))
     last = len(cells) * directions - directions
     finals = [[s[last + d] for s in result[1:]] for d in range(directions)]
     return outputs, finals
