@@ -249,6 +249,8 @@ def recur_stack(cells, inputs, mask, first_states, recurrent_dropout, merge, bet
     train = torch.is_grad_enabled()
     use_bias = cells[0][0].use_bias
     result = kernel(inputs, hx, weights, use_bias, len(cells), 0.0, train, directions == 2, True)
+    # Split here and joined again by the layer's merge rather than passed through whole: the
+    # join hands the kernel's backward a contiguous gradient (docs/speed.md measures both).
     outputs = list(torch.chunk(result[0], directions, dim=-1))
     last = len(cells) * directions - directions
     finals = [[s[last + d] for s in result[1:]] for d in range(directions)]
