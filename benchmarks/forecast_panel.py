@@ -20,14 +20,13 @@ extra (statsmodels).
 """
 
 import argparse
-import copy
 import pathlib
 import sys
 import time
 
 import numpy as np
 
-from benchmarks.forecast_series import setting
+from benchmarks.forecast_series import mean_forecast, setting
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "panel"
@@ -135,17 +134,6 @@ def main(argv=None):
         cells = " | ".join(f"{scores[name]:.3f}" for name in METHODS)
         print(f"| {kind} | {cells} |" + (f" (left out: {', '.join(skipped)})" if skipped else ""))
     return 0
-
-
-def mean_forecast(reports):
-    """The first backtest report with each forecast's `keras-seq` values replaced by their
-    mean over `reports` (backtests of one spec and data under different seeds)."""
-    merged = copy.deepcopy(reports[0])
-    for k, fold in enumerate(merged["folds"]):
-        for j, forecast in enumerate(fold["forecasts"]):
-            runs = [report["folds"][k]["forecasts"][j]["keras-seq"] for report in reports]
-            forecast["keras-seq"] = np.mean(runs, axis=0).tolist()
-    return merged
 
 
 if __name__ == "__main__":

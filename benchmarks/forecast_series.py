@@ -2,17 +2,19 @@
 statsmodels' datasets, against naive, seasonal naive and Holt-Winters.
 
     KERAS_BACKEND=torch python -m benchmarks.forecast_series [--folds 5] [--only NAME ...]
-        [--set head.anchor=seasonal ...]
+        [--set head.anchor=seasonal ...] [--seeds N]
 
 Each series is written to `benchmarks/results/series/NAME.csv` as `date,value` as a user
 would have it (year-only dates for yearly data), the spec is what `keras-seq init` writes for
 it (`--set FIELD=VALUE` replaces fields of every spec, e.g. to compare options) and the
-backtest is `keras_seq.backtest`. Prints one row per series: keras-seq's MASE and the
+backtest is `keras_seq.backtest` (`--seeds N`: N backtests, seeds spec.seed, +1, ..., and
+keras-seq's MASE is that of their mean forecast). Prints one row per series: keras-seq's MASE and the
 baselines', and keras-seq's ratio to seasonal naive (the issue's bar: at most 0.9). Needs
 the `[bench]` extra (statsmodels).
 """
 
 import argparse
+import copy
 import json
 import pathlib
 import sys
@@ -58,8 +60,10 @@ def series():
     return found
 
 
-def run_one(name, rows, folds, settings):
-    """`(report, spec)`: init's spec for the series (with `settings`) and its backtest."""
+def run_one(name, rows, folds, settings, seeds=1):
+    """`(report, spec)`: init's spec for the series (with `settings`) and its backtest; with
+    `seeds` > 1, that many backtests (seeds spec.seed, +1, ...) and a report whose keras-seq
+    forecasts are their mean (`mean_forecast`) and whose overall keras-seq MASE scores it."""
     from keras_seq import load_spec
     from keras_seq.backtesting import backtest
     from keras_seq.starter import guess, spec_text
@@ -69,9 +73,45 @@ def run_one(name, rows, folds, settings):
     data.write_text("date,value\n" + "".join(f"{t},{v:.6g}\n" for t, v in rows), "utf-8")
     spec = load_spec(spec_text(guess(str(data)), str(data), RESULTS / f"{name}.yaml"))
     spec = spec.replace(settings)
-    output = RESULTS / f"{name}-backtest-{time.strftime('%Y%m%d-%H%M%S')}"
-    _, report = backtest(spec, folds=folds, train=str(data), output=str(output))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    reports = []
+    for k in range(seeds):
+        seeded = spec.replace({"seed": spec.seed + k})
+        output = RESULTS / (f"{name}-backtest-{stamp}" + (f"-seed{seeded.seed}" if k else ""))
+        reports.append(backtest(seeded, folds=folds, train=str(data), output=str(output))[1])
+    if seeds == 1:
+        return reports[0], spec
+    report = mean_forecast(reports)
+    values = np.array([v for _, v in rows], dtype="float64")
+    report["overall"]["keras-seq"]["mase"] = pooled_mase(report, values, spec)
     return report, spec
+
+
+def mean_forecast(reports):
+    """The first backtest report with each forecast's `keras-seq` values replaced by their
+    mean over `reports` (backtests of one spec and data under different seeds)."""
+    merged = copy.deepcopy(reports[0])
+    for k, fold in enumerate(merged["folds"]):
+        for j, forecast in enumerate(fold["forecasts"]):
+            runs = [report["folds"][k]["forecasts"][j]["keras-seq"] for report in reports]
+            forecast["keras-seq"] = np.mean(runs, axis=0).tolist()
+    return merged
+
+
+def pooled_mase(report, values, spec):
+    """keras-seq's MASE pooled over the report's forecasts of the one series `values`, each
+    scaled by the seasonal-naive error of the history before its origin (as the backtest)."""
+    from keras_seq.metrics.forecasting import in_sample_scale
+
+    season = spec.data.season_length or 1
+    found = []
+    for fold in report["folds"]:
+        for forecast in fold["forecasts"]:
+            truth = np.asarray(forecast["truth"])[:, 0]
+            scale = in_sample_scale(values[: fold["train_steps"]], season)
+            guess = np.asarray(forecast["keras-seq"])[:, 0]
+            found.append(np.mean(np.abs(truth - guess)) / scale)
+    return float(np.mean(found))
 
 
 def setting(text):
@@ -85,18 +125,24 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--only", nargs="*", help="series names (default: all)")
     parser.add_argument("--set", action="append", default=[], type=setting, metavar="F=V")
+    parser.add_argument(
+        "--seeds", type=int, default=1, help="score the mean forecast of N seeds' backtests"
+    )
     args = parser.parse_args(argv)
     import keras
 
     settings = dict(args.set)
-    print(f"{args.folds} folds, backend {keras.backend.backend()}, settings {settings}")
+    print(
+        f"{args.folds} folds, backend {keras.backend.backend()}, settings {settings}, "
+        f"{args.seeds} seed(s)"
+    )
     print("| series | steps | season | horizon | " + " | ".join(METHODS) + " | ratio |")
     print("|---" * (len(METHODS) + 5) + "|")
     ratios = []
     for name, rows in series().items():
         if args.only and name not in args.only:
             continue
-        report, spec = run_one(name, rows, args.folds, settings)
+        report, spec = run_one(name, rows, args.folds, settings, args.seeds)
         mase = [report["overall"][m].get("mase", float("nan")) for m in METHODS]
         ratios.append(mase[0] / mase[2])
         cells = " | ".join(f"{v:.3f}" for v in mase)
