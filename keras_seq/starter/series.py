@@ -14,6 +14,7 @@ import numpy as np
 
 from keras_seq.data import DataError, sniffing
 from keras_seq.data.series import read_series_table
+from keras_seq.metrics.forecasting import in_sample_scale
 
 # Time step -> (lookback, horizon, season_length, calendar): a week of days ahead from four
 # weeks, a day of hours from two days, a quarter of weeks from a year and a month, ...
@@ -285,7 +286,7 @@ def chosen_anchor(histories, horizon, season, folds=FOLDS):
     for x in histories:
         x = np.asarray(x, dtype="float64")[: len(x) - folds * horizon]
         origins = np.arange(season, len(x) - horizon + 1)
-        scale = np.mean(np.abs(np.diff(x))) if len(x) > 1 else 0.0
+        scale = in_sample_scale(x, 1)  # the MASE scale of the last value
         if not len(origins) or not scale:
             continue
         ahead = np.arange(horizon)
