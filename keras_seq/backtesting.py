@@ -365,9 +365,9 @@ def _flat(records, task):
 
 def _trained_fold(task, records, origins, folder, verbose):
     """The fold's task trained on the steps before its origins, through the one training loop
-    (`keras_seq.fitting.fit`) with a checkpoint after every epoch in `folder`; a finished
+    (`keras_seq.ensembles.fit`) with a checkpoint after every epoch in `folder`; a finished
     fold's model (`folder.keras`) is loaded, an interrupted one's training continues."""
-    from keras_seq import checkpoint, fitting, runs
+    from keras_seq import checkpoint, ensembles, runs
     from keras_seq.tasks import Task, load
 
     finished = folder.with_suffix(".keras")
@@ -385,7 +385,7 @@ def _trained_fold(task, records, origins, folder, verbose):
         fold.learn(cut)
         encoded = fold.encode_training(cut)
         fold.build_model()
-    fitting.fit(fold, {"train": encoded}, {"train": cut}, folder, verbose, progress)
+    ensembles.fit(fold, {"train": encoded}, {"train": cut}, folder, verbose, progress)
     written = folder.with_suffix(".partial.keras")  # complete before it takes its name
     fold.save(written)
     os.replace(written, finished)

@@ -9,7 +9,8 @@ the weights an uninterrupted one ends with:
 - `progress.json`: E, the backend that trained it, the history so far, the state of the
   dropout seed generators (which a `.keras` file does not hold:
   `keras_seq.training.random_state`), and what early stopping and the plateau schedule
-  remember between epochs (patience count, best value, best epoch);
+  remember between epochs (patience count, best value, best epoch), and the ensemble member in
+  training (`keras_seq.ensembles`, whose finished members are in `members/`);
 - `best-E.npz`: early stopping's best weights so far, when it restores them at the end.
 
 The batches of an epoch depend on `(seed, epoch)` alone (`keras_seq.training.EpochBatches`).
@@ -37,7 +38,7 @@ _REMEMBERED = {
 }
 
 
-def save(folder, task, epoch, history, callbacks=()):
+def save(folder, task, epoch, history, callbacks=(), member=0):
     """Writes the checkpoint of `epoch` (epochs done) into `folder`.
 
     Args:
@@ -47,6 +48,7 @@ def save(folder, task, epoch, history, callbacks=()):
         history: dict. Every logged value so far (Keras' `History.history` form).
         callbacks: the run's Keras callbacks; those of `_REMEMBERED`'s kinds have their state
             saved.
+        member: int. The ensemble member being trained (`keras_seq.ensembles`).
     """
     folder = pathlib.Path(folder)
     kept = [runs.PROGRESS, f"model-{epoch}.keras"]
@@ -58,6 +60,7 @@ def save(folder, task, epoch, history, callbacks=()):
         "random_state": training.random_state(task.model),
         "callbacks": [],
         "backend": keras.backend.backend(),
+        "member": member,
     }
     for callback in _remembering(callbacks):
         state = {name: _plain(getattr(callback, name)) for name in _REMEMBERED[type(callback)]}
@@ -68,7 +71,7 @@ def save(folder, task, epoch, history, callbacks=()):
         progress["callbacks"].append(state)
     runs.write_text_atomic(folder / runs.PROGRESS, json.dumps(progress))
     for stale in folder.iterdir():  # the epoch before's files, or a half-written one's
-        if stale.name not in kept:
+        if stale.is_file() and stale.name not in kept:
             stale.unlink()
 
 

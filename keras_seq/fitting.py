@@ -21,7 +21,7 @@ import sys
 logger = logging.getLogger("keras_seq.train")
 
 
-def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None, log=()):
+def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None, log=(), member=0):
     """Fits `task.model` (built and compiled) on `encoded["train"]`.
 
     Args:
@@ -37,6 +37,8 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
             training goes on from its epoch, with its history.
         log: Keras callbacks that record each epoch's logs (`keras_seq.tracking`); they run
             after every callback that adds to the logs.
+        member: int. The ensemble member being trained (`keras_seq.ensembles`), recorded in
+            the checkpoint.
 
     Returns:
         dict: every logged value per epoch (Keras' `History.history` form, the epochs before
@@ -52,7 +54,7 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
 
     def save_checkpoint(epoch, history):
         if checkpoint_dir is not None:
-            checkpoint.save(checkpoint_dir, task, epoch, history, policies)
+            checkpoint.save(checkpoint_dir, task, epoch, history, policies, member)
 
     saver = training.EpochCheckpoint(save_checkpoint, progress["history"])
     batches, follow = _batches(task, encoded, records, options.pop("batch_size"), progress)

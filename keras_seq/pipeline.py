@@ -6,7 +6,8 @@ The one training pipeline: `keras-seq train` and `keras_seq.tune` (each trial) c
 1. the spec's data files (`keras_seq.datafiles.with_files`): the arguments win over `data`,
    a spec without a data section gets the bundled dataset for its head;
 2. reading, learning from the training split, encoding (`keras_seq.splits`);
-3. fitting, with a checkpoint after every epoch (`keras_seq.fitting`);
+3. fitting, with a checkpoint after every epoch (`keras_seq.fitting`), of each member of a
+   seed ensemble (`keras_seq.ensembles`);
 4. scoring every split (`keras_seq.scoring`);
 5. the run folder (`keras_seq.runs.write_run`) and its report (`keras_seq.report`).
 
@@ -217,12 +218,12 @@ def _fit_and_write(task, encoded, records, folder, verbose, started, progress=No
 def _fit_score_write(task, encoded, records, folder, verbose, started, progress, tracker):
     import shutil
 
-    from keras_seq import diagnosis, examples, fitting, record, report, runs, scoring, stopping
+    from keras_seq import diagnosis, ensembles, examples, record, report, runs, scoring, stopping
 
     checkpoint_dir = folder / runs.CHECKPOINT
     checkpoint_dir.mkdir(exist_ok=True)
     log = tracker.callbacks()
-    history = fitting.fit(task, encoded, records, checkpoint_dir, verbose, progress, log)
+    history = ensembles.fit(task, encoded, records, checkpoint_dir, verbose, progress, log)
     metrics, tables = scoring.score(task, encoded, records, None if verbose == 0 else _say)
     stopping.raise_if_requested()  # a stop some library swallowed is not a finished run
     shown = next((split for split in ("test", "validation", "train") if split in records), None)

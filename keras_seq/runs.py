@@ -381,7 +381,7 @@ def plot_curves(history, path):
 
 def _about_the_run(name):
     """Whether a `history.csv` column measures the run, not the model (no curve drawn)."""
-    return name in ("epoch", "learning_rate", "seconds") or name.endswith("_per_second")
+    return name in ("epoch", "member", "learning_rate", "seconds") or name.endswith("_per_second")
 
 
 def _drawn(name):
@@ -402,7 +402,7 @@ def curves_figure(history):
 
     Args:
         history: dict. Name -> per-epoch values, as Keras' `History.history` (`loss`,
-            `val_loss`, `accuracy`, `val_accuracy`, ...); the `epoch`, `learning_rate`,
+            `val_loss`, `accuracy`, `val_accuracy`, ...); the `epoch`, `member`, `learning_rate`,
             `seconds` and `*_per_second` columns are not drawn.
 
     Returns:

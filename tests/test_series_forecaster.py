@@ -541,3 +541,22 @@ def test_steps_per_epoch_caps_and_samples_the_windows_of_each_epoch(tmp_path):
     task.build_model()
     fitting.fit(task, {"train": encoded}, {"train": records}, verbose=0)
     assert int(task.model.optimizer.iterations) == 2 * 2
+
+
+@pytest.mark.backend("torch")  # the averaging and the folds are backend-free; see test_ensembles
+def test_a_backtest_of_an_ensemble_forecasts_the_mean_of_its_seeds_backtests(tmp_path):
+    train = two_series(tmp_path, days=24)
+    quantiles = ", quantiles: [0.1, 0.5, 0.9], anchor: last"
+    source = spec(train, epochs=1, head=quantiles)
+    _, together = backtest(
+        source.replace("epochs: 1", "epochs: 1, ensemble: 2"), folds=2, output=str(tmp_path / "e")
+    )
+    alone = [
+        backtest(source.replace("seed: 3", f"seed: {seed}"), folds=2, output=f"{tmp_path}/{seed}")
+        for seed in (3, 4)
+    ]
+    for k, fold in enumerate(together["folds"]):
+        for j, forecast in enumerate(fold["forecasts"]):
+            for name in ("keras-seq", "keras-seq quantiles"):
+                members = [report["folds"][k]["forecasts"][j][name] for _, report in alone]
+                np.testing.assert_allclose(forecast[name], np.mean(members, axis=0), atol=1e-5)

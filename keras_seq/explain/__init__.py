@@ -9,6 +9,7 @@ see `keras_seq.explain.integrated`. `keras_seq.explain.view.html` draws the resu
 import keras
 import numpy as np
 
+from keras_seq import ensembles
 from keras_seq.data import DataError
 from keras_seq.explain.integrated import front_parts, integrated_gradients
 
@@ -53,14 +54,14 @@ def explain(task, inputs, steps=64, step=None):
     inputs = [item[task.input_key] if isinstance(item, dict) else item for item in inputs]
     predictions = task.predict(inputs)
     model = task._model()
-    parts = front_parts(model)
+    parts = front_parts((ensembles.members(model) or [model])[0])
     found = []
     for item, prediction in zip(inputs, predictions):
         x = task.encode_inputs([item])
         shape = keras.ops.convert_to_numpy(model(x, training=False)).shape[1:]
         targets = task.explain_targets(item, prediction, shape, step)
         weights = np.stack([weight for _, weight in targets])
-        attributions, outputs, baselines = integrated_gradients(model, x, weights, steps)
+        attributions, outputs, baselines = _integrated(model, x, weights, steps)
         found.append(
             {
                 "input": _plain(item),
@@ -73,6 +74,17 @@ def explain(task, inputs, steps=64, step=None):
             }
         )
     return found
+
+
+def _integrated(model, x, weights, steps):
+    """`integrated_gradients` of `model`; of an ensemble (`keras_seq.ensembles`), the mean of
+    its members' (each through its own embeddings): the attribution is linear in the function
+    explained, so the members' mean explains their mean output."""
+    members = ensembles.members(model)
+    if members is None:
+        return integrated_gradients(model, x, weights, steps)
+    each = [integrated_gradients(member, x, weights, steps) for member in members]
+    return tuple(np.mean(found, axis=0) for found in zip(*each))
 
 
 def explain_records(task, records, limit=20, steps=64, step=None):

@@ -423,6 +423,7 @@ def _cross_section_rules(data, locations):
     problems.extend(_quantile_rules(head, locations))
     problems.extend(_target_rules(data, locations))
     problems.extend(_path_rules(data, locations))
+    problems.extend(_ensemble_rules(data, locations))
     # input.chars / vectors / shape_features: the heads each is wired into (their descriptions).
     for field, heads in (
         ("chars", ("tagger", "classifier")),
@@ -442,6 +443,39 @@ def _cross_section_rules(data, locations):
                 )
             )
     return problems
+
+
+def _ensemble_rules(data, locations):
+    """`training.ensemble` averages the model's outputs: not a CRF's or a decoder's, whose
+    predictions are searched outside them, and with one share of the correction kept for
+    all members, not one each (its description)."""
+    training, head = data.get("training") or {}, data.get("head") or {}
+    if not isinstance(training.get("ensemble"), int) or training["ensemble"] < 2:
+        return []
+    count = training["ensemble"]
+    if head.get("shrink") == "validation":
+        return [
+            _problem(
+                ("training", "ensemble"),
+                "each member would choose its own head.shrink share on validation windows",
+                locations,
+                found=f"ensemble {count} with head.shrink validation",
+                allowed="head.shrink none or a share in [0, 1], or training.ensemble: 1",
+            )
+        ]
+    decoded = head.get("output") == "crf" or head.get("decoder") == "crf"
+    if head.get("type") != "seq2seq" and not decoded:
+        return []
+    found = "head.type seq2seq" if head.get("type") == "seq2seq" else "head.output crf"
+    return [
+        _problem(
+            ("training", "ensemble"),
+            "an ensemble averages the model's outputs, and this head decodes outside them",
+            locations,
+            found=f"ensemble {count} with {found}",
+            allowed="training.ensemble: 1, or a softmax tagger, a classifier or a forecaster",
+        )
+    ]
 
 
 def _check_name(field_schema, value, path, locations):

@@ -236,6 +236,7 @@ def _layout(path, series, time_column):
         "calendar": calendar,
         "frequency": str(frequency),
         "shortest": shortest,
+        "steps": sum(lengths),
     }
 
 
@@ -405,12 +406,27 @@ def _anchor_line(anchor, errors):
 
 
 def _shrink_line(many, anchor):
-    """`head.shrink`: chosen on held-out windows when there are many series (pooled over them,
-    the choice is steady), else the even average with the anchor (one series' held-out
-    season is too few windows to choose from); measured in docs/forecasting.md."""
+    """`head.shrink`: none (the whole correction) when there are many series, whose networks
+    `training_lines` averages, else the even average with the anchor (one series' held-out
+    season is too few windows to choose a share from); measured in docs/forecasting.md."""
     if many:
-        return _line("shrink: validation", "keep what held-out windows favour (or: none, 0..1)")
+        return _line("shrink: none", "the whole correction (or: validation, 0..1)")
     return _line("shrink: 0.5", f"average with {_ANCHORS[anchor]} (or: none, validation, 0..1)")
+
+
+#: The most steps (all series together) for which `init` writes `training.ensemble: 5`.
+ENSEMBLE_STEPS = 50_000
+
+
+def training_lines(guessed):
+    """`training.ensemble`: the mean of five seeds' networks for many series when one training
+    is quick (up to `ENSEMBLE_STEPS` steps), one network otherwise; one series alone changed
+    little with five (measured in docs/forecasting.md)."""
+    if guessed["series_id_column"] is None:
+        return []
+    if guessed["steps"] <= ENSEMBLE_STEPS:
+        return [_line("ensemble: 5", "five seeds' networks averaged (or: 1, five times faster)")]
+    return [_line("ensemble: 1", "a large panel; 5 averages five seeds' networks (5x the time)")]
 
 
 def _line(field, comment):

@@ -81,6 +81,7 @@ def spec_text(guessed, data_path, spec_path):
         "  clipnorm: 1.0          # keeps one bad batch from blowing the weights up",
         "  batch_size: 32",
         "  epochs: 10",
+        *_training_lines(guessed),
         *_stopping_lines(guessed, "validation" in siblings),
         "",
         "data:                     # paths are relative to this file",
@@ -99,6 +100,15 @@ def spec_text(guessed, data_path, spec_path):
 def _kind(guessed):
     """The task, or `series` for a time-series forecaster (`data.time_column`)."""
     return "series" if "time_column" in guessed else guessed["task"]
+
+
+def _training_lines(guessed):
+    """A task's own `training` lines (a time-series forecaster's `ensemble`), or none."""
+    if _kind(guessed) != "series":
+        return []
+    from keras_seq.starter.series import training_lines
+
+    return training_lines(guessed)
 
 
 def _sections(guessed):

@@ -201,7 +201,6 @@ class Task:
         """Builds and compiles the model (seeded when the spec has a seed)."""
         import keras
 
-        from keras_seq import training
         from keras_seq.model import Model
         from keras_seq.tasks import blocks
 
@@ -224,6 +223,13 @@ class Task:
         with blocks.precision(self.spec.training.precision):
             inputs, outputs = self.build_layers()
             model = Model(inputs, outputs, name=self.spec.name)
+        return self.compile(model)
+
+    def compile(self, model):
+        """Compiles `model` (this task's graph, or an ensemble of it) as the spec says, saves
+        the task in its config, and makes it the task's model."""
+        from keras_seq import training
+
         model.task_config = self.get_config()
         # A layer that supplies the loss (a CRF) needs loss=None, and the default metrics would
         # score its raw per-step outputs: `evaluate` scores the decoded predictions instead.

@@ -1,0 +1,126 @@
+"""Seed ensembles (`training.ensemble`): the saved model against the mean of the runs of its
+members' seeds alone, an interrupted ensemble against an uninterrupted one, its explanations
+against the mean of its members', and the heads it refuses."""
+
+import numpy as np
+import pytest
+
+import keras_seq
+from keras_seq import ensembles, pipeline, runs, training
+from keras_seq.explain import integrated_gradients
+
+# No data section: the bundled tagger data.
+TAGGER = """
+name: tiny-tagger
+seed: 3
+input: {kind: tokens, embedding_dim: 8}
+encoder: {cell: gru, units: 8}
+head: {type: tagger, dropout: 0.2}
+training: {epochs: 2, batch_size: 128, learning_rate: 0.02, ensemble: 2}
+"""
+SENTENCES = [["the", "dog", "barks", "loudly"], ["a", "cat", "sat", "down"]]
+
+
+def _alone(seed, tmp_path):
+    spec = TAGGER.replace("ensemble: 2", "ensemble: 1").replace("seed: 3", f"seed: {seed}")
+    return keras_seq.train(spec, output=tmp_path / f"seed-{seed}", verbose=0)
+
+
+@pytest.mark.slow
+def test_an_ensemble_predicts_the_mean_of_its_seeds_trained_alone(tmp_path):
+    run = keras_seq.train(TAGGER, output=tmp_path / "ensemble", verbose=0)
+    alone = [_alone(3, tmp_path), _alone(4, tmp_path)]
+    loaded = keras_seq.load(run.folder)
+    assert loaded.spec.seed == 3 and loaded.spec.training.ensemble == 2
+    x = loaded.encode_inputs(SENTENCES)
+    mean = np.mean([r.task.model.predict(x, verbose=0) for r in alone], axis=0)
+    np.testing.assert_allclose(loaded.model.predict(x, verbose=0), mean, atol=1e-6, rtol=0)
+    # The history: each member's epochs in turn, as each seed's run logged them.
+    assert run.history["member"] == [1, 1, 2, 2]
+    joined = alone[0].history["loss"] + alone[1].history["loss"]
+    np.testing.assert_allclose(run.history["loss"], joined, rtol=1e-5)
+    assert runs.read_history(run.folder)["member"] == [1.0, 1.0, 2.0, 2.0]
+    assert run.metrics["test"] == pytest.approx(
+        loaded.evaluate(run.task.spec.data.test), rel=1e-5, abs=1e-7
+    )
+
+
+@pytest.mark.backend("torch")  # arithmetic on what each backend's own explain tests check
+def test_an_ensembles_explanations_are_its_members_mean():
+    from keras_seq.tasks import Task
+
+    records = [{"tokens": s, "tags": ["NOUN", "VERB"] * 2} for s in SENTENCES]
+    members = []
+    for seed in (3, 4):
+        spec = TAGGER.replace("seed: 3", f"seed: {seed}")
+        members.append(Task.for_spec(spec).learn(records))
+        members[-1].build_model()
+    task = Task.for_spec(TAGGER, state=members[0].state)
+    task.compile(ensembles.averaged([m.model for m in members], "two"))
+    sentence = SENTENCES[0]
+    found = task.explain([sentence], steps=8)[0]["targets"]
+    # The members' integrated gradients of the ensemble's predicted tags.
+    x = task.encode_inputs([sentence])
+    shape = np.shape(task.model.predict(x, verbose=0))[1:]
+    targets = task.explain_targets(sentence, task.predict([sentence])[0], shape)
+    weights = np.stack([weight for _, weight in targets])
+    each = [integrated_gradients(m.model, x, weights, 8) for m in members]
+    attributions, outputs, baselines = (np.mean(parts, axis=0) for parts in zip(*each))
+    assert len(found) == len(sentence)
+    for j, target in enumerate(found):
+        assert target["output"] == pytest.approx(outputs[j], abs=1e-6)
+        assert target["baseline_output"] == pytest.approx(baselines[j], abs=1e-6)
+        per_word = attributions[j].sum(-1).reshape(-1)  # the tokens part: all the front vector
+        np.testing.assert_allclose(target["attributions"]["tokens"], per_word, atol=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.backend("torch")  # the members' order and files; each backend resumes in test_pipeline
+def test_an_ensemble_stopped_in_its_second_member_resumes_to_the_same_weights(
+    tmp_path, monkeypatch
+):
+    whole = keras_seq.train(TAGGER, output=tmp_path / "whole", verbose=0)
+    save = training.EpochCheckpoint.on_epoch_end
+    epochs = []
+
+    def crash_in_the_second_member(self, epoch, logs=None):
+        save(self, epoch, logs)
+        epochs.append(epoch)
+        if len(epochs) == 3:  # member 2's first epoch
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", crash_in_the_second_member)
+    with pytest.raises(KeyboardInterrupt):
+        keras_seq.train(TAGGER, output=tmp_path / "broken", verbose=0)
+    monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", save)
+    checkpoint = tmp_path / "broken" / "checkpoint"
+    assert sorted(p.name for p in (checkpoint / ensembles.MEMBERS).iterdir()) == [
+        "0.json",
+        "0.keras",
+    ]
+
+    resumed = pipeline.resume(tmp_path / "broken", verbose=0)
+    assert resumed.task.spec.seed == 3 and resumed.history["member"] == [1, 1, 2, 2]
+    for a, b in zip(whole.task.model.get_weights(), resumed.task.model.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
+    for split, scores in whole.metrics.items():
+        assert resumed.metrics[split] == pytest.approx(scores, rel=1e-5, abs=1e-7)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "{type: tagger, output: crf}",
+        "{type: tagger, decoder: crf}",
+        "{type: seq2seq}",
+        "{type: forecaster, anchor: last, shrink: validation}",
+    ],
+)
+def test_heads_that_decode_or_shrink_outside_the_averaged_outputs_refuse_an_ensemble(head):
+    kind = "features, dim: 1" if "forecaster" in head else "tokens"
+    text = f"input: {{kind: {kind}}}\nencoder: {{cell: gru, units: 4}}\nhead: {head}\n"
+    keras_seq.load_spec(text + "training: {ensemble: 1}\n")
+    with pytest.raises(keras_seq.SpecError) as caught:
+        keras_seq.load_spec(text + "training: {ensemble: 3}\n")
+    (problem,) = caught.value.problems
+    assert problem.path == "training.ensemble" and "training.ensemble: 1" in str(problem)
