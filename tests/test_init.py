@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import keras_seq
-from keras_seq import cli, starter
-from keras_seq.metrics.shrinkage import GRID
+from keras_seq import cli, runs, starter
 from keras_seq.tasks import Task
 
 BUNDLED = sorted(
@@ -188,7 +187,7 @@ def test_long_format_finds_ids_and_asks_which_number_is_the_target(tmp_path, cap
     assert guessed["series"] == 3
 
 
-def test_long_format_spec_trains_for_an_epoch_and_scores_the_right_series(tmp_path):
+def test_long_format_spec_trains_for_an_epoch_and_scores_the_right_series(tmp_path, monkeypatch):
     regions = {"a": 100.0, "b": 10.0}
     days = _days(45)
     steps = np.arange(45)
@@ -220,9 +219,12 @@ def test_long_format_spec_trains_for_an_epoch_and_scores_the_right_series(tmp_pa
     assert scores["naive_mae"] == pytest.approx(np.mean(naive), rel=1e-6)
     assert scores["seasonal_naive_mae"] == pytest.approx(np.mean(seasonal), abs=1e-6)
     assert np.isfinite(scores["mae"])
-    # Many series: the share of the correction kept is chosen on each one's last 5 days
-    assert written.head.shrink == "validation"
-    assert scores["validation_windows"] == 2 * 3 and scores["correction_kept"] in GRID
+    # Many series: the whole correction, five seeds' networks averaged (one on a large panel).
+    assert (written.head.shrink, written.training.ensemble) == ("none", 5)
+    assert sorted(set(runs.read_history(run)["member"])) == [1, 2, 3, 4, 5]
+    monkeypatch.setattr(starter.series, "ENSEMBLE_STEPS", 2 * 45 - 1)
+    assert cli.main(["init", str(path), "--output", str(tmp_path / "large.yaml")]) == 0
+    assert keras_seq.load_spec(str(tmp_path / "large.yaml")).training.ensemble == 1
 
 
 def test_integer_steps_with_series_ids_and_a_monthly_jsonl(tmp_path):
@@ -260,7 +262,11 @@ def test_year_only_dates_are_a_time_column_and_the_season_is_read_from_the_serie
     output = tmp_path / "spots.yaml"
     assert cli.main(["init", str(path), "--output", str(output)]) == 0
     written = keras_seq.load_spec(str(output))  # the network learns the residual over last cycle
-    assert (written.head.anchor, written.head.shrink) == ("seasonal", 0.5)
+    assert (written.head.anchor, written.head.shrink, written.training.ensemble) == (
+        "seasonal",
+        0.5,
+        1,
+    )
     assert (written.head.anchor, written.data.season_length, written.data.time_column) == (
         "seasonal",
         11,
