@@ -1,6 +1,7 @@
-"""Seed ensembles (`training.ensemble`): the saved model against the mean of the runs of its
-members' seeds alone, an interrupted ensemble against an uninterrupted one, its explanations
-against the mean of its members', and the heads it refuses."""
+"""Seed ensembles (`training.ensemble`): a saved ensemble against its members' mean, the
+trained model against the mean of the runs of its members' seeds alone, an interrupted
+ensemble against an uninterrupted one, its explanations against the mean of its members',
+and the heads it refuses."""
 
 import numpy as np
 import pytest
@@ -26,7 +27,38 @@ def _alone(seed, tmp_path):
     return keras_seq.train(spec, output=tmp_path / f"seed-{seed}", verbose=0)
 
 
+def _built_members(seeds=(3, 4)):
+    """Tagger tasks of `seeds`, built (untrained) on a vocabulary of `SENTENCES`."""
+    from keras_seq.tasks import Task
+
+    records = [{"tokens": s, "tags": ["NOUN", "VERB"] * 2} for s in SENTENCES]
+    members = []
+    for seed in seeds:
+        members.append(Task.for_spec(TAGGER.replace("seed: 3", f"seed: {seed}")).learn(records))
+        members[-1].build_model()
+    return members
+
+
+def _ensemble_of(members):
+    from keras_seq.tasks import Task
+
+    task = Task.for_spec(TAGGER, state=members[0].state)
+    task.compile(ensembles.averaged([m.model for m in members], "two"))
+    return task
+
+
+def test_a_saved_ensemble_loads_and_predicts_its_members_mean(tmp_path):
+    members = _built_members()
+    _ensemble_of(members).save(tmp_path / "model.keras")
+    loaded = keras_seq.load(tmp_path / "model.keras")
+    assert [m.name for m in ensembles.members(loaded.model)] == ["member_1", "member_2"]
+    x = loaded.encode_inputs(SENTENCES)
+    mean = np.mean([m.model.predict(x, verbose=0) for m in members], axis=0)
+    np.testing.assert_allclose(loaded.model.predict(x, verbose=0), mean, atol=1e-6, rtol=0)
+
+
 @pytest.mark.slow
+@pytest.mark.backend("torch")  # which seeds train, in which order: the same on every backend
 def test_an_ensemble_predicts_the_mean_of_its_seeds_trained_alone(tmp_path):
     run = keras_seq.train(TAGGER, output=tmp_path / "ensemble", verbose=0)
     alone = [_alone(3, tmp_path), _alone(4, tmp_path)]
@@ -47,16 +79,8 @@ def test_an_ensemble_predicts_the_mean_of_its_seeds_trained_alone(tmp_path):
 
 @pytest.mark.backend("torch")  # arithmetic on what each backend's own explain tests check
 def test_an_ensembles_explanations_are_its_members_mean():
-    from keras_seq.tasks import Task
-
-    records = [{"tokens": s, "tags": ["NOUN", "VERB"] * 2} for s in SENTENCES]
-    members = []
-    for seed in (3, 4):
-        spec = TAGGER.replace("seed: 3", f"seed: {seed}")
-        members.append(Task.for_spec(spec).learn(records))
-        members[-1].build_model()
-    task = Task.for_spec(TAGGER, state=members[0].state)
-    task.compile(ensembles.averaged([m.model for m in members], "two"))
+    members = _built_members()
+    task = _ensemble_of(members)
     sentence = SENTENCES[0]
     found = task.explain([sentence], steps=8)[0]["targets"]
     # The members' integrated gradients of the ensemble's predicted tags.
