@@ -203,7 +203,8 @@ def test_long_format_spec_trains_for_an_epoch_and_scores_the_right_series(tmp_pa
     spec_path = tmp_path / "shops.yaml"
     assert cli.main(["init", str(path), "--output", str(spec_path)]) == 0
     run = tmp_path / "run"
-    assert cli.main(["train", str(spec_path), "--epochs", "1", "--output", str(run)]) == 0
+    two = ["--set", "training.ensemble=2"]  # of the 5 written: enough to see members train
+    assert cli.main(["train", str(spec_path), "--epochs", "1", *two, "--output", str(run)]) == 0
     scores = json.loads((run / "metrics.json").read_text())["train"]
     written = keras_seq.load_spec(str(spec_path))
     lookback, horizon = written.data.lookback, written.head.horizon
@@ -221,7 +222,7 @@ def test_long_format_spec_trains_for_an_epoch_and_scores_the_right_series(tmp_pa
     assert np.isfinite(scores["mae"])
     # Many series: the whole correction, five seeds' networks averaged (one on a large panel).
     assert (written.head.shrink, written.training.ensemble) == ("none", 5)
-    assert sorted(set(runs.read_history(run)["member"])) == [1, 2, 3, 4, 5]
+    assert runs.read_history(run)["member"] == [1.0, 2.0]
     monkeypatch.setattr(starter.series, "ENSEMBLE_STEPS", 2 * 45 - 1)
     assert cli.main(["init", str(path), "--output", str(tmp_path / "large.yaml")]) == 0
     assert keras_seq.load_spec(str(tmp_path / "large.yaml")).training.ensemble == 1
