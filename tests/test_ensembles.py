@@ -5,20 +5,14 @@ and the heads it refuses."""
 
 import numpy as np
 import pytest
+import test_pipeline
 
 import keras_seq
 from keras_seq import ensembles, pipeline, runs, training
 from keras_seq.explain import integrated_gradients
 
-# No data section: the bundled tagger data.
-TAGGER = """
-name: tiny-tagger
-seed: 3
-input: {kind: tokens, embedding_dim: 8}
-encoder: {cell: gru, units: 8}
-head: {type: tagger, dropout: 0.2}
-training: {epochs: 2, batch_size: 128, learning_rate: 0.02, ensemble: 2}
-"""
+# test_pipeline's tiny tagger (seed 3, the bundled data), two epochs, two members.
+TAGGER = test_pipeline.TAGGER.replace("epochs: 1", "epochs: 2, ensemble: 2")
 SENTENCES = [["the", "dog", "barks", "loudly"], ["a", "cat", "sat", "down"]]
 
 
