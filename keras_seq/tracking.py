@@ -140,15 +140,17 @@ def tracking(spec, folder):
 
 
 class _EpochMetrics(keras.callbacks.Callback):
-    """Logs every epoch's finite logged values to an MLflow run (step: the epoch, from 0)."""
+    """Logs every epoch's finite logged values to an MLflow run (step: the epoch, from 0; the
+    members of a seed ensemble, whose epochs each count from 0, one after the other)."""
 
     def __init__(self, client, run_id):
         super().__init__()
-        self.client, self.run_id = client, run_id
+        self.client, self.run_id, self.step = client, run_id, -1
 
     def on_epoch_end(self, epoch, logs=None):
+        self.step = max(epoch, self.step + 1)
         found = numbers_of({k: _float(v) for k, v in (logs or {}).items()})
-        metrics = [_metric(name, value, epoch) for name, value in found.items()]
+        metrics = [_metric(name, value, self.step) for name, value in found.items()]
         if metrics:
             self.client.log_batch(self.run_id, metrics=metrics)
 

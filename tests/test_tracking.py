@@ -18,27 +18,28 @@ def _files(folder):
         (folder / f"{split}.csv").write_text("\n".join(rows) + "\n")
 
 
-def _train(folder, tracking_yaml):
+def _train(folder, tracking_yaml, members=1):
     _files(folder)
     spec = (
         "name: tracked\nseed: 3\ninput: {kind: tokens, embedding_dim: 4}\n"
         "encoder: {cell: gru, units: 4}\nhead: {type: classifier}\n"
-        f"training: {{epochs: 2, batch_size: 8, tracking: {tracking_yaml}}}\n"
+        f"training: {{epochs: 2, batch_size: 8, ensemble: {members}, tracking: {tracking_yaml}}}\n"
         f"data: {{format: csv, train: {folder}/train.csv, validation: {folder}/validation.csv, "
         f"test: {folder}/test.csv}}\n"
     )
     return keras_seq.train(spec, output=folder / "run", verbose=0)
 
 
+@pytest.mark.parametrize("members", [1, 2])  # a seed ensemble's members one after the other
 def test_an_mlflow_run_holds_the_spec_every_epoch_the_final_metrics_and_the_folder(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, members
 ):
     pytest.importorskip("mlflow")
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 refuses file: otherwise
     from mlflow.tracking import MlflowClient
 
     uri = (tmp_path / "mlruns").as_uri()
-    run = _train(tmp_path, f"{{mlflow: {{tracking_uri: '{uri}', experiment: trials}}}}")
+    run = _train(tmp_path, f"{{mlflow: {{tracking_uri: '{uri}', experiment: trials}}}}", members)
     client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name("trials")
     (found,) = client.search_runs([experiment.experiment_id])
@@ -48,7 +49,7 @@ def test_an_mlflow_run_holds_the_spec_every_epoch_the_final_metrics_and_the_fold
     assert params["input.vocab_size"] == str(run.task.spec.input.vocab_size)  # learned, resolved
     for name in ("loss", "val_loss", "val_accuracy"):
         logged = client.get_metric_history(found.info.run_id, name)
-        assert [m.step for m in logged] == [0, 1]
+        assert [m.step for m in logged] == list(range(2 * members))
         np.testing.assert_allclose([m.value for m in logged], run.history[name], rtol=1e-6)
     metrics = json.loads((run.folder / "metrics.json").read_text())
     assert found.data.metrics["test_accuracy"] == pytest.approx(metrics["test"]["accuracy"])
