@@ -40,7 +40,7 @@ from keras_seq.api import keras_seq_export
 from keras_seq.backend.distribution import one_device_loss
 
 # Keras keeps a tensor's mask in an attribute (for JAX arrays, in a table); these read/write it.
-from keras_seq.backend.quirks import get_keras_mask, set_keras_mask
+from keras_seq.backend.quirks import get_keras_mask, register_nested_models, set_keras_mask
 
 _BACKEND_MODULES = "keras.src.backend."
 OUTPUTS_KEY = "keras_seq_outputs"
@@ -88,6 +88,10 @@ class Model(keras.Model):
     >>> model.get_compile_config()["optimizer"]["module"]
     'keras.optimizers'
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        register_nested_models(self)
 
     #: The task the model was built for (`{"spec": ..., "state": ...}`, see `keras_seq.tasks`),
     #: saved in the `.keras` file's config so `keras_seq.load` can rebuild the task.

@@ -3,6 +3,7 @@ trained model against the mean of the runs of its members' seeds alone, an inter
 ensemble against an uninterrupted one, its explanations against the mean of its members',
 and the heads it refuses."""
 
+import keras
 import numpy as np
 import pytest
 import test_pipeline
@@ -10,6 +11,7 @@ import test_pipeline
 import keras_seq
 from keras_seq import ensembles, pipeline, runs, training
 from keras_seq.explain import integrated_gradients
+from keras_seq.export import export
 
 # test_pipeline's tiny tagger (seed 3, the bundled data), two epochs, two members.
 TAGGER = test_pipeline.TAGGER.replace("epochs: 1", "epochs: 2, ensemble: 2")
@@ -49,6 +51,22 @@ def test_a_saved_ensemble_loads_and_predicts_its_members_mean(tmp_path):
     x = loaded.encode_inputs(SENTENCES)
     mean = np.mean([m.model.predict(x, verbose=0) for m in members], axis=0)
     np.testing.assert_allclose(loaded.model.predict(x, verbose=0), mean, atol=1e-6, rtol=0)
+
+
+def test_an_exported_ensemble_computes_its_members_mean(tmp_path):
+    """ONNX on torch (whose parameters Keras keys by variable path, which the members share),
+    SavedModel on the others: the graph's outputs against the members' mean."""
+    import test_export
+
+    members = _built_members()
+    _ensemble_of(members).save(tmp_path / "model.keras")
+    loaded = keras_seq.load(tmp_path / "model.keras")
+    fmt = test_export.FORMAT[keras.backend.backend()]
+    folder = export(loaded, tmp_path / "out", fmt, length=6)
+    ids = np.pad(loaded.encode_inputs(SENTENCES), ((0, 0), (0, 2)))
+    read = test_export._onnx_outputs if fmt == "onnx" else test_export._saved_model_outputs
+    mean = np.mean([m.model.predict(ids, verbose=0) for m in members], axis=0)
+    np.testing.assert_allclose(read(folder, [ids]), mean, atol=1e-5)
 
 
 @pytest.mark.slow

@@ -47,3 +47,18 @@ def with_free_time_axis(batches):
         lambda: (batches[index] for index in range(len(batches))), output_signature=signature
     )
     return dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
+
+
+def register_nested_models(model):
+    """Makes each model nested in `model` one of its PyTorch submodules, on torch.
+
+    Keras on PyTorch keys a model's parameters by variable path, and two nested models built
+    alike (a seed ensemble's members, `keras_seq.ensembles`) share their paths: one of them
+    would be missing from the parameters, and tracing (the ONNX export) would fail on its
+    weights. As submodules, each keeps its own parameters.
+    """
+    if keras.backend.backend() != "torch":
+        return
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            model.add_module(layer.name, layer)
