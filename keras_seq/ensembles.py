@@ -104,6 +104,66 @@ def averaged(models, name):
     return Model(inputs, outputs, name=name)
 
 
+def from_runs(folders):
+    """The seed ensemble of runs of one spec trained apart (on other cores or machines): a
+    task whose model returns the mean of theirs, as `training.ensemble` would have trained it.
+
+    Args:
+        folders: run folders (or `.keras` files) of the same spec, seeds apart.
+
+    Returns:
+        `keras_seq.tasks.Task`, its spec the first run's with `training.ensemble` their
+        number; `save` or `export` it as any task.
+
+    Raises:
+        keras_seq.DataError: fewer than two runs, or a run whose spec differs from the first's
+            in more than its seed, or whose learned vocabularies or labels differ.
+    """
+    from keras_seq.data import DataError
+    from keras_seq.tasks import Task, load
+
+    if len(folders) < 2:
+        raise DataError("an ensemble needs two runs or more", hint="give the run folders")
+    tasks = [load(folder) for folder in folders]
+    first = tasks[0]
+    for folder, task in zip(folders[1:], tasks[1:]):
+        differing = _differing(_member_spec(first), _member_spec(task))
+        if differing:
+            raise DataError(
+                f"its spec differs from {folders[0]}'s in {', '.join(differing)}",
+                path=folder,
+                hint="combine runs of one spec, trained with different seeds",
+            )
+        if task.get_config()["state"] != first.get_config()["state"]:
+            raise DataError(
+                f"it learned other vocabularies or labels than {folders[0]}",
+                path=folder,
+                hint="train the runs on the same training file",
+            )
+    task = Task.for_spec(first.spec.replace({"training.ensemble": len(tasks)}), first.state)
+    task.compile(averaged([t.model for t in tasks], task.spec.name))
+    return task
+
+
+def _member_spec(task):
+    spec = task.spec.to_dict()
+    spec.pop("seed", None)
+    spec.get("training", {}).pop("ensemble", None)
+    return spec
+
+
+def _differing(one, other, prefix=""):
+    """The dotted fields whose values differ between two spec dicts."""
+    found = []
+    for key in sorted(set(one) | set(other)):
+        a, b = one.get(key), other.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            found += _differing(a, b, f"{prefix}{key}.")
+        elif a != b:
+            found.append(f"{prefix}{key}")
+    return found
+
+
 def members(model):
     """The member models of an `averaged` model, or None for a model of one network."""
     found = [layer for layer in model.layers if layer.name.startswith("member_")]

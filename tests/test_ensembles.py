@@ -53,6 +53,28 @@ def test_a_saved_ensemble_loads_and_predicts_its_members_mean(tmp_path):
     np.testing.assert_allclose(loaded.model.predict(x, verbose=0), mean, atol=1e-6, rtol=0)
 
 
+def test_runs_trained_apart_combine_into_the_ensemble_and_others_are_refused(tmp_path):
+    members = _built_members()
+    paths = []
+    for k, member in enumerate(members):
+        paths.append(tmp_path / f"{k}.keras")
+        member.save(paths[-1])
+    combined = ensembles.from_runs(paths)
+    assert combined.spec.training.ensemble == 2 and combined.spec.seed == 3
+    x = combined.encode_inputs(SENTENCES)
+    mean = np.mean([m.model.predict(x, verbose=0) for m in members], axis=0)
+    np.testing.assert_allclose(combined.model.predict(x, verbose=0), mean, atol=1e-6, rtol=0)
+
+    other = _built_members(seeds=(5,))[0]
+    other.spec = other.spec.replace({"encoder.units": 4, "head.dropout": 0.1})
+    other.build_model()
+    other.save(tmp_path / "other.keras")
+    with pytest.raises(keras_seq.DataError, match="differs .* in encoder.units, head.dropout"):
+        ensembles.from_runs([paths[0], tmp_path / "other.keras"])
+    with pytest.raises(keras_seq.DataError, match="two runs or more"):
+        ensembles.from_runs(paths[:1])
+
+
 def test_an_exported_ensemble_computes_its_members_mean(tmp_path):
     """ONNX on torch (whose parameters Keras keys by variable path, which the members share),
     SavedModel on the others: the graph's outputs against the members' mean."""

@@ -1,0 +1,49 @@
+"""A seed ensemble of `specs/ewt-upos.yaml` runs trained apart, scored on UD English EWT test.
+
+    # one run per core, seeds apart (e.g. 42 on core 0, 43 on core 1), then:
+    keras-seq train specs/ewt-upos.yaml --set seed=43 --output runs/ewt-43
+    python -m benchmarks.ewt_ensemble runs/ewt-42 runs/ewt-43 [runs/ewt-44 ...]
+
+Combines the runs with `keras_seq.ensembles.from_runs` (the model `training.ensemble: N`
+trains in one run, which trains its members one after the other: N times the wall time), saves
+it beside the first run (`ensemble-of-N.keras`) and prints each run's test accuracy, on every
+word and on the test words whose lowercased form never occurs in the training file, then the
+ensemble's after each run is added.
+
+Exits 0 with "skipped: data absent" when the data folder is missing.
+"""
+
+import argparse
+import pathlib
+import sys
+
+from benchmarks.ud_tagger_chars import DATA, score
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("runs", nargs="+", type=pathlib.Path)
+    parser.add_argument("--backend", default="torch", choices=["jax", "tensorflow", "torch"])
+    parser.add_argument("--data", type=pathlib.Path, default=DATA)
+    args = parser.parse_args(argv)
+    train, test = (args.data / f"en_ewt-ud-{name}.conllu" for name in ("train", "test"))
+    if not (train.is_file() and test.is_file()):
+        print(f"skipped: data absent ({args.data})")
+        return 0
+    from keras_seq import ensembles
+
+    print(f"UD English EWT UPOS test; backend {args.backend}")
+    print(f"{'model':40s} {'accuracy':>8s} {'unseen':>7s}")
+    for run in args.runs:
+        accuracy, unseen, *_ = score(run, args.backend, train, test)
+        print(f"{str(run):40s} {accuracy:8.4f} {unseen:7.4f}")
+    for count in range(2, len(args.runs) + 1):
+        path = args.runs[0] / f"ensemble-of-{count}.keras"
+        ensembles.from_runs(args.runs[:count]).save(path)
+        accuracy, unseen, *_ = score(path, args.backend, train, test)
+        print(f"{f'ensemble of the first {count}':40s} {accuracy:8.4f} {unseen:7.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
