@@ -26,6 +26,7 @@ COMMANDS = {
     "show": "show",
     "schema": "schema",
     "train": "train",
+    "ensemble": "ensemble",
     "evaluate": "evaluate",
     "predict": "predict",
     "explain": "explain",
@@ -39,6 +40,7 @@ COMMANDS = {
 # Commands that run a model: they take --backend (re-run in a process with that backend).
 _BACKEND_COMMANDS = (
     "train",
+    "ensemble",
     "evaluate",
     "predict",
     "explain",

@@ -72,7 +72,7 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
         histories.append(history)
     task.spec = task.spec.replace({"seed": seed})
     task.compile(averaged(models, task.spec.name))
-    return _joined(histories)
+    return joined(histories)
 
 
 def averaged(models, name):
@@ -191,7 +191,7 @@ def _save_member(folder, member, task, history):
     runs.write_text_atomic(folder / f"{member}.json", json.dumps(history))
 
 
-def _joined(histories):
+def joined(histories):
     """The members' histories one after the other, with the `member` (1 to N) of each epoch."""
     joined = {"member": []}
     for member, history in enumerate(histories, 1):

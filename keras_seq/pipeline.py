@@ -218,12 +218,62 @@ def _fit_and_write(task, encoded, records, folder, verbose, started, progress=No
 def _fit_score_write(task, encoded, records, folder, verbose, started, progress, tracker):
     import shutil
 
-    from keras_seq import diagnosis, ensembles, examples, record, report, runs, scoring, stopping
+    from keras_seq import ensembles, runs
 
     checkpoint_dir = folder / runs.CHECKPOINT
     checkpoint_dir.mkdir(exist_ok=True)
     log = tracker.callbacks()
     history = ensembles.fit(task, encoded, records, checkpoint_dir, verbose, progress, log)
+    found = _score_and_write(task, encoded, records, folder, verbose, started, history)
+    shutil.rmtree(checkpoint_dir)
+    return found
+
+
+def combine(folders, output=None, verbose=None):
+    """The seed ensemble of runs of one spec trained apart, scored and written as a run folder,
+    as `train` with `training.ensemble` would have written it (`keras_seq.ensembles.from_runs`;
+    its history: the runs' histories one after the other, with a `member` column).
+
+    Args:
+        folders: two or more run folders of one spec, seeds apart.
+        output: str or path-like, optional. The new run folder; default
+            `runs/<name>-<timestamp>`.
+        verbose: int, optional. 0: no progress lines.
+
+    Returns:
+        `Run`, as `train`.
+
+    Raises:
+        keras_seq.DataError: see `from_runs`; or a run folder without its `history.csv`.
+        FileExistsError: `output` exists.
+    """
+    from keras_seq import ensembles, runs, splits
+    from keras_seq.data import DataError
+
+    started = time.time()
+    task = ensembles.from_runs(folders)
+    histories = []
+    for folder in folders:
+        if not (pathlib.Path(folder) / runs.HISTORY).is_file():
+            hint = "give the run folders keras-seq train wrote"
+            raise DataError(f"no {runs.HISTORY}: not a run folder", path=folder, hint=hint)
+        history = runs.read_history(folder)
+        history.pop("epoch")
+        history.pop("member", None)
+        histories.append(history)
+    run_folder = runs.RunFolder(output or runs.default_path(task.spec.name), unique=not output)
+    with run_folder as folder:
+        encoded, records = splits.read_encoded(task, learn=False)
+        history = ensembles.joined(histories)
+        found = _score_and_write(task, encoded, records, folder, verbose, started, history)
+    return Run(run_folder.path, *found[:2], task, found[2])
+
+
+def _score_and_write(task, encoded, records, folder, verbose, started, history):
+    """Scores every split and writes the run's files and report; `(metrics, history,
+    record)`."""
+    from keras_seq import diagnosis, examples, record, report, runs, scoring, stopping
+
     metrics, tables = scoring.score(task, encoded, records, None if verbose == 0 else _say)
     stopping.raise_if_requested()  # a stop some library swallowed is not a finished run
     shown = next((split for split in ("test", "validation", "train") if split in records), None)
@@ -245,7 +295,6 @@ def _fit_score_write(task, encoded, records, folder, verbose, started, progress,
         examples={shown: sample} if sample else None,
         **report.class_sections(tables),
     )
-    shutil.rmtree(checkpoint_dir)
     return metrics, history, run_record
 
 

@@ -9,7 +9,7 @@ import pytest
 import test_pipeline
 
 import keras_seq
-from keras_seq import ensembles, pipeline, runs, training
+from keras_seq import cli, ensembles, pipeline, runs, training
 from keras_seq.explain import integrated_gradients
 from keras_seq.export import export
 
@@ -109,6 +109,16 @@ def test_an_ensemble_predicts_the_mean_of_its_seeds_trained_alone(tmp_path):
     assert run.metrics["test"] == pytest.approx(
         loaded.evaluate(run.task.spec.data.test), rel=1e-5, abs=1e-7
     )
+    # The same runs trained apart, combined by `keras-seq ensemble`: the same run folder.
+    combined = tmp_path / "combined"
+    folders = [str(r.folder) for r in alone]
+    assert cli.main(["ensemble", *folders, "--output", str(combined)]) == 0
+    for split, scores in run.metrics.items():
+        assert runs.read_metrics(combined)[split] == pytest.approx(scores, rel=1e-6, abs=1e-7)
+    history = runs.read_history(combined)
+    assert history["member"] == [1.0, 1.0, 2.0, 2.0]
+    np.testing.assert_allclose(history["loss"], joined, rtol=1e-5)
+    assert keras_seq.load(combined).spec.training.ensemble == 2
 
 
 @pytest.mark.backend("torch")  # arithmetic on what each backend's own explain tests check
