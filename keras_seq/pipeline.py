@@ -245,6 +245,9 @@ def combine(folders, output=None, verbose=None):
 
     Raises:
         keras_seq.DataError: see `from_runs`; or a run folder without its `history.csv`.
+
+    The record (`metrics.json`'s `run`) holds this command's wall time and, as
+    `members_wall_seconds`, each run's training time.
         FileExistsError: `output` exists.
     """
     from keras_seq import ensembles, runs, splits
@@ -261,17 +264,20 @@ def combine(folders, output=None, verbose=None):
         history.pop("epoch")
         history.pop("member", None)
         histories.append(history)
+    # This command's wall time is the combining's; each run's own is its training's.
+    walls = [(runs.read_record(folder) or {}).get("wall_seconds") for folder in folders]
+    about = {"members_wall_seconds": walls}  # None: a run from before runs had a record
     run_folder = runs.RunFolder(output or runs.default_path(task.spec.name), unique=not output)
     with run_folder as folder:
         encoded, records = splits.read_encoded(task, learn=False)
         history = ensembles.joined(histories)
-        found = _score_and_write(task, encoded, records, folder, verbose, started, history)
+        found = _score_and_write(task, encoded, records, folder, verbose, started, history, about)
     return Run(run_folder.path, *found[:2], task, found[2])
 
 
-def _score_and_write(task, encoded, records, folder, verbose, started, history):
+def _score_and_write(task, encoded, records, folder, verbose, started, history, about=None):
     """Scores every split and writes the run's files and report; `(metrics, history,
-    record)`."""
+    record)`, the record with `about`'s entries added."""
     from keras_seq import diagnosis, examples, record, report, runs, scoring, stopping
 
     metrics, tables = scoring.score(task, encoded, records, None if verbose == 0 else _say)
@@ -281,7 +287,7 @@ def _score_and_write(task, encoded, records, folder, verbose, started, history):
     sample = examples.examples(
         task, records.get(shown, []), training.report_examples, training.report_explanations
     )
-    run_record = record.make(history, started, time.time())
+    run_record = {**record.make(history, started, time.time()), **(about or {})}
     runs.write_run(folder, task, history, metrics, tables, run_record)
     report.write(
         folder / runs.REPORT,

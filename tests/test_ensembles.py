@@ -119,6 +119,8 @@ def test_an_ensemble_predicts_the_mean_of_its_seeds_trained_alone(tmp_path):
     assert history["member"] == [1.0, 1.0, 2.0, 2.0]
     np.testing.assert_allclose(history["loss"], joined, rtol=1e-5)
     assert keras_seq.load(combined).spec.training.ensemble == 2
+    walls = [runs.read_record(folder)["wall_seconds"] for folder in folders]
+    assert runs.read_record(combined)["members_wall_seconds"] == walls
 
 
 @pytest.mark.backend("torch")  # arithmetic on what each backend's own explain tests check

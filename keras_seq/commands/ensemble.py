@@ -11,10 +11,13 @@ def add_arguments(parser):
 
 
 def run(args):
-    from keras_seq import pipeline, record
+    from keras_seq import pipeline
     from keras_seq.commands.train import summary
+    from keras_seq.progress import duration
 
     result = pipeline.combine(args.runs, output=args.output)
-    print(record.line(result.record))
+    walls = result.record["members_wall_seconds"]
+    trained = ", ".join("?" if s is None else duration(s) for s in walls)
+    print(f"combined {len(args.runs)} runs (trained in {trained}) on {result.record['backend']}")
     print(summary(result.folder, result.metrics))
     return 0
