@@ -6,14 +6,16 @@
 
 Combines the runs with `keras_seq.ensembles.from_runs` (the model `training.ensemble: N`
 trains in one run, which trains its members one after the other: N times the wall time), saves
-it beside the first run (`ensemble-of-N.keras`) and prints each run's test accuracy, on every
-word and on the test words whose lowercased form never occurs in the training file, then the
-ensemble's after each run is added.
+it beside its first run (`ensemble-I-J-....keras`, the runs' indexes) and prints each run's
+test accuracy, on every word and on the test words whose lowercased form never occurs in the
+training file, then the ensemble's after each run is added (`--subsets`: of every subset of
+two runs or more).
 
 Exits 0 with "skipped: data absent" when the data folder is missing.
 """
 
 import argparse
+import itertools
 import pathlib
 import sys
 
@@ -25,6 +27,9 @@ def main(argv=None):
     parser.add_argument("runs", nargs="+", type=pathlib.Path)
     parser.add_argument("--backend", default="torch", choices=["jax", "tensorflow", "torch"])
     parser.add_argument("--data", type=pathlib.Path, default=DATA)
+    parser.add_argument(
+        "--subsets", action="store_true", help="every subset of 2 runs or more, not the first N"
+    )
     args = parser.parse_args(argv)
     train, test = (args.data / f"en_ewt-ud-{name}.conllu" for name in ("train", "test"))
     if not (train.is_file() and test.is_file()):
@@ -37,11 +42,15 @@ def main(argv=None):
     for run in args.runs:
         accuracy, unseen, *_ = score(run, args.backend, train, test)
         print(f"{str(run):40s} {accuracy:8.4f} {unseen:7.4f}")
+    indexes = range(len(args.runs))
     for count in range(2, len(args.runs) + 1):
-        path = args.runs[0] / f"ensemble-of-{count}.keras"
-        ensembles.from_runs(args.runs[:count]).save(path)
-        accuracy, unseen, *_ = score(path, args.backend, train, test)
-        print(f"{f'ensemble of the first {count}':40s} {accuracy:8.4f} {unseen:7.4f}")
+        chosen = itertools.combinations(indexes, count) if args.subsets else [indexes[:count]]
+        for subset in chosen:
+            path = args.runs[subset[0]] / f"ensemble-{'-'.join(map(str, subset))}.keras"
+            ensembles.from_runs([args.runs[i] for i in subset]).save(path)
+            accuracy, unseen, *_ = score(path, args.backend, train, test)
+            name = f"ensemble of runs {', '.join(str(i + 1) for i in subset)}"
+            print(f"{name:40s} {accuracy:8.4f} {unseen:7.4f}")
     return 0
 
 
