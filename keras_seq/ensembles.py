@@ -22,7 +22,7 @@ import json
 import os
 import pathlib
 
-from keras_seq import fitting, runs
+from keras_seq import fitting, runs, tracking
 
 MEMBERS = "members"  # the checkpoint's folder of finished members
 
@@ -61,6 +61,7 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
             member_task = Task.for_spec(member_spec, state=task.state)
             member_task.build_model()
         _say(f"ensemble member {member + 1} of {count} (seed {member_task.spec.seed})", verbose)
+        tracking.for_member(log, member + 1)
         history = fitting.fit(
             member_task, encoded, records, checkpoint_dir, verbose, progress, log, member
         )

@@ -14,6 +14,7 @@ import contextlib
 import importlib.util
 import math
 import numbers
+import pathlib
 
 import keras
 
@@ -137,6 +138,17 @@ def tracking(spec, folder):
     except BaseException:
         tracker.fail()
         raise
+
+
+def for_member(callbacks, member):
+    """Points the TensorBoard callback among `callbacks` at `tensorboard/member-K` for the
+    seed-ensemble member K (from 1): each member counts its epochs from 0, so each gets a run
+    of its own in TensorBoard."""
+    for callback in callbacks:
+        if isinstance(callback, keras.callbacks.TensorBoard):
+            root = pathlib.Path(callback.log_dir)
+            root = root.parent if root.name.startswith("member-") else root
+            callback.log_dir = str(root / f"member-{member}")
 
 
 class _EpochMetrics(keras.callbacks.Callback):

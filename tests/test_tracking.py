@@ -58,27 +58,32 @@ def test_an_mlflow_run_holds_the_spec_every_epoch_the_final_metrics_and_the_fold
     assert {"metrics.json", "model.keras", "report.html", "spec.yaml"} <= artifacts
 
 
-def test_tensorboard_event_files_hold_every_epochs_values(tmp_path):
+@pytest.mark.parametrize("members", [1, 2])  # a seed ensemble: a TensorBoard run per member
+def test_tensorboard_event_files_hold_every_epochs_values(tmp_path, members):
     pytest.importorskip("tensorflow")  # Keras' TensorBoard callback writes with tf.summary
     event_accumulator = pytest.importorskip(
         "tensorboard.backend.event_processing.event_accumulator"
     )
     from tensorboard.util import tensor_util
 
-    run = _train(tmp_path, "{tensorboard: true}")
-    values = {}
-    for split, prefix in (("train", ""), ("validation", "val_")):
-        events = event_accumulator.EventAccumulator(str(run.folder / "tensorboard" / split))
-        events.Reload()
-        for tag in events.Tags()["tensors"]:
-            values[prefix + tag.removeprefix("epoch_")] = [
-                (e.step, tensor_util.make_ndarray(e.tensor_proto).item())
-                for e in events.Tensors(tag)
-            ]
-    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        steps, logged = zip(*values[name])
-        assert steps == (0, 1)
-        np.testing.assert_allclose(logged, run.history[name], rtol=1e-6)
+    run = _train(tmp_path, "{tensorboard: true}", members)
+    folders = [run.folder / "tensorboard"]
+    if members > 1:
+        folders = [folders[0] / f"member-{k}" for k in range(1, members + 1)]
+    for k, folder in enumerate(folders):
+        values = {}
+        for split, prefix in (("train", ""), ("validation", "val_")):
+            events = event_accumulator.EventAccumulator(str(folder / split))
+            events.Reload()
+            for tag in events.Tags()["tensors"]:
+                values[prefix + tag.removeprefix("epoch_")] = [
+                    (e.step, tensor_util.make_ndarray(e.tensor_proto).item())
+                    for e in events.Tensors(tag)
+                ]
+        for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            steps, logged = zip(*values[name])
+            assert steps == (0, 1)
+            np.testing.assert_allclose(logged, run.history[name][2 * k : 2 * k + 2], rtol=1e-6)
 
 
 def test_flattened_params_and_final_numbers():
