@@ -204,7 +204,8 @@ def joined(histories):
 
 
 def _say(line, verbose):
-    if verbose:
+    """Prints `line` unless `verbose` is 0 (None: `fit`'s default, a bar or progress lines)."""
+    if verbose is None or verbose:
         print(line, flush=True)
     else:
         fitting.logger.info("%s", line)
