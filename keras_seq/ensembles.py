@@ -127,6 +127,13 @@ def from_runs(folders):
         raise DataError("an ensemble needs two runs or more", hint="give the run folders")
     tasks = [load(folder) for folder in folders]
     first = tasks[0]
+    for folder, task in zip(folders, tasks):
+        if members(task.model) is not None:  # its mean would count as one network
+            raise DataError(
+                f"it is already an ensemble of {len(members(task.model))}",
+                path=folder,
+                hint="combine the runs of single networks it was made from",
+            )
     for folder, task in zip(folders[1:], tasks[1:]):
         differing = _differing(_member_spec(first), _member_spec(task))
         if differing:
@@ -149,7 +156,6 @@ def from_runs(folders):
 def _member_spec(task):
     spec = task.spec.to_dict()
     spec.pop("seed", None)
-    spec.get("training", {}).pop("ensemble", None)
     return spec
 
 

@@ -262,7 +262,6 @@ def combine(folders, output=None, verbose=None):
             raise DataError(f"no {runs.HISTORY}: not a run folder", path=folder, hint=hint)
         history = runs.read_history(folder)
         history.pop("epoch")
-        history.pop("member", None)
         histories.append(history)
     # This command's wall time is the combining's; each run's own is its training's.
     walls = [(runs.read_record(folder) or {}).get("wall_seconds") for folder in folders]

@@ -71,6 +71,9 @@ def test_runs_trained_apart_combine_into_the_ensemble_and_others_are_refused(tmp
     other.save(tmp_path / "other.keras")
     with pytest.raises(keras_seq.DataError, match="differs .* in encoder.units, head.dropout"):
         ensembles.from_runs([paths[0], tmp_path / "other.keras"])
+    combined.save(tmp_path / "two.keras")
+    with pytest.raises(keras_seq.DataError, match="already an ensemble of 2"):
+        ensembles.from_runs([paths[0], tmp_path / "two.keras"])
     with pytest.raises(keras_seq.DataError, match="two runs or more"):
         ensembles.from_runs(paths[:1])
 
