@@ -116,9 +116,10 @@ def ensemble_mase(report, values, season):
 
 
 def setting(text):
-    """`--set FIELD=VALUE` as `(field, value)`: JSON for numbers and lists, else the text."""
+    """`--set FIELD=VALUE` as `(field, value)`: JSON for numbers, lists and `null` (which
+    removes the field), else the text."""
     field, _, value = text.partition("=")
-    return field, json.loads(value) if value[:1] in "[{0123456789-" else value
+    return field, json.loads(value) if value[:1] in "[{0123456789-" or value == "null" else value
 
 
 def main(argv=None):

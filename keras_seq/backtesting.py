@@ -240,8 +240,9 @@ def fold_line(done, total, seconds):
 
 
 def calibrated(spec, by_fold):
-    """The outer quantiles' interval, split-conformally calibrated over the folds
-    (`keras_seq.metrics.conformal`): its coverage before and after, against nominal."""
+    """The outer quantiles' interval, conformally calibrated over the folds
+    (`keras_seq.metrics.conformal`): its coverage before and after (each fold on the other
+    folds' errors, and on the folds before it), against nominal, and the margin to add."""
     from keras_seq.metrics import conformal
     from keras_seq.metrics.forecasting import in_sample_scale
 
@@ -408,8 +409,40 @@ def table(report):
             if "missing" in figures:
                 cells = [figures["missing"]] + [""] * (len(names) - 1)
             lines.append(f"| {label} | {method} | " + " | ".join(cells) + " |")
+    conformal = report["overall"]["keras-seq"].get("conformal")
+    lines += ["", interval_text(conformal)] if conformal else []
     notes = report.get("notes", [])
     return "\n".join(lines + [""] * bool(notes) + [f"- {note}" for note in notes]) + "\n"
+
+
+def interval_text(conformal):
+    """One sentence on the interval's coverage, as trained and calibrated, and the margin
+    that calibrates a new forecast (`keras_seq.metrics.conformal`'s result).
+
+    >>> from keras_seq.backtesting import interval_text
+    >>> print(interval_text({"nominal": 0.8, "coverage": 0.96, "calibrated_coverage": 0.8,
+    ...     "margin": -0.25, "folds_scored": 5, "past_calibrated_coverage": 0.865,
+    ...     "past_folds_scored": 4}))  # doctest: +NORMALIZE_WHITESPACE
+    80 % interval: covers 96.0 % as trained; 80.0 % calibrated on the other folds' errors
+    (86.5 % on the folds before only, folds 2-5). To calibrate a new forecast, narrow each end
+    of its interval by 0.25 x its series' MASE scale.
+    """
+    text = f"{conformal['nominal']:.0%} interval: covers {conformal['coverage']:.1%} as trained"
+    if conformal["calibrated_coverage"] is None:
+        return f"{text} (one fold: no other fold to calibrate it on)."
+    folds, margin = conformal["past_folds_scored"] + 1, conformal["margin"]
+    move = "widen" if margin >= 0 else "narrow"
+    advice = (
+        f"To calibrate a new forecast, {move} each end of its interval by {abs(margin):.3g} x "
+        "its series' MASE scale."
+        if math.isfinite(margin)
+        else "Too few points for a margin at this coverage: backtest with more folds."
+    )
+    return (
+        f"{text}; {conformal['calibrated_coverage']:.1%} calibrated on the other folds' "
+        f"errors ({conformal['past_calibrated_coverage']:.1%} on the folds before only, "
+        f"folds 2-{folds}). {advice}"
+    ).replace("%", " %")
 
 
 def _cell(value):

@@ -91,19 +91,32 @@ def test_fold_calibrated_coverage_against_a_loop():
     lowers, uppers = [np.full((6, 3), -1.0)] * 5, [np.full((6, 3), 1.0)] * 5
     scales = [np.full((6, 3), 0.5)] * 5
     result = conformal.fold_calibrated_coverage(truths, lowers, uppers, scales, 0.8)
-    raw, calibrated = [], []
-    for k in range(1, 5):
-        past = sorted(max(-1.0 - y, y - 1.0) / 0.5 for fold in truths[:k] for y in fold.ravel())
-        q = past[int(np.ceil((len(past) + 1) * 0.8)) - 1]
+
+    def quantile(ys):  # the ceil((n + 1) 0.8)-th smallest score
+        found = sorted(max(-1.0 - y, y - 1.0) / 0.5 for y in ys)
+        return found[int(np.ceil((len(found) + 1) * 0.8)) - 1]
+
+    raw, others, past = [], [], []
+    for k in range(5):
+        rest = quantile(np.concatenate([f.ravel() for j, f in enumerate(truths) if j != k]))
+        earlier = quantile(np.concatenate([f.ravel() for f in truths[:k]])) if k else None
         for y in truths[k].ravel():
             raw.append(-1.0 <= y <= 1.0)
-            calibrated.append(-1.0 - 0.5 * q <= y <= 1.0 + 0.5 * q)
+            others.append(-1.0 - 0.5 * rest <= y <= 1.0 + 0.5 * rest)
+            if k:
+                past.append(-1.0 - 0.5 * earlier <= y <= 1.0 + 0.5 * earlier)
     assert result == {
         "nominal": 0.8,
         "coverage": pytest.approx(np.mean(raw)),
-        "calibrated_coverage": pytest.approx(np.mean(calibrated)),
-        "folds_scored": 4,
+        "calibrated_coverage": pytest.approx(np.mean(others)),
+        "margin": pytest.approx(quantile(np.concatenate([f.ravel() for f in truths]))),
+        "folds_scored": 5,
+        "past_calibrated_coverage": pytest.approx(np.mean(past)),
+        "past_folds_scored": 4,
     }
     assert result["coverage"] < 0.5 and 0.7 < result["calibrated_coverage"] < 0.95
+    one = conformal.fold_calibrated_coverage(truths[:1], lowers[:1], uppers[:1], scales[:1], 0.8)
+    assert one["calibrated_coverage"] is None and one["past_calibrated_coverage"] is None
+    assert one["coverage"] == pytest.approx(np.mean(np.abs(truths[0]) <= 1.0))
     assert conformal.margin([3.0, 1.0, 2.0], 0.5) == 2.0  # ceil(4 x 0.5) = 2nd smallest
     assert conformal.margin([1.0, 2.0], 0.9) == np.inf  # ceil(3 x 0.9) = 3 > 2 scores

@@ -343,7 +343,9 @@ def test_backtest_holt_winters_row_is_statsmodels_fitted_on_each_fold(tmp_path):
     assert report["overall"]["holt_winters"]["mae"] == pytest.approx(np.mean(errors))
     expected = conformal.fold_calibrated_coverage(*zip(*arrays), 0.8)
     assert report["overall"]["keras-seq"]["conformal"] == pytest.approx(expected)
-    assert expected["folds_scored"] == 2
+    assert expected["folds_scored"] == 3 and expected["past_folds_scored"] == 2
+    line = f"80 % interval: covers {100 * expected['coverage']:.1f} % as trained; "
+    assert line in (tmp_path / "bt" / "backtest.md").read_text()
 
 
 def test_backtest_without_statsmodels_says_how_to_get_holt_winters(tmp_path, monkeypatch):

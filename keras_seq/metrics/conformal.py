@@ -1,13 +1,23 @@
-"""Split-conformal calibration of forecast intervals over backtest folds (conformalized
-quantile regression, Romano et al. 2019), in NumPy.
+"""Conformal calibration of forecast intervals over backtest folds (conformalized quantile
+regression, Romano et al. 2019), in NumPy.
 
 Each forecast point has an interval `[lo, hi]` (the outer quantiles) and a truth `y`; its
 score is `e = max(lo - y, y - hi) / s`, how far outside (positive) or inside (negative) the
 interval the truth fell, in units of the series' MASE scale `s` (so series of different
-sizes pool). Fold k's interval is widened (or narrowed) to `[lo - q s, hi + q s]`, `q` the
-`ceil((n + 1) c) / n` empirical quantile of the `n` scores of the folds before it (`c` the
-nominal coverage); the first fold has no calibration set and is not counted. When the
-scores are exchangeable the calibrated interval covers at least `c` of the points.
+sizes pool). An interval calibrated by a set of `n` scores is `[lo - q s, hi + q s]`, `q`
+their `ceil((n + 1) c) / n` empirical quantile (`c` the nominal coverage). When the scores are
+exchangeable it covers at least `c` of the points.
+
+Two ways to pick each fold's calibration set, both reported:
+
+- leave one fold out (cross-conformal, Vovk 2015; CV+, Barber et al. 2021): fold k is
+  calibrated on the scores of every other fold, so all K folds are scored. It estimates the
+  coverage of what a user deploys, the margin of all K folds (`margin`) added to the next
+  forecast's interval;
+- the folds before (`past_calibrated_coverage`): fold k on folds 1..k-1 only, as if the
+  backtest ran in real time; folds 2..K scored. Fold 2 then rests on one fold's forecasts,
+  whose points move together (one forecast path), so with few folds it follows whichever
+  fold came first.
 
 Example:
 
@@ -15,8 +25,9 @@ Example:
 >>> from keras_seq.metrics.conformal import fold_calibrated_coverage
 >>> y = [np.full(2, 2.0)] * 3  # three folds, every truth 1 above the interval [0, 1]
 >>> lo, hi, s = [np.zeros(2)] * 3, [np.ones(2)] * 3, [np.ones(2)] * 3
->>> fold_calibrated_coverage(y, lo, hi, s, 0.5)
-{'nominal': 0.5, 'coverage': 0.0, 'calibrated_coverage': 1.0, 'folds_scored': 2}
+>>> result = fold_calibrated_coverage(y, lo, hi, s, 0.5)
+>>> result["coverage"], result["calibrated_coverage"], result["margin"]
+(0.0, 1.0, 1.0)
 """
 
 import math
@@ -38,7 +49,7 @@ def margin(calibration, nominal):
 
 
 def fold_calibrated_coverage(truths, lowers, uppers, scales, nominal):
-    """Coverage of the raw and of the conformally calibrated intervals, on folds 2..K.
+    """Coverage of the raw and of the conformally calibrated intervals over the folds.
 
     Args:
         truths, lowers, uppers, scales: one array per fold, all of one shape per fold (e.g.
@@ -47,23 +58,40 @@ def fold_calibrated_coverage(truths, lowers, uppers, scales, nominal):
         nominal: float. The intervals' nominal coverage (upper quantile less lower one).
 
     Returns:
-        `{"nominal", "coverage", "calibrated_coverage", "folds_scored"}`: coverages pooled
-        over the points of folds 2..K (None with fewer than two folds).
+        `{"nominal", "coverage", "calibrated_coverage", "margin", "folds_scored",
+        "past_calibrated_coverage", "past_folds_scored"}`: the raw and the leave-one-fold-out
+        calibrated coverage over the points of all folds, the margin of all folds' scores
+        (in units of each series' scale), and the coverage calibrated on the folds before
+        (folds 2..K). Coverages are None with fewer than two folds.
     """
-    raw, calibrated = [], []
-    for k in range(1, len(truths)):
-        past = np.concatenate(
-            [np.ravel(scores(truths[j], lowers[j], uppers[j], scales[j])) for j in range(k)]
-        )
-        q = margin(past, nominal)
-        y, lo, hi, s = truths[k], lowers[k], uppers[k], scales[k]
-        raw.append(np.ravel((lo <= y) & (y <= hi)))
-        calibrated.append(np.ravel((lo - q * s <= y) & (y <= hi + q * s)))
-    if not raw:
-        return {"nominal": nominal, "coverage": None, "calibrated_coverage": None}
-    return {
+    fold_scores = [
+        np.ravel(scores(*fold)) for fold in zip(truths, lowers, uppers, scales, strict=True)
+    ]
+    result = {
         "nominal": nominal,
-        "coverage": float(np.mean(np.concatenate(raw))),
-        "calibrated_coverage": float(np.mean(np.concatenate(calibrated))),
-        "folds_scored": len(raw),
+        "coverage": float(np.mean(np.concatenate(fold_scores) <= 0)),
+        "calibrated_coverage": None,
+        "margin": margin(np.concatenate(fold_scores), nominal),
+        "folds_scored": 0,
+        "past_calibrated_coverage": None,
+        "past_folds_scored": 0,
     }
+    if len(fold_scores) < 2:
+        return result
+    others = [np.concatenate(fold_scores[:k] + fold_scores[k + 1 :]) for k in range(len(truths))]
+    result["calibrated_coverage"] = _covered(fold_scores, others, nominal)
+    result["folds_scored"] = len(fold_scores)
+    earlier = [np.concatenate(fold_scores[:k]) for k in range(1, len(truths))]
+    result["past_calibrated_coverage"] = _covered(fold_scores[1:], earlier, nominal)
+    result["past_folds_scored"] = len(earlier)
+    return result
+
+
+def _covered(fold_scores, calibrations, nominal):
+    """The share of the folds' points inside their calibrated interval: a point is inside
+    `[lo - q s, hi + q s]` exactly when its score is at most `q`, its fold's margin."""
+    inside = [
+        fold <= margin(calibration, nominal)
+        for fold, calibration in zip(fold_scores, calibrations, strict=True)
+    ]
+    return float(np.mean(np.concatenate(inside)))
