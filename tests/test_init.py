@@ -262,17 +262,16 @@ def test_year_only_dates_are_a_time_column_and_the_season_is_read_from_the_serie
     assert (guessed["season_length"], guessed["horizon"], guessed["lookback"]) == (11, 11, 24)
     output = tmp_path / "spots.yaml"
     assert cli.main(["init", str(path), "--output", str(output)]) == 0
-    written = keras_seq.load_spec(str(output))  # the network learns the residual over last cycle
+    written = keras_seq.load_spec(str(output))
+    # A cycle around a mean (Dickey-Fuller rejects a unit root): the network forecasts the
+    # level, with no anchor and so no shrink.
     assert (written.head.anchor, written.head.shrink, written.training.ensemble) == (
-        "seasonal",
-        0.5,
+        "none",
+        None,
         1,
     )
-    assert (written.head.anchor, written.data.season_length, written.data.time_column) == (
-        "seasonal",
-        11,
-        "year",
-    )
+    assert "returns to its mean (Dickey-Fuller" in output.read_text()
+    assert (written.data.season_length, written.data.time_column) == (11, "year")
     walk = np.round(np.cumsum(np.random.default_rng(1).normal(size=len(years))), 3)
     guessed = starter.guess(_write(tmp_path / "walk.csv", "year,level", zip(years, walk)))
     assert (guessed["season_length"], guessed["horizon"], guessed["lookback"]) == (1, 6, 12)
@@ -285,13 +284,16 @@ def test_year_only_dates_are_a_time_column_and_the_season_is_read_from_the_serie
 def test_chosen_anchor_against_a_loop_and_init_writes_it(tmp_path):
     """The better naive forecast before the backtest's folds anchors the network: a plain
     loop over origins and horizon steps gives the same errors, a trending file gets `last`,
-    a seasonal one `seasonal`."""
+    a seasonal one that wanders `seasonal`, and one around a mean `none`."""
+    from keras_seq.metrics import stationarity
     from keras_seq.starter.series import FOLDS, chosen_anchor
 
     rng = np.random.default_rng(4)
     steps = np.arange(120)
-    seasonal = 10 + 3 * np.sin(2 * np.pi * steps / 7) + rng.normal(0, 0.3, 120)
-    trending = 2.0 * steps + 3 * np.sin(2 * np.pi * steps / 7) + rng.normal(0, 0.3, 120)
+    cycle = 3 * np.sin(2 * np.pi * steps / 7)
+    seasonal = 10 + np.cumsum(rng.normal(0, 0.3, 120)) + cycle + rng.normal(0, 0.3, 120)
+    trending = 2.0 * steps + cycle + rng.normal(0, 0.3, 120)
+    level = 10 + cycle / 6 + rng.normal(0, 1.0, 120)  # noise around a mean, a faint cycle
     horizon, season = 5, 7
 
     def loop_errors(x):
@@ -311,7 +313,16 @@ def test_chosen_anchor_against_a_loop_and_init_writes_it(tmp_path):
     assert chosen_anchor([trending], horizon, season)[0] == "last"
     assert chosen_anchor([seasonal], horizon, season)[0] == "seasonal"
     assert chosen_anchor([trending], horizon, 1) == ("last", None)  # no season: no choice
-    for values, anchor in ((trending, "last"), (seasonal, "seasonal")):
+    # Around a mean: `none`, read on the steps before the folds, with the statistic.
+    statistic, _, critical = stationarity.adf(level[: 120 - FOLDS * horizon])
+    assert statistic < critical
+    assert chosen_anchor([level], horizon, season) == (
+        "none",
+        {"dickey_fuller": statistic, "critical": critical},
+    )
+    assert chosen_anchor([level], horizon, 1)[0] == "none"  # with no season too
+    assert chosen_anchor([level, trending], horizon, season)[0] == "last"  # not every series
+    for values, anchor in ((trending, "last"), (seasonal, "seasonal"), (level, "none")):
         path = _write(
             tmp_path / f"{anchor}.csv", "date,value", zip(_days(120), np.round(values, 4))
         )
@@ -319,7 +330,31 @@ def test_chosen_anchor_against_a_loop_and_init_writes_it(tmp_path):
         assert cli.main(["init", str(path), "--output", str(output)]) == 0
         written = keras_seq.load_spec(str(output))
         assert (written.head.anchor, written.data.season_length) == (anchor, 7)
-        assert "beat" in output.read_text()  # the comment gives the errors that chose it
+        assert written.head.shrink == (None if anchor == "none" else 0.5)
+        # The comment gives what chose it.
+        assert ("Dickey-Fuller" if anchor == "none" else "beat") in output.read_text()
+
+
+def test_init_plans_enough_training_steps_for_the_windows_it_has(tmp_path):
+    """Epochs for about `TRAINING_STEPS` optimizer steps over the file's windows (10 to
+    `MOST_EPOCHS`), 10 below `FEW_BATCHES` batches of windows."""
+    from keras_seq.starter.series import FEW_BATCHES, MOST_EPOCHS, TRAINING_STEPS
+
+    rng = np.random.default_rng(5)
+    written = {}
+    for days in (120, 180, 400, 3000):
+        values = np.round(np.cumsum(rng.normal(size=days)), 3)
+        path = _write(tmp_path / f"d{days}.csv", "date,value", zip(_days(days), values))
+        output = tmp_path / f"d{days}.yaml"
+        assert cli.main(["init", str(path), "--output", str(output)]) == 0
+        spec = keras_seq.load_spec(str(output))
+        windows = days - spec.data.lookback - spec.head.horizon + 1
+        batches = -(-windows // spec.training.batch_size)
+        planned = min(MOST_EPOCHS, max(10, -(-TRAINING_STEPS // batches)))
+        written[days] = spec.training.epochs
+        assert spec.training.epochs == (planned if batches >= FEW_BATCHES else 10)
+        assert f"{batches} batches an epoch" in output.read_text()
+    assert written == {120: 10, 180: MOST_EPOCHS, 400: 25, 3000: 10}
 
 
 def test_detected_season_against_a_numpy_autocorrelation():

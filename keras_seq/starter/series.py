@@ -9,11 +9,13 @@ is a `DataError` whose fix names the flag.
 """
 
 import json
+import math
 
 import numpy as np
 
 from keras_seq.data import DataError, sniffing
 from keras_seq.data.series import read_series_table
+from keras_seq.metrics import stationarity
 from keras_seq.metrics.forecasting import in_sample_scale
 
 # Time step -> (lookback, horizon, season_length, calendar): a week of days ahead from four
@@ -261,31 +263,46 @@ def fitted_window(steps, lookback, horizon, season, folds=FOLDS):
 
 def chosen_anchor(histories, horizon, season, folds=FOLDS):
     """`(anchor, errors)`: the `head.anchor` for series whose target values are `histories`
-    (1-D arrays), and `{"last": e, "seasonal": e}`, the pooled errors that chose it (None
-    with no season, or when no series has room for a forecast).
+    (1-D arrays), and what chose it: `{"last": e, "seasonal": e}`, the pooled errors of the
+    two naive forecasts (None with no season, or when no series has room for a forecast), and
+    with `none`, `{"dickey_fuller": t, "critical": c}` of the series closest to a unit root.
 
-    Scored only on each series' steps before a backtest's last `folds` horizons, so the
-    choice never reads what `keras-seq backtest` scores: from every origin `o` with a season
-    behind it, the mean absolute error over the next `horizon` steps of the last value
-    (`x[o - 1]`) and of the last season repeated (`x[o - m + (h mod m)]`, `m = season`), over
-    the series' mean absolute one-step change (series with none are left out), averaged over
-    the series. `seasonal` when its error is lower, else `last` (also with no season, where
-    the two are one forecast): the network learns its correction over the better naive
-    forecast, which `head.shrink` falls back on, and a trending series is not anchored to a
-    season that its trend has left behind.
+    Read only on each series' steps before a backtest's last `folds` horizons, so the choice
+    never reads what `keras-seq backtest` scores:
+
+    - `none` when every series returns to its mean (the augmented Dickey-Fuller test,
+      `keras_seq.metrics.stationarity`, rejects a unit root at 5 %): the network forecasts
+      the level, which an anchor would only pull towards the last value or season while the
+      series pulls back to its mean;
+    - otherwise the better naive forecast: from every origin `o` with a season behind it,
+      the mean absolute error over the next `horizon` steps of the last value (`x[o - 1]`)
+      and of the last season repeated (`x[o - m + (h mod m)]`, `m = season`), over the
+      series' mean absolute one-step change (series with none are left out), averaged over
+      the series. `seasonal` when its error is lower, else `last` (also with no season, where
+      the two are one forecast): the network learns its correction over the better naive
+      forecast, which `head.shrink` falls back on, and a trending series is not anchored to
+      a season that its trend has left behind.
 
     >>> import numpy as np
     >>> steps = np.arange(200)
-    >>> chosen_anchor([np.sin(2 * np.pi * steps / 12)], 6, 12)[0]
+    >>> walk = np.cumsum(np.random.default_rng(0).normal(size=200))
+    >>> chosen_anchor([walk + 5 * np.sin(2 * np.pi * steps / 12)], 6, 12)[0]
     'seasonal'
     >>> chosen_anchor([0.5 * steps + np.sin(2 * np.pi * steps / 12)], 6, 12)[0]
     'last'
+    >>> noise = np.random.default_rng(1).normal(size=200)
+    >>> chosen_anchor([np.sin(2 * np.pi * steps / 12) + noise], 6, 12)[0]
+    'none'
     """
+    seen = [np.asarray(x, dtype="float64")[: len(x) - folds * horizon] for x in histories]
+    tests = [stationarity.tested(x) for x in seen]
+    if tests and all(test is not None and test[0] < test[1] for test in tests):
+        closest = max(tests, key=lambda test: test[0] - test[1])
+        return "none", {"dickey_fuller": closest[0], "critical": closest[1]}
     if season <= 1:
         return "last", None
     pooled = {"last": [], "seasonal": []}
-    for x in histories:
-        x = np.asarray(x, dtype="float64")[: len(x) - folds * horizon]
+    for x in seen:
         origins = np.arange(season, len(x) - horizon + 1)
         scale = in_sample_scale(x, 1)  # the MASE scale of the last value
         if not len(origins) or not scale:
@@ -354,8 +371,9 @@ def spec_sections(guessed):
         _line("outputs: 1", "values per step: data.target_columns"),
         _line("# quantiles: [0.1, 0.5, 0.9]", "an 80 % interval (pinball loss)"),
         _anchor_line(guessed["anchor"], guessed["anchor_errors"]),
-        _shrink_line(many, guessed["anchor"]),
     ]
+    if guessed["anchor"] != "none":  # shrink moves the forecast towards the anchor
+        head.append(_shrink_line(many, guessed["anchor"]))
     data = [
         _line(
             f"time_column: {json.dumps(guessed['time_column'])}",
@@ -394,7 +412,13 @@ _ANCHORS = {"seasonal": "last season", "last": "the last value"}
 
 
 def _anchor_line(anchor, errors):
-    """`head.anchor`, with the errors (`chosen_anchor`) that chose it."""
+    """`head.anchor`, with what chose it (`chosen_anchor`)."""
+    if anchor == "none":
+        return _line(
+            "anchor: none",
+            f"the level: the series returns to its mean (Dickey-Fuller "
+            f"{errors['dickey_fuller']:.2f} < {errors['critical']:.2f}) (or: last, seasonal)",
+        )
     other = "last" if anchor == "seasonal" else "seasonal"
     if errors is None:
         return _line(f"anchor: {anchor}", f"learn the correction over {_ANCHORS[anchor]}")
@@ -418,15 +442,49 @@ def _shrink_line(many, anchor):
 ENSEMBLE_STEPS = 50_000
 
 
-def training_lines(guessed):
-    """`training.ensemble`: the mean of five seeds' networks for many series when one training
-    is quick (up to `ENSEMBLE_STEPS` steps), one network otherwise; one series alone changed
-    little with five (measured in docs/forecasting.md)."""
+#: The optimizer steps `init` plans for a forecaster of at least `FEW_BATCHES` batches of
+#: windows: ten epochs of a few batches leave the network barely trained.
+TRAINING_STEPS = 300
+#: Below this many batches of windows an epoch, `init` keeps 10 epochs: a few dozen windows
+#: are memorised, not learned, in more passes (measured in docs/forecasting.md).
+FEW_BATCHES = 5
+#: The most epochs `init` writes.
+MOST_EPOCHS = 60
+
+
+def training_lines(guessed, batch_size=32):
+    """`training.epochs` and, for many series, `training.ensemble`.
+
+    Epochs: 10, or enough for `TRAINING_STEPS` steps (up to `MOST_EPOCHS`) when the windows
+    fill `FEW_BATCHES` batches or more but ten epochs of them are fewer steps. Ensemble: the
+    mean of five seeds' networks for many series when one training is quick (up to
+    `ENSEMBLE_STEPS` steps), one network otherwise; one series alone changed little with
+    five (measured in docs/forecasting.md).
+
+    >>> def epochs(steps):
+    ...     guessed = {"steps": steps, "series": 1, "lookback": 24, "horizon": 12,
+    ...                "series_id_column": None}
+    ...     return training_lines(guessed)[0].split("#")[0].strip()
+    >>> epochs(100), epochs(257), epochs(5000)
+    ('epochs: 10', 'epochs: 43', 'epochs: 10')
+    """
+    windows = guessed["steps"] - guessed["series"] * (guessed["lookback"] + guessed["horizon"] - 1)
+    batches = max(1, math.ceil(windows / batch_size))
+    epochs = 10
+    if batches >= FEW_BATCHES:
+        epochs = min(MOST_EPOCHS, max(epochs, math.ceil(TRAINING_STEPS / batches)))
+    lines = [
+        _line(f"epochs: {epochs}", f"{batches} batches an epoch: about {epochs * batches} steps")
+    ]
     if guessed["series_id_column"] is None:
-        return []
+        return lines
     if guessed["steps"] <= ENSEMBLE_STEPS:
-        return [_line("ensemble: 5", "five seeds' networks averaged (or: 1, five times faster)")]
-    return [_line("ensemble: 1", "a large panel; 5 averages five seeds' networks (5x the time)")]
+        return lines + [
+            _line("ensemble: 5", "five seeds' networks averaged (or: 1, five times faster)")
+        ]
+    return lines + [
+        _line("ensemble: 1", "a large panel; 5 averages five seeds' networks (5x the time)")
+    ]
 
 
 def _line(field, comment):

@@ -80,7 +80,6 @@ def spec_text(guessed, data_path, spec_path):
         f"  learning_rate: {_RATES.get(_kind(guessed), 0.001)}",
         "  clipnorm: 1.0          # keeps one bad batch from blowing the weights up",
         "  batch_size: 32",
-        "  epochs: 10",
         *_training_lines(guessed),
         *_stopping_lines(guessed, "validation" in siblings),
         "",
@@ -103,9 +102,10 @@ def _kind(guessed):
 
 
 def _training_lines(guessed):
-    """A task's own `training` lines (a time-series forecaster's `ensemble`), or none."""
+    """The `training` lines after `batch_size`: `epochs` (a time-series forecaster's from its
+    windows, with its `ensemble`)."""
     if _kind(guessed) != "series":
-        return []
+        return ["  epochs: 10"]
     from keras_seq.starter.series import training_lines
 
     return training_lines(guessed)
