@@ -20,6 +20,7 @@ extra (statsmodels).
 """
 
 import argparse
+import os
 import pathlib
 import sys
 import time
@@ -107,7 +108,7 @@ def main(argv=None):
     data.write_text("series,date,value\n" + rows, "utf-8")
     spec = load_spec(spec_text(guess(str(data)), str(data), RESULTS / "macro.yaml"))
     spec = spec.replace(dict(args.set))
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"  # runs side by side
     start = time.perf_counter()
     reports = []
     for k in range(args.seeds):
