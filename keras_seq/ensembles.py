@@ -159,16 +159,13 @@ def _member_spec(task):
     return spec
 
 
-def _differing(one, other, prefix=""):
-    """The dotted fields whose values differ between two spec dicts."""
-    found = []
-    for key in sorted(set(one) | set(other)):
-        a, b = one.get(key), other.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            found += _differing(a, b, f"{prefix}{key}.")
-        elif a != b:
-            found.append(f"{prefix}{key}")
-    return found
+def _differing(one, other):
+    """The dotted fields whose values differ between two spec dicts (`tracking.flatten`'s
+    names, as MLflow shows the spec)."""
+    from keras_seq.tracking import flatten
+
+    one, other = flatten(one), flatten(other)
+    return sorted(key for key in one.keys() | other.keys() if one.get(key) != other.get(key))
 
 
 def members(model):
