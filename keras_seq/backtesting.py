@@ -221,6 +221,48 @@ def _folds(task, records, plan, checkpoints, verbose):
     return report, all_cases
 
 
+def interval_margin(folder, quantiles, horizon):
+    """The conformal margin that the backtest in `folder` measured (`backtest.json`:
+    `overall.keras-seq.conformal.margin`), for a run whose outer quantiles and horizon are
+    `quantiles` and `horizon`.
+
+    Raises:
+        keras_seq.DataError: no backtest there, one without a margin, or one of an interval
+            or horizon other than the run's.
+    """
+    from keras_seq.data import DataError
+
+    path = pathlib.Path(folder) / "backtest.json"
+    hint = "give the folder that `keras-seq backtest` wrote for this run's spec"
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        found = report["overall"]["keras-seq"].get("conformal") or {}
+        margin, calibrated = found.get("margin"), found.get("nominal")
+        margin = None if margin is None else float(margin)
+        steps = len(report["folds"][0]["forecasts"][0]["truth"])
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        raise DataError(
+            "not a backtest folder (no readable backtest.json)", path=path, hint=hint
+        ) from None
+    if margin is None or not math.isfinite(margin):
+        raise DataError(
+            "the backtest has no interval margin (its spec had no head.quantiles, or too few "
+            "folds' points for the margin)",
+            path=path,
+            hint="backtest a spec with head.quantiles over more folds (--folds)",
+        )
+    nominal = round(quantiles[-1] - quantiles[0], 6)
+    if calibrated != nominal or steps != horizon:
+        shown = f"a {100 * calibrated:.0f} %" if isinstance(calibrated, float) else "another"
+        raise DataError(
+            f"the backtest calibrated {shown} interval over {steps} steps; this run "
+            f"forecasts a {100 * nominal:.0f} % interval over {horizon}",
+            path=path,
+            hint=hint,
+        )
+    return margin
+
+
 def fold_line(done, total, seconds):
     """`backtest: fold 2/5 done (1:10) - ETA: 1:45`: `done` folds of `total` took `seconds`;
     the ETA is the folds left at their mean time (none after the last).
@@ -244,7 +286,6 @@ def calibrated(spec, by_fold):
     (`keras_seq.metrics.conformal`): its coverage before and after (each fold on the other
     folds' errors, and on the folds before it), against nominal, and the margin to add."""
     from keras_seq.metrics import conformal
-    from keras_seq.metrics.forecasting import in_sample_scale
 
     season, horizon = spec.get("data.season_length") or 1, spec.head.horizon
     arrays = {"truth": [], "lower": [], "upper": [], "scale": []}
@@ -254,7 +295,7 @@ def calibrated(spec, by_fold):
             values, origin = case["record"]["series"].values, case["origin"]
             targets = case["point"].shape[1]
             truths.append(values[origin : origin + horizon, :targets])
-            scale = [in_sample_scale(values[:origin, c], season) or 1.0 for c in range(targets)]
+            scale = conformal.interval_scales(values[:origin, :targets], season)
             scales.append(np.broadcast_to(scale, truths[-1].shape))
         quantiles = np.stack([case["quantiles"] for case in cases])
         arrays["truth"].append(np.stack(truths))

@@ -210,6 +210,75 @@ def test_forecast_predict_evaluate_in_data_units_survive_keras_file(tmp_path):
     assert scores["naive_mae"] == pytest.approx(np.mean(naive))
 
 
+@pytest.mark.backend("torch")  # NumPy after the model's forecast; the forecast is tested above
+def test_predict_calibrate_moves_the_interval_by_the_backtest_margin(tmp_path, capsys):
+    """`keras-seq predict --calibrate BACKTEST`: the outer quantiles move by the backtest's
+    margin times each series' MASE scale (here 2: the values repeat every 2 days, 2 higher),
+    the others stay; a backtest of another interval, or a run without quantiles, is refused."""
+    from keras_seq import cli
+
+    train = two_series(tmp_path)
+    quantiles = ", quantiles: [0.1, 0.5, 0.9]"
+    (tmp_path / "q.yaml").write_text(spec(train, head=quantiles, epochs=1))
+    (tmp_path / "p.yaml").write_text(spec(train, epochs=1))
+    assert (
+        cli.main(
+            ["backtest", str(tmp_path / "q.yaml"), "--folds", "3", "--output", str(tmp_path / "bt")]
+        )
+        == 0
+    )
+    assert cli.main(["train", str(tmp_path / "q.yaml"), "--output", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    margin = json.loads((tmp_path / "bt" / "backtest.json").read_text())["overall"]["keras-seq"][
+        "conformal"
+    ]["margin"]
+
+    def predicted(*extra):
+        assert cli.main(["predict", str(tmp_path / "run"), "--data", train, *extra]) == 0
+        return list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+
+    raw, moved = predicted(), predicted("--calibrate", str(tmp_path / "bt"))
+    assert len(raw) == len(moved) == 6 and raw != moved and margin != 0
+    for before, after in zip(raw, moved):
+        low, mid, high = (float(before[f"y_q{q}"]) for q in (0.1, 0.5, 0.9))
+        assert float(after["y_q0.1"]) == pytest.approx(min(low - 2 * margin, mid), rel=1e-9)
+        assert float(after["y_q0.9"]) == pytest.approx(max(high + 2 * margin, mid), rel=1e-9)
+        assert (after["y"], after["y_q0.5"]) == (before["y"], before["y_q0.5"])
+    report = json.loads((tmp_path / "bt" / "backtest.json").read_text())
+    report["overall"]["keras-seq"]["conformal"]["nominal"] = 0.9
+    (tmp_path / "bt90").mkdir()
+    (tmp_path / "bt90" / "backtest.json").write_text(json.dumps(report))
+    refused = {
+        "bt90": "the backtest calibrated a 90 % interval over 3 steps; this run forecasts a 80 %",
+        "nothing": "not a backtest folder (no readable backtest.json)",
+    }
+    for folder, message in refused.items():
+        argv = [
+            "predict",
+            str(tmp_path / "run"),
+            "--data",
+            train,
+            "--calibrate",
+            str(tmp_path / folder),
+        ]
+        assert cli.main(argv) == 1
+        assert message in capsys.readouterr().err
+    assert cli.main(["train", str(tmp_path / "p.yaml"), "--output", str(tmp_path / "point")]) == 0
+    argv = [
+        "predict",
+        str(tmp_path / "point"),
+        "--data",
+        train,
+        "--calibrate",
+        str(tmp_path / "bt"),
+    ]
+    assert cli.main(argv) == 1
+    assert (
+        "--calibrate applies to a time-series forecaster with head.quantiles"
+        in capsys.readouterr().err
+    )
+
+
 def test_future_covariate_read_over_the_horizon_and_missing_one(tmp_path):
     source = spec(
         two_series(tmp_path, tail=3),

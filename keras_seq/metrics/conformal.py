@@ -34,10 +34,39 @@ import math
 
 import numpy as np
 
+from keras_seq.metrics.forecasting import in_sample_scale
+
 
 def scores(truth, lower, upper, scale):
     """`max(lower - truth, truth - upper) / scale`, elementwise (arrays of one shape)."""
     return np.maximum(lower - truth, truth - upper) / scale
+
+
+def interval_scales(history, season):
+    """Each column's scale `s` on `history` (steps, columns): the seasonal-naive in-sample
+    MAE (the MASE scale), 1 where it is 0 or undefined (a constant or too short history)."""
+    return np.array(
+        [in_sample_scale(history[:, c], season) or 1.0 for c in range(history.shape[1])]
+    )
+
+
+def calibrated(quantiles, scale, margin):
+    """`quantiles` (..., Q, ascending on the last axis) with the outer two moved out by
+    `margin x scale` (in, for a negative margin): `[lo - q s, hi + q s]`. Moved in, neither
+    passes the quantiles between them (or, with two, their midpoint), so none cross.
+
+    >>> import numpy as np
+    >>> calibrated(np.array([[1.0, 2.0, 3.0]]), np.array([0.5]), 2.0).tolist()
+    [[0.0, 2.0, 4.0]]
+    >>> calibrated(np.array([[1.0, 2.0, 3.0]]), np.array([0.5]), -4.0).tolist()
+    [[2.0, 2.0, 2.0]]
+    """
+    quantiles = np.array(quantiles, dtype="float64")
+    lowest, highest = quantiles[..., 0], quantiles[..., -1]
+    inner = quantiles[..., 1:-1] if quantiles.shape[-1] > 2 else (lowest + highest)[..., None] / 2
+    quantiles[..., 0] = np.minimum(lowest - margin * scale, inner.min(axis=-1))
+    quantiles[..., -1] = np.maximum(highest + margin * scale, inner.max(axis=-1))
+    return quantiles
 
 
 def margin(calibration, nominal):

@@ -544,14 +544,24 @@ class SeriesForecaster(Task):
             case["raw"] = values
         return cases
 
-    def forecast(self, records, origins=None):
+    def forecast(self, records, origins=None, margin=None):
         """One dict per series and future step: `series`, `origin` (time of the last value
         seen), `time`, `step` (1..horizon), a value per target column and, with quantiles,
-        `<target>_q<quantile>` columns."""
+        `<target>_q<quantile>` columns.
+
+        `margin`: a conformal margin (`keras_seq.backtesting.interval_margin`): the outer
+        quantiles move out by `margin x s`, `s` each series' MASE scale on its history
+        (`keras_seq.metrics.conformal.calibrated`), as the backtest calibrated them."""
+        from keras_seq.metrics import conformal
+
         targets = self.column_groups()[0]
+        season = self.spec.get("data.season_length") or 1
         rows = []
         for case in self.forecast_arrays(records, origins):
             series, origin = case["record"]["series"], case["origin"]
+            if margin is not None:
+                scale = conformal.interval_scales(series.values[:origin, : len(targets)], season)
+                case["quantiles"] = conformal.calibrated(case["quantiles"], scale, margin)
             times = series.frequency.range(series.times[origin - 1], self.spec.head.horizon, 1)
             for step, time in enumerate(times):
                 row = {
@@ -567,12 +577,12 @@ class SeriesForecaster(Task):
                 rows.append(row)
         return rows
 
-    def predict_file(self, path):
+    def predict_file(self, path, margin=None):
         """The forecast after the last target value of every series in `path`, one row per
-        series and step (see `forecast`), as CSV or JSONL like the file."""
+        series and step (see `forecast`, and its `margin`), as CSV or JSONL like the file."""
         from keras_seq.data import writers
 
-        rows = self.forecast(self.read(path))
+        rows = self.forecast(self.read(path), margin=margin)
         return writers.file_text(path, self.data_section(), [(0, {}) for _ in rows], rows)
 
     def evaluate(self, records, batch_size=None):
