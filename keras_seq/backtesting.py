@@ -231,6 +231,7 @@ def interval_margin(folder, quantiles, horizon):
             or horizon other than the run's.
     """
     from keras_seq.data import DataError
+    from keras_seq.metrics import conformal
 
     path = pathlib.Path(folder) / "backtest.json"
     hint = "give the folder that `keras-seq backtest` wrote for this run's spec"
@@ -251,7 +252,7 @@ def interval_margin(folder, quantiles, horizon):
             path=path,
             hint="backtest a spec with head.quantiles over more folds (--folds)",
         )
-    nominal = round(quantiles[-1] - quantiles[0], 6)
+    nominal = conformal.nominal_coverage(quantiles)
     if calibrated != nominal or steps != horizon:
         shown = f"a {100 * calibrated:.0f} %" if isinstance(calibrated, float) else "another"
         raise DataError(
@@ -302,7 +303,7 @@ def calibrated(spec, by_fold):
         arrays["lower"].append(quantiles[..., 0])
         arrays["upper"].append(quantiles[..., -1])
         arrays["scale"].append(np.stack(scales))
-    nominal = round(spec.head.quantiles[-1] - spec.head.quantiles[0], 6)
+    nominal = conformal.nominal_coverage(spec.head.quantiles)
     return conformal.fold_calibrated_coverage(*arrays.values(), nominal)
 
 
@@ -468,7 +469,8 @@ def interval_text(conformal):
     (86.5 % on the folds before only, folds 2-5). To calibrate a new forecast, narrow each end
     of its interval by 0.25 x its series' MASE scale.
     """
-    text = f"{conformal['nominal']:.0%} interval: covers {conformal['coverage']:.1%} as trained"
+    text = f"{_percent(conformal['nominal'], 0)} interval: covers "
+    text += f"{_percent(conformal['coverage'])} as trained"
     if conformal["calibrated_coverage"] is None:
         return f"{text} (one fold: no other fold to calibrate it on)."
     folds, margin = conformal["past_folds_scored"] + 1, conformal["margin"]
@@ -480,10 +482,15 @@ def interval_text(conformal):
         else "Too few points for a margin at this coverage: backtest with more folds."
     )
     return (
-        f"{text}; {conformal['calibrated_coverage']:.1%} calibrated on the other folds' "
-        f"errors ({conformal['past_calibrated_coverage']:.1%} on the folds before only, "
+        f"{text}; {_percent(conformal['calibrated_coverage'])} calibrated on the other folds' "
+        f"errors ({_percent(conformal['past_calibrated_coverage'])} on the folds before only, "
         f"folds 2-{folds}). {advice}"
-    ).replace("%", " %")
+    )
+
+
+def _percent(share, digits=1):
+    """`0.865` as `86.5 %` (the space this project's prose puts before the sign)."""
+    return f"{100 * share:.{digits}f} %"
 
 
 def _cell(value):

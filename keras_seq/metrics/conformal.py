@@ -69,6 +69,16 @@ def calibrated(quantiles, scale, margin):
     return quantiles
 
 
+def nominal_coverage(quantiles):
+    """The nominal coverage of the interval between the outer `quantiles` (ascending).
+
+    >>> from keras_seq.metrics.conformal import nominal_coverage
+    >>> nominal_coverage([0.1, 0.5, 0.9])
+    0.8
+    """
+    return round(quantiles[-1] - quantiles[0], 6)
+
+
 def margin(calibration, nominal):
     """The `ceil((n + 1) nominal) / n` empirical quantile of the `n` calibration scores
     (`inf` when `n` is too small for it)."""
