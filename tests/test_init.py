@@ -331,6 +331,7 @@ def test_chosen_anchor_against_a_loop_and_init_writes_it(tmp_path):
         written = keras_seq.load_spec(str(output))
         assert (written.head.anchor, written.data.season_length) == (anchor, 7)
         assert written.head.shrink == (None if anchor == "none" else 0.5)
+        assert written.input.window_scaling == ("none" if anchor == "none" else "standard")
         # The comment gives what chose it.
         assert ("Dickey-Fuller" if anchor == "none" else "beat") in output.read_text()
 

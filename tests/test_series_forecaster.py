@@ -138,6 +138,39 @@ def test_seasonal_anchor_targets_are_the_residual_and_zero_output_is_seasonal_na
         np.testing.assert_allclose(case["point"][:, 0], expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("anchor", ["none", "last"])
+def test_window_scaling_inputs_targets_and_forecasts_against_a_loop(tmp_path, anchor):
+    source = spec(
+        two_series(tmp_path), dim=2, head=f", anchor: {anchor}", data="  past_covariates: [promo]\n"
+    )
+    task = Task.for_spec(keras_seq.load_spec(source).replace({"input.window_scaling": "standard"}))
+    records = task.read(task.spec.data.train)
+    fit(task, records, epochs=1)
+    encoded = task.encode(records)
+    features, targets, frames = [], [], {}
+    for record in records:
+        values = record["series"].values  # y, promo
+        scaled = (values - values.mean(0)) / values.std(0)
+        for origin in range(4, 18):
+            past = scaled[origin - 4 : origin, 0]
+            mean, spread = past.mean(), np.sqrt(past.var() + 0.01)
+            features.append(
+                np.column_stack([(past - mean) / spread, scaled[origin - 4 : origin, 1]])
+            )
+            base = mean if anchor == "none" else past[-1]
+            targets.append((scaled[origin : origin + 3, :1] - base) / spread)
+            frames[record["id"], origin] = base, spread, values[:, 0].mean(), values[:, 0].std()
+    np.testing.assert_allclose(encoded.x["features"], features, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(encoded.y, targets, rtol=1e-5, atol=1e-6)
+    last = task.model.layers[-2]  # the dense layer before the reshape: output 0.5 everywhere
+    kernel, bias = last.get_weights()
+    last.set_weights([np.zeros_like(kernel), np.full_like(bias, 0.5)])
+    for case in task.forecast_arrays(records, {"a": [9, 12], "b": [17]}):
+        base, spread, center, scale = frames[case["record"]["id"], case["origin"]]
+        expected = np.full(3, (base + 0.5 * spread) * scale + center)
+        np.testing.assert_allclose(case["point"][:, 0], expected, rtol=1e-5)
+
+
 def test_seasonal_anchor_needs_a_lookback_of_a_season(tmp_path):
     source = spec(two_series(tmp_path), head=", anchor: seasonal", data="  season_length: 7\n")
     task = Task.for_spec(keras_seq.load_spec(source.replace("  season_length: 2\n", "")))

@@ -364,6 +364,7 @@ def spec_sections(guessed):
         _line(f"dim: {dim}", " + ".join(parts)),
         _line("scaling: standard", "per series and column, learned on the training part only"),
     ]
+    inputs.append(_window_scaling_line(guessed["anchor"]))
     if many:
         inputs.append(_line("series_embedding: 4", "a learned vector per series"))
     head = [
@@ -427,6 +428,16 @@ def _anchor_line(anchor, errors):
         f"the correction over {_ANCHORS[anchor]}, whose error ({errors[anchor]:.2f}) beat "
         f"{_ANCHORS[other]}'s ({errors[other]:.2f}) (or: {other}, none)",
     )
+
+
+def _window_scaling_line(anchor):
+    """`input.window_scaling`: `standard` for a series with a unit root (anchored), whose
+    level says nothing of its next steps, so each window is scaled on its own; `none` for one
+    that returns to its mean, whose level says where it goes (measured in
+    docs/forecasting.md)."""
+    if anchor == "none":
+        return _line("window_scaling: none", "the level tells where a mean-reverting series goes")
+    return _line("window_scaling: standard", "each window on its own mean and std (or: none)")
 
 
 def _shrink_line(many, anchor):

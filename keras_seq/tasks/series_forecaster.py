@@ -17,7 +17,9 @@ The model (design in docs/forecasting.md):
   without, one dense layer maps the encoder's last output to the whole horizon (direct);
 - `head.quantiles`: pinball loss and `OrderedQuantiles` (the quantiles never cross);
   `head.anchor: last`: the model predicts the change from the window's last target value;
-  `seasonal`: the residual over the seasonal-naive forecast (the last season repeated).
+  `seasonal`: the residual over the seasonal-naive forecast (the last season repeated);
+  `input.window_scaling: standard`: each window's targets less their lookback mean, over their
+  lookback std (RevIN), in the inputs and the output (`window_frame`).
 """
 
 import logging
@@ -38,6 +40,10 @@ from keras_seq.metrics import shrinkage
 from keras_seq.tasks import blocks
 from keras_seq.tasks.forecaster import lookback_steps
 from keras_seq.tasks.task import Task, register_task
+
+# Added to a window's variance under input.window_scaling (scaled units: the series' std under
+# input.scaling: standard), so a flat window's spread is at least 0.1 of a unit.
+WINDOW_VARIANCE_FLOOR = 0.01
 
 
 def history_length(series, targets):
@@ -84,7 +90,8 @@ class SeriesForecaster(Task):
         "value per quantile: scaled per series and column (undo with state.scaler: x * scale "
         "+ center, then exp for the columns in log); with head.anchor: last, the change from "
         "the window's last target value (seasonal: the residual over seasonal naive), times "
-        "the share head.shrink kept"
+        "the share head.shrink kept; with input.window_scaling: standard, in units of the "
+        "window's std over the lookback (and over its lookback mean with head.anchor: none)"
     )
 
     def lookback(self):
@@ -209,16 +216,45 @@ class SeriesForecaster(Task):
         rows, known, scaled_targets, _ = blocks_
         lookback, horizon = self.lookback(), self.spec.head.horizon
         x = {"features": windows(rows, origins, -lookback, 0)}
+        if self.spec.input.window_scaling != "none":
+            mean, spread = self.window_moments(scaled_targets, origins)
+            targets = scaled_targets.shape[1]
+            x["features"][..., :targets] = (x["features"][..., :targets] - mean) / spread
         if self._uses_future():
             x["future"] = self._future(known, origins, record)
         if self.spec.input.series_embedding:
             x["series"] = np.full((len(origins), 1), series_index)
         if not with_target:
             return x, None
+        base, spread = self.window_frame(scaled_targets, origins)
         y = windows(scaled_targets, origins, 0, horizon)
+        return x, (y - base) / spread
+
+    def window_moments(self, scaled_targets, origins):
+        """`(mean, spread)` of each window's targets over the lookback, `(n, 1, targets)`,
+        under `input.window_scaling: standard` (0 and 1 under `none`): the mean `mu` and
+        `sqrt(var + WINDOW_VARIANCE_FLOOR)`, so a flat window does not blow its targets up.
+        The inputs' target columns become `(x - mu) / spread`: windows scaled one by one make
+        a trending series' early and late windows look alike (RevIN, Kim et al. 2022), so the
+        network need not extrapolate past the levels it trained on."""
+        shape = (len(origins), 1, scaled_targets.shape[1])
+        if self.spec.input.window_scaling == "none":
+            return np.zeros(shape), np.ones(shape)
+        past = windows(scaled_targets, origins, -self.lookback(), 0)
+        mean = np.nanmean(past, axis=1, keepdims=True)
+        return mean, np.sqrt(np.nanvar(past, axis=1, keepdims=True) + WINDOW_VARIANCE_FLOOR)
+
+    def window_frame(self, scaled_targets, origins):
+        """`(base, spread)`: the model's output `f` is the forecast `base + spread x f` of the
+        scaled targets `x` `(steps, targets)` at `origins`; `base` `(n, horizon, targets)`,
+        `spread` `(n, 1, targets)` (`window_moments`).
+
+        `base`: the anchor (`anchor_values`), or with `head.anchor: none` the window's mean
+        (0 without `input.window_scaling`)."""
+        mean, spread = self.window_moments(scaled_targets, origins)
         if self.spec.head.anchor != "none":
-            y = y - self.anchor_values(scaled_targets, origins)
-        return x, y
+            return self.anchor_values(scaled_targets, origins), spread
+        return np.broadcast_to(mean, (len(origins), self.spec.head.horizon, mean.shape[2])), spread
 
     def anchor_values(self, scaled_targets, origins):
         """What the model's output is added to (`head.anchor`), `(n, horizon, targets)`.
@@ -502,8 +538,7 @@ class SeriesForecaster(Task):
         cases = self._scaled_forecasts(records, origins)
         for case in cases:
             values = case.pop("raw")
-            if self.spec.head.anchor != "none":
-                values = values + (case["base"][..., None] if quantiles else case["base"])
+            values = values + (case["base"][..., None] if quantiles else case["base"])
             key = case["record"]["id"]
             if quantiles:
                 moved = np.moveaxis(values, -1, 1)  # (horizon, Q, outputs)
@@ -517,7 +552,8 @@ class SeriesForecaster(Task):
 
     def _scaled_forecasts(self, records, origins=None):
         """`forecast_arrays`' cases in scaled units: `record`, `origin`, `base` (the anchor,
-        `(horizon, outputs)`) and `raw` (the model's output, `(horizon, outputs[, Q])`)."""
+        `(horizon, outputs)`) and `raw` (the model's output times the window's spread,
+        `(horizon, outputs[, Q])`: `base + raw` is the forecast)."""
         scaler, horizon = self.scaler(), self.spec.head.horizon
         cases, xs = [], []
         for record in records:
@@ -528,9 +564,10 @@ class SeriesForecaster(Task):
             index = self._series_index(record)
             x, _ = self._examples(blocks_, chosen, index, record, with_target=False)
             xs.append(x)
-            bases = self.anchor_values(blocks_[2], chosen)
+            bases, spreads = self.window_frame(blocks_[2], chosen)
             cases += [
-                {"record": record, "origin": int(o), "base": base} for o, base in zip(chosen, bases)
+                {"record": record, "origin": int(o), "base": base, "spread": spread}
+                for o, base, spread in zip(chosen, bases, spreads)
             ]
         if not cases:
             return []
@@ -541,7 +578,8 @@ class SeriesForecaster(Task):
             dtype="float64",
         )
         for case, values in zip(cases, raw):
-            case["raw"] = values
+            spread = case.pop("spread")
+            case["raw"] = values * (spread[..., None] if values.ndim == 3 else spread)
         return cases
 
     def forecast(self, records, origins=None, margin=None):
