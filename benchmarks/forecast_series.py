@@ -1,8 +1,8 @@
 """Real series a user brings: `keras-seq init`, then `keras-seq backtest --folds 5`, on
 statsmodels' datasets, against naive, seasonal naive and Holt-Winters.
 
-    KERAS_BACKEND=torch python -m benchmarks.forecast_series [--folds 5] [--only NAME ...]
-        [--set head.anchor=seasonal ...] [--seeds N]
+    KERAS_BACKEND=torch python -m benchmarks.forecast_series [--held-out | --short]
+        [--folds 5] [--only NAME ...] [--set head.anchor=seasonal ...] [--seeds N]
 
 Each series is written to `benchmarks/results/series/NAME.csv` as `date,value` as a user
 would have it (year-only dates for yearly data), the spec is what `keras-seq init` writes for
@@ -88,6 +88,33 @@ def held_out_series():
     return found
 
 
+#: Short series cut from the others (their last N steps), as a user with little history would
+#: bring them: `--short`. None keeps the whole series (the Nile is short already).
+SHORT_CUTS = {
+    "nile": None,
+    "elec_equip": 72,
+    "co2_monthly": 84,
+    "sunspots": 80,
+    "macro_unemp": 60,
+    "macro_infl": 60,
+    "macro_cpi": 60,
+    "macro_realgdp": 60,
+    "macro_realcons": 60,
+    "macro_tbilrate": 60,
+    "macro_realgovt": 60,
+}
+
+
+def short_series():
+    """`{name_steps: rows}`: the `SHORT_CUTS` of `series()` and `held_out_series()`."""
+    both = {**series(), **held_out_series()}
+    found = {}
+    for name, cut in SHORT_CUTS.items():
+        rows = both[name] if cut is None else both[name][-cut:]
+        found[f"{name}_{len(rows)}"] = rows
+    return found
+
+
 def run_one(name, rows, folds, settings, seeds=1):
     """`(report, spec)`: init's spec for the series (with `settings`) and its backtest; with
     `seeds` > 1, that many backtests (seeds spec.seed, +1, ...) and a report whose keras-seq
@@ -155,8 +182,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--only", nargs="*", help="series names (default: all)")
-    parser.add_argument(
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument(
         "--held-out", action="store_true", help="the series no default was chosen on instead"
+    )
+    chosen.add_argument(
+        "--short", action="store_true", help="short cuts of both sets instead (SHORT_CUTS)"
     )
     parser.add_argument("--set", action="append", default=[], type=setting, metavar="F=V")
     parser.add_argument(
@@ -173,7 +204,8 @@ def main(argv=None):
     print("| series | steps | season | horizon | " + " | ".join(METHODS) + " | ratio |")
     print("|---" * (len(METHODS) + 5) + "|")
     ratios = []
-    for name, rows in (held_out_series() if args.held_out else series()).items():
+    found = held_out_series() if args.held_out else short_series() if args.short else series()
+    for name, rows in found.items():
         if args.only and name not in args.only:
             continue
         report, spec = run_one(name, rows, args.folds, settings, args.seeds)
