@@ -188,6 +188,9 @@ def main(argv=None):
         print(f"skipped: data absent ({args.data})")
         return 0
     if args.one:
+        from keras_seq.allocator import keep_freed_memory
+
+        keep_freed_memory()  # every contender alike (KERAS_SEQ_KEEP_FREED_MEMORY=0: off)
         result = measure(args.one, args.data, args.limit_batches)
         sys.stdout.write("RESULT " + json.dumps(result) + "\n")
         return 0

@@ -90,6 +90,9 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
+    from keras_seq.allocator import keep_freed_memory
+
+    keep_freed_memory()  # every implementation alike (KERAS_SEQ_KEEP_FREED_MEMORY=0: off)
     if args.roof:
         sys.stdout.write("RESULT " + json.dumps({"gflops": roof_gflops(args.roof)}) + "\n")
         return

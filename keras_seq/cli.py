@@ -18,6 +18,7 @@ import traceback
 import warnings
 
 from keras_seq import stopping
+from keras_seq.allocator import keep_freed_memory
 
 # Command name -> module in keras_seq.commands, in the order `--help` lists them.
 COMMANDS = {
@@ -138,6 +139,8 @@ def main(argv=None):
         env = {**os.environ, "KERAS_BACKEND": backend}
         argv = sys.argv[1:] if argv is None else list(argv)
         os.execve(sys.executable, [sys.executable, "-m", "keras_seq.cli", *argv], env)
+    if args.command in _HEAVY_COMMANDS:
+        keep_freed_memory()  # a training step reuses its temporaries' pages
     if args.command in _HEAVY_COMMANDS and not args.verbose and argv is None:
         _quiet_backends()
     logging.basicConfig(
