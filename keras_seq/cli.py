@@ -139,8 +139,8 @@ def main(argv=None):
         env = {**os.environ, "KERAS_BACKEND": backend}
         argv = sys.argv[1:] if argv is None else list(argv)
         os.execve(sys.executable, [sys.executable, "-m", "keras_seq.cli", *argv], env)
-    if args.command in _HEAVY_COMMANDS:
-        keep_freed_memory()  # a training step reuses its temporaries' pages
+    if args.command in _HEAVY_COMMANDS and argv is None:
+        keep_freed_memory()  # the command's process: a training step reuses its pages
     if args.command in _HEAVY_COMMANDS and not args.verbose and argv is None:
         _quiet_backends()
     logging.basicConfig(
