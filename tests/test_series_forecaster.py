@@ -162,6 +162,8 @@ def test_window_scaling_inputs_targets_and_forecasts_against_a_loop(tmp_path, an
             frames[record["id"], origin] = base, spread, values[:, 0].mean(), values[:, 0].std()
     np.testing.assert_allclose(encoded.x["features"], features, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(encoded.y, targets, rtol=1e-5, atol=1e-6)
+    described = task.export_preprocessing()["window_scaling"]  # what preprocessing.json says
+    assert described["variance_floor"] == 0.01 and "the spread" in described["inputs"]
     last = task.model.layers[-2]  # the dense layer before the reshape: output 0.5 everywhere
     kernel, bias = last.get_weights()
     last.set_weights([np.zeros_like(kernel), np.full_like(bias, 0.5)])

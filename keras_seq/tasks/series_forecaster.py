@@ -313,6 +313,22 @@ class SeriesForecaster(Task):
         y = np.concatenate(ys).astype("float32")
         return Encoded(model_inputs(xs), y, stats=EncodeStats(examples=len(y)))
 
+    def export_preprocessing(self):
+        """With `input.window_scaling: standard`, how an exported graph's consumer scales
+        each window and undoes it (`window_moments`, `window_frame`); nothing otherwise."""
+        if self.spec.input.window_scaling == "none":
+            return {}
+        return {
+            "window_scaling": {
+                "variance_floor": WINDOW_VARIANCE_FLOOR,
+                "inputs": "in each window, the target columns (the first head.outputs "
+                "features, after state.scaler) less their mean over the lookback, over "
+                "sqrt(their variance over the lookback + variance_floor): the spread",
+                "outputs": "times the spread, plus the anchor (head.anchor), or plus the "
+                "window's mean with head.anchor: none, then state.scaler undone",
+            }
+        }
+
     def encode_inputs(self, inputs):
         raise DataError(
             "a time-series forecaster forecasts from series, not from loose windows (the "
