@@ -1,6 +1,6 @@
 """Freed memory kept for reuse: a training step that does not fault in fresh pages.
 
-glibc's malloc serves a block above its mmap threshold (32 MB at most) with a fresh mapping
+glibc's malloc serves a block above its (capped) mmap threshold with a fresh mapping
 and hands it back to the kernel when freed. A compiled training step frees and allocates its
 temporaries every step, so every step touches newly mapped pages, and on a CPU the page
 faults can cost more than the arithmetic (XLA's temporaries especially: docs/speed.md).
@@ -12,9 +12,12 @@ preloaded library. The price: the process keeps its peak heap until it exits.
 `KERAS_SEQ_KEEP_FREED_MEMORY=0` leaves malloc as it is. From Python, call
 `keep_freed_memory()` before training:
 
+>>> import os
 >>> from keras_seq.allocator import keep_freed_memory
->>> keep_freed_memory() in (True, False)  # False off glibc (macOS, musl) or when turned off
-True
+>>> os.environ["KERAS_SEQ_KEEP_FREED_MEMORY"] = "0"
+>>> keep_freed_memory()  # turned off: malloc left as it is (also False off glibc)
+False
+>>> del os.environ["KERAS_SEQ_KEEP_FREED_MEMORY"]
 """
 
 import ctypes

@@ -216,8 +216,8 @@ class SeriesForecaster(Task):
         rows, known, scaled_targets, _ = blocks_
         lookback, horizon = self.lookback(), self.spec.head.horizon
         x = {"features": windows(rows, origins, -lookback, 0)}
+        mean, spread = self.window_moments(scaled_targets, origins)
         if self.spec.input.window_scaling != "none":
-            mean, spread = self.window_moments(scaled_targets, origins)
             targets = scaled_targets.shape[1]
             x["features"][..., :targets] = (x["features"][..., :targets] - mean) / spread
         if self._uses_future():
@@ -226,9 +226,8 @@ class SeriesForecaster(Task):
             x["series"] = np.full((len(origins), 1), series_index)
         if not with_target:
             return x, None
-        base, spread = self.window_frame(scaled_targets, origins)
         y = windows(scaled_targets, origins, 0, horizon)
-        return x, (y - base) / spread
+        return x, (y - self._base(scaled_targets, origins, mean)) / spread
 
     def window_moments(self, scaled_targets, origins):
         """`(mean, spread)` of each window's targets over the lookback, `(n, 1, targets)`,
@@ -252,9 +251,13 @@ class SeriesForecaster(Task):
         `base`: the anchor (`anchor_values`), or with `head.anchor: none` the window's mean
         (0 without `input.window_scaling`)."""
         mean, spread = self.window_moments(scaled_targets, origins)
+        return self._base(scaled_targets, origins, mean), spread
+
+    def _base(self, scaled_targets, origins, mean):
+        """`window_frame`'s base, given the windows' `mean` (`window_moments`)."""
         if self.spec.head.anchor != "none":
-            return self.anchor_values(scaled_targets, origins), spread
-        return np.broadcast_to(mean, (len(origins), self.spec.head.horizon, mean.shape[2])), spread
+            return self.anchor_values(scaled_targets, origins)
+        return np.broadcast_to(mean, (len(origins), self.spec.head.horizon, mean.shape[2]))
 
     def anchor_values(self, scaled_targets, origins):
         """What the model's output is added to (`head.anchor`), `(n, horizon, targets)`.
