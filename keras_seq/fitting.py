@@ -60,6 +60,9 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
     batches, follow = _batches(task, encoded, records, options.pop("batch_size"), progress)
     # Scores the validation split first, so every policy after it reads them (val_entity_f1).
     callbacks = [*task.epoch_callbacks(records.get("validation")), *follow, *policies]
+    if task.model.optimizer.use_ema:  # those judge the averaged weights; the checkpoint not
+        averaged = training.AveragedWeights()
+        callbacks = [averaged, *callbacks, averaged.back]
     callbacks += [training.StopOnNonFiniteLoss(), _speed(task, encoded)]
     callbacks += [saver, training.StopWhenRequested(), *log]
     if progress["epoch"]:

@@ -235,8 +235,9 @@ def _weights(path):
     return keras.saving.load_model(path / "model.keras").get_weights()
 
 
+@pytest.mark.parametrize("averaged", [[], ["--set", "training.ema_momentum=0.6"]])
 def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
-    spec, tmp_path, monkeypatch, capsys
+    spec, tmp_path, monkeypatch, capsys, averaged
 ):
     from keras_seq import training
 
@@ -244,8 +245,9 @@ def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
     # state (the encoder's seed generator) and before the head (the head's). A learning rate
     # set per epoch. And early stopping's patience count: no epoch after the first improves by
     # min_delta, so it stops after epoch 3 of 4, counting epochs 2 and 3 (a resume that forgot
-    # epoch 2 would go on).
+    # epoch 2 would go on). With `ema_momentum`, the weights' average (optimizer state) too.
     dropout = [
+        *averaged,
         "--set",
         "encoder.recurrent_dropout=0.2",
         "--set",
