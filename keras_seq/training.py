@@ -476,16 +476,22 @@ class AveragedWeights(keras.callbacks.Callback):
             average.assign(trained)
         self.swapped = not self.swapped
 
-    def on_test_begin(self, logs=None):
+    def put_average(self):
         if not self.swapped:
             self.swap()
 
-    def on_test_end(self, logs=None):
+    def put_trained(self):
         if self.swapped:
             self.swap()
 
+    def on_test_begin(self, logs=None):
+        self.put_average()
+
+    def on_test_end(self, logs=None):
+        self.put_trained()
+
     def on_epoch_end(self, epoch, logs=None):
-        self.on_test_begin()
+        self.put_average()
 
     def on_train_end(self, logs=None):
         # Keras' `finalize_variable_values` has just assigned each average to its weights; on
@@ -503,4 +509,4 @@ class _SwapBack(keras.callbacks.Callback):
         self.averaged = averaged
 
     def on_epoch_end(self, epoch, logs=None):
-        self.averaged.on_test_end()
+        self.averaged.put_trained()

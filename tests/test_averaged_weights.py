@@ -17,8 +17,8 @@ def files(tmp_path):
     words = {"pos": "good fine nice", "neg": "bad awful poor"}
     rows = [f"{words[y]} thing {i % 3},{y}" for i, y in enumerate(["pos", "neg"] * 12)]
     (tmp_path / "train.csv").write_text("text,label\n" + "\n".join(rows) + "\n")
-    mixed = [f"{words['pos'].split()[i % 3]} awful thing,{y}" for i, y in enumerate("pn" * 5)]
-    valid = [r.replace(",p", ",pos").replace(",n", ",neg") for r in mixed]
+    nice = words["pos"].split()
+    valid = [f"{nice[i % 3]} awful thing,{y}" for i, y in enumerate(["pos", "neg"] * 5)]
     (tmp_path / "valid.csv").write_text("text,label\n" + "\n".join(valid) + "\n")
     return tmp_path
 
