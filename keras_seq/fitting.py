@@ -61,6 +61,9 @@ def fit(task, encoded, records, checkpoint_dir=None, verbose=None, progress=None
     # Scores the validation split first, so every policy after it reads them (val_entity_f1).
     callbacks = [*task.epoch_callbacks(records.get("validation")), *follow, *policies]
     if task.model.optimizer.use_ema:  # those judge the averaged weights; the checkpoint not
+        warning = training.early_average(task.spec.training.ema_momentum, _steps(batches, task))
+        if warning:
+            logger.warning("%s", warning)
         averaged = training.AveragedWeights()
         callbacks = [averaged, *callbacks, averaged.back]
     callbacks += [training.StopOnNonFiniteLoss(), _speed(task, encoded)]
@@ -131,6 +134,14 @@ def _batches(task, encoded, records, batch_size, progress):
 
         return quirks.with_free_time_axis(batches), [batches.follow()]
     return batches, [batches.follow()]
+
+
+def _steps(batches, task):
+    """The optimizer steps of the whole run, None when a streamed file's length is unknown."""
+    try:
+        return len(batches) * task.spec.training.epochs
+    except TypeError:
+        return None
 
 
 def _validation(encoded, records):

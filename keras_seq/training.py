@@ -429,6 +429,42 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.save(epoch + 1, self.history)
 
 
+# The share of the weights' moving average that may come from the first half of training's
+# steps before `early_average` warns: beyond it the saved model is close to the early weights.
+EARLY_SHARE = 0.1
+
+
+def early_average(momentum, steps):
+    """A warning (str) when `training.ema_momentum` averages over more steps than training
+    has, else None.
+
+    After `n` steps the average gives the weights of the first `j` steps a share `m^(n - j)`
+    (the first step's weights start it); with `j = n // 2` over `EARLY_SHARE` the model saved
+    is mostly the barely trained weights, a plausible number that is wrong.
+
+    >>> early_average(0.999, 10_000) is None
+    True
+    >>> text = early_average(0.99, 40)  # about 100 steps averaged, 40 trained
+    >>> "82 % of the saved weights' average comes from the first 20 steps" in text
+    True
+    >>> "Set training.ema_momentum to 0.891 or less" in text
+    True
+    """
+    if momentum is None or not steps:
+        return None
+    half = steps // 2
+    share = momentum ** (steps - half)
+    if share <= EARLY_SHARE:
+        return None
+    enough = math.floor(EARLY_SHARE ** (1 / (steps - half)) * 1000) / 1000
+    return (
+        f"training.ema_momentum {momentum:g} averages over about the last "
+        f"{round(1 / (1 - momentum)):,} steps, but training has {steps:,}: "
+        f"{share * 100:.0f} % of the saved weights' average comes from the first {half:,} "
+        f"steps. Set training.ema_momentum to {enough:g} or less, or train for more steps"
+    )
+
+
 class AveragedWeights(keras.callbacks.Callback):
     """Puts the optimizer's moving average of the weights (`training.ema_momentum`) in the
     model wherever a trained model is judged: validation, the epoch-end callbacks between this

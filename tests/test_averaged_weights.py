@@ -2,6 +2,9 @@
 early stopping and the saved model see, while training itself goes on unchanged. Checked
 against the average computed in NumPy from the weights each step trained."""
 
+import logging
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -68,10 +71,15 @@ def _set(model, weights):
 
 
 def test_validation_and_the_saved_model_see_the_average_and_training_is_unchanged(
-    files, monkeypatch
+    files, monkeypatch, caplog
 ):
     plain, plain_trained = _train(files, monkeypatch, "plain")
-    run, trained = _train(files, monkeypatch, "ema", f", ema_momentum: {MOMENTUM}")
+    with caplog.at_level(logging.WARNING, logger="keras_seq.train"):
+        run, trained = _train(files, monkeypatch, "ema", f", ema_momentum: {MOMENTUM}")
+    # 6 steps: the first 3 hold 0.5^3 of the average, more than training.EARLY_SHARE.
+    assert "training has 6: 12 % of the saved weights' average comes from the first 3" in (
+        caplog.text
+    )
     for a, b in zip(plain_trained, trained):  # the steps are the same steps
         for x, y in zip(a, b):
             np.testing.assert_array_equal(x, y)
@@ -98,3 +106,25 @@ def test_early_stopping_keeps_the_best_average(files, monkeypatch):
     assert best < len(trained) - 1  # the data makes the last epoch not the best
     for variable, expected in zip(run.task.model.trainable_weights, averages[best]):
         np.testing.assert_allclose(keras.ops.convert_to_numpy(variable), expected, rtol=1e-5)
+
+
+def _early_share(momentum, steps):
+    """The share of the first `steps // 2` steps' weights in the average, by running the
+    optimizer's update on weights that are 1 over those steps and 0 after."""
+    average = 1.0
+    for step in range(2, steps + 1):
+        average = momentum * average + (1 - momentum) * float(step <= steps // 2)
+    return average
+
+
+@pytest.mark.parametrize("steps", [2, 7, 40, 301, 5000])
+@pytest.mark.parametrize("momentum", [0.3, 0.9, 0.99, 0.998])
+def test_a_warning_when_the_average_reaches_back_to_the_early_steps(momentum, steps):
+    share = _early_share(momentum, steps)
+    warning = training.early_average(momentum, steps)
+    assert (warning is not None) == (share > training.EARLY_SHARE)
+    if warning:
+        assert f"{share * 100:.0f} % of the saved weights' average" in warning
+        enough = float(re.search(r"to ([0-9.]+) or less", warning).group(1))
+        assert _early_share(enough, steps) <= training.EARLY_SHARE
+        assert _early_share(enough + 0.001, steps) > training.EARLY_SHARE
