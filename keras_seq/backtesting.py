@@ -339,17 +339,20 @@ def fold_forecast(case, horizon):
 _ANCHORS = {
     "naive": ("last", "the change from the last value"),
     "seasonal_naive": ("seasonal", "the network learns the residual over last season"),
+    "holt_winters": ("holt_winters", "the network learns the residual over Holt-Winters"),
 }
 
 
 def _other_anchor(overall, spec, season):
-    """`head.anchor: A (...), ` naming the anchor of the naive forecast that beat the spec's
-    own in this backtest, or "" when the spec already has the better one."""
+    """`head.anchor: A (...), ` naming the anchor of the baseline of least MASE in this
+    backtest, or "" when the spec already has it (or no baseline has a MASE)."""
     mase = {name: overall.get(name, {}).get("mase", math.nan) for name in _ANCHORS}
-    better = "seasonal_naive" if season > 1 and mase["seasonal_naive"] < mase["naive"] else "naive"
-    if spec.head.anchor == _ANCHORS[better][0]:
+    if season == 1:  # seasonal naive is naive
+        del mase["seasonal_naive"]
+    scored = [(value, name) for name, value in mase.items() if not math.isnan(value)]
+    if not scored or spec.head.anchor == _ANCHORS[min(scored)[1]][0]:
         return ""
-    return "head.anchor: {} ({}), ".format(*_ANCHORS[better])
+    return "head.anchor: {} ({}), ".format(*_ANCHORS[min(scored)[1]])
 
 
 def notes(overall, spec, flat=""):

@@ -120,3 +120,68 @@ def test_fold_calibrated_coverage_against_a_loop():
     assert one["coverage"] == pytest.approx(np.mean(np.abs(truths[0]) <= 1.0))
     assert conformal.margin([3.0, 1.0, 2.0], 0.5) == 2.0  # ceil(4 x 0.5) = 2nd smallest
     assert conformal.margin([1.0, 2.0], 0.9) == np.inf  # ceil(3 x 0.9) = 3 > 2 scores
+
+
+def _drifting_season():
+    """A quarterly series whose trend and seasonal pattern both wander (random walks)."""
+    rng = np.random.default_rng(3)
+    season = np.cumsum(rng.normal(0, 0.6, (31, 4)), axis=0).ravel()[:120]
+    trend = np.cumsum(0.5 + np.cumsum(rng.normal(0, 0.1, 120)))
+    return 50 + trend + season + rng.normal(0, 0.3, 120)
+
+
+@pytest.mark.parametrize(
+    "name, season",
+    [("co2", 12), ("macro_cpi", 4), ("nile", 1), ("short", 4), ("drifting", 4)],
+)
+def test_holt_winters_paths_are_statsmodels_forecasts_from_every_origin(name, season):
+    # One pass of the recursion with the fitted weights gives, from each origin, what
+    # statsmodels forecasts: its one-step fitted values, and the forecast after the history.
+    pytest.importorskip("statsmodels")
+    from statsmodels import datasets
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    from keras_seq.metrics import classical
+
+    values = {
+        "co2": lambda: datasets.co2.load_pandas().data["co2"].resample("MS").mean().ffill(),
+        "macro_cpi": lambda: datasets.macrodata.load_pandas().data["cpi"],
+        "nile": lambda: datasets.nile.load_pandas().data["volume"],
+        "short": lambda: datasets.macrodata.load_pandas().data["realinv"][-7:],
+        "drifting": _drifting_season,
+    }[name]()
+    values = np.asarray(values, dtype="float64")[-240:]
+    fitted = classical.holt_winters_fit(values, season)
+    seasonal = season > 1 and len(values) >= 2 * season
+    model = ExponentialSmoothing(
+        values,
+        trend="add",
+        seasonal="add" if seasonal else None,
+        seasonal_periods=season if seasonal else None,
+    ).fit()
+    one_step = classical.holt_winters_paths(values, fitted, range(len(values)), 1)[:, 0]
+    np.testing.assert_allclose(one_step, model.fittedvalues, rtol=1e-9)
+    horizon = 2 * season + 1
+    after = classical.holt_winters_paths(values, fitted, [len(values)], horizon)[0]
+    # The textbook forecast from statsmodels' own last states; statsmodels' `forecast` takes
+    # the season of one cycle earlier at steps h = m, 2m, ..., the same when gamma is 0.
+    steps = np.arange(1, horizon + 1)
+    last_seasons = model.season[-season:] if seasonal else np.zeros(1)
+    textbook = (
+        model.level[-1] + steps * model.trend[-1] + last_seasons[(steps - 1) % len(last_seasons)]
+    )
+    np.testing.assert_allclose(after, textbook, rtol=1e-9)
+    unlike = steps % season == 0 if seasonal else np.zeros(horizon, bool)
+    np.testing.assert_allclose(after[~unlike], model.forecast(horizon)[~unlike], rtol=1e-9)
+    if name == "drifting":  # every weight of the recursion is checked, none of them 0 or 1
+        assert all(0.1 < fitted[weight] < 0.9 for weight in ("alpha", "beta", "gamma"))
+    assert len(fitted["seasons"]) == (season if seasonal else 1)
+
+
+def test_holt_winters_on_three_values_repeats_the_last():
+    from keras_seq.metrics import classical
+
+    fitted = classical.holt_winters_fit([2.0, 5.0, 3.0], 4)
+    np.testing.assert_array_equal(
+        classical.holt_winters_paths([2.0, 5.0, 3.0], fitted, [2, 3], 2), [[5, 5], [3, 3]]
+    )

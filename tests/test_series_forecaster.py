@@ -666,3 +666,90 @@ def test_a_backtest_of_an_ensemble_forecasts_the_mean_of_its_seeds_backtests(tmp
             for name in ("keras-seq", "keras-seq quantiles"):
                 members = [report["folds"][k]["forecasts"][j][name] for _, report in alone]
                 np.testing.assert_allclose(forecast[name], np.mean(members, axis=0), atol=1e-5)
+
+
+def _seasonal_rows(days=42):
+    """Two series with a trend, a weekly season and noise, on different scales."""
+    rows = []
+    for key, level in (("a", 50.0), ("b", 900.0)):
+        for day in range(days):
+            y = level + 0.3 * day + 4 * np.sin(2 * np.pi * day / 7) + np.sin(day * day + level)
+            rows.append((key, np.datetime64("2024-01-01") + day, round(y, 3), 0))
+    return rows
+
+
+def test_holt_winters_anchor_targets_are_the_residual_over_statsmodels_from_each_origin(
+    tmp_path,
+):
+    holtwinters = pytest.importorskip("statsmodels.tsa.holtwinters")
+    train = write_series(tmp_path / "s.csv", _seasonal_rows())
+    source = keras_seq.load_spec(spec(train, head=", anchor: holt_winters")).replace(
+        {"data.season_length": 7, "data.lookback": 7}
+    )
+    task = Task.for_spec(source)
+    records = task.read(task.spec.data.train)
+    task.learn(records)
+    encoded = task.encode(records)
+    expected = []
+    for record in records:
+        values = record["series"].values[:, 0]
+        scaled = (values - values.mean()) / values.std()
+        fitted = holtwinters.ExponentialSmoothing(
+            scaled, trend="add", seasonal="add", seasonal_periods=7
+        ).fit()
+        params = fitted.params
+        for origin in range(7, 42 - 3 + 1):  # the fitted weights, run over scaled[:origin]
+            again = holtwinters.ExponentialSmoothing(
+                scaled[:origin],
+                trend="add",
+                seasonal="add",
+                seasonal_periods=7,
+                initialization_method="known",
+                initial_level=params["initial_level"],
+                initial_trend=params["initial_trend"],
+                initial_seasonal=params["initial_seasons"],
+            ).fit(
+                smoothing_level=params["smoothing_level"],
+                smoothing_trend=params["smoothing_trend"],
+                smoothing_seasonal=params["smoothing_seasonal"],
+                optimized=False,
+            )
+            expected.append((scaled[origin : origin + 3] - again.forecast(3))[:, None])
+    np.testing.assert_allclose(encoded.y, expected, rtol=1e-4, atol=1e-5)
+    assert np.abs(encoded.y).mean() < 0.5  # residuals, not the scaled values themselves
+    saved = task.export_preprocessing()["holt_winters"]["series"]
+    assert saved["a"][0]["alpha"] == pytest.approx(task.state["holt_winters"]["a"][0]["alpha"])
+
+
+def test_holt_winters_anchor_with_no_correction_kept_is_the_backtest_holt_winters_row(tmp_path):
+    pytest.importorskip("statsmodels")
+    train = write_series(tmp_path / "s.csv", _seasonal_rows())
+    source = keras_seq.load_spec(spec(train, epochs=1, head=", anchor: holt_winters")).replace(
+        {
+            "data.season_length": 7,
+            "data.lookback": 7,
+            "input.scaling": "none",  # statsmodels then fits what the backtest row fits
+            "head.shrink": 0,
+        }
+    )
+    _, report = backtest(source, folds=2, output=str(tmp_path / "bt"))
+    for fold in report["folds"]:
+        for forecasts in fold["forecasts"]:
+            np.testing.assert_allclose(forecasts["keras-seq"], forecasts["holt_winters"], rtol=1e-5)
+        assert fold["keras-seq"]["mae"] == pytest.approx(fold["holt_winters"]["mae"], rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "anchor, suggested", [("seasonal", "holt_winters"), ("holt_winters", None)]
+)
+def test_a_model_behind_holt_winters_is_told_to_learn_the_residual_over_it(
+    tmp_path, anchor, suggested
+):
+    source = keras_seq.load_spec(spec(tmp_path / "s.csv")).replace(
+        {"data.season_length": 2, "head.anchor": anchor}
+    )
+    overall = {"keras-seq": {"mase": 1.5}, "naive": {"mase": 1.2}}
+    overall |= {"seasonal_naive": {"mase": 0.9}, "holt_winters": {"mase": 0.7}}
+    (behind,) = [note for note in notes(overall, source) if note.startswith("keras-seq is behind")]
+    assert behind.startswith("keras-seq is behind holt_winters (MASE 1.500 against 0.700)")
+    assert re.findall(r"head\.anchor: (\w+)", behind) == ([suggested] if suggested else [])

@@ -18,10 +18,12 @@ The model (design in docs/forecasting.md):
 - `head.quantiles`: pinball loss and `OrderedQuantiles` (the quantiles never cross);
   `head.anchor: last`: the model predicts the change from the window's last target value;
   `seasonal`: the residual over the seasonal-naive forecast (the last season repeated);
+  `holt_winters`: the residual over Holt-Winters, its weights fitted on each training series;
   `input.window_scaling: standard`: each window's targets less their lookback mean, over their
   lookback std (RevIN), in the inputs and the output (`window_frame`).
 """
 
+import inspect
 import logging
 import types
 
@@ -35,11 +37,18 @@ from keras_seq.layers import StateBridge, TokenEmbedding
 from keras_seq.layers.quantiles import OrderedQuantiles
 from keras_seq.layers.shrink import Shrink
 from keras_seq.losses import PinballLoss
+from keras_seq.metrics import classical, shrinkage
 from keras_seq.metrics import forecasting as fm
-from keras_seq.metrics import shrinkage
 from keras_seq.tasks import blocks
 from keras_seq.tasks.forecaster import lookback_steps
 from keras_seq.tasks.task import Task, register_task
+
+# What each head.anchor forecasts, in words.
+ANCHOR_NAMES = {
+    "seasonal": "seasonal naive",
+    "last": "the last value",
+    "holt_winters": "Holt-Winters",
+}
 
 # Added to a window's variance under input.window_scaling (scaled units: the series' std under
 # input.scaling: standard), so a flat window's spread is at least 0.1 of a unit.
@@ -89,7 +98,8 @@ class SeriesForecaster(Task):
         "values (batch, head.horizon, head.outputs), with head.quantiles a last axis of one "
         "value per quantile: scaled per series and column (undo with state.scaler: x * scale "
         "+ center, then exp for the columns in log); with head.anchor: last, the change from "
-        "the window's last target value (seasonal: the residual over seasonal naive), times "
+        "the window's last target value (seasonal: the residual over seasonal naive; "
+        "holt_winters: over preprocessing.json's holt_winters forecast), times "
         "the share head.shrink kept; with input.window_scaling: standard, in units of the "
         "window's std over the lookback (and over its lookback mean with head.anchor: none)"
     )
@@ -165,10 +175,31 @@ class SeriesForecaster(Task):
         log = range(targets) if self.spec.input.log else ()
         sources = {record["id"]: record["series"] for record in records}
         scaler = Scaler(self.spec.input.scaling, log).fit(history, sources)
-        return {
+        state = {
             "scaler": scaler.get_state(),
             "series_ids": [record["id"] for record in records],
         }
+        if self.spec.head.anchor == "holt_winters":
+            state["holt_winters"] = {
+                key: self._smoothing(scaler.transform(key, values)[:, :targets])
+                for key, values in history.items()
+            }
+        return state
+
+    def _smoothing(self, scaled_history):
+        """Holt-Winters' weights and initial states (`classical.holt_winters_fit`) fitted to
+        each target column of a series' scaled history `(steps, targets)`, up to the windows
+        `head.shrink: validation` holds out (which judge the anchor as if unseen)."""
+        if not classical.available():
+            raise DataError(
+                "head.anchor: holt_winters fits Holt-Winters with statsmodels, which is not "
+                "installed",
+                field="head.anchor",
+                hint=classical.EXTRA.replace("the Holt-Winters row", "it"),
+            )
+        kept = self.held_out_origin(len(scaled_history)) or len(scaled_history)
+        season = self.spec.get("data.season_length") or 1
+        return [classical.holt_winters_fit(column[:kept], season) for column in scaled_history.T]
 
     def scaler(self):
         return Scaler.from_state(self.state["scaler"])
@@ -227,7 +258,7 @@ class SeriesForecaster(Task):
         if not with_target:
             return x, None
         y = windows(scaled_targets, origins, 0, horizon)
-        return x, (y - self._base(scaled_targets, origins, mean)) / spread
+        return x, (y - self._base(scaled_targets, origins, mean, record["id"])) / spread
 
     def window_moments(self, scaled_targets, origins):
         """`(mean, spread)` of each window's targets over the lookback, `(n, 1, targets)`,
@@ -243,29 +274,35 @@ class SeriesForecaster(Task):
         mean = np.nanmean(past, axis=1, keepdims=True)
         return mean, np.sqrt(np.nanvar(past, axis=1, keepdims=True) + WINDOW_VARIANCE_FLOOR)
 
-    def window_frame(self, scaled_targets, origins):
+    def window_frame(self, scaled_targets, origins, key):
         """`(base, spread)`: the model's output `f` is the forecast `base + spread x f` of the
-        scaled targets `x` `(steps, targets)` at `origins`; `base` `(n, horizon, targets)`,
-        `spread` `(n, 1, targets)` (`window_moments`).
+        scaled targets `x` `(steps, targets)` of series `key` at `origins`; `base`
+        `(n, horizon, targets)`, `spread` `(n, 1, targets)` (`window_moments`).
 
         `base`: the anchor (`anchor_values`), or with `head.anchor: none` the window's mean
         (0 without `input.window_scaling`)."""
         mean, spread = self.window_moments(scaled_targets, origins)
-        return self._base(scaled_targets, origins, mean), spread
+        return self._base(scaled_targets, origins, mean, key), spread
 
-    def _base(self, scaled_targets, origins, mean):
+    def _base(self, scaled_targets, origins, mean, key):
         """`window_frame`'s base, given the windows' `mean` (`window_moments`)."""
         if self.spec.head.anchor != "none":
-            return self.anchor_values(scaled_targets, origins)
+            return self.anchor_values(scaled_targets, origins, key)
         return np.broadcast_to(mean, (len(origins), self.spec.head.horizon, mean.shape[2]))
 
-    def anchor_values(self, scaled_targets, origins):
+    def anchor_values(self, scaled_targets, origins, key):
         """What the model's output is added to (`head.anchor`), `(n, horizon, targets)`.
 
         `last`: `base[h] = x[o - 1]`; `seasonal`: the last season repeated,
         `base[h] = x[o - m + (h mod m)]` with `m = data.season_length`, so the network learns
-        the residual over the seasonal-naive forecast (of the scaled targets `x`, origins `o`).
+        the residual over the seasonal-naive forecast (of the scaled targets `x`, origins `o`);
+        `holt_winters`: Holt-Winters' forecast from each origin, by the recursion over
+        `x[:o]` with the weights and initial states fitted to series `key`'s training history
+        (`learn_state`; a series unseen in training: fitted to its values before the first
+        origin).
         """
+        if self.spec.head.anchor == "holt_winters":
+            return self._holt_winters(scaled_targets, origins, key)
         season = self.spec.get("data.season_length") or 1
         season = season if self.spec.head.anchor == "seasonal" else 1
         if season > self.lookback():
@@ -277,6 +314,20 @@ class SeriesForecaster(Task):
             )
         steps = origins[:, None] - season + np.arange(self.spec.head.horizon) % season
         return scaled_targets[steps]
+
+    def _holt_winters(self, scaled_targets, origins, key):
+        """`anchor_values` under `head.anchor: holt_winters`."""
+        fitted = self.state["holt_winters"].get(key)
+        if fitted is None and len(origins):
+            fitted = self._smoothing(scaled_targets[: int(origins.min())])
+        horizon = self.spec.head.horizon
+        if fitted is None:
+            return np.zeros((0, horizon, scaled_targets.shape[1]))
+        columns = [
+            classical.holt_winters_paths(column, weights, origins, horizon)
+            for column, weights in zip(scaled_targets.T, fitted)
+        ]
+        return np.stack(columns, axis=-1)
 
     def _future(self, known, origins, record):
         """The future rows `(n, horizon, width)` after each origin; a `DataError` naming the
@@ -317,11 +368,22 @@ class SeriesForecaster(Task):
         return Encoded(model_inputs(xs), y, stats=EncodeStats(examples=len(y)))
 
     def export_preprocessing(self):
-        """With `input.window_scaling: standard`, how an exported graph's consumer scales
-        each window and undoes it (`window_moments`, `window_frame`); nothing otherwise."""
+        """How an exported graph's consumer scales each window and undoes it
+        (`input.window_scaling: standard`: `window_moments`, `window_frame`) and computes the
+        Holt-Winters anchor (`head.anchor: holt_winters`); nothing otherwise."""
+        found = {}
+        if self.spec.head.anchor == "holt_winters":
+            found["holt_winters"] = {
+                "recursion": inspect.cleandoc(classical.holt_winters_paths.__doc__).split("\n\n")[
+                    1
+                ],
+                "units": "scaled target values (after state.scaler), one entry per target column",
+                "series": self.state["holt_winters"],
+            }
         if self.spec.input.window_scaling == "none":
-            return {}
+            return found
         return {
+            **found,
             "window_scaling": {
                 "variance_floor": WINDOW_VARIANCE_FLOOR,
                 "inputs": "in each window, the target columns (the first head.outputs "
@@ -329,7 +391,7 @@ class SeriesForecaster(Task):
                 "sqrt(their variance over the lookback + variance_floor): the spread",
                 "outputs": "times the spread, plus the anchor (head.anchor), or plus the "
                 "window's mean with head.anchor: none, then state.scaler undone",
-            }
+            },
         }
 
     def encode_inputs(self, inputs):
@@ -429,7 +491,7 @@ class SeriesForecaster(Task):
         found = self.state.get("shrink")
         if not found:
             return None
-        anchor = {"seasonal": "seasonal naive", "last": "the last value"}[self.spec.head.anchor]
+        anchor = ANCHOR_NAMES[self.spec.head.anchor]
         if self.spec.head.shrink != "validation":
             return (
                 f"kept {found['share']:g} of the network's correction over {anchor} (head.shrink)"
@@ -583,7 +645,7 @@ class SeriesForecaster(Task):
             index = self._series_index(record)
             x, _ = self._examples(blocks_, chosen, index, record, with_target=False)
             xs.append(x)
-            bases, spreads = self.window_frame(blocks_[2], chosen)
+            bases, spreads = self.window_frame(blocks_[2], chosen, record["id"])
             cases += [
                 {"record": record, "origin": int(o), "base": base, "spread": spread}
                 for o, base, spread in zip(chosen, bases, spreads)
