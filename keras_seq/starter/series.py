@@ -15,7 +15,7 @@ import numpy as np
 
 from keras_seq.data import DataError, sniffing
 from keras_seq.data.series import read_series_table
-from keras_seq.metrics import stationarity
+from keras_seq.metrics import classical, stationarity
 from keras_seq.metrics.forecasting import in_sample_scale
 
 # Time step -> (lookback, horizon, season_length, calendar): a week of days ahead from four
@@ -263,9 +263,9 @@ def fitted_window(steps, lookback, horizon, season, folds=FOLDS):
 
 def chosen_anchor(histories, horizon, season, folds=FOLDS):
     """`(anchor, errors)`: the `head.anchor` for series whose target values are `histories`
-    (1-D arrays), and what chose it: `{"last": e, "seasonal": e}`, the pooled errors of the
-    two naive forecasts (None with no season, or when no series has room for a forecast), and
-    with `none`, `{"dickey_fuller": t, "critical": c}` of the series closest to a unit root.
+    (1-D arrays), and what chose it: `{"last": e, "seasonal": e, "holt_winters": e}`, the
+    pooled errors of the candidate forecasts (None when no series has room for a forecast),
+    or with `none`, `{"dickey_fuller": t, "critical": c}` of the series closest to a unit root.
 
     Read only on each series' steps before a backtest's last `folds` horizons, so the choice
     never reads what `keras-seq backtest` scores:
@@ -274,22 +274,22 @@ def chosen_anchor(histories, horizon, season, folds=FOLDS):
       `keras_seq.metrics.stationarity`, rejects a unit root at 5 %): the network forecasts
       the level, which an anchor would only pull towards the last value or season while the
       series pulls back to its mean;
-    - otherwise the better naive forecast: from every origin `o` with a season behind it,
-      the mean absolute error over the next `horizon` steps of the last value (`x[o - 1]`)
-      and of the last season repeated (`x[o - m + (h mod m)]`, `m = season`), over the
-      series' mean absolute one-step change (series with none are left out), averaged over
-      the series. `seasonal` when its error is lower, else `last` (also with no season, where
-      the two are one forecast): the network learns its correction over the better naive
-      forecast, which `head.shrink` falls back on, and a trending series is not anchored to
-      a season that its trend has left behind.
+    - otherwise the candidate of least error: from every origin `o` with a season behind it,
+      the mean absolute error over the next `horizon` steps of the last value (`x[o - 1]`),
+      of the last season repeated (`x[o - m + (h mod m)]`, `m = season > 1`) and, with
+      statsmodels (the `forecast` extra), of Holt-Winters (`keras_seq.metrics.classical`,
+      fitted to those same steps: in-sample, so a little flattered), over the series' mean
+      absolute one-step change (series with none are left out), averaged over the series.
+      A tie goes to the simpler forecast (last, then seasonal). The network learns its
+      correction over that forecast, which `head.shrink` falls back on: a trending series is
+      not anchored to a season its trend has left behind, and a short seasonal one starts
+      from the statistician's forecast instead of from one season's noise.
 
     >>> import numpy as np
     >>> steps = np.arange(200)
     >>> walk = np.cumsum(np.random.default_rng(0).normal(size=200))
     >>> chosen_anchor([walk + 5 * np.sin(2 * np.pi * steps / 12)], 6, 12)[0]
-    'seasonal'
-    >>> chosen_anchor([0.5 * steps + np.sin(2 * np.pi * steps / 12)], 6, 12)[0]
-    'last'
+    'holt_winters'
     >>> noise = np.random.default_rng(1).normal(size=200)
     >>> chosen_anchor([np.sin(2 * np.pi * steps / 12) + noise], 6, 12)[0]
     'none'
@@ -299,23 +299,31 @@ def chosen_anchor(histories, horizon, season, folds=FOLDS):
     if tests and all(test is not None and test[0] < test[1] for test in tests):
         closest = max(tests, key=lambda test: test[0] - test[1])
         return "none", {"dickey_fuller": closest[0], "critical": closest[1]}
-    if season <= 1:
-        return "last", None
-    pooled = {"last": [], "seasonal": []}
+    pooled = {}
     for x in seen:
-        origins = np.arange(season, len(x) - horizon + 1)
+        origins = np.arange(max(season, 1), len(x) - horizon + 1)
         scale = in_sample_scale(x, 1)  # the MASE scale of the last value
         if not len(origins) or not scale:
             continue
-        ahead = np.arange(horizon)
-        future = x[origins[:, None] + ahead]
-        pooled["last"].append(np.mean(np.abs(future - x[origins - 1, None])) / scale)
-        seasonal = x[origins[:, None] - season + ahead % season]
-        pooled["seasonal"].append(np.mean(np.abs(future - seasonal)) / scale)
-    if not pooled["last"]:
-        return "seasonal", None
+        for name, forecast in _candidates(x, origins, horizon, season).items():
+            future = x[origins[:, None] + np.arange(horizon)]
+            pooled.setdefault(name, []).append(np.mean(np.abs(future - forecast)) / scale)
+    if not pooled:
+        return ("seasonal" if season > 1 else "last"), None
     errors = {name: float(np.mean(found)) for name, found in pooled.items()}
-    return ("seasonal" if errors["seasonal"] < errors["last"] else "last"), errors
+    return min(errors, key=errors.get), errors  # the first of equals: the simpler
+
+
+def _candidates(x, origins, horizon, season):
+    """`chosen_anchor`'s forecasts `{anchor: (origins, horizon)}` of the values `x`."""
+    ahead = np.arange(horizon)
+    found = {"last": np.repeat(x[origins - 1, None], horizon, axis=1)}
+    if season > 1:
+        found["seasonal"] = x[origins[:, None] - season + ahead % season]
+    if classical.available():
+        fitted = classical.holt_winters_fit(x, season)
+        found["holt_winters"] = classical.holt_winters_paths(x, fitted, origins, horizon)
+    return found
 
 
 def detected_season(values, longest):
@@ -409,7 +417,7 @@ def spec_sections(guessed):
     return inputs, head, data
 
 
-_ANCHORS = {"seasonal": "last season", "last": "the last value"}
+_ANCHORS = {"seasonal": "last season", "last": "the last value", "holt_winters": "Holt-Winters"}
 
 
 def _anchor_line(anchor, errors):
@@ -418,15 +426,19 @@ def _anchor_line(anchor, errors):
         return _line(
             "anchor: none",
             f"the level: the series returns to its mean (Dickey-Fuller "
-            f"{errors['dickey_fuller']:.2f} < {errors['critical']:.2f}) (or: last, seasonal)",
+            f"{errors['dickey_fuller']:.2f} < {errors['critical']:.2f}) (or: "
+            f"{', '.join(_ANCHORS)})",
         )
-    other = "last" if anchor == "seasonal" else "seasonal"
-    if errors is None:
+    others = [name for name in _ANCHORS if name != anchor]
+    if errors is None or len(errors) == 1:
         return _line(f"anchor: {anchor}", f"learn the correction over {_ANCHORS[anchor]}")
+    beaten = " and ".join(
+        f"{_ANCHORS[name]}'s ({errors[name]:.2f})" for name in errors if name != anchor
+    )
     return _line(
         f"anchor: {anchor}",
-        f"the correction over {_ANCHORS[anchor]}, whose error ({errors[anchor]:.2f}) beat "
-        f"{_ANCHORS[other]}'s ({errors[other]:.2f}) (or: {other}, none)",
+        f"the correction over {_ANCHORS[anchor]}, whose error before the folds "
+        f"({errors[anchor]:.2f}) beat {beaten} (or: {', '.join(others)}, none)",
     )
 
 
