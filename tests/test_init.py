@@ -281,19 +281,27 @@ def test_year_only_dates_are_a_time_column_and_the_season_is_read_from_the_serie
     assert guessed["lookback"] + 7 * guessed["horizon"] <= 40
 
 
-def test_chosen_anchor_against_a_loop_and_init_writes_it(tmp_path):
-    """The better naive forecast before the backtest's folds anchors the network: a plain
-    loop over origins and horizon steps gives the same errors, a trending file gets `last`,
-    a seasonal one that wanders `seasonal`, and one around a mean `none`."""
-    from keras_seq.metrics import stationarity
-    from keras_seq.starter.series import FOLDS, chosen_anchor
-
+def _anchor_series():
+    """`(seasonal, trending, level)`: 120 days with a weekly cycle that wander, trend, and
+    stay around a mean."""
     rng = np.random.default_rng(4)
     steps = np.arange(120)
     cycle = 3 * np.sin(2 * np.pi * steps / 7)
     seasonal = 10 + np.cumsum(rng.normal(0, 0.3, 120)) + cycle + rng.normal(0, 0.3, 120)
     trending = 2.0 * steps + cycle + rng.normal(0, 0.3, 120)
     level = 10 + cycle / 6 + rng.normal(0, 1.0, 120)  # noise around a mean, a faint cycle
+    return seasonal, trending, level
+
+
+def test_chosen_anchor_against_a_loop_and_init_writes_it(tmp_path, monkeypatch):
+    """Without statsmodels, the better naive forecast before the backtest's folds anchors the
+    network: a plain loop over origins and horizon steps gives the same errors, a trending
+    file gets `last`, a seasonal one that wanders `seasonal`, and one around a mean `none`."""
+    from keras_seq.metrics import classical, stationarity
+    from keras_seq.starter.series import FOLDS, chosen_anchor
+
+    monkeypatch.setattr(classical, "available", lambda: False)
+    seasonal, trending, level = _anchor_series()
     horizon, season = 5, 7
 
     def loop_errors(x):
@@ -312,7 +320,7 @@ def test_chosen_anchor_against_a_loop_and_init_writes_it(tmp_path):
     assert anchor == ("seasonal" if expected[1] < expected[0] else "last")
     assert chosen_anchor([trending], horizon, season)[0] == "last"
     assert chosen_anchor([seasonal], horizon, season)[0] == "seasonal"
-    assert chosen_anchor([trending], horizon, 1) == ("last", None)  # no season: no choice
+    assert chosen_anchor([trending], horizon, 1)[0] == "last"  # no season: no other choice
     # Around a mean: `none`, read on the steps before the folds, with the statistic.
     statistic, _, critical = stationarity.adf(level[: 120 - FOLDS * horizon])
     assert statistic < critical
@@ -334,6 +342,64 @@ def test_chosen_anchor_against_a_loop_and_init_writes_it(tmp_path):
         assert written.input.window_scaling == ("none" if anchor == "none" else "standard")
         # The comment gives what chose it.
         assert ("Dickey-Fuller" if anchor == "none" else "beat") in output.read_text()
+
+
+def test_holt_winters_anchors_where_its_error_before_the_folds_is_least(tmp_path):
+    """With statsmodels, Holt-Winters joins the candidates: its errors are those of
+    statsmodels' Holt-Winters with the weights fitted before the folds, run from each origin,
+    and the candidate of least error is chosen and written."""
+    holtwinters = pytest.importorskip("statsmodels.tsa.holtwinters")
+    from keras_seq.starter.series import FOLDS, chosen_anchor
+
+    seasonal, trending, _ = _anchor_series()
+    horizon, season = 5, 7
+
+    def loop_error(x):
+        x = x[: len(x) - FOLDS * horizon]
+        params = (
+            holtwinters.ExponentialSmoothing(
+                x, trend="add", seasonal="add", seasonal_periods=season
+            )
+            .fit()
+            .params
+        )
+        scale = np.mean(np.abs(np.diff(x)))
+        errors = []
+        for o in range(season, len(x) - horizon + 1):
+            again = holtwinters.ExponentialSmoothing(
+                x[:o],
+                trend="add",
+                seasonal="add",
+                seasonal_periods=season,
+                initialization_method="known",
+                initial_level=params["initial_level"],
+                initial_trend=params["initial_trend"],
+                initial_seasonal=params["initial_seasons"],
+            ).fit(
+                smoothing_level=params["smoothing_level"],
+                smoothing_trend=params["smoothing_trend"],
+                smoothing_seasonal=params["smoothing_seasonal"],
+                optimized=False,
+            )
+            errors.append(np.mean(np.abs(x[o : o + horizon] - again.forecast(horizon))) / scale)
+        return np.mean(errors)
+
+    anchor, errors = chosen_anchor([seasonal, trending], horizon, season)
+    expected = np.mean([loop_error(seasonal), loop_error(trending)])
+    assert errors["holt_winters"] == pytest.approx(expected, rel=1e-6)
+    assert anchor == min(errors, key=errors.get) == "holt_winters"
+    assert errors["holt_winters"] < 0.5 * errors["seasonal"]  # the trend and the season
+    # With no season Holt's linear trend is the candidate; the weekly cycle misleads it here.
+    no_season = chosen_anchor([trending], horizon, 1)[1]
+    assert set(no_season) == {"last", "holt_winters"}
+    assert no_season["holt_winters"] > no_season["last"]
+    path = _write(tmp_path / "s.csv", "date,value", zip(_days(120), np.round(seasonal, 4)))
+    assert cli.main(["init", str(path), "--output", str(tmp_path / "s.yaml")]) == 0
+    written = keras_seq.load_spec(str(tmp_path / "s.yaml"))
+    assert (written.head.anchor, written.head.shrink) == ("holt_winters", 0.5)
+    assert "the correction over Holt-Winters, whose error before the folds" in (
+        (tmp_path / "s.yaml").read_text()
+    )
 
 
 def test_init_plans_enough_training_steps_for_the_windows_it_has(tmp_path):
