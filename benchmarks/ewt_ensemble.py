@@ -20,6 +20,7 @@ import pathlib
 import sys
 
 from benchmarks.ud_tagger_chars import DATA, score
+from keras_seq.errors import DataError, SpecError
 
 
 def main(argv=None):
@@ -35,13 +36,23 @@ def main(argv=None):
     if not (train.is_file() and test.is_file()):
         print(f"skipped: data absent ({args.data})")
         return 0
-    from keras_seq import ensembles
-
     print(f"UD English EWT UPOS test; backend {args.backend}")
     print(f"{'model':40s} {'accuracy':>8s} {'unseen':>7s}")
-    for run in args.runs:
-        accuracy, unseen, *_ = score(run, args.backend, train, test)
-        print(f"{str(run):40s} {accuracy:8.4f} {unseen:7.4f}")
+    try:
+        for run in args.runs:
+            accuracy, unseen, *_ = score(run, args.backend, train, test)
+            print(f"{str(run):40s} {accuracy:8.4f} {unseen:7.4f}")
+        _ensembles(args, train, test)
+    except (DataError, SpecError) as error:  # runs of other specs, a missing run: say which
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _ensembles(args, train, test):
+    """Scores the ensembles of `args.runs` (the first N, or with `--subsets` every subset)."""
+    from keras_seq import ensembles
+
     indexes = range(len(args.runs))
     for count in range(2, len(args.runs) + 1):
         chosen = itertools.combinations(indexes, count) if args.subsets else [indexes[:count]]
@@ -51,7 +62,6 @@ def main(argv=None):
             accuracy, unseen, *_ = score(path, args.backend, train, test)
             name = f"ensemble of runs {', '.join(str(i + 1) for i in subset)}"
             print(f"{name:40s} {accuracy:8.4f} {unseen:7.4f}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import subprocess
 import sys
 import time
 
+from keras_seq.errors import DataError
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SPECS = {
     "words": ROOT / "specs" / "ud-bilstm.yaml",
@@ -86,8 +88,11 @@ def score(run, backend, train_file, test_file):
         [sys.executable, "-m", "benchmarks.ud_tagger_chars", "--score", str(run),
          "--train-file", str(train_file), "--test-file", str(test_file)],
         env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
+    if done.returncode:  # the scoring process's own error, without its traceback
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise DataError(last.split(": ", 1)[-1])
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
