@@ -753,3 +753,14 @@ def test_a_model_behind_holt_winters_is_told_to_learn_the_residual_over_it(
     (behind,) = [note for note in notes(overall, source) if note.startswith("keras-seq is behind")]
     assert behind.startswith("keras-seq is behind holt_winters (MASE 1.500 against 0.700)")
     assert re.findall(r"head\.anchor: (\w+)", behind) == ([suggested] if suggested else [])
+
+
+def test_holt_winters_anchor_without_statsmodels_names_the_extra(tmp_path, monkeypatch):
+    from keras_seq.metrics import classical
+
+    monkeypatch.setattr(classical, "available", lambda: False)
+    train = write_series(tmp_path / "s.csv", _seasonal_rows())
+    task = Task.for_spec(spec(train, head=", anchor: holt_winters"))
+    with pytest.raises(DataError, match=r"keras-seq\[forecast\]") as raised:
+        task.learn(task.read(task.spec.data.train))
+    assert raised.value.field == "head.anchor"

@@ -180,26 +180,26 @@ class SeriesForecaster(Task):
             "series_ids": [record["id"] for record in records],
         }
         if self.spec.head.anchor == "holt_winters":
-            state["holt_winters"] = {
-                key: self._smoothing(scaler.transform(key, values)[:, :targets])
-                for key, values in history.items()
-            }
+            state["holt_winters"] = {}
+            for key, values in history.items():
+                # Not on the windows head.shrink: validation holds out: they judge it unseen.
+                kept = self.held_out_origin(len(values)) or len(values)
+                scaled = scaler.transform(key, values)[:kept, :targets]
+                state["holt_winters"][key] = self._smoothing(scaled)
         return state
 
     def _smoothing(self, scaled_history):
         """Holt-Winters' weights and initial states (`classical.holt_winters_fit`) fitted to
-        each target column of a series' scaled history `(steps, targets)`, up to the windows
-        `head.shrink: validation` holds out (which judge the anchor as if unseen)."""
+        each target column of a series' scaled history `(steps, targets)`."""
         if not classical.available():
             raise DataError(
                 "head.anchor: holt_winters fits Holt-Winters with statsmodels, which is not "
                 "installed",
                 field="head.anchor",
-                hint=classical.EXTRA.replace("the Holt-Winters row", "it"),
+                hint="pip install 'keras-seq[forecast]', or set head.anchor: last or seasonal",
             )
-        kept = self.held_out_origin(len(scaled_history)) or len(scaled_history)
         season = self.spec.get("data.season_length") or 1
-        return [classical.holt_winters_fit(column[:kept], season) for column in scaled_history.T]
+        return [classical.holt_winters_fit(column, season) for column in scaled_history.T]
 
     def scaler(self):
         return Scaler.from_state(self.state["scaler"])
