@@ -681,7 +681,9 @@ def _seasonal_rows(days=42):
 def test_holt_winters_anchor_targets_are_the_residual_over_statsmodels_from_each_origin(
     tmp_path,
 ):
-    holtwinters = pytest.importorskip("statsmodels.tsa.holtwinters")
+    pytest.importorskip("statsmodels")
+    import holt_winters_reference
+
     train = write_series(tmp_path / "s.csv", _seasonal_rows())
     source = keras_seq.load_spec(spec(train, head=", anchor: holt_winters")).replace(
         {"data.season_length": 7, "data.lookback": 7}
@@ -694,27 +696,9 @@ def test_holt_winters_anchor_targets_are_the_residual_over_statsmodels_from_each
     for record in records:
         values = record["series"].values[:, 0]
         scaled = (values - values.mean()) / values.std()
-        fitted = holtwinters.ExponentialSmoothing(
-            scaled, trend="add", seasonal="add", seasonal_periods=7
-        ).fit()
-        params = fitted.params
-        for origin in range(7, 42 - 3 + 1):  # the fitted weights, run over scaled[:origin]
-            again = holtwinters.ExponentialSmoothing(
-                scaled[:origin],
-                trend="add",
-                seasonal="add",
-                seasonal_periods=7,
-                initialization_method="known",
-                initial_level=params["initial_level"],
-                initial_trend=params["initial_trend"],
-                initial_seasonal=params["initial_seasons"],
-            ).fit(
-                smoothing_level=params["smoothing_level"],
-                smoothing_trend=params["smoothing_trend"],
-                smoothing_seasonal=params["smoothing_seasonal"],
-                optimized=False,
-            )
-            expected.append((scaled[origin : origin + 3] - again.forecast(3))[:, None])
+        origins = range(7, 42 - 3 + 1)
+        found = holt_winters_reference.forecasts_from_each_origin(scaled, 7, origins, 3)
+        expected += [(scaled[o : o + 3] - path)[:, None] for o, path in zip(origins, found)]
     np.testing.assert_allclose(encoded.y, expected, rtol=1e-4, atol=1e-5)
     assert np.abs(encoded.y).mean() < 0.5  # residuals, not the scaled values themselves
     saved = task.export_preprocessing()["holt_winters"]["series"]
