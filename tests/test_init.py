@@ -627,3 +627,15 @@ def test_init_shortens_the_window_of_a_short_file_so_its_spec_trains(tmp_path):
     assert spec.input.max_length == 2  # 3 rows: a window of 2 steps and 1 to forecast
     _, encoded = pipeline.dry_run(spec)  # every check training makes before fitting passes
     assert len(encoded["train"].y) == 1  # the one window 3 rows make
+
+
+def test_the_anchor_is_chosen_on_at_most_choice_series_evenly_spread(monkeypatch):
+    from keras_seq.starter import series
+
+    monkeypatch.setattr(series, "CHOICE_SERIES", 4)
+    rng = np.random.default_rng(7)
+    steps = np.arange(100)
+    files = [np.cumsum(rng.normal(size=100)) + k * np.sin(2 * np.pi * steps / 7) for k in range(9)]
+    # 9 series, at most 4 scored: every third (ceil(9 / 4)), the first included.
+    assert series.chosen_anchor(files, 5, 7) == series.chosen_anchor(files[::3], 5, 7)
+    assert series.chosen_anchor(files, 5, 7)[1] != series.chosen_anchor(files[:4], 5, 7)[1]

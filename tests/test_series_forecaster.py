@@ -748,3 +748,21 @@ def test_holt_winters_anchor_without_statsmodels_names_the_extra(tmp_path, monke
     with pytest.raises(DataError, match=r"keras-seq\[forecast\]") as raised:
         task.learn(task.read(task.spec.data.train))
     assert raised.value.field == "head.anchor"
+
+
+def test_fitting_holt_winters_to_many_series_shows_progress(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("statsmodels")
+    from keras_seq.tasks import series_forecaster
+
+    rows = [(key + k, *row) for k in "123" for key, *row in _seasonal_rows()]
+    task = Task.for_spec(
+        spec(write_series(tmp_path / "s.csv", rows), head=", anchor: holt_winters")
+    )
+    ticks = iter(range(0, 1000, 6))  # each fit "takes" 6 s: a line every second fit
+    monkeypatch.setattr(series_forecaster, "monotonic", lambda: next(ticks))
+    task.learn(task.read(task.spec.data.train))
+    assert len(task.state["holt_winters"]) == 6
+    assert capsys.readouterr().err.splitlines() == [
+        "fitting Holt-Winters (head.anchor) - series 2/6 - ETA: 24s",
+        "fitting Holt-Winters (head.anchor) - series 4/6 - ETA: 12s",
+    ]

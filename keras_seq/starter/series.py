@@ -261,6 +261,10 @@ def fitted_window(steps, lookback, horizon, season, folds=FOLDS):
     return lookback, horizon
 
 
+#: The most series whose candidate forecasts `chosen_anchor` scores (evenly spread).
+CHOICE_SERIES = 20
+
+
 def chosen_anchor(histories, horizon, season, folds=FOLDS):
     """`(anchor, errors)`: the `head.anchor` for series whose target values are `histories`
     (1-D arrays), and what chose it: `{"last": e, "seasonal": e, "holt_winters": e}`, the
@@ -279,7 +283,9 @@ def chosen_anchor(histories, horizon, season, folds=FOLDS):
       of the last season repeated (`x[o - m + (h mod m)]`, `m = season > 1`) and, with
       statsmodels (the `forecast` extra), of Holt-Winters (`keras_seq.metrics.classical`,
       fitted to those same steps: in-sample, so a little flattered), over the series' mean
-      absolute one-step change (series with none are left out), averaged over the series.
+      absolute one-step change (series with none are left out), averaged over the series
+      (at most `CHOICE_SERIES` of them, evenly spread: a Holt-Winters fit takes up to
+      seconds, and a sample tells the pooled error).
       A tie goes to the simpler forecast (last, then seasonal). The network learns its
       correction over that forecast, which `head.shrink` falls back on: a trending series is
       not anchored to a season its trend has left behind, and a short seasonal one starts
@@ -300,7 +306,7 @@ def chosen_anchor(histories, horizon, season, folds=FOLDS):
         closest = max(tests, key=lambda test: test[0] - test[1])
         return "none", {"dickey_fuller": closest[0], "critical": closest[1]}
     pooled = {}
-    for x in seen:
+    for x in seen[:: max(1, math.ceil(len(seen) / CHOICE_SERIES))]:
         origins = np.arange(max(season, 1), len(x) - horizon + 1)
         scale = in_sample_scale(x, 1)  # the MASE scale of the last value
         if not len(origins) or not scale:

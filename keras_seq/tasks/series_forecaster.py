@@ -25,11 +25,14 @@ The model (design in docs/forecasting.md):
 
 import inspect
 import logging
+import sys
 import types
+from time import monotonic
 
 import keras
 import numpy as np
 
+from keras_seq import progress
 from keras_seq.data import DataError, window_origins, windows
 from keras_seq.data.encoding import Encoded, EncodeStats
 from keras_seq.data.series import Scaler, calendar_features, check_length, read_series_table
@@ -180,13 +183,30 @@ class SeriesForecaster(Task):
             "series_ids": [record["id"] for record in records],
         }
         if self.spec.head.anchor == "holt_winters":
-            state["holt_winters"] = {}
-            for key, values in history.items():
-                # Not on the windows head.shrink: validation holds out: they judge it unseen.
-                kept = self.held_out_origin(len(values)) or len(values)
-                scaled = scaler.transform(key, values)[:kept, :targets]
-                state["holt_winters"][key] = self._smoothing(scaled)
+            state["holt_winters"] = self._smoothing_all(history, scaler, targets)
         return state
+
+    def _smoothing_all(self, history, scaler, targets):
+        """`{series id: _smoothing(...)}` for every training series' scaled `history`, with a
+        line on standard error at most every `BATCH_INTERVAL_SECONDS` while it lasts (a fit
+        takes up to seconds on a long weekly series: a large panel takes minutes)."""
+        found, start = {}, monotonic()
+        shown = start
+        for done, (key, values) in enumerate(history.items(), 1):
+            # Not on the windows head.shrink: validation holds out: they judge it unseen.
+            kept = self.held_out_origin(len(values)) or len(values)
+            found[key] = self._smoothing(scaler.transform(key, values)[:kept, :targets])
+            now = monotonic()
+            if now - shown >= progress.BATCH_INTERVAL_SECONDS and done < len(history):
+                left = (now - start) / done * (len(history) - done)
+                print(
+                    f"fitting Holt-Winters (head.anchor) - series {done}/{len(history)} - "
+                    f"ETA: {progress.duration(left)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                shown = now
+        return found
 
     def _smoothing(self, scaled_history):
         """Holt-Winters' weights and initial states (`classical.holt_winters_fit`) fitted to
