@@ -311,8 +311,8 @@ def chosen_anchor(histories, horizon, season, folds=FOLDS):
         scale = in_sample_scale(x, 1)  # the MASE scale of the last value
         if not len(origins) or not scale:
             continue
+        future = x[origins[:, None] + np.arange(horizon)]
         for name, forecast in _candidates(x, origins, horizon, season).items():
-            future = x[origins[:, None] + np.arange(horizon)]
             pooled.setdefault(name, []).append(np.mean(np.abs(future - forecast)) / scale)
     if not pooled:
         return ("seasonal" if season > 1 else "last"), None
